@@ -1,0 +1,33 @@
+/// A page of a list, as every list endpoint takes it (`page`, `per_page`).
+public struct PageRequest: Sendable, Hashable {
+    public static let defaultPerPage = 50
+    public static let maxPerPage = 500
+
+    public let page: Int
+    public let perPage: Int
+
+    public init(page: Int = 1, perPage: Int = PageRequest.defaultPerPage) throws(ValidationError) {
+        guard page >= 1, page <= 1_000_000 else {
+            throw ValidationError(field: "page", message: "page must be a whole number from 1 to 1000000")
+        }
+        guard (1...PageRequest.maxPerPage).contains(perPage) else {
+            throw ValidationError(field: "per_page", message: "per_page must be a whole number from 1 to \(PageRequest.maxPerPage)")
+        }
+        self.page = page
+        self.perPage = perPage
+    }
+
+    public var offset: Int { (page - 1) * perPage }
+}
+
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var total: Int
+    public var request: PageRequest
+
+    public init(items: [Item], total: Int, request: PageRequest) {
+        self.items = items
+        self.total = total
+        self.request = request
+    }
+}

@@ -1,0 +1,83 @@
+/// Read models of the registry: what the public pages and the map show. Every store
+/// implementation returns these, so routes never depend on how they were queried.
+
+public struct DistrictSummary: Sendable, Hashable {
+    public var district: District
+    public var siteCount: Int
+    public var slotCount: Int
+
+    public init(district: District, siteCount: Int, slotCount: Int) {
+        self.district = district
+        self.siteCount = siteCount
+        self.slotCount = slotCount
+    }
+}
+
+public struct SiteSummary: Sendable, Hashable {
+    public var site: Site
+    public var slotCount: Int
+
+    public init(site: Site, slotCount: Int) {
+        self.site = site
+        self.slotCount = slotCount
+    }
+}
+
+/// What a slot is doing today, as a citizen sees it.
+public enum StallStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    /// No issued permit holds the slot this season.
+    case vacant
+    /// A permit holds it, but the vendor has not checked in today.
+    case assigned
+    /// The vendor checked in today and has not packed up.
+    case open
+    /// The vendor checked in today and has checked out (收摊).
+    case closedForDay = "closed_for_day"
+}
+
+public struct SlotView: Sendable, Hashable {
+    public var slot: Slot
+    public var statusToday: StallStatus
+    public var produce: [String]
+
+    public init(slot: Slot, statusToday: StallStatus, produce: [String] = []) {
+        self.slot = slot
+        self.statusToday = statusToday
+        self.produce = produce
+    }
+}
+
+public struct SiteDetail: Sendable, Hashable {
+    public var site: Site
+    public var districtName: String
+    public var slots: [SlotView]
+
+    public init(site: Site, districtName: String, slots: [SlotView]) {
+        self.site = site
+        self.districtName = districtName
+        self.slots = slots
+    }
+}
+
+/// A slot with its site, as the stall page and the nearby search show it.
+public struct StallView: Sendable, Hashable {
+    public var slot: SlotView
+    public var site: Site
+    public var districtName: String
+
+    public init(slot: SlotView, site: Site, districtName: String) {
+        self.slot = slot
+        self.site = site
+        self.districtName = districtName
+    }
+}
+
+public struct NearbyStall: Sendable, Hashable {
+    public var stall: StallView
+    public var distanceMetres: Double
+
+    public init(stall: StallView, distanceMetres: Double) {
+        self.stall = stall
+        self.distanceMetres = distanceMetres
+    }
+}
