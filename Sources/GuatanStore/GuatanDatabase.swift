@@ -1,0 +1,48 @@
+import Foundation
+import GRDB
+import GuatanCore
+import Logging
+
+/// The embedded SQLite database in the data folder: one `DatabasePool` (WAL mode,
+/// concurrent readers beside one writer), foreign keys on, writers wait for the lock.
+public final class GuatanDatabase: Sendable {
+    public static let fileName = "guatan.sqlite"
+
+    let pool: DatabasePool
+    let logger: Logger
+
+    /// Opens (creating if needed) the database in `dataDirectory` and brings its schema up to date.
+    public init(dataDirectory: URL, logger: Logger = Logger(label: "guatan.store")) throws {
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        // Another process (a CLI subcommand beside the server) may hold the write lock briefly.
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // FULL: a commit is on disk before it is acknowledged, even across a power cut.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        self.pool = try DatabasePool(path: dataDirectory.appendingPathComponent(Self.fileName).path, configuration: configuration)
+        self.logger = logger
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Names of the migrations applied, in order.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Self.migrator.appliedIdentifiers(db).sorted() }
+    }
+
+    /// Runs SQLite's own consistency check; empty when the file is sound.
+    public func integrityProblems() throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+        }
+    }
+}
+
+extension GuatanDatabase {
+    /// True until the registry has sites (a fresh data folder).
+    public func registryIsEmpty() throws -> Bool {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM site") == 0 }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+import GuatanCore
+
+extension GuatanDatabase: RegistryStore {
+    public func districts() async throws -> [DistrictSummary] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.code, d.adcode, d.name, d.name_en,
+                       (SELECT COUNT(*) FROM site s WHERE s.district = d.code) AS site_count,
+                       (SELECT COUNT(*) FROM slot JOIN site s ON s.id = slot.site_id WHERE s.district = d.code) AS slot_count
+                FROM district d ORDER BY d.adcode
+                """)
+            return rows.map { row in
+                DistrictSummary(district: Self.district(row), siteCount: row["site_count"], slotCount: row["slot_count"])
+            }
+        }
+    }
+
+    public func sites(district: String?, text: String?, page: PageRequest) async throws -> Page<SiteSummary> {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let district {
+                conditions.append("s.district = ?")
+                arguments += [district]
+            }
+            if let text, !text.isEmpty {
+                // instr() rather than LIKE: no wildcard escaping, and CJK text has no case.
+                conditions.append("(instr(lower(s.name), lower(?)) > 0 OR instr(lower(s.address), lower(?)) > 0 OR instr(lower(s.street_office), lower(?)) > 0)")
+                arguments += [text, text, text]
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM site s \(filter)", arguments: arguments) ?? 0
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.*, (SELECT COUNT(*) FROM slot WHERE slot.site_id = s.id) AS slot_count
+                FROM site s \(filter) ORDER BY s.id LIMIT ? OFFSET ?
+                """, arguments: arguments + [page.perPage, page.offset])
+            let items = rows.map { SiteSummary(site: Self.site($0), slotCount: $0["slot_count"]) }
+            return Page(items: items, total: total, request: page)
+        }
+    }
+
+    public func site(id: String, today: LocalDate) async throws -> SiteDetail? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district WHERE s.id = ?
+                """, arguments: [id])
+            else { return nil }
+            let slots = try Row.fetchAll(db, sql: "SELECT * FROM slot WHERE site_id = ? ORDER BY number", arguments: [id])
+                .map { SlotView(slot: Self.slot($0), statusToday: .vacant) }
+            return SiteDetail(site: Self.site(row), districtName: row["district_name"], slots: slots)
+        }
+    }
+
+    public func stall(slotId: String, today: LocalDate) async throws -> StallView? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
+                       s.*, d.name AS district_name
+                FROM slot JOIN site s ON s.id = slot.site_id JOIN district d ON d.code = s.district
+                WHERE slot.id = ?
+                """, arguments: [slotId])
+            else { return nil }
+            return Self.stallView(row)
+        }
+    }
+
+    public func stallsNearby(center: Coordinate, radiusMetres: Double, limit: Int, today: LocalDate) async throws -> [NearbyStall] {
+        let box = Geodesy.boundingBox(around: center, radius: radiusMetres)
+        return try await pool.read { db in
+            // The R*Tree narrows to the box; the exact distance then decides.
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
+                       s.*, d.name AS district_name
+                FROM slot_rtree r
+                JOIN slot ON slot.pk = r.slot_pk
+                JOIN site s ON s.id = slot.site_id
+                JOIN district d ON d.code = s.district
+                WHERE r.min_lat <= ? AND r.max_lat >= ? AND r.min_lng <= ? AND r.max_lng >= ?
+                """, arguments: [box.maxLat, box.minLat, box.maxLng, box.minLng])
+            var found: [NearbyStall] = []
+            found.reserveCapacity(rows.count)
+            for row in rows {
+                let stall = Self.stallView(row)
+                let distance = Geodesy.distance(center, stall.slot.slot.position)
+                if distance <= radiusMetres {
+                    found.append(NearbyStall(stall: stall, distanceMetres: distance))
+                }
+            }
+            found.sort { ($0.distanceMetres, $0.stall.slot.slot.id) < ($1.distanceMetres, $1.stall.slot.slot.id) }
+            return Array(found.prefix(limit))
+        }
+    }
+
+    public func mapSites(today: LocalDate) async throws -> (version: Int64, sites: [SiteDetail]) {
+        try await pool.read { db in
+            let version = try Self.registryVersion(db)
+            let siteRows = try Row.fetchAll(db, sql: """
+                SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district ORDER BY s.id
+                """)
+            var slotsBySite: [String: [SlotView]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM slot ORDER BY site_id, number") {
+                let slot = Self.slot(row)
+                slotsBySite[slot.siteId, default: []].append(SlotView(slot: slot, statusToday: .vacant))
+            }
+            let sites = siteRows.map { row in
+                let site = Self.site(row)
+                return SiteDetail(site: site, districtName: row["district_name"], slots: slotsBySite[site.id] ?? [])
+            }
+            return (version, sites)
+        }
+    }
+
+    public func season(year: Int) async throws -> Season {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM season WHERE year = ?", arguments: [year]),
+                let startsOn = LocalDate(row["starts_on"] as String), let endsOn = LocalDate(row["ends_on"] as String),
+                let opensAt = LocalTime(row["opens_at"] as String), let closesAt = LocalTime(row["closes_at"] as String),
+                let season = try? Season(year: year, startsOn: startsOn, endsOn: endsOn, opensAt: opensAt, closesAt: closesAt)
+            else { return Season.standard(year: year) }
+            return season
+        }
+    }
+
+    public func registryVersion() async throws -> Int64 {
+        try await pool.read { db in try Self.registryVersion(db) }
+    }
+
+    // MARK: - Rows to domain values
+
+    static func registryVersion(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'registry_version'") ?? 0
+    }
+
+    /// Called inside every write transaction that changes what the map shows.
+    static func bumpRegistryVersion(_ db: Database) throws {
+        try db.execute(sql: "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'registry_version'")
+    }
+
+    static func district(_ row: Row) -> District {
+        District(code: row["code"], adcode: row["adcode"], name: row["name"], nameEn: row["name_en"])
+    }
+
+    static func site(_ row: Row) -> Site {
+        Site(
+            id: row["id"], district: row["district"], name: row["name"], address: row["address"],
+            streetOffice: row["street_office"], position: Coordinate(lat: row["lat"], lng: row["lng"]),
+            opensAt: LocalTime(row["opens_at"] as String) ?? Season.defaultOpensAt,
+            closesAt: LocalTime(row["closes_at"] as String) ?? Season.defaultClosesAt)
+    }
+
+    static func slot(_ row: Row) -> Slot {
+        Slot(id: row["id"], siteId: row["site_id"], number: row["number"], position: Coordinate(lat: row["lat"], lng: row["lng"]))
+    }
+
+    static func stallView(_ row: Row) -> StallView {
+        let slot = Slot(
+            id: row["slot_id"], siteId: row["site_id"], number: row["number"],
+            position: Coordinate(lat: row["slot_lat"], lng: row["slot_lng"]))
+        return StallView(slot: SlotView(slot: slot, statusToday: .vacant), site: site(row), districtName: row["district_name"])
+    }
+}
