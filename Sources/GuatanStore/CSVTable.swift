@@ -39,6 +39,8 @@ struct CSVTable {
 
     let header: [String]
     let records: [Record]
+    /// Lines that could not be read as records; reported together with the rows' own problems.
+    let problems: [CSVRowProblem]
 
     /// Reads UTF-8 CSV (a leading byte-order mark, as spreadsheets write, is allowed).
     /// Line numbers assume no field spans lines, which the registry's fields never do.
@@ -74,7 +76,6 @@ struct CSVTable {
         if let error = reader.error {
             problems.append(.init(line: line, field: nil, message: "cannot be read as CSV: \(error)"))
         }
-        guard problems.isEmpty else { throw RegistryImportError(file: file, problems: problems) }
-        return CSVTable(header: header, records: records)
+        return CSVTable(header: header, records: records, problems: problems)
     }
 }

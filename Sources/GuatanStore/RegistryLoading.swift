@@ -7,6 +7,8 @@ public struct RegistryImportSummary: Sendable, Hashable {
     public var sitesCreated = 0
     public var sitesUpdated = 0
     public var slotsCreated = 0
+
+    public init() {}
 }
 
 extension GuatanDatabase {
@@ -20,6 +22,7 @@ extension GuatanDatabase {
         let sitesFile = directory.appendingPathComponent("sites.csv")
         let slotsFile = directory.appendingPathComponent("slots.csv")
         let districts = try CSVTable.parse(Data(contentsOf: districtsFile), file: districtsFile.path, required: ["code", "adcode", "name", "name_en"])
+        guard districts.problems.isEmpty else { throw RegistryImportError(file: districtsFile.path, problems: districts.problems) }
         let sites = try CSVTable.parse(Data(contentsOf: sitesFile), file: sitesFile.path, required: Self.siteColumns)
         let slots = try CSVTable.parse(Data(contentsOf: slotsFile), file: slotsFile.path, required: ["slot_id", "site_id", "number", "lat", "lng"])
 
@@ -60,7 +63,7 @@ extension GuatanDatabase {
             try Row.fetchAll(db, sql: "SELECT site_id, COUNT(*) AS n FROM slot GROUP BY site_id").map { ($0["site_id"] as String, $0["n"] as Int) },
             uniquingKeysWith: { a, _ in a })
         let existingSites = Set(try String.fetchAll(db, sql: "SELECT id FROM site"))
-        var problems: [CSVRowProblem] = []
+        var problems = table.problems
         var valid: [(Site, Int)] = []
         var seen: [String: Int] = [:]
         for record in table.records {
@@ -84,7 +87,9 @@ extension GuatanDatabase {
                 valid.append((site, count))
             }
         }
-        guard problems.isEmpty else { throw RegistryImportError(file: file, problems: problems) }
+        guard problems.isEmpty else {
+            throw RegistryImportError(file: file, problems: problems.sorted { $0.line < $1.line })
+        }
 
         var summary = RegistryImportSummary()
         let stamp = BusinessTime.rfc3339(now)
@@ -122,7 +127,7 @@ extension GuatanDatabase {
     }
 
     private static func insertSeedSlots(_ db: Database, table: CSVTable, file: String, expected sites: CSVTable) throws {
-        var problems: [CSVRowProblem] = []
+        var problems = table.problems
         var counts: [String: Int] = [:]
         let siteIds = Set(sites.records.map { $0["site_id"] })
         for record in table.records {

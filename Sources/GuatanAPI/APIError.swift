@@ -1,0 +1,121 @@
+import Foundation
+import GuatanCore
+import Hummingbird
+import Logging
+
+/// An error as the API reports it: a status and `{"error": {"code", "message", "field"}}`.
+/// Every other error is mapped to one of these in `ErrorMiddleware`, and only there.
+public struct APIError: Error, Sendable, HTTPResponseError {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    public let field: String?
+    public let extraHeaders: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.extraHeaders = headers
+    }
+
+    public static func validation(_ message: String, field: String?) -> APIError {
+        APIError(.badRequest, code: "VALIDATION_FAILED", message: message, field: field)
+    }
+
+    public static func notFound(_ message: String) -> APIError {
+        APIError(.notFound, code: "NOT_FOUND", message: message)
+    }
+
+    struct Body: Encodable {
+        struct Detail: Encodable {
+            let code: String
+            let message: String
+            let field: String?
+        }
+        let error: Detail
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(error: .init(code: code, message: message, field: field))
+        let data = (try? APIJSON.encoder().encode(body)) ?? Data("{\"error\":{\"code\":\"\(code)\"}}".utf8)
+        var headers = extraHeaders
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Turns whatever a route or the router throws into the documented error format.
+/// Bad input never becomes a 500; a real failure is a 500 that is logged loudly.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let apiError = Self.map(error)
+            if apiError.status.code >= 500 {
+                context.logger.error("request failed", metadata: [
+                    "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))",
+                ])
+            }
+            return try apiError.response(from: request, context: context)
+        }
+    }
+
+    static func map(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as ValidationError:
+            return .validation(error.message, field: error.field)
+        case let error as ValidationErrors:
+            let first = error.errors.first
+            return .validation(error.errors.map(\.message).joined(separator: "; "), field: first?.field)
+        case let error as DecodingError:
+            return .validation(describe(error), field: decodingField(error))
+        case let error as any HTTPResponseError:
+            return fromStatus(error.status, message: (error as? HTTPError)?.body)
+        default:
+            return APIError(.internalServerError, code: "INTERNAL", message: "the server could not complete the request")
+        }
+    }
+
+    static func fromStatus(_ status: HTTPResponse.Status, message: String?) -> APIError {
+        switch status.code {
+        case 400: return .validation(message ?? "the request is malformed", field: nil)
+        case 401: return APIError(status, code: "UNAUTHENTICATED", message: message ?? "a valid token is required")
+        case 403: return APIError(status, code: "FORBIDDEN", message: message ?? "not allowed")
+        case 404: return .notFound(message ?? "no such resource")
+        case 405: return APIError(status, code: "METHOD_NOT_ALLOWED", message: message ?? "method not allowed here")
+        case 409: return APIError(status, code: "CONFLICT", message: message ?? "the resource's state does not allow this")
+        case 413: return APIError(status, code: "TOO_LARGE", message: message ?? "the request body is too large")
+        case 415: return APIError(status, code: "UNSUPPORTED_MEDIA_TYPE", message: message ?? "unsupported media type")
+        case 429: return APIError(status, code: "RATE_LIMITED", message: message ?? "too many requests")
+        case 400..<500: return APIError(status, code: "BAD_REQUEST", message: message ?? status.reasonPhrase)
+        default: return APIError(.internalServerError, code: "INTERNAL", message: "the server could not complete the request")
+        }
+    }
+
+    private static func decodingField(_ error: DecodingError) -> String? {
+        let path: [any CodingKey]
+        switch error {
+        case .keyNotFound(let key, let context): path = context.codingPath + [key]
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
+        @unknown default: return nil
+        }
+        let names = path.map { $0.intValue.map(String.init) ?? $0.stringValue }
+        return names.isEmpty ? nil : names.joined(separator: ".")
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, _): "missing field '\(key.stringValue)'"
+        case .typeMismatch(let type, _): "wrong type, expected \(type)"
+        case .valueNotFound(let type, _): "missing value, expected \(type)"
+        case .dataCorrupted(let context): context.debugDescription.isEmpty ? "malformed JSON" : context.debugDescription
+        @unknown default: "malformed request body"
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import GuatanCore
+import GuatanStore
+import Hummingbird
+import Logging
+
+/// Everything the HTTP service needs, decided by the command line (or a test).
+public struct GuatanServiceConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Folder of the static pages (`public/`), which also holds `openapi.yaml`.
+    public var publicDirectory: URL
+    public var clock: ServiceClock
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system) {
+        self.host = host
+        self.port = port
+        self.publicDirectory = publicDirectory
+        self.clock = clock
+    }
+}
+
+/// The stores the routes work on: one per module of the programme.
+public struct GuatanStores: Sendable {
+    public var registry: any RegistryStore
+
+    public init(registry: any RegistryStore) {
+        self.registry = registry
+    }
+
+    public init(database: GuatanDatabase) {
+        self.init(registry: database)
+    }
+}
+
+public struct GuatanRouter {
+    public let router: Router<GuatanRequestContext>
+    /// Every (method, path) the API serves, in OpenAPI's path syntax.
+    public let routes: [(method: HTTPRequest.Method, path: String)]
+}
+
+/// Builds the router: error mapping outermost, then metrics, then static files, then routes.
+public func buildRouter(configuration: GuatanServiceConfiguration, stores: GuatanStores, logger: Logger) -> GuatanRouter {
+    let router = Router(context: GuatanRequestContext.self, options: [.autoGenerateHeadEndpoints])
+    router.add(middleware: ErrorMiddleware())
+    _ = GuatanMetrics.registry
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: FileMiddleware(
+        configuration.publicDirectory.path, cacheControl: .init([(.text, [.noCache])]), searchForIndexHtml: true,
+        logger: logger))
+
+    let table = RouteTable(router: router)
+    let openAPIFile = configuration.publicDirectory.appendingPathComponent("openapi.yaml")
+    let document = (try? Data(contentsOf: openAPIFile)).map { ByteBuffer(bytes: $0) }
+    if document == nil {
+        logger.warning("no OpenAPI document", metadata: ["path": "\(openAPIFile.path)"])
+    }
+    OperationsRoutes(openAPIDocument: document).register(on: table)
+    PublicRoutes(registry: stores.registry, clock: configuration.clock).register(on: table)
+    MapRoutes(snapshots: MapSnapshotCache(store: stores.registry, clock: configuration.clock)).register(on: table)
+    return GuatanRouter(router: router, routes: table.routes)
+}
+
+public func buildApplication(configuration: GuatanServiceConfiguration, stores: GuatanStores, logger: Logger) -> some ApplicationProtocol {
+    let built = buildRouter(configuration: configuration, stores: stores, logger: logger)
+    return Application(
+        router: built.router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "guatan"),
+        logger: logger)
+}

@@ -1,0 +1,93 @@
+import Foundation
+import GuatanCore
+import GuatanStore
+import Hummingbird
+
+/// The registry as citizens read it: districts, the season, sites, stalls, nearby search.
+struct PublicRoutes {
+    static let maxNearbyRadius = 5000.0
+    static let defaultNearbyRadius = 1000.0
+    static let maxNearbyLimit = 200
+    static let defaultNearbyLimit = 20
+
+    let registry: any RegistryStore
+    let clock: ServiceClock
+
+    func register(on routes: RouteTable<GuatanRequestContext>) {
+        routes.get("/api/v1/districts") { _, _ in try await districts() }
+        routes.get("/api/v1/seasons/current") { _, _ in try await currentSeason() }
+        routes.get("/api/v1/sites") { request, _ in try await sites(request) }
+        routes.get("/api/v1/sites/{site_id}") { request, context in try await site(request, context) }
+        // Registered before {slot_id} for readability; the router prefers the constant segment anyway.
+        routes.get("/api/v1/stalls/nearby") { request, _ in try await nearby(request) }
+        routes.get("/api/v1/stalls/{slot_id}") { request, context in try await stall(request, context) }
+    }
+
+    private var today: LocalDate { BusinessTime.localDate(of: clock.now()) }
+
+    func districts() async throws -> Response {
+        let items = try await registry.districts().map(DistrictBody.init)
+        return try APIJSON.response(ListBody(items: items))
+    }
+
+    func currentSeason() async throws -> Response {
+        let now = clock.now()
+        let year = BusinessTime.localDate(of: now).year
+        let season = try await registry.season(year: year)
+        let next = try await registry.season(year: year + 1)
+        return try APIJSON.response(SeasonBody(season, next: next, now: now))
+    }
+
+    func sites(_ request: Request) async throws -> Response {
+        let query = Query(request)
+        let district = try await knownDistrict(query.string("district", maxLength: 20))
+        let text = try query.string("q", maxLength: 100)
+        let crs = try query.coordinateSystem()
+        let page = try await registry.sites(district: district, text: text, page: query.page())
+        let items = page.items.map { SiteBody($0.site, districtName: nil, slotCount: $0.slotCount, slots: nil, crs: crs) }
+        return try APIJSON.response(ListBody(Page(items: items, total: page.total, request: page.request)))
+    }
+
+    func site(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let id = try context.parameters.require("site_id")
+        let crs = try Query(request).coordinateSystem()
+        guard let detail = try await registry.site(id: id, today: today) else {
+            throw APIError.notFound("no site \(id)")
+        }
+        let slots = detail.slots.map { SlotBody($0, crs: crs) }
+        return try APIJSON.response(SiteBody(detail.site, districtName: detail.districtName, slotCount: slots.count, slots: slots, crs: crs))
+    }
+
+    func stall(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let id = try context.parameters.require("slot_id")
+        let crs = try Query(request).coordinateSystem()
+        let today = self.today
+        guard let stall = try await registry.stall(slotId: id, today: today) else {
+            throw APIError.notFound("no stall \(id)")
+        }
+        return try APIJSON.response(StallBody(stall, today: today, crs: crs))
+    }
+
+    func nearby(_ request: Request) async throws -> Response {
+        let query = Query(request)
+        let crs = try query.coordinateSystem()
+        let center = try query.position()
+        let radius = try query.double("radius_m", in: 1...Self.maxNearbyRadius, default: Self.defaultNearbyRadius)!
+        let limit = try query.int("limit", in: 1...Self.maxNearbyLimit, default: Self.defaultNearbyLimit)!
+        let found = try await registry.stallsNearby(center: center, radiusMetres: radius, limit: limit, today: today)
+        let body = NearbyBody(
+            items: found.map { NearbyStallBody($0, crs: crs) }, total: found.count, limit: limit, radiusM: radius,
+            center: PositionBody(center, crs: crs), crs: crs.rawValue)
+        return try APIJSON.response(body)
+    }
+
+    /// A `district` filter must name a district of the programme (its code, e.g. CG).
+    func knownDistrict(_ raw: String?) async throws -> String? {
+        guard let raw else { return nil }
+        let codes = try await registry.districts().map(\.district.code)
+        guard let code = codes.first(where: { $0.caseInsensitiveCompare(raw) == .orderedSame }) else {
+            throw APIError.validation("unknown district '\(raw)'; one of \(codes.joined(separator: ", "))", field: "district")
+        }
+        return code
+    }
+}

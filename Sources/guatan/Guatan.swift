@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import GuatanAPI
+import GuatanCore
+import GuatanStore
+import Hummingbird
+import Logging
+
+@main
+struct Guatan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "guatan",
+        abstract: "Guatan (瓜摊): the seasonal fruit-stall programme's service.",
+        subcommands: [Serve.self, Migrate.self, ImportSites.self],
+        defaultSubcommand: nil)
+}
+
+/// Options every subcommand takes. Flags win; environment variables are the fallback.
+struct DataOptions: ParsableArguments {
+    @Option(name: .customLong("data"), help: "Data folder holding the SQLite database (env GUATAN_DATA, default ./data).")
+    var dataFlag: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env GUATAN_LOG_LEVEL, default info).")
+    var logLevelFlag: String?
+
+    var dataDirectory: URL {
+        URL(fileURLWithPath: setting(dataFlag, env: "GUATAN_DATA", default: "./data"), isDirectory: true)
+    }
+
+    func makeLogger(label: String) throws -> Logger {
+        let raw = setting(logLevelFlag, env: "GUATAN_LOG_LEVEL", default: "info")
+        guard let level = Logger.Level(rawValue: raw.lowercased()) else {
+            throw ValidationError("unknown log level '\(raw)'")
+        }
+        LoggingBootstrap.once()
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+func setting(_ flag: String?, env name: String, default fallback: String) -> String {
+    flag ?? ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
+}
+
+/// swift-log is bootstrapped once per process; logs go to standard error with their metadata.
+enum LoggingBootstrap {
+    private static let done: Void = {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .trace
+            return handler
+        }
+    }()
+
+    static func once() {
+        _ = done
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP service. An empty data folder is migrated and loaded with the seed registry.")
+
+    @OptionGroup var options: DataOptions
+
+    @Option(name: .customLong("host"), help: "Address to listen on (env GUATAN_HOST, default 127.0.0.1).")
+    var hostFlag: String?
+
+    @Option(name: .customLong("port"), help: "Port to listen on (env GUATAN_PORT, default 8080).")
+    var portFlag: String?
+
+    @Option(name: .customLong("seed"), help: "Folder of the seed registry CSVs (env GUATAN_SEED, default ./seed).")
+    var seedFlag: String?
+
+    @Option(name: .customLong("public"), help: "Folder of the web pages and openapi.yaml (env GUATAN_PUBLIC, default ./public).")
+    var publicFlag: String?
+
+    @Option(name: .customLong("now"), help: "Start the server's clock at this RFC 3339 instant and let it run on (env GUATAN_NOW).")
+    var nowFlag: String?
+
+    func run() async throws {
+        let logger = try options.makeLogger(label: "guatan")
+        let host = setting(hostFlag, env: "GUATAN_HOST", default: "127.0.0.1")
+        let portText = setting(portFlag, env: "GUATAN_PORT", default: "8080")
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw ValidationError("port must be a number from 0 to 65535, not '\(portText)'")
+        }
+        var clock = ServiceClock.system
+        if let raw = nowFlag ?? ProcessInfo.processInfo.environment["GUATAN_NOW"], !raw.isEmpty {
+            guard let start = BusinessTime.parseInstant(raw) else {
+                throw ValidationError("--now must be an RFC 3339 instant such as 2026-07-15T09:00:00+08:00, not '\(raw)'")
+            }
+            clock = .starting(at: start)
+            logger.notice("server clock set", metadata: ["now": "\(BusinessTime.rfc3339(start))"])
+        }
+        let started = ContinuousClock.now
+        let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
+        let seedDirectory = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
+        if try database.registryIsEmpty() {
+            guard FileManager.default.fileExists(atPath: seedDirectory.appendingPathComponent("sites.csv").path) else {
+                throw ValidationError("the database is empty and there is no seed registry at \(seedDirectory.path); pass --seed DIR")
+            }
+            if let loaded = try database.loadSeedIfNeeded(from: seedDirectory, now: clock.now()) {
+                logger.notice("seed registry loaded", metadata: [
+                    "sites": "\(loaded.sitesCreated)", "slots": "\(loaded.slotsCreated)", "from": "\(seedDirectory.path)",
+                ])
+            }
+        }
+        let configuration = GuatanServiceConfiguration(
+            host: host, port: port,
+            publicDirectory: URL(fileURLWithPath: setting(publicFlag, env: "GUATAN_PUBLIC", default: "./public"), isDirectory: true),
+            clock: clock)
+        let app = buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
+        let elapsed = ContinuousClock.now - started
+        logger.notice("starting", metadata: [
+            "address": "http://\(host):\(port)", "data": "\(options.dataDirectory.path)",
+            "prepared_in_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+        ])
+        // Stops accepting, finishes requests in flight, then returns on SIGTERM or SIGINT.
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        logger.notice("stopped")
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bring the database schema up to date and list the migrations applied.")
+
+    @OptionGroup var options: DataOptions
+
+    func run() async throws {
+        let logger = try options.makeLogger(label: "guatan.migrate")
+        let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
+        for migration in try database.appliedMigrations() {
+            print(migration)
+        }
+    }
+}
+
+struct ImportSites: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-sites",
+        abstract: "Import sites from a CSV file: all rows or none; every bad row is reported with its line.",
+        discussion: """
+            Columns as in seed/sites.csv: site_id,district,name,address,street_office,lat,lng,opens_at,closes_at,slots
+            (street_office, opens_at and closes_at may be empty). A new site_id creates the site and its slots;
+            a known one updates the site and adds slots up to the new count. Positions are WGS-84.
+            """)
+
+    @OptionGroup var options: DataOptions
+
+    @Argument(help: "The CSV file (UTF-8).")
+    var file: String
+
+    func run() async throws {
+        let logger = try options.makeLogger(label: "guatan.import")
+        let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+        }
+        do {
+            let summary = try database.importSites(csv: data, file: file, now: Date())
+            print("imported \(file): \(summary.sitesCreated) sites created, \(summary.sitesUpdated) updated, \(summary.slotsCreated) slots created")
+        } catch let error as RegistryImportError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GuatanAPI
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import Yams
+
+@Suite("OpenAPI document and metrics")
+struct OperationsTests {
+    @Test("openapi.yaml is served and describes exactly the routes the router serves")
+    func openAPIMatchesRoutes() async throws {
+        let service = try TestService()
+        let served = Set(service.built.routes.map { "\($0.method.rawValue.lowercased()) \($0.path)" })
+        try await service.run { client in
+            let response = try await client.get("/openapi.yaml")
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("application/yaml") == true)
+            let document = try #require(try Yams.load(yaml: response.text) as? [String: Any])
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: Any])
+            var documented = Set<String>()
+            for (path, item) in paths {
+                for method in ((item as? [String: Any]) ?? [:]).keys where ["get", "post", "put", "patch", "delete"].contains(method) {
+                    documented.insert("\(method) \(path)")
+                }
+            }
+            #expect(documented == served, "documented but not served: \(documented.subtracting(served)); served but not documented: \(served.subtracting(documented))")
+            let etag = try #require(response.headers[.eTag])
+            #expect(try await client.get("/openapi.yaml", headers: [.ifNoneMatch: etag]).status == .notModified)
+        }
+    }
+
+    @Test("every documented GET route answers without a server error")
+    func documentedRoutesAnswer() async throws {
+        let service = try TestService()
+        let routes = service.built.routes
+        try await service.run { client in
+            for route in routes where route.method == .get {
+                let uri = route.path
+                    .replacingOccurrences(of: "{site_id}", with: "CG-001")
+                    .replacingOccurrences(of: "{slot_id}", with: "CG-001-01")
+                    + (route.path.hasSuffix("/nearby") ? "?lat=36.06&lng=103.83" : "")
+                let response = try await client.get(uri)
+                #expect(response.status == .ok, "\(uri) → \(response.status)")
+            }
+        }
+    }
+
+    @Test("/metrics reports request counts and latencies per route in Prometheus text")
+    func metrics() async throws {
+        try await TestService().run { client in
+            _ = try await client.get("/api/v1/districts")
+            _ = try await client.get("/api/v1/sites/CG-001")
+            _ = try await client.get("/api/v1/sites?page=0")
+            let response = try await client.get("/metrics")
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            let text = response.text
+            #expect(text.contains("# TYPE hb_requests counter") || text.contains("# TYPE hb_requests_total counter"))
+            #expect(text.contains(#"http_route="/api/v1/districts""#))
+            #expect(text.contains(#"http_route="/api/v1/sites/{site_id}""#), "routes are labelled by pattern, not by ID")
+            #expect(!text.contains("CG-001\""))
+            #expect(text.contains("http_server_request_duration"))
+            #expect(text.contains(#"http_response_status_code="400""#))
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import GuatanAPI
+import GuatanCore
+import GuatanStore
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// A fresh data folder per test, removed afterwards.
+final class TemporaryDataFolder: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("guatan-api-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+}
+
+enum Repo {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let seed = root.appendingPathComponent("seed", isDirectory: true)
+    static let publicDirectory = root.appendingPathComponent("public", isDirectory: true)
+}
+
+/// The real router over a real, seeded SQLite database in a temporary folder.
+struct TestService {
+    static let midSeason = BusinessTime.parseInstant("2026-07-15T09:00:00+08:00")!
+
+    let folder: TemporaryDataFolder
+    let database: GuatanDatabase
+    let built: GuatanRouter
+
+    init(now: Date = TestService.midSeason) throws {
+        folder = try TemporaryDataFolder()
+        database = try GuatanDatabase(dataDirectory: folder.url)
+        try database.loadSeedIfNeeded(from: Repo.seed, now: now)
+        var logger = Logger(label: "guatan.test")
+        logger.logLevel = .warning
+        built = buildRouter(
+            configuration: GuatanServiceConfiguration(publicDirectory: Repo.publicDirectory, clock: .fixed(now)),
+            stores: GuatanStores(database: database), logger: logger)
+    }
+
+    func run(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = Application(router: built.router, logger: Logger(label: "guatan.test"))
+        try await app.test(.router) { client in try await test(client) }
+    }
+}
+
+extension TestClientProtocol {
+    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await execute(uri: uri, method: .get, headers: headers)
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    /// The body as a JSON object; records a test issue when it is not one.
+    func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        let value = try JSONSerialization.jsonObject(with: Data(buffer: body))
+        return try #require(value as? [String: Any], "not a JSON object: \(text)", sourceLocation: sourceLocation)
+    }
+
+    /// Asserts the documented error format and returns the error code and field.
+    @discardableResult
+    func expectError(_ status: HTTPResponse.Status, code: String, field: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        #expect(self.status == status, "\(self.status) \(text)", sourceLocation: sourceLocation)
+        #expect(headers[.contentType]?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
+        let error = try #require(try json()["error"] as? [String: Any], "no error object in \(text)", sourceLocation: sourceLocation)
+        #expect(error["code"] as? String == code, "\(text)", sourceLocation: sourceLocation)
+        #expect((error["message"] as? String)?.isEmpty == false, sourceLocation: sourceLocation)
+        if let field {
+            #expect(error["field"] as? String == field, "\(text)", sourceLocation: sourceLocation)
+        }
+        return error
+    }
+}
+
+extension String {
+    /// Percent-encodes a query value as a browser would.
+    var queryEncoded: String {
+        addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~")))!
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import GuatanCore
+import GuatanStore
+
+/// A fresh data folder per test, removed afterwards.
+final class TemporaryDataFolder {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("guatan-store-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+}
+
+enum Fixtures {
+    /// The repository's seed folder.
+    static let seedDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("seed", isDirectory: true)
+
+    static let now = BusinessTime.parseInstant("2026-07-15T09:00:00+08:00")!
+    static let today = LocalDate("2026-07-15")!
+
+    static func seededDatabase(in folder: TemporaryDataFolder) throws -> GuatanDatabase {
+        let database = try GuatanDatabase(dataDirectory: folder.url)
+        try database.loadSeedIfNeeded(from: seedDirectory, now: now)
+        return database
+    }
+}
