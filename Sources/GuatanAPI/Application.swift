@@ -45,9 +45,19 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     router.add(middleware: ErrorMiddleware())
     _ = GuatanMetrics.registry
     router.add(middleware: MetricsMiddleware())
+    // Pages revalidate on every visit (cheap with ETags) so a deployment is seen at once.
+    // Text is UTF-8: without the charset some clients would read the Chinese as Latin-1.
+    let utf8 = ("charset", "utf-8")
     router.add(middleware: FileMiddleware(
-        configuration.publicDirectory.path, cacheControl: .init([(.text, [.noCache])]), searchForIndexHtml: true,
-        logger: logger))
+        configuration.publicDirectory.path, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,
+        logger: logger)
+        .withAdditionalMediaTypes(forFileExtensions: [
+            "html": MediaType(type: .text, subType: "html", parameter: utf8),
+            "css": MediaType(type: .text, subType: "css", parameter: utf8),
+            "js": MediaType(type: .text, subType: "javascript", parameter: utf8),
+            "json": MediaType(type: .application, subType: "json", parameter: utf8),
+            "svg": MediaType(type: .image, subType: "svg+xml", parameter: utf8),
+        ]))
 
     let table = RouteTable(router: router)
     let openAPIFile = configuration.publicDirectory.appendingPathComponent("openapi.yaml")

@@ -62,6 +62,18 @@ extension GuatanDatabase {
                     value TEXT NOT NULL
                 );
                 INSERT INTO store_meta (key, value) VALUES ('registry_version', '0');
+                -- Every state change: who, when, what, before and after (JSON).
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    entity TEXT NOT NULL,
+                    entity_id TEXT NOT NULL,
+                    before_json TEXT,
+                    after_json TEXT
+                );
+                CREATE INDEX audit_log_by_entity ON audit_log(entity, entity_id, id);
                 """)
         }
         return migrator

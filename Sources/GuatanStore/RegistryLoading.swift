@@ -36,11 +36,14 @@ extension GuatanDatabase {
                     sql: "INSERT OR REPLACE INTO district (code, adcode, name, name_en) VALUES (?, ?, ?, ?)",
                     arguments: [record["code"], record["adcode"], record["name"], record["name_en"]])
             }
-            let summary = try Self.upsertSites(db, table: sites, file: sitesFile.path, now: now, createSlots: false)
+            let summary = try Self.upsertSites(db, table: sites, file: sitesFile.path, actor: nil, now: now, createSlots: false)
             try Self.insertSeedSlots(db, table: slots, file: slotsFile.path, expected: sites)
             try db.execute(
                 sql: "INSERT INTO store_meta (key, value) VALUES ('seed_loaded_at', ?)",
                 arguments: [BusinessTime.rfc3339(now)])
+            try Self.audit(
+                db, at: now, actor: "system", action: "registry.seed", entity: "registry", entityId: directory.lastPathComponent,
+                before: nil, after: ["sites": String(summary.sitesCreated), "slots": String(slots.records.count)])
             var result = summary
             result.slotsCreated = slots.records.count
             return result
@@ -50,19 +53,26 @@ extension GuatanDatabase {
     /// Imports sites from a CSV file (columns as in `seed/sites.csv`): new site IDs are
     /// created with their slots, known ones updated and given any extra slots. Every row is
     /// checked first; if any is bad, nothing changes and every bad row is reported.
-    public func importSites(csv data: Data, file: String, now: Date) throws -> RegistryImportSummary {
+    /// `actor` is who imports, as the audit log records it (e.g. `cli:root`).
+    public func importSites(csv data: Data, file: String, actor: String, now: Date) throws -> RegistryImportSummary {
         let table = try CSVTable.parse(data, file: file, required: Self.siteColumns)
         return try pool.write { db in
-            try Self.upsertSites(db, table: table, file: file, now: now, createSlots: true)
+            try Self.upsertSites(db, table: table, file: file, actor: actor, now: now, createSlots: true)
         }
     }
 
-    private static func upsertSites(_ db: Database, table: CSVTable, file: String, now: Date, createSlots: Bool) throws -> RegistryImportSummary {
+    /// `actor` nil: the seed load, audited as a whole rather than site by site.
+    private static func upsertSites(
+        _ db: Database, table: CSVTable, file: String, actor: String?, now: Date, createSlots: Bool
+    ) throws -> RegistryImportSummary {
         let knownDistricts = Set(try String.fetchAll(db, sql: "SELECT code FROM district"))
         let existingSlots = Dictionary(
             try Row.fetchAll(db, sql: "SELECT site_id, COUNT(*) AS n FROM slot GROUP BY site_id").map { ($0["site_id"] as String, $0["n"] as Int) },
             uniquingKeysWith: { a, _ in a })
         let existingSites = Set(try String.fetchAll(db, sql: "SELECT id FROM site"))
+        func currentSite(_ id: String) throws -> Site? {
+            try Row.fetchOne(db, sql: "SELECT * FROM site WHERE id = ?", arguments: [id]).map(Self.site)
+        }
         var problems = table.problems
         var valid: [(Site, Int)] = []
         var seen: [String: Int] = [:]
@@ -98,7 +108,16 @@ extension GuatanDatabase {
                 site.id, site.district, site.name, site.address, site.streetOffice, site.position.lat, site.position.lng,
                 site.opensAt.description, site.closesAt.description, stamp, stamp,
             ]
+            let existing = existingSlots[site.id] ?? 0
             if existingSites.contains(site.id) {
+                let before = try currentSite(site.id)
+                if let actor {
+                    var beforeFields = before?.auditFields ?? [:]
+                    beforeFields["slots"] = String(existing)
+                    var afterFields = site.auditFields
+                    afterFields["slots"] = String(max(count, existing))
+                    try audit(db, at: now, actor: actor, action: "site.update", entity: "site", entityId: site.id, before: beforeFields, after: afterFields)
+                }
                 try db.execute(sql: """
                     UPDATE site SET district = ?2, name = ?3, address = ?4, street_office = ?5, lat = ?6, lng = ?7,
                         opens_at = ?8, closes_at = ?9, updated_at = ?11 WHERE id = ?1
@@ -110,10 +129,14 @@ extension GuatanDatabase {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: arguments)
                 summary.sitesCreated += 1
+                if let actor {
+                    var afterFields = site.auditFields
+                    afterFields["slots"] = String(count)
+                    try audit(db, at: now, actor: actor, action: "site.create", entity: "site", entityId: site.id, before: nil, after: afterFields)
+                }
             }
             guard createSlots else { continue }
             // New slots stand at the site's position until someone places them exactly.
-            let existing = existingSlots[site.id] ?? 0
             guard count > existing else { continue }
             for number in (existing + 1)...count {
                 try db.execute(

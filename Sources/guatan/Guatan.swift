@@ -162,7 +162,8 @@ struct ImportSites: AsyncParsableCommand {
             throw ValidationError("cannot read \(file): \(error.localizedDescription)")
         }
         do {
-            let summary = try database.importSites(csv: data, file: file, now: Date())
+            let actor = "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+            let summary = try database.importSites(csv: data, file: file, actor: actor, now: Date())
             print("imported \(file): \(summary.sitesCreated) sites created, \(summary.sitesUpdated) updated, \(summary.slotsCreated) slots created")
         } catch let error as RegistryImportError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))

@@ -138,7 +138,7 @@ struct MapTests {
             let before = try await client.get("/api/v1/map.geojson")
             let etag = try #require(before.headers[.eTag])
             let csv = "site_id,district,name,address,street_office,lat,lng,opens_at,closes_at,slots\nXG-900,XG,新摊点,兰州市西固区福利路1号,福利路街道,36.1010,103.6380,,,4\n"
-            _ = try database.importSites(csv: Data(csv.utf8), file: "new.csv", now: TestService.midSeason)
+            _ = try database.importSites(csv: Data(csv.utf8), file: "new.csv", actor: "test", now: TestService.midSeason)
             try await Task.sleep(for: .milliseconds(1100))
             let after = try await client.get("/api/v1/map.geojson", headers: [.ifNoneMatch: etag])
             #expect(after.status == .ok, "the old ETag must no longer match")

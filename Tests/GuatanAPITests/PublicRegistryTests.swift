@@ -179,7 +179,7 @@ struct PublicRegistryTests {
         try await TestService().run { client in
             let home = try await client.get("/")
             #expect(home.status == .ok)
-            #expect(home.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(home.headers[.contentType] == "text/html; charset=utf-8")
             #expect(home.text.contains("瓜摊"))
             #expect(home.text.contains("/api/v1/map.geojson"))
             let etag = try #require(home.headers[.eTag])

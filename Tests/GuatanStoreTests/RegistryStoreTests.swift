@@ -33,6 +33,7 @@ struct RegistryStoreTests {
         #expect(total == 2059)
         #expect(try reopened.appliedMigrations() == ["2026-11-29-registry"])
         #expect(try reopened.integrityProblems().isEmpty)
+        #expect(try reopened.auditTrail(entity: "registry", id: "seed").map(\.action) == ["registry.seed"])
     }
 
     @Test("sites filter by district and by text in name, address or street office, a page at a time")
@@ -117,7 +118,7 @@ struct SiteImportTests {
             CG-001,CG,更名后的摊点,\(existing.site.address),东岗街道,\(existing.site.position.lat),\(existing.site.position.lng),06:00,22:00,\(existing.slots.count + 2)
 
             """
-        let summary = try database.importSites(csv: Data(csv.utf8), file: "new.csv", now: Fixtures.now)
+        let summary = try database.importSites(csv: Data(csv.utf8), file: "new.csv", actor: "test", now: Fixtures.now)
         #expect(summary.sitesCreated == 1 && summary.sitesUpdated == 1 && summary.slotsCreated == 5)
         let created = try #require(try await database.site(id: "CG-500", today: Fixtures.today))
         #expect(created.slots.map(\.slot.id) == ["CG-500-01", "CG-500-02", "CG-500-03"])
@@ -126,6 +127,14 @@ struct SiteImportTests {
         #expect(updated.site.name == "更名后的摊点")
         #expect(updated.slots.count == existing.slots.count + 2)
         #expect(try await database.registryVersion() > before)
+        let createdTrail = try database.auditTrail(entity: "site", id: "CG-500")
+        #expect(createdTrail.map(\.action) == ["site.create"])
+        #expect(createdTrail.first?.actor == "test")
+        #expect(createdTrail.first?.after?.contains("\"slots\":\"3\"") == true)
+        let updatedTrail = try #require(try database.auditTrail(entity: "site", id: "CG-001").first)
+        #expect(updatedTrail.action == "site.update")
+        #expect(updatedTrail.before?.contains(existing.site.name) == true)
+        #expect(updatedTrail.after?.contains("更名后的摊点") == true)
         let nearby = try await database.stallsNearby(center: Coordinate(lat: 36.0551, lng: 103.8352), radiusMetres: 1, limit: 10, today: Fixtures.today)
         #expect(nearby.map(\.stall.slot.slot.id).sorted() == ["CG-500-01", "CG-500-02", "CG-500-03"], "new slots are in the spatial index")
     }
@@ -146,7 +155,7 @@ struct SiteImportTests {
 
             """
         do {
-            _ = try database.importSites(csv: Data(csv.utf8), file: "bad.csv", now: Fixtures.now)
+            _ = try database.importSites(csv: Data(csv.utf8), file: "bad.csv", actor: "test", now: Fixtures.now)
             Issue.record("the import should have been refused")
         } catch let error as RegistryImportError {
             #expect(Set(error.problems.map(\.line)) == [3, 4, 5, 6, 7, 8])
@@ -158,6 +167,7 @@ struct SiteImportTests {
             #expect(error.problems.contains { $0.line == 8 && $0.message.contains("fields") })
         }
         #expect(try await database.site(id: "CG-501", today: Fixtures.today) == nil, "nothing was written")
+        #expect(try database.auditTrail(entity: "site", id: "CG-501").isEmpty)
         #expect(try await database.registryVersion() == before)
         #expect(try await database.districts().map(\.slotCount).reduce(0, +) == 2059)
     }
@@ -173,12 +183,12 @@ struct SiteImportTests {
         ]
         for data in cases {
             #expect(throws: RegistryImportError.self) {
-                _ = try database.importSites(csv: data, file: "odd.csv", now: Fixtures.now)
+                _ = try database.importSites(csv: data, file: "odd.csv", actor: "test", now: Fixtures.now)
             }
         }
         // A spreadsheet's byte-order mark is fine.
         let withBOM = Data([0xEF, 0xBB, 0xBF]) + Data((Self.header + "CG-601,CG,摊点,地址,街道,36.06,103.83,,,1\n").utf8)
-        #expect(try database.importSites(csv: withBOM, file: "bom.csv", now: Fixtures.now).sitesCreated == 1)
+        #expect(try database.importSites(csv: withBOM, file: "bom.csv", actor: "test", now: Fixtures.now).sitesCreated == 1)
     }
 
     @Test("a file with only the header changes nothing")
@@ -186,7 +196,7 @@ struct SiteImportTests {
         let folder = try TemporaryDataFolder()
         let database = try Fixtures.seededDatabase(in: folder)
         let before = try await database.registryVersion()
-        let summary = try database.importSites(csv: Data(Self.header.utf8), file: "empty.csv", now: Fixtures.now)
+        let summary = try database.importSites(csv: Data(Self.header.utf8), file: "empty.csv", actor: "test", now: Fixtures.now)
         #expect(summary == RegistryImportSummary())
         #expect(try await database.registryVersion() == before)
     }

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import GuatanCore
+
+/// One line of the audit log: who changed what, when, with the state before and after.
+public struct AuditEntry: Sendable, Hashable {
+    public var at: String
+    public var actor: String
+    public var action: String
+    public var entity: String
+    public var entityId: String
+    public var before: String?
+    public var after: String?
+}
+
+extension GuatanDatabase {
+    /// Writes an audit entry inside the caller's transaction, so the change and its record
+    /// commit or roll back together.
+    static func audit(
+        _ db: Database, at: Date, actor: String, action: String, entity: String, entityId: String,
+        before: [String: String]?, after: [String: String]?
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [BusinessTime.rfc3339(at), actor, action, entity, entityId, before.map(json), after.map(json)])
+    }
+
+    private static func json(_ fields: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The audit trail of one entity, oldest first.
+    public func auditTrail(entity: String, id: String) throws -> [AuditEntry] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id", arguments: [entity, id])
+                .map {
+                    AuditEntry(
+                        at: $0["at"], actor: $0["actor"], action: $0["action"], entity: $0["entity"], entityId: $0["entity_id"],
+                        before: $0["before_json"], after: $0["after_json"])
+                }
+        }
+    }
+}
+
+extension Site {
+    /// The fields an audit entry records for a site.
+    var auditFields: [String: String] {
+        [
+            "district": district, "name": name, "address": address, "street_office": streetOffice,
+            "lat": String(position.lat), "lng": String(position.lng),
+            "opens_at": opensAt.description, "closes_at": closesAt.description,
+        ]
+    }
+}

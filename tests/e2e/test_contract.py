@@ -1,0 +1,82 @@
+"""Every answer of a running server matches the OpenAPI document's schema for it."""
+
+import jsonschema
+import pytest
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from conftest import ROOT
+
+DOCUMENT = yaml.safe_load((ROOT / "public" / "openapi.yaml").read_text(encoding="utf-8"))
+BASE = "urn:guatan:openapi"
+REGISTRY = Registry().with_resource(BASE, Resource(contents=DOCUMENT, specification=DRAFT202012))
+
+
+def pointer(*parts: str) -> str:
+    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def validator_for(template: str, status: int, media: str) -> jsonschema.Draft202012Validator:
+    """The schema the document gives for this answer; its internal $refs resolve against the document."""
+    response = DOCUMENT["paths"][template]["get"]["responses"][str(status)]
+    if "$ref" in response:
+        base = ["components", "responses", response["$ref"].rsplit("/", 1)[-1]]
+    else:
+        base = ["paths", template, "get", "responses", str(status)]
+    return jsonschema.Draft202012Validator({"$ref": f"{BASE}#/" + pointer(*base, "content", media, "schema")}, registry=REGISTRY)
+
+
+def check(server, template: str, uri: str, status: int = 200, media: str = "application/json"):
+    r = server.get(uri)
+    assert r.status_code == status, f"{uri}: {r.status_code} {r.text[:200]}"
+    assert r.headers["Content-Type"].startswith(media)
+    errors = list(validator_for(template, status, media).iter_errors(r.json()))
+    assert not errors, f"{uri}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+    return r.json()
+
+
+def test_the_validator_catches_a_wrong_answer():
+    v = validator_for("/api/v1/districts", 200, "application/json")
+    assert list(v.iter_errors({"items": [{"code": "CG"}], "total": 1, "page": 1, "per_page": 1}))
+    assert list(v.iter_errors({"items": [], "total": -1, "page": 1, "per_page": 1}))
+
+
+@pytest.mark.parametrize("template,uri", [
+    ("/healthz", "/healthz"),
+    ("/api/v1/districts", "/api/v1/districts"),
+    ("/api/v1/seasons/current", "/api/v1/seasons/current"),
+    ("/api/v1/sites", "/api/v1/sites"),
+    ("/api/v1/sites", "/api/v1/sites?district=AN&per_page=500&crs=gcj02"),
+    ("/api/v1/sites", "/api/v1/sites?q=%E5%B0%8F%E5%8C%BA"),
+    ("/api/v1/sites/{site_id}", "/api/v1/sites/AN-001"),
+    ("/api/v1/stalls/{slot_id}", "/api/v1/stalls/CG-001-01"),
+    ("/api/v1/stalls/nearby", "/api/v1/stalls/nearby?lat=36.0605&lng=103.83&radius_m=2000&limit=200"),
+])
+def test_answers_match_the_document(server, template, uri):
+    check(server, template, uri)
+
+
+def test_map_matches_the_document(server):
+    check(server, "/api/v1/map.geojson", "/api/v1/map.geojson", media="application/geo+json")
+    check(server, "/api/v1/map.geojson", "/api/v1/map.geojson?bbox=103.80,36.03,103.86,36.07", media="application/geo+json")
+
+
+@pytest.mark.parametrize("template,uri,status", [
+    ("/api/v1/sites", "/api/v1/sites?page=0", 400),
+    ("/api/v1/sites/{site_id}", "/api/v1/sites/NOPE", 404),
+    ("/api/v1/stalls/{slot_id}", "/api/v1/stalls/NOPE", 404),
+    ("/api/v1/stalls/nearby", "/api/v1/stalls/nearby?lat=95&lng=103", 400),
+    ("/api/v1/map.geojson", "/api/v1/map.geojson?bbox=x", 400),
+])
+def test_errors_match_the_document(server, template, uri, status):
+    body = check(server, template, uri, status=status)
+    assert body["error"]["code"] in ("VALIDATION_FAILED", "NOT_FOUND")
+
+
+def test_public_answers_carry_no_personal_data(server):
+    for uri in ["/api/v1/map.geojson", "/api/v1/sites?per_page=500", "/api/v1/stalls/CG-001-01",
+                "/api/v1/stalls/nearby?lat=36.0605&lng=103.83&limit=200"]:
+        text = server.get(uri).text.lower()
+        for word in ("phone", "id_card", "password", "token", "hash", "contact"):
+            assert word not in text, f"{word} in {uri}"

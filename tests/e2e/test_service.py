@@ -1,0 +1,138 @@
+"""The service as its users meet it: started from the command line on a fresh data folder."""
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from conftest import ROOT, Server, binary, run_cli
+
+SITES_HEADER = "site_id,district,name,address,street_office,lat,lng,opens_at,closes_at,slots\n"
+
+
+def test_fresh_folder_is_seeded_and_serves_the_whole_map(server):
+    features = server.get("/api/v1/map.geojson").json()["features"]
+    assert len(features) == 390
+    assert sum(f["properties"]["slot_count"] for f in features) == 2059
+    for f in features:
+        lng, lat = f["geometry"]["coordinates"]
+        assert 103.5 < lng < 104.0 and 35.9 < lat < 36.2
+    assert "seed registry loaded" in server.output()
+
+
+def test_clock_starts_at_now_and_runs_on(server):
+    season = server.get("/api/v1/seasons/current").json()
+    assert season["today"] == "2026-07-15"
+    assert season["in_season_today"] is True
+    assert season["now"].startswith("2026-07-15T09:0")
+
+
+def test_gzip_and_304_over_a_real_socket(server):
+    r = server.get("/api/v1/map.geojson", headers={"Accept-Encoding": "gzip"}, stream=True)
+    raw = r.raw.read(decode_content=False)
+    assert r.headers["Content-Encoding"] == "gzip"
+    assert len(json.loads(gzip.decompress(raw))["features"]) == 390
+    again = server.get("/api/v1/map.geojson", headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+def test_restart_keeps_the_registry_and_does_not_seed_twice(workdir):
+    data = workdir / "data"
+    first = Server(data).start()
+    etag = first.get("/api/v1/map.geojson").headers["ETag"]
+    assert first.stop() == 0, first.output()
+    second = Server(data).start()
+    try:
+        assert "seed registry loaded" not in second.output()
+        r = second.get("/api/v1/map.geojson")
+        assert r.headers["ETag"] == etag, "same registry, same bytes, same ETag"
+        assert sum(d["slot_count"] for d in second.get("/api/v1/districts").json()["items"]) == 2059
+    finally:
+        second.stop()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_graceful_shutdown_on_signals(workdir, sig):
+    s = Server(workdir / "data").start()
+    assert s.stop(sig) == 0, s.output()
+    assert "stopped" in s.output()
+
+
+def test_environment_variables_are_the_fallback(workdir):
+    # GUATAN_NOW applies as no --now is given; GUATAN_PORT is overridden by --port.
+    s = Server(workdir / "data", env={"GUATAN_NOW": "2026-03-01T12:00:00+08:00", "GUATAN_PORT": "1"}).start()
+    try:
+        assert s.get("/api/v1/seasons/current").json()["phase"] == "upcoming"
+    finally:
+        s.stop()
+    # GUATAN_DATA names the data folder when --data is not given.
+    folder = workdir / "from-env"
+    result = subprocess.run([str(binary()), "migrate"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "GUATAN_DATA": str(folder)})
+    assert result.returncode == 0, result.stderr
+    assert (folder / "guatan.sqlite").exists()
+
+
+def test_bad_command_line_values_are_refused_clearly(workdir):
+    for args, words in [
+        (["serve", "--now", "yesterday"], "RFC 3339"),
+        (["serve", "--port", "99999"], "port"),
+        (["serve", "--log-level", "loud"], "log level"),
+    ]:
+        result = run_cli(*args, data=workdir / "data")
+        assert result.returncode != 0
+        assert words in result.stderr, result.stderr
+
+
+def test_migrate_lists_migrations(workdir):
+    result = run_cli("migrate", data=workdir / "data")
+    assert result.returncode == 0, result.stderr
+    assert "2026-11-29-registry" in result.stdout
+
+
+def test_import_sites_while_the_server_runs(server, workdir):
+    good = workdir / "new.csv"
+    good.write_text(SITES_HEADER + "QLH-300,QLH,西湖街新摊点,兰州市七里河区西湖街道西湖街8号,西湖街道,36.0640,103.7950,07:00,21:00,5\n", encoding="utf-8")
+    etag = server.get("/api/v1/map.geojson").headers["ETag"]
+    result = run_cli("import-sites", str(good), data=server.data)
+    assert result.returncode == 0, result.stderr
+    assert "1 sites created" in result.stdout and "5 slots created" in result.stdout
+    # The running server notices within about a second.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        r = server.get("/api/v1/map.geojson", headers={"If-None-Match": etag})
+        if r.status_code == 200:
+            break
+        time.sleep(0.2)
+    assert r.status_code == 200
+    assert len(r.json()["features"]) == 391
+    site = server.get("/api/v1/sites/QLH-300").json()
+    assert [s["slot_id"] for s in site["slots"]] == [f"QLH-300-0{n}" for n in range(1, 6)]
+
+
+def test_import_sites_refuses_a_bad_file_whole(server, workdir):
+    bad = workdir / "bad.csv"
+    bad.write_text(
+        SITES_HEADER
+        + "QLH-301,QLH,好摊点,兰州市七里河区西湖街1号,西湖街道,36.0640,103.7950,,,2\n"
+        + "QLH-302,QLH,,兰州市七里河区西湖街2号,西湖街道,36.0640,103.7950,,,2\n"
+        + "QLH-303,QLH,摊点,兰州市七里河区西湖街3号,西湖街道,103.79,36.06,,,2\n",
+        encoding="utf-8")
+    result = run_cli("import-sites", str(bad), data=server.data)
+    assert result.returncode == 1
+    assert "line 3" in result.stderr and "line 4" in result.stderr
+    assert "nothing imported" in result.stderr
+    assert server.get("/api/v1/sites/QLH-301").status_code == 404
+
+
+def test_home_page_and_documents(server):
+    home = server.get("/")
+    assert home.status_code == 200 and "瓜摊" in home.text
+    assert server.get("/openapi.yaml").headers["Content-Type"].startswith("application/yaml")
+    assert "hb_requests" in server.get("/metrics").text
