@@ -50,11 +50,24 @@ public struct APIError: Error, Sendable, HTTPResponseError {
 /// Turns whatever a route or the router throws into the documented error format.
 /// Bad input never becomes a 500; a real failure is a 500 that is logged loudly.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let patterns: RoutePatterns
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = Self.map(error)
+            var apiError = Self.map(error)
+            // The router says 404 when only the method is wrong: say 405 and what is allowed.
+            if apiError.status == .notFound, error is HTTPError {
+                var allowed = patterns.methods(for: request.uri.path)
+                if allowed.contains(.get) { allowed.insert(.head) }
+                if !allowed.isEmpty, !allowed.contains(request.method) {
+                    let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+                    apiError = APIError(
+                        .methodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "\(request.method) is not allowed here; use \(allow)",
+                        headers: [.allow: allow])
+                }
+            }
             if apiError.status.code >= 500 {
                 context.logger.error("request failed", metadata: [
                     "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))",

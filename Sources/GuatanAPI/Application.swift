@@ -42,7 +42,8 @@ public struct GuatanRouter {
 /// Builds the router: error mapping outermost, then metrics, then static files, then routes.
 public func buildRouter(configuration: GuatanServiceConfiguration, stores: GuatanStores, logger: Logger) -> GuatanRouter {
     let router = Router(context: GuatanRequestContext.self, options: [.autoGenerateHeadEndpoints])
-    router.add(middleware: ErrorMiddleware())
+    let patterns = RoutePatterns()
+    router.add(middleware: ErrorMiddleware(patterns: patterns))
     _ = GuatanMetrics.registry
     router.add(middleware: MetricsMiddleware())
     // Pages revalidate on every visit (cheap with ETags) so a deployment is seen at once.
@@ -59,7 +60,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
             "svg": MediaType(type: .image, subType: "svg+xml", parameter: utf8),
         ]))
 
-    let table = RouteTable(router: router)
+    let table = RouteTable(router: router, patterns: patterns)
     let openAPIFile = configuration.publicDirectory.appendingPathComponent("openapi.yaml")
     let document = (try? Data(contentsOf: openAPIFile)).map { ByteBuffer(bytes: $0) }
     if document == nil {

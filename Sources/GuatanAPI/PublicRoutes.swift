@@ -39,13 +39,15 @@ struct PublicRoutes {
     }
 
     func sites(_ request: Request) async throws -> Response {
+        // Every parameter is checked before the store is asked anything.
         let query = Query(request)
-        let district = try await knownDistrict(query.string("district", maxLength: 20))
+        let districtFilter = try query.string("district", maxLength: 20)
         let text = try query.string("q", maxLength: 100)
         let crs = try query.coordinateSystem()
-        let page = try await registry.sites(district: district, text: text, page: query.page())
-        let items = page.items.map { SiteBody($0.site, districtName: nil, slotCount: $0.slotCount, slots: nil, crs: crs) }
-        return try APIJSON.response(ListBody(Page(items: items, total: page.total, request: page.request)))
+        let pageRequest = try query.page()
+        let district = try await knownDistrict(districtFilter)
+        let page = try await registry.sites(district: district, text: text, page: pageRequest)
+        return try APIJSON.response(SiteListBody(page, crs: crs))
     }
 
     func site(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {

@@ -9,18 +9,27 @@ struct ListBody<Item: Encodable & Sendable>: Encodable {
     let page: Int
     let perPage: Int
 
-    init(_ page: Page<Item>) {
-        self.items = page.items
-        self.total = page.total
-        self.page = page.request.page
-        self.perPage = page.request.perPage
-    }
-
     init(items: [Item]) {
         self.items = items
         self.total = items.count
         self.page = 1
         self.perPage = max(items.count, 1)
+    }
+}
+
+/// A page of sites; built outside the async route (Swift 6.3.1's optimiser crashes on the
+/// generic `ListBody(Page(...))` form inside it).
+struct SiteListBody: Encodable {
+    let items: [SiteBody]
+    let total: Int
+    let page: Int
+    let perPage: Int
+
+    init(_ page: Page<SiteSummary>, crs: CoordinateSystem) {
+        items = page.items.map { SiteBody($0.site, districtName: nil, slotCount: $0.slotCount, slots: nil, crs: crs) }
+        total = page.total
+        self.page = page.request.page
+        perPage = page.request.perPage
     }
 }
 

@@ -75,10 +75,15 @@ struct BadInputTests {
             let badEncoding = try await client.get("/api/v1/sites/%ZZ")
             #expect((400..<500).contains(badEncoding.status.code))
             let post = try await client.execute(uri: "/api/v1/sites", method: .post)
-            #expect((400..<500).contains(post.status.code))
-            #expect(try post.json()["error"] != nil)
-            let delete = try await client.execute(uri: "/api/v1/map.geojson", method: .delete)
-            #expect((400..<500).contains(delete.status.code))
+            try post.expectError(.methodNotAllowed, code: "METHOD_NOT_ALLOWED")
+            #expect(post.headers[.allow] == "GET, HEAD")
+            let delete = try await client.execute(uri: "/api/v1/sites/CG-001", method: .delete)
+            try delete.expectError(.methodNotAllowed, code: "METHOD_NOT_ALLOWED")
+            // An unknown path stays a 404 whatever the method.
+            try await client.execute(uri: "/api/v1/nowhere", method: .post).expectError(.notFound, code: "NOT_FOUND")
+            // HEAD works wherever GET does.
+            let head = try await client.execute(uri: "/api/v1/districts", method: .head)
+            #expect(head.status == .ok)
         }
     }
 
