@@ -35,12 +35,14 @@ map_gzip_bytes=$(curl -s -H 'Accept-Encoding: gzip' "$base/api/v1/map.geojson" |
 # name|path|extra header
 cases=(
   "healthz|/healthz|"
+  "districts|/api/v1/districts|"
   "map gzip|/api/v1/map.geojson|Accept-Encoding: gzip"
   "map 304|/api/v1/map.geojson|If-None-Match: $gzip_etag"
   "stall page|/api/v1/stalls/CG-001-01|"
   "site page|/api/v1/sites/AN-001|Accept-Encoding: gzip"
-  "nearby 1 km|/api/v1/stalls/nearby?lat=36.0605\&lng=103.83|"
+  "nearby 1 km|/api/v1/stalls/nearby?lat=36.0605&lng=103.83|"
   "site search|/api/v1/sites?q=%E5%B0%8F%E5%8C%BA|"
+  "healthz again|/healthz|"
 )
 
 run_wrk() {  # path header -> "rps p50 p99"
@@ -60,16 +62,20 @@ echo "Guatan bench: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'mod
 echo "wrk -t$threads -c$connections -d${duration}s; server ready ${ready_ms} ms after launch (empty folder: migrate + seed);"
 echo "map body ${map_bytes} bytes, gzip ${map_gzip_bytes} bytes"
 echo
-echo "| endpoint | requests/s | × /healthz | p50 | p99 |"
-echo "|---|---:|---:|---:|---:|"
-healthz_rps=""
+# /healthz runs first and last; every ratio is against the mean of the two, which
+# absorbs the drift of a shared machine over the run.
+declare -a names rpss p50s p99s
 for case in "${cases[@]}"; do
     IFS='|' read -r name path header <<<"$case"
-    path=${path//\\&/&}
     read -r rps p50 p99 < <(run_wrk "$path" "$header")
-    [[ -n $healthz_rps ]] || healthz_rps=$rps
-    ratio=$(awk -v a="$rps" -v b="$healthz_rps" 'BEGIN{printf "%.2f", a/b}')
-    echo "| $name | $rps | $ratio | $p50 | $p99 |"
+    names+=("$name"); rpss+=("$rps"); p50s+=("$p50"); p99s+=("$p99")
+done
+baseline=$(awk -v a="${rpss[0]}" -v b="${rpss[-1]}" 'BEGIN{printf "%.2f", (a+b)/2}')
+echo "| endpoint | requests/s | × /healthz | p50 | p99 |"
+echo "|---|---:|---:|---:|---:|"
+for i in "${!names[@]}"; do
+    ratio=$(awk -v a="${rpss[$i]}" -v b="$baseline" 'BEGIN{printf "%.2f", a/b}')
+    echo "| ${names[$i]} | ${rpss[$i]} | $ratio | ${p50s[$i]} | ${p99s[$i]} |"
 done
 rss_kb=$(awk '/VmRSS/{print $2}' "/proc/$server/status")
 echo

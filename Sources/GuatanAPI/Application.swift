@@ -67,8 +67,9 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         logger.warning("no OpenAPI document", metadata: ["path": "\(openAPIFile.path)"])
     }
     OperationsRoutes(openAPIDocument: document).register(on: table)
-    PublicRoutes(registry: stores.registry, clock: configuration.clock).register(on: table)
-    MapRoutes(snapshots: MapSnapshotCache(store: stores.registry, clock: configuration.clock)).register(on: table)
+    let snapshots = RegistrySnapshotCache(store: stores.registry, clock: configuration.clock)
+    PublicRoutes(registry: stores.registry, snapshots: snapshots, clock: configuration.clock).register(on: table)
+    MapRoutes(snapshots: snapshots).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 

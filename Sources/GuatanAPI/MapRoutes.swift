@@ -8,7 +8,7 @@ struct MapRoutes {
     /// Short: the map shows today's open stalls, and a 304 makes revalidation cheap.
     static let cacheControl = "public, max-age=30"
 
-    let snapshots: MapSnapshotCache
+    let snapshots: RegistrySnapshotCache
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.get("/api/v1/map.geojson") { request, _ in try await map(request) }
@@ -24,14 +24,7 @@ struct MapRoutes {
             return box
         }
         let snapshot = try await snapshots.current()
-        var district: String?
-        if let districtFilter {
-            let codes = snapshot.byDistrict.keys.sorted()
-            guard let code = codes.first(where: { $0.caseInsensitiveCompare(districtFilter) == .orderedSame }) else {
-                throw APIError.validation("unknown district '\(districtFilter)'; one of \(codes.joined(separator: ", "))", field: "district")
-            }
-            district = code
-        }
+        let district = try snapshot.districtCode(districtFilter)
         let rendered: RenderedMap
         switch (district, bbox) {
         case (nil, nil):

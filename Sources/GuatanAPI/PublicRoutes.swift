@@ -11,6 +11,7 @@ struct PublicRoutes {
     static let defaultNearbyLimit = 20
 
     let registry: any RegistryStore
+    let snapshots: RegistrySnapshotCache
     let clock: ServiceClock
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
@@ -26,8 +27,8 @@ struct PublicRoutes {
     private var today: LocalDate { BusinessTime.localDate(of: clock.now()) }
 
     func districts() async throws -> Response {
-        let items = try await registry.districts().map(DistrictBody.init)
-        return try APIJSON.response(ListBody(items: items))
+        let body = try await snapshots.current().districtsBody
+        return Response(status: .ok, headers: [.contentType: APIJSON.contentType], body: .init(byteBuffer: body))
     }
 
     func currentSeason() async throws -> Response {
@@ -39,15 +40,10 @@ struct PublicRoutes {
     }
 
     func sites(_ request: Request) async throws -> Response {
-        // Every parameter is checked before the store is asked anything.
-        let query = Query(request)
-        let districtFilter = try query.string("district", maxLength: 20)
-        let text = try query.string("q", maxLength: 100)
-        let crs = try query.coordinateSystem()
-        let pageRequest = try query.page()
-        let district = try await knownDistrict(districtFilter)
-        let page = try await registry.sites(district: district, text: text, page: pageRequest)
-        return try APIJSON.response(SiteListBody(page, crs: crs))
+        let parameters = try SiteListParameters(request)
+        let district = try await snapshots.current().districtCode(parameters.district)
+        let page = try await registry.sites(district: district, text: parameters.text, page: parameters.page)
+        return try APIJSON.response(SiteListBody(page, crs: parameters.crs))
     }
 
     func site(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
@@ -82,14 +78,20 @@ struct PublicRoutes {
             center: PositionBody(center, crs: crs), crs: crs.rawValue)
         return try APIJSON.response(body)
     }
+}
 
-    /// A `district` filter must name a district of the programme (its code, e.g. CG).
-    func knownDistrict(_ raw: String?) async throws -> String? {
-        guard let raw else { return nil }
-        let codes = try await registry.districts().map(\.district.code)
-        guard let code = codes.first(where: { $0.caseInsensitiveCompare(raw) == .orderedSame }) else {
-            throw APIError.validation("unknown district '\(raw)'; one of \(codes.joined(separator: ", "))", field: "district")
-        }
-        return code
+/// The parameters of `/api/v1/sites`, all checked before the store is asked anything.
+struct SiteListParameters {
+    let district: String?
+    let text: String?
+    let crs: CoordinateSystem
+    let page: PageRequest
+
+    init(_ request: Request) throws {
+        let query = Query(request)
+        district = try query.string("district", maxLength: 20)
+        text = try query.string("q", maxLength: 100)
+        crs = try query.coordinateSystem()
+        page = try query.page()
     }
 }

@@ -19,6 +19,8 @@ public struct GuatanRequestContext: RequestContext {
 }
 
 enum APIJSON {
+    static let contentType = "application/json; charset=utf-8"
+
     /// Field names in snake_case; keys sorted so equal data always gives equal bytes (and ETags).
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
@@ -30,7 +32,7 @@ enum APIJSON {
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         let data = try encoder().encode(value)
         var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.contentType] = contentType
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -81,3 +81,29 @@ public struct NearbyStall: Sendable, Hashable {
         self.distanceMetres = distanceMetres
     }
 }
+
+/// The whole registry as of one version: what the public snapshot is built from.
+public struct RegistryState: Sendable {
+    public var version: Int64
+    public var districts: [District]
+    public var sites: [SiteDetail]
+
+    public init(version: Int64, districts: [District], sites: [SiteDetail]) {
+        self.version = version
+        self.districts = districts
+        self.sites = sites
+    }
+
+    /// Each district with its counts, in the order the districts were given.
+    public var districtSummaries: [DistrictSummary] {
+        var siteCounts: [String: Int] = [:]
+        var slotCounts: [String: Int] = [:]
+        for detail in sites {
+            siteCounts[detail.site.district, default: 0] += 1
+            slotCounts[detail.site.district, default: 0] += detail.slots.count
+        }
+        return districts.map {
+            DistrictSummary(district: $0, siteCount: siteCounts[$0.code] ?? 0, slotCount: slotCounts[$0.code] ?? 0)
+        }
+    }
+}

@@ -3,20 +3,6 @@ import GRDB
 import GuatanCore
 
 extension GuatanDatabase: RegistryStore {
-    public func districts() async throws -> [DistrictSummary] {
-        try await pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT d.code, d.adcode, d.name, d.name_en,
-                       (SELECT COUNT(*) FROM site s WHERE s.district = d.code) AS site_count,
-                       (SELECT COUNT(*) FROM slot JOIN site s ON s.id = slot.site_id WHERE s.district = d.code) AS slot_count
-                FROM district d ORDER BY d.adcode
-                """)
-            return rows.map { row in
-                DistrictSummary(district: Self.district(row), siteCount: row["site_count"], slotCount: row["slot_count"])
-            }
-        }
-    }
-
     public func sites(district: String?, text: String?, page: PageRequest) async throws -> Page<SiteSummary> {
         try await pool.read { db in
             var conditions: [String] = []
@@ -31,8 +17,8 @@ extension GuatanDatabase: RegistryStore {
                 arguments += [text, text, text]
             }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM site s \(filter)", arguments: arguments) ?? 0
-            let rows = try Row.fetchAll(db, sql: """
+            let total = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM site s \(filter)", arguments: arguments) ?? 0
+            let rows = try Row.fetchAll(db, cached: """
                 SELECT s.*, (SELECT COUNT(*) FROM slot WHERE slot.site_id = s.id) AS slot_count
                 FROM site s \(filter) ORDER BY s.id LIMIT ? OFFSET ?
                 """, arguments: arguments + [page.perPage, page.offset])
@@ -43,11 +29,11 @@ extension GuatanDatabase: RegistryStore {
 
     public func site(id: String, today: LocalDate) async throws -> SiteDetail? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db, cached: """
                 SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district WHERE s.id = ?
                 """, arguments: [id])
             else { return nil }
-            let slots = try Row.fetchAll(db, sql: "SELECT * FROM slot WHERE site_id = ? ORDER BY number", arguments: [id])
+            let slots = try Row.fetchAll(db, cached: "SELECT * FROM slot WHERE site_id = ? ORDER BY number", arguments: [id])
                 .map { SlotView(slot: Self.slot($0), statusToday: .vacant) }
             return SiteDetail(site: Self.site(row), districtName: row["district_name"], slots: slots)
         }
@@ -55,7 +41,7 @@ extension GuatanDatabase: RegistryStore {
 
     public func stall(slotId: String, today: LocalDate) async throws -> StallView? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db, cached: """
                 SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
                        s.*, d.name AS district_name
                 FROM slot JOIN site s ON s.id = slot.site_id JOIN district d ON d.code = s.district
@@ -70,7 +56,7 @@ extension GuatanDatabase: RegistryStore {
         let box = Geodesy.boundingBox(around: center, radius: radiusMetres)
         return try await pool.read { db in
             // The R*Tree narrows to the box; the exact distance then decides.
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(db, cached: """
                 SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
                        s.*, d.name AS district_name
                 FROM slot_rtree r
@@ -93,14 +79,15 @@ extension GuatanDatabase: RegistryStore {
         }
     }
 
-    public func mapSites(today: LocalDate) async throws -> (version: Int64, sites: [SiteDetail]) {
+    public func registryState(today: LocalDate) async throws -> RegistryState {
         try await pool.read { db in
             let version = try Self.registryVersion(db)
-            let siteRows = try Row.fetchAll(db, sql: """
+            let districts = try Row.fetchAll(db, cached: "SELECT * FROM district ORDER BY adcode").map(Self.district)
+            let siteRows = try Row.fetchAll(db, cached: """
                 SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district ORDER BY s.id
                 """)
             var slotsBySite: [String: [SlotView]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM slot ORDER BY site_id, number") {
+            for row in try Row.fetchAll(db, cached: "SELECT * FROM slot ORDER BY site_id, number") {
                 let slot = Self.slot(row)
                 slotsBySite[slot.siteId, default: []].append(SlotView(slot: slot, statusToday: .vacant))
             }
@@ -108,13 +95,13 @@ extension GuatanDatabase: RegistryStore {
                 let site = Self.site(row)
                 return SiteDetail(site: site, districtName: row["district_name"], slots: slotsBySite[site.id] ?? [])
             }
-            return (version, sites)
+            return RegistryState(version: version, districts: districts, sites: sites)
         }
     }
 
     public func season(year: Int) async throws -> Season {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM season WHERE year = ?", arguments: [year]),
+            guard let row = try Row.fetchOne(db, cached: "SELECT * FROM season WHERE year = ?", arguments: [year]),
                 let startsOn = LocalDate(row["starts_on"] as String), let endsOn = LocalDate(row["ends_on"] as String),
                 let opensAt = LocalTime(row["opens_at"] as String), let closesAt = LocalTime(row["closes_at"] as String),
                 let season = try? Season(year: year, startsOn: startsOn, endsOn: endsOn, opensAt: opensAt, closesAt: closesAt)
@@ -130,7 +117,7 @@ extension GuatanDatabase: RegistryStore {
     // MARK: - Rows to domain values
 
     static func registryVersion(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'registry_version'") ?? 0
+        try Int64.fetchOne(db, cached: "SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'registry_version'") ?? 0
     }
 
     /// Called inside every write transaction that changes what the map shows.

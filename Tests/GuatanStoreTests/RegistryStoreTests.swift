@@ -14,7 +14,7 @@ struct RegistryStoreTests {
         let loaded = try #require(try database.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now))
         #expect(loaded.sitesCreated == 390)
         #expect(loaded.slotsCreated == 2059)
-        let districts = try await database.districts()
+        let districts = try await database.registryState(today: Fixtures.today).districtSummaries
         let shape = Dictionary(uniqueKeysWithValues: districts.map { ($0.district.code, [$0.siteCount, $0.slotCount]) })
         #expect(shape == ["CG": [181, 707], "QLH": [75, 460], "XG": [119, 330], "AN": [15, 562]])
         #expect(districts.map(\.district.name) == ["城关区", "七里河区", "西固区", "安宁区"])
@@ -29,7 +29,7 @@ struct RegistryStoreTests {
         let reopened = try GuatanDatabase(dataDirectory: folder.url)
         #expect(try reopened.registryIsEmpty() == false)
         #expect(try reopened.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now) == nil)
-        let total = try await reopened.districts().map(\.slotCount).reduce(0, +)
+        let total = try await reopened.registryState(today: Fixtures.today).districtSummaries.map(\.slotCount).reduce(0, +)
         #expect(total == 2059)
         #expect(try reopened.appliedMigrations() == ["2026-11-29-registry"])
         #expect(try reopened.integrityProblems().isEmpty)
@@ -80,7 +80,7 @@ struct RegistryStoreTests {
     func nearbyMatchesScan() async throws {
         let folder = try TemporaryDataFolder()
         let database = try Fixtures.seededDatabase(in: folder)
-        let all = try await database.mapSites(today: Fixtures.today).sites.flatMap(\.slots)
+        let all = try await database.registryState(today: Fixtures.today).sites.flatMap(\.slots)
         for center in [Coordinate(lat: 36.0605, lng: 103.83), Coordinate(lat: 36.10, lng: 103.73), Coordinate(lat: 36.097, lng: 103.625)] {
             for radius in [150.0, 800.0, 3000.0] {
                 let found = try await database.stallsNearby(center: center, radiusMetres: radius, limit: 5000, today: Fixtures.today)
@@ -169,7 +169,7 @@ struct SiteImportTests {
         #expect(try await database.site(id: "CG-501", today: Fixtures.today) == nil, "nothing was written")
         #expect(try database.auditTrail(entity: "site", id: "CG-501").isEmpty)
         #expect(try await database.registryVersion() == before)
-        #expect(try await database.districts().map(\.slotCount).reduce(0, +) == 2059)
+        #expect(try await database.registryState(today: Fixtures.today).districtSummaries.map(\.slotCount).reduce(0, +) == 2059)
     }
 
     @Test("files that are not CSV UTF-8 with the expected columns are refused on line 1")

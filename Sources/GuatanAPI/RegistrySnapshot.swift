@@ -90,37 +90,54 @@ struct RenderedMap: Sendable {
     }
 }
 
-/// The whole map as of one registry version and business day, rendered once.
-struct MapSnapshot: Sendable {
+/// The public registry as of one registry version and business day: the districts with
+/// their counts, and the whole map rendered once (plain and gzip, whole and per district).
+struct RegistrySnapshot: Sendable {
     let version: Int64
     let date: LocalDate
+    let districts: [DistrictSummary]
+    /// `/api/v1/districts` as sent: it changes only with the registry.
+    let districtsBody: ByteBuffer
     let features: [MapFeature]
     let all: RenderedMap
     let byDistrict: [String: RenderedMap]
 
-    init(version: Int64, date: LocalDate, sites: [SiteDetail]) throws {
-        self.version = version
+    init(state: RegistryState, date: LocalDate) throws {
+        self.version = state.version
         self.date = date
-        let features = sites.map(MapFeature.init)
+        self.districts = state.districtSummaries
+        self.districtsBody = ByteBuffer(bytes: try APIJSON.encoder().encode(ListBody(items: districts.map(DistrictBody.init))))
+        let features = state.sites.map(MapFeature.init)
         self.features = features
         self.all = try RenderedMap(features: features)
+        let grouped = Dictionary(grouping: features, by: \.properties.district)
         var byDistrict: [String: RenderedMap] = [:]
-        for (district, group) in Dictionary(grouping: features, by: \.properties.district) {
-            byDistrict[district] = try RenderedMap(features: group)
+        for summary in districts {
+            byDistrict[summary.district.code] = try RenderedMap(features: grouped[summary.district.code] ?? [])
         }
         self.byDistrict = byDistrict
     }
+
+    /// The code of the district a filter names (case-insensitive), or a 400 naming the field.
+    func districtCode(_ raw: String?) throws -> String? {
+        guard let raw else { return nil }
+        let codes = districts.map(\.district.code)
+        guard let code = codes.first(where: { $0.caseInsensitiveCompare(raw) == .orderedSame }) else {
+            throw APIError.validation("unknown district '\(raw)'; one of \(codes.joined(separator: ", "))", field: "district")
+        }
+        return code
+    }
 }
 
-/// Serves the map from a snapshot rebuilt only when what it shows changes: when the
+/// Serves the snapshot, rebuilt only when what it shows changes: when the
 /// registry version moves (checked at most once a second, so changes made by another
 /// process such as `guatan import-sites` appear within a second), when the business
 /// day turns, or at once after `invalidate()` from a write in this process.
-final class MapSnapshotCache: Sendable {
+final class RegistrySnapshotCache: Sendable {
     static let recheckInterval: Duration = .seconds(1)
 
     private struct State {
-        var snapshot: MapSnapshot?
+        var snapshot: RegistrySnapshot?
         var checkedAt: ContinuousClock.Instant?
     }
 
@@ -134,10 +151,10 @@ final class MapSnapshotCache: Sendable {
         self.clock = clock
     }
 
-    func current() async throws -> MapSnapshot {
+    func current() async throws -> RegistrySnapshot {
         let today = BusinessTime.localDate(of: clock.now())
         let now = ContinuousClock.now
-        let fresh = state.withLock { state -> MapSnapshot? in
+        let fresh = state.withLock { state -> RegistrySnapshot? in
             guard let snapshot = state.snapshot, snapshot.date == today, let checkedAt = state.checkedAt,
                 now - checkedAt < Self.recheckInterval
             else { return nil }
@@ -152,11 +169,11 @@ final class MapSnapshotCache: Sendable {
         state.withLock { $0.checkedAt = nil }
     }
 
-    fileprivate func peek() -> MapSnapshot? {
+    fileprivate func peek() -> RegistrySnapshot? {
         state.withLock { $0.snapshot }
     }
 
-    fileprivate func store(_ snapshot: MapSnapshot, checkedAt: ContinuousClock.Instant) {
+    fileprivate func store(_ snapshot: RegistrySnapshot, checkedAt: ContinuousClock.Instant) {
         state.withLock {
             $0.snapshot = snapshot
             $0.checkedAt = checkedAt
@@ -165,9 +182,9 @@ final class MapSnapshotCache: Sendable {
 
     /// Serialises refreshes so a burst of requests after a change rebuilds once.
     private actor Builder {
-        private var inFlight: Task<MapSnapshot, any Error>?
+        private var inFlight: Task<RegistrySnapshot, any Error>?
 
-        func refresh(cache: MapSnapshotCache, today: LocalDate) async throws -> MapSnapshot {
+        func refresh(cache: RegistrySnapshotCache, today: LocalDate) async throws -> RegistrySnapshot {
             if let inFlight { return try await inFlight.value }
             let task = Task { try await Self.rebuild(cache: cache, today: today) }
             inFlight = task
@@ -175,15 +192,15 @@ final class MapSnapshotCache: Sendable {
             return try await task.value
         }
 
-        private static func rebuild(cache: MapSnapshotCache, today: LocalDate) async throws -> MapSnapshot {
+        private static func rebuild(cache: RegistrySnapshotCache, today: LocalDate) async throws -> RegistrySnapshot {
             let started = ContinuousClock.now
             let version = try await cache.store.registryVersion()
             if let snapshot = cache.peek(), snapshot.date == today, snapshot.version == version {
                 cache.store(snapshot, checkedAt: started)
                 return snapshot
             }
-            let (readVersion, sites) = try await cache.store.mapSites(today: today)
-            let snapshot = try MapSnapshot(version: readVersion, date: today, sites: sites)
+            let state = try await cache.store.registryState(today: today)
+            let snapshot = try RegistrySnapshot(state: state, date: today)
             cache.store(snapshot, checkedAt: started)
             return snapshot
         }
