@@ -131,8 +131,8 @@ struct RegistrySnapshot: Sendable {
 
 /// Serves the snapshot, rebuilt only when what it shows changes: when the
 /// registry version moves (checked at most once a second, so changes made by another
-/// process such as `guatan import-sites` appear within a second), when the business
-/// day turns, or at once after `invalidate()` from a write in this process.
+/// process such as `guatan import-sites` appear within a second) or when the business
+/// day turns.
 final class RegistrySnapshotCache: Sendable {
     static let recheckInterval: Duration = .seconds(1)
 
@@ -162,11 +162,6 @@ final class RegistrySnapshotCache: Sendable {
         }
         if let fresh { return fresh }
         return try await builder.refresh(cache: self, today: today)
-    }
-
-    /// Forces the next request to check the store (call after a write that changes the map).
-    func invalidate() {
-        state.withLock { $0.checkedAt = nil }
     }
 
     fileprivate func peek() -> RegistrySnapshot? {
