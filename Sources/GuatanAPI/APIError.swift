@@ -1,5 +1,6 @@
 import Foundation
 import GuatanCore
+import GuatanStore
 import Hummingbird
 import Logging
 
@@ -86,6 +87,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as ValidationErrors:
             let first = error.errors.first
             return .validation(error.errors.map(\.message).joined(separator: "; "), field: first?.field)
+        case AccessError.unauthenticated:
+            return APIError(.unauthorized, code: "UNAUTHENTICATED", message: "sign in first: send Authorization: Bearer <token>", headers: [.wwwAuthenticate: "Bearer"])
+        case AccessError.forbidden(let reason):
+            return APIError(.forbidden, code: "FORBIDDEN", message: reason)
+        case StoreError.conflict(let reason):
+            return APIError(.conflict, code: "CONFLICT", message: reason)
+        case StoreError.notFound(let reason):
+            return .notFound(reason)
         case let error as DecodingError:
             return .validation(describe(error), field: decodingField(error))
         case let error as any HTTPResponseError:

@@ -11,25 +11,38 @@ public struct GuatanServiceConfiguration: Sendable {
     /// Folder of the static pages (`public/`), which also holds `openapi.yaml`.
     public var publicDirectory: URL
     public var clock: ServiceClock
+    public var passwords: PasswordHasher
+    /// How long a sign-in lasts.
+    public var sessionLifetime: TimeInterval
+    public var loginThrottle: LoginThrottle
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
+        passwords: PasswordHasher = PasswordHasher(), sessionLifetime: TimeInterval = 7 * 86_400,
+        loginThrottle: LoginThrottle = LoginThrottle()
+    ) {
         self.host = host
         self.port = port
         self.publicDirectory = publicDirectory
         self.clock = clock
+        self.passwords = passwords
+        self.sessionLifetime = sessionLifetime
+        self.loginThrottle = loginThrottle
     }
 }
 
 /// The stores the routes work on: one per module of the programme.
 public struct GuatanStores: Sendable {
     public var registry: any RegistryStore
+    public var accounts: any AccountStore
 
-    public init(registry: any RegistryStore) {
+    public init(registry: any RegistryStore, accounts: any AccountStore) {
         self.registry = registry
+        self.accounts = accounts
     }
 
     public init(database: GuatanDatabase) {
-        self.init(registry: database)
+        self.init(registry: database, accounts: database)
     }
 }
 
@@ -39,13 +52,14 @@ public struct GuatanRouter {
     public let routes: [(method: HTTPRequest.Method, path: String)]
 }
 
-/// Builds the router: error mapping outermost, then metrics, then static files, then routes.
+/// Builds the router: error mapping outermost, then metrics, authentication, static files, routes.
 public func buildRouter(configuration: GuatanServiceConfiguration, stores: GuatanStores, logger: Logger) -> GuatanRouter {
     let router = Router(context: GuatanRequestContext.self, options: [.autoGenerateHeadEndpoints])
     let patterns = RoutePatterns()
     router.add(middleware: ErrorMiddleware(patterns: patterns))
     _ = GuatanMetrics.registry
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: AuthenticationMiddleware(accounts: stores.accounts, clock: configuration.clock))
     // Pages revalidate on every visit (cheap with ETags) so a deployment is seen at once.
     // Text is UTF-8: without the charset some clients would read the Chinese as Latin-1.
     let utf8 = ("charset", "utf-8")
@@ -70,6 +84,11 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     let snapshots = RegistrySnapshotCache(store: stores.registry, clock: configuration.clock)
     PublicRoutes(registry: stores.registry, snapshots: snapshots, clock: configuration.clock).register(on: table)
     MapRoutes(snapshots: snapshots).register(on: table)
+    AuthRoutes(
+        accounts: stores.accounts, passwords: configuration.passwords, clock: configuration.clock,
+        sessionLifetime: configuration.sessionLifetime, throttle: configuration.loginThrottle
+    ).register(on: table)
+    AdminRoutes(accounts: stores.accounts, passwords: configuration.passwords, clock: configuration.clock).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 

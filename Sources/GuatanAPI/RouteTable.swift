@@ -14,9 +14,17 @@ final class RouteTable<Context: RequestContext> {
     }
 
     func get(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
-        routes.append((.get, path))
-        patterns.add(path, method: .get)
-        router.get(RouterPath(path), use: handler)
+        add(.get, path, use: handler)
+    }
+
+    func post(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
+        add(.post, path, use: handler)
+    }
+
+    private func add(_ method: HTTPRequest.Method, _ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Response) {
+        routes.append((method, path))
+        patterns.add(path, method: method)
+        router.on(RouterPath(path), method: method, use: handler)
     }
 }
 

@@ -11,7 +11,7 @@ struct Guatan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guatan",
         abstract: "Guatan (瓜摊): the seasonal fruit-stall programme's service.",
-        subcommands: [Serve.self, Migrate.self, ImportSites.self],
+        subcommands: [Serve.self, Migrate.self, ImportSites.self, User.self],
         defaultSubcommand: nil)
 }
 
@@ -37,6 +37,22 @@ struct DataOptions: ParsableArguments {
         logger.logLevel = level
         return logger
     }
+}
+
+/// Opens the data folder's database; an empty one is loaded with the seed registry first.
+func openSeeded(_ dataDirectory: URL, seed seedDirectory: URL, logger: Logger, now: Date) throws -> GuatanDatabase {
+    let database = try GuatanDatabase(dataDirectory: dataDirectory, logger: logger)
+    if try database.registryIsEmpty() {
+        guard FileManager.default.fileExists(atPath: seedDirectory.appendingPathComponent("sites.csv").path) else {
+            throw ValidationError("the database is empty and there is no seed registry at \(seedDirectory.path); pass --seed DIR")
+        }
+        if let loaded = try database.loadSeedIfNeeded(from: seedDirectory, now: now) {
+            logger.notice("seed registry loaded", metadata: [
+                "sites": "\(loaded.sitesCreated)", "slots": "\(loaded.slotsCreated)", "from": "\(seedDirectory.path)",
+            ])
+        }
+    }
+    return database
 }
 
 func setting(_ flag: String?, env name: String, default fallback: String) -> String {
@@ -79,6 +95,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("now"), help: "Start the server's clock at this RFC 3339 instant and let it run on (env GUATAN_NOW).")
     var nowFlag: String?
 
+    @Option(name: .customLong("session-hours"), help: "How long a sign-in lasts, in hours (env GUATAN_SESSION_HOURS, default 168).")
+    var sessionHoursFlag: String?
+
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan")
         let host = setting(hostFlag, env: "GUATAN_HOST", default: "127.0.0.1")
@@ -95,22 +114,16 @@ struct Serve: AsyncParsableCommand {
             logger.notice("server clock set", metadata: ["now": "\(BusinessTime.rfc3339(start))"])
         }
         let started = ContinuousClock.now
-        let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
         let seedDirectory = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
-        if try database.registryIsEmpty() {
-            guard FileManager.default.fileExists(atPath: seedDirectory.appendingPathComponent("sites.csv").path) else {
-                throw ValidationError("the database is empty and there is no seed registry at \(seedDirectory.path); pass --seed DIR")
-            }
-            if let loaded = try database.loadSeedIfNeeded(from: seedDirectory, now: clock.now()) {
-                logger.notice("seed registry loaded", metadata: [
-                    "sites": "\(loaded.sitesCreated)", "slots": "\(loaded.slotsCreated)", "from": "\(seedDirectory.path)",
-                ])
-            }
+        let database = try openSeeded(options.dataDirectory, seed: seedDirectory, logger: logger, now: clock.now())
+        let sessionText = setting(sessionHoursFlag, env: "GUATAN_SESSION_HOURS", default: "168")
+        guard let sessionHours = Double(sessionText), sessionHours > 0, sessionHours <= 24 * 365 else {
+            throw ValidationError("session hours must be a number from 0 to 8760, not '\(sessionText)'")
         }
         let configuration = GuatanServiceConfiguration(
             host: host, port: port,
             publicDirectory: URL(fileURLWithPath: setting(publicFlag, env: "GUATAN_PUBLIC", default: "./public"), isDirectory: true),
-            clock: clock)
+            clock: clock, sessionLifetime: sessionHours * 3600)
         let app = buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
         let elapsed = ContinuousClock.now - started
         logger.notice("starting", metadata: [
@@ -168,6 +181,68 @@ struct ImportSites: AsyncParsableCommand {
         } catch let error as RegistryImportError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(1)
+        }
+    }
+}
+
+struct User: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage accounts from the command line (the first administrator, for one).",
+        subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an administrator or officer account; the password is read from standard input.",
+            discussion: "echo 'a long password' | guatan user add --username admin --role admin --password-stdin")
+
+        @OptionGroup var options: DataOptions
+
+        @Option(help: "3–32 characters: a–z, 0–9, '.', '_', '-'.")
+        var username: String
+
+        @Option(help: "admin or officer (vendor accounts come with their vendor record).")
+        var role: String
+
+        @Option(help: "The officer's district code, e.g. CG.")
+        var district: String?
+
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input (required: never on the command line).")
+        var passwordStdin = false
+
+        @Option(name: .customLong("seed"), help: "Seed registry loaded first into an empty database (env GUATAN_SEED, default ./seed).")
+        var seedFlag: String?
+
+        func run() async throws {
+            guard passwordStdin else {
+                throw ValidationError("pass --password-stdin and give the password on standard input")
+            }
+            let logger = try options.makeLogger(label: "guatan.user")
+            let seed = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
+            let database = try openSeeded(options.dataDirectory, seed: seed, logger: logger, now: Date())
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw ValidationError("no password on standard input")
+            }
+            let username = self.username.lowercased()
+            guard let role = Role(rawValue: role) else {
+                throw ValidationError("role must be admin or officer")
+            }
+            do {
+                try AccountRules.validateUsername(username)
+                try AccountRules.validatePassword(line, username: username)
+                try AccountRules.validateBinding(role: role, district: district?.uppercased(), knownDistricts: try await database.districtCodes())
+            } catch let error as GuatanCore.ValidationError {
+                throw ValidationError(error.message)
+            }
+            let hash = try await PasswordHasher().hash(line)
+            let actor = "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+            do {
+                let account = try await database.createAccount(
+                    username: username, passwordHash: hash, role: role, district: district?.uppercased(), vendorId: nil,
+                    actor: actor, at: Date())
+                print("created \(account.role.rawValue) \(account.username)" + (account.district.map { " of \($0)" } ?? ""))
+            } catch StoreError.conflict(let reason) {
+                throw ValidationError(reason)
+            }
         }
     }
 }

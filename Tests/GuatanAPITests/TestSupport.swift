@@ -31,6 +31,17 @@ enum Repo {
 /// The real router over a real, seeded SQLite database in a temporary folder.
 struct TestService {
     static let midSeason = BusinessTime.parseInstant("2026-07-15T09:00:00+08:00")!
+    /// bcrypt's lowest cost keeps the tests quick; the service uses 12.
+    static let passwords = PasswordHasher(cost: 4)
+    static let password = "correct horse battery"
+
+    /// Creates an account straight in the store, as `guatan user add` does.
+    @discardableResult
+    func addAccount(_ username: String, role: Role, district: String? = nil) async throws -> Account {
+        try await database.createAccount(
+            username: username, passwordHash: try await Self.passwords.hash(Self.password), role: role, district: district,
+            vendorId: nil, actor: "test", at: Self.midSeason)
+    }
 
     let folder: TemporaryDataFolder
     let database: GuatanDatabase
@@ -43,7 +54,8 @@ struct TestService {
         var logger = Logger(label: "guatan.test")
         logger.logLevel = .warning
         built = buildRouter(
-            configuration: GuatanServiceConfiguration(publicDirectory: Repo.publicDirectory, clock: .fixed(now)),
+            configuration: GuatanServiceConfiguration(
+                publicDirectory: Repo.publicDirectory, clock: .fixed(now), passwords: TestService.passwords),
             stores: GuatanStores(database: database), logger: logger)
     }
 
@@ -87,5 +99,29 @@ extension String {
     /// Percent-encodes a query value as a browser would.
     var queryEncoded: String {
         addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~")))!
+    }
+}
+
+extension TestClientProtocol {
+    func post(_ uri: String, json: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return try await execute(uri: uri, method: .post, headers: fields, body: ByteBuffer(string: json))
+    }
+
+    /// Signs in and returns the Authorization header for the token.
+    func signIn(_ username: String, password: String = TestService.password, sourceLocation: SourceLocation = #_sourceLocation) async throws -> HTTPFields {
+        let response = try await post("/api/v1/auth/login", json: #"{"username": "\#(username)", "password": "\#(password)"}"#)
+        #expect(response.status == .ok, "\(response.text)", sourceLocation: sourceLocation)
+        let token = try #require(try response.json()["token"] as? String, sourceLocation: sourceLocation)
+        return [.authorization: "Bearer \(token)"]
+    }
+}
+
+import Crypto
+
+enum SHA256Hex {
+    static func of(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

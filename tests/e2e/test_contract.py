@@ -74,6 +74,38 @@ def test_errors_match_the_document(server, template, uri, status):
     assert body["error"]["code"] in ("VALIDATION_FAILED", "NOT_FOUND")
 
 
+def validate_post(template: str, status: int, body) -> None:
+    response = DOCUMENT["paths"][template]["post"]["responses"][str(status)]
+    if "$ref" in response:
+        base = ["components", "responses", response["$ref"].rsplit("/", 1)[-1]]
+    else:
+        base = ["paths", template, "post", "responses", str(status)]
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": f"{BASE}#/" + pointer(*base, "content", "application/json", "schema")}, registry=REGISTRY)
+    errors = list(validator.iter_errors(body))
+    assert not errors, "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+
+
+def test_sign_in_answers_match_the_document(server):
+    import requests
+    from conftest import run_cli
+    assert run_cli("user", "add", "--username", "chief", "--role", "admin", "--password-stdin",
+                   data=server.data, stdin="melon season 2026\n").returncode == 0
+    login = requests.post(server.base + "/api/v1/auth/login", json={"username": "chief", "password": "melon season 2026"}, timeout=10)
+    validate_post("/api/v1/auth/login", 200, login.json())
+    bad = requests.post(server.base + "/api/v1/auth/login", json={"username": "chief", "password": "wrong password"}, timeout=10)
+    assert bad.status_code == 401
+    validate_post("/api/v1/auth/login", 401, bad.json())
+    headers = {"Authorization": "Bearer " + login.json()["token"]}
+    me = requests.get(server.base + "/api/v1/me", headers=headers, timeout=10)
+    errors = list(validator_for("/api/v1/me", 200, "application/json").iter_errors(me.json()))
+    assert not errors
+    created = requests.post(server.base + "/api/v1/admin/users", headers=headers, timeout=10,
+                            json={"username": "xg.sun", "password": "apricots of xigu", "role": "officer", "district": "XG"})
+    assert created.status_code == 201
+    validate_post("/api/v1/admin/users", 201, created.json())
+
+
 def test_public_answers_carry_no_personal_data(server):
     for uri in ["/api/v1/map.geojson", "/api/v1/sites?per_page=500", "/api/v1/stalls/CG-001-01",
                 "/api/v1/stalls/nearby?lat=36.0605&lng=103.83&limit=200"]:

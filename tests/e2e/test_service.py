@@ -93,7 +93,7 @@ def test_bad_command_line_values_are_refused_clearly(workdir):
 def test_migrate_lists_migrations(workdir):
     result = run_cli("migrate", data=workdir / "data")
     assert result.returncode == 0, result.stderr
-    assert "2026-11-29-registry" in result.stdout
+    assert "2026-11-29-registry" in result.stdout and "2026-11-29-accounts" in result.stdout
 
 
 def test_import_sites_while_the_server_runs(server, workdir):
@@ -136,3 +136,39 @@ def test_home_page_and_documents(server):
     assert home.status_code == 200 and "瓜摊" in home.text
     assert server.get("/openapi.yaml").headers["Content-Type"].startswith("application/yaml")
     assert "hb_requests" in server.get("/metrics").text
+
+
+def test_first_admin_from_the_command_line_then_sign_in_over_http(server):
+    result = run_cli("user", "add", "--username", "chief", "--role", "admin", "--password-stdin",
+                     data=server.data, stdin="melon season 2026\n")
+    assert result.returncode == 0, result.stderr
+    assert "created admin chief" in result.stdout
+    login = requests.post(server.base + "/api/v1/auth/login", json={"username": "chief", "password": "melon season 2026"}, timeout=10)
+    assert login.status_code == 200, login.text
+    token = login.json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    officer = requests.post(server.base + "/api/v1/admin/users", headers=headers, timeout=10,
+                            json={"username": "an.zhao", "password": "peaches of anning", "role": "officer", "district": "AN"})
+    assert officer.status_code == 201, officer.text
+    me = requests.get(server.base + "/api/v1/me", headers=headers, timeout=10).json()
+    assert me == {"account_id": me["account_id"], "username": "chief", "role": "admin"}
+    assert requests.post(server.base + "/api/v1/auth/logout", headers=headers, timeout=10).status_code == 204
+    assert requests.get(server.base + "/api/v1/me", headers=headers, timeout=10).status_code == 401
+
+
+def test_user_add_refuses_bad_input(workdir):
+    data = workdir / "data"
+    cases = [
+        (["--username", "chief", "--role", "admin"], "melon season 2026\n", "password-stdin"),
+        (["--username", "chief", "--role", "admin", "--password-stdin"], "short\n", "at least 8"),
+        (["--username", "cg.li", "--role", "officer", "--password-stdin"], "melon season 2026\n", "district"),
+        (["--username", "cg.li", "--role", "chief", "--password-stdin"], "melon season 2026\n", "admin or officer"),
+    ]
+    for args, stdin, words in cases:
+        result = run_cli("user", "add", *args, data=data, stdin=stdin)
+        assert result.returncode != 0
+        assert words in result.stderr, result.stderr
+    ok = run_cli("user", "add", "--username", "chief", "--role", "admin", "--password-stdin", data=data, stdin="melon season 2026\n")
+    assert ok.returncode == 0, ok.stderr
+    again = run_cli("user", "add", "--username", "chief", "--role", "admin", "--password-stdin", data=data, stdin="melon season 2026\n")
+    assert again.returncode != 0 and "taken" in again.stderr

@@ -1,0 +1,121 @@
+import Foundation
+import GuatanCore
+import GuatanStore
+import Hummingbird
+
+/// Signing in and out, and who am I.
+struct AuthRoutes {
+    let accounts: any AccountStore
+    let passwords: PasswordHasher
+    let clock: ServiceClock
+    let sessionLifetime: TimeInterval
+    let throttle: LoginThrottle
+
+    struct LoginInput: Decodable {
+        let username: String
+        let password: String
+    }
+
+    struct LoginBody: Encodable {
+        let token: String
+        let role: String
+        let username: String
+        let expiresAt: String
+    }
+
+    struct MeBody: Encodable {
+        let accountId: Int64
+        let username: String
+        let role: String
+        let district: String?
+        let vendorId: String?
+    }
+
+    func register(on routes: RouteTable<GuatanRequestContext>) {
+        routes.post("/api/v1/auth/login") { request, context in try await login(request, context) }
+        routes.post("/api/v1/auth/logout") { _, context in try await logout(context) }
+        routes.get("/api/v1/me") { _, context in try me(context) }
+    }
+
+    func login(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let input = try await JSONBody.decode(LoginInput.self, from: request, context: context, limit: 4096)
+        let username = input.username.trimmingCharacters(in: .whitespaces).lowercased()
+        let now = clock.now()
+        let failures = try await accounts.loginFailures(
+            username: username, address: context.clientAddress, since: now.addingTimeInterval(-throttle.window))
+        if let wait = throttle.retryAfter(accountFailures: failures.account, addressFailures: failures.address, now: now) {
+            throw APIError(
+                .tooManyRequests, code: "RATE_LIMITED", message: "too many failed sign-ins; try again in \(wait) s",
+                headers: [.retryAfter: String(wait)])
+        }
+        let credentials = try await accounts.credentials(username: username)
+        let matches = try await passwords.verify(input.password, hash: credentials?.passwordHash ?? passwords.decoyHash)
+        guard let credentials, matches else {
+            try await accounts.recordLoginFailure(username: username, address: context.clientAddress, at: now)
+            throw APIError(.unauthorized, code: "UNAUTHENTICATED", message: "wrong username or password")
+        }
+        let token = SessionToken.make()
+        let expiresAt = now.addingTimeInterval(sessionLifetime)
+        try await accounts.startSession(tokenHash: SessionToken.hash(token), accountId: credentials.account.id, at: now, expiresAt: expiresAt)
+        let body = LoginBody(
+            token: token, role: credentials.account.role.rawValue, username: credentials.account.username,
+            expiresAt: BusinessTime.rfc3339(expiresAt))
+        return try APIJSON.response(body, headers: [.cacheControl: "no-store"])
+    }
+
+    func logout(_ context: GuatanRequestContext) async throws -> Response {
+        _ = try context.require(.admin, .officer, .vendor)
+        if let tokenHash = context.sessionTokenHash {
+            try await accounts.endSession(tokenHash: tokenHash, at: clock.now())
+        }
+        return Response(status: .noContent)
+    }
+
+    func me(_ context: GuatanRequestContext) throws -> Response {
+        let account = try context.require(.admin, .officer, .vendor)
+        let body = MeBody(
+            accountId: account.id, username: account.username, role: account.role.rawValue,
+            district: account.district, vendorId: account.vendorId)
+        return try APIJSON.response(body, headers: [.cacheControl: "no-store"])
+    }
+}
+
+/// `/api/v1/admin/…`: administrators only.
+struct AdminRoutes {
+    let accounts: any AccountStore
+    let passwords: PasswordHasher
+    let clock: ServiceClock
+
+    struct UserInput: Decodable {
+        let username: String
+        let password: String
+        let role: String
+        let district: String?
+    }
+
+    func register(on routes: RouteTable<GuatanRequestContext>) {
+        routes.post("/api/v1/admin/users") { request, context in try await createUser(request, context) }
+    }
+
+    /// Officers and administrators; vendors' accounts come with their vendor record.
+    func createUser(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let admin = try context.require(.admin)
+        let input = try await JSONBody.decode(UserInput.self, from: request, context: context, limit: 4096)
+        let username = input.username.trimmingCharacters(in: .whitespaces).lowercased()
+        try AccountRules.validateUsername(username)
+        try AccountRules.validatePassword(input.password, username: username)
+        guard let role = Role(rawValue: input.role) else {
+            throw APIError.validation("role must be admin or officer", field: "role")
+        }
+        let district = input.district?.trimmingCharacters(in: .whitespaces).uppercased()
+        try AccountRules.validateBinding(
+            role: role, district: district?.isEmpty == true ? nil : district, knownDistricts: try await accounts.districtCodes())
+        let hash = try await passwords.hash(input.password)
+        let account = try await accounts.createAccount(
+            username: username, passwordHash: hash, role: role, district: role == .officer ? district : nil, vendorId: nil,
+            actor: "account:\(admin.username)", at: clock.now())
+        let body = AuthRoutes.MeBody(
+            accountId: account.id, username: account.username, role: account.role.rawValue, district: account.district, vendorId: nil)
+        return try APIJSON.response(body, status: .created)
+    }
+}

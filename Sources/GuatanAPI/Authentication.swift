@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+import GuatanCore
+import GuatanStore
+import Hummingbird
+import HummingbirdBcrypt
+import NIOPosix
+
+/// Passwords are bcrypt hashes; hashing and checking run on NIO's thread pool, never on
+/// the threads that serve requests, because each takes tens to hundreds of milliseconds.
+public struct PasswordHasher: Sendable {
+    /// bcrypt's work factor: 12 in service, lower in tests to keep them quick.
+    public let cost: UInt8
+    /// Checked against when a username is unknown, so a wrong name costs as long as a wrong
+    /// password and the answer's timing does not tell which accounts exist.
+    let decoyHash: String
+
+    public init(cost: UInt8 = 12) {
+        self.cost = cost
+        self.decoyHash = Bcrypt.hash(SessionToken.make(), cost: cost)
+    }
+
+    public func hash(_ password: String) async throws -> String {
+        let cost = self.cost
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    public func verify(_ password: String, hash: String) async throws -> Bool {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+    }
+}
+
+/// Session tokens: 256 random bits, sent as base64url; only their SHA-256 is stored.
+enum SessionToken {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Resolves `Authorization: Bearer <token>` into the request's account. No header: a
+/// citizen, and public routes serve them. A header with a bad or expired token: 401,
+/// so a client learns at once that it must sign in again.
+struct AuthenticationMiddleware: RouterMiddleware {
+    let accounts: any AccountStore
+    let clock: ServiceClock
+
+    func handle(_ request: Request, context: GuatanRequestContext, next: (Request, GuatanRequestContext) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else {
+            return try await next(request, context)
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].count <= 200 else {
+            throw AccessError.unauthenticated
+        }
+        let tokenHash = SessionToken.hash(String(parts[1]).trimmingCharacters(in: .whitespaces))
+        guard let account = try await accounts.account(sessionTokenHash: tokenHash, at: clock.now()) else {
+            throw AccessError.unauthenticated
+        }
+        var context = context
+        context.account = account
+        context.sessionTokenHash = tokenHash
+        return try await next(request, context)
+    }
+}

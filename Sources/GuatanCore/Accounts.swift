@@ -1,0 +1,131 @@
+import Foundation
+
+/// Who a signed-in user is to the programme. Citizens have no account.
+public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
+    /// 市城管委景观科: the whole city's registry, permits and accounts.
+    case admin
+    /// 执法人员 of one district's enforcement squad.
+    case officer
+    /// A farmer holding (or applying for) a permit; bound to one vendor record.
+    case vendor
+}
+
+public struct Account: Sendable, Hashable {
+    public var id: Int64
+    public var username: String
+    public var role: Role
+    /// The district an officer works in; nil for the other roles.
+    public var district: String?
+    /// The vendor record a vendor account belongs to; nil for the other roles.
+    public var vendorId: String?
+
+    public init(id: Int64, username: String, role: Role, district: String?, vendorId: String?) {
+        self.id = id
+        self.username = username
+        self.role = role
+        self.district = district
+        self.vendorId = vendorId
+    }
+}
+
+public enum AccountRules {
+    public static let minPasswordLength = 8
+    /// bcrypt reads at most 72 bytes; a longer password would be silently cut.
+    public static let maxPasswordBytes = 72
+
+    /// 3–32 characters: lower-case ASCII letters, digits, `.`, `_`, `-`, starting with a letter or digit.
+    public static func validateUsername(_ username: String) throws(ValidationError) {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+        guard (3...32).contains(username.count), username.allSatisfy(allowed.contains),
+            let first = username.first, first.isLetter || first.isNumber
+        else {
+            throw ValidationError(field: "username", message: "username must be 3–32 characters of a–z, 0–9, '.', '_' or '-', starting with a letter or digit")
+        }
+    }
+
+    public static func validatePassword(_ password: String, username: String) throws(ValidationError) {
+        guard password.count >= minPasswordLength else {
+            throw ValidationError(field: "password", message: "password must have at least \(minPasswordLength) characters")
+        }
+        guard password.utf8.count <= maxPasswordBytes else {
+            throw ValidationError(field: "password", message: "password must be at most \(maxPasswordBytes) bytes")
+        }
+        guard password.lowercased() != username.lowercased() else {
+            throw ValidationError(field: "password", message: "password must not be the username")
+        }
+    }
+
+    /// An officer belongs to exactly one district; admins to none. Vendors are bound to a
+    /// vendor record instead, which the vendor registry creates together with the account.
+    public static func validateBinding(role: Role, district: String?, knownDistricts: Set<String>) throws(ValidationError) {
+        switch role {
+        case .officer:
+            guard let district else {
+                throw ValidationError(field: "district", message: "an officer needs a district")
+            }
+            guard knownDistricts.contains(district) else {
+                throw ValidationError(field: "district", message: "unknown district '\(district)'; one of \(knownDistricts.sorted().joined(separator: ", "))")
+            }
+        case .admin:
+            guard district == nil else {
+                throw ValidationError(field: "district", message: "an administrator works for the whole city and has no district")
+            }
+        case .vendor:
+            throw ValidationError(field: "role", message: "vendor accounts are created with their vendor record")
+        }
+    }
+}
+
+/// Slows down password guessing: too many failed logins for one account, or from one
+/// address, within the window are refused until the oldest of them leaves it.
+public struct LoginThrottle: Sendable {
+    public var window: TimeInterval
+    public var maxFailuresPerAccount: Int
+    public var maxFailuresPerAddress: Int
+
+    public init(window: TimeInterval = 15 * 60, maxFailuresPerAccount: Int = 5, maxFailuresPerAddress: Int = 20) {
+        self.window = window
+        self.maxFailuresPerAccount = maxFailuresPerAccount
+        self.maxFailuresPerAddress = maxFailuresPerAddress
+    }
+
+    /// Seconds to wait before another attempt, or nil when one may be made now.
+    /// `accountFailures` and `addressFailures` are the instants of failures within the window.
+    public func retryAfter(accountFailures: [Date], addressFailures: [Date], now: Date) -> Int? {
+        func wait(_ failures: [Date], limit: Int) -> TimeInterval? {
+            let recent = failures.filter { now.timeIntervalSince($0) < window }.sorted()
+            guard recent.count >= limit else { return nil }
+            // The attempt is allowed again once enough failures have aged out of the window.
+            return recent[recent.count - limit].addingTimeInterval(window).timeIntervalSince(now)
+        }
+        let waits = [wait(accountFailures, limit: maxFailuresPerAccount), wait(addressFailures, limit: maxFailuresPerAddress)].compactMap { $0 }
+        guard let longest = waits.max() else { return nil }
+        return max(1, Int(longest.rounded(.up)))
+    }
+}
+
+/// Refusals of the access rules, mapped to 401 and 403.
+public enum AccessError: Error, Sendable, Equatable {
+    case unauthenticated
+    case forbidden(String)
+}
+
+public enum Access {
+    /// The account, if it has one of `roles`; 401 when nobody is signed in, 403 otherwise.
+    public static func require(_ account: Account?, roles: Set<Role>) throws(AccessError) -> Account {
+        guard let account else { throw .unauthenticated }
+        guard roles.contains(account.role) else {
+            throw .forbidden("this needs the role \(roles.map(\.rawValue).sorted().joined(separator: " or "))")
+        }
+        return account
+    }
+
+    /// Admins act everywhere; an officer only in the district he belongs to.
+    public static func requireDistrict(_ account: Account, _ district: String) throws(AccessError) {
+        switch account.role {
+        case .admin: return
+        case .officer where account.district == district: return
+        default: throw .forbidden("this belongs to district \(district)")
+        }
+    }
+}
