@@ -15,12 +15,14 @@ public struct GuatanServiceConfiguration: Sendable {
     /// How long a sign-in lasts.
     public var sessionLifetime: TimeInterval
     public var loginThrottle: LoginThrottle
+    public var personalDataKey: PersonalDataKey
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
         passwords: PasswordHasher = PasswordHasher(), sessionLifetime: TimeInterval = 7 * 86_400,
-        loginThrottle: LoginThrottle = LoginThrottle()
+        loginThrottle: LoginThrottle = LoginThrottle(), personalDataKey: PersonalDataKey
     ) {
+        self.personalDataKey = personalDataKey
         self.host = host
         self.port = port
         self.publicDirectory = publicDirectory
@@ -35,14 +37,16 @@ public struct GuatanServiceConfiguration: Sendable {
 public struct GuatanStores: Sendable {
     public var registry: any RegistryStore
     public var accounts: any AccountStore
+    public var vendors: any VendorStore
 
-    public init(registry: any RegistryStore, accounts: any AccountStore) {
+    public init(registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore) {
         self.registry = registry
         self.accounts = accounts
+        self.vendors = vendors
     }
 
     public init(database: GuatanDatabase) {
-        self.init(registry: database, accounts: database)
+        self.init(registry: database, accounts: database, vendors: database)
     }
 }
 
@@ -85,10 +89,13 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     PublicRoutes(registry: stores.registry, snapshots: snapshots, clock: configuration.clock).register(on: table)
     MapRoutes(snapshots: snapshots).register(on: table)
     AuthRoutes(
-        accounts: stores.accounts, passwords: configuration.passwords, clock: configuration.clock,
+        accounts: stores.accounts, vendors: stores.vendors, passwords: configuration.passwords, clock: configuration.clock,
         sessionLifetime: configuration.sessionLifetime, throttle: configuration.loginThrottle
     ).register(on: table)
-    AdminRoutes(accounts: stores.accounts, passwords: configuration.passwords, clock: configuration.clock).register(on: table)
+    AdminRoutes(
+        accounts: stores.accounts, vendors: stores.vendors, passwords: configuration.passwords,
+        personalDataKey: configuration.personalDataKey, clock: configuration.clock
+    ).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 

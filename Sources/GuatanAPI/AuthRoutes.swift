@@ -6,6 +6,7 @@ import Hummingbird
 /// Signing in and out, and who am I.
 struct AuthRoutes {
     let accounts: any AccountStore
+    let vendors: any VendorStore
     let passwords: PasswordHasher
     let clock: ServiceClock
     let sessionLifetime: TimeInterval
@@ -29,12 +30,14 @@ struct AuthRoutes {
         let role: String
         let district: String?
         let vendorId: String?
+        /// A vendor's own record; he may see all of it.
+        let vendor: VendorBody?
     }
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.post("/api/v1/auth/login") { request, context in try await login(request, context) }
         routes.post("/api/v1/auth/logout") { _, context in try await logout(context) }
-        routes.get("/api/v1/me") { _, context in try me(context) }
+        routes.get("/api/v1/me") { _, context in try await me(context) }
     }
 
     func login(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
@@ -71,11 +74,15 @@ struct AuthRoutes {
         return Response(status: .noContent)
     }
 
-    func me(_ context: GuatanRequestContext) throws -> Response {
+    func me(_ context: GuatanRequestContext) async throws -> Response {
         let account = try context.require(.admin, .officer, .vendor)
+        var vendor: VendorBody?
+        if let vendorId = account.vendorId, let record = try await vendors.vendor(id: vendorId) {
+            vendor = VendorBody(record)
+        }
         let body = MeBody(
             accountId: account.id, username: account.username, role: account.role.rawValue,
-            district: account.district, vendorId: account.vendorId)
+            district: account.district, vendorId: account.vendorId, vendor: vendor)
         return try APIJSON.response(body, headers: [.cacheControl: "no-store"])
     }
 }
@@ -83,8 +90,28 @@ struct AuthRoutes {
 /// `/api/v1/admin/…`: administrators only.
 struct AdminRoutes {
     let accounts: any AccountStore
+    let vendors: any VendorStore
     let passwords: PasswordHasher
+    let personalDataKey: PersonalDataKey
     let clock: ServiceClock
+
+    struct VendorInput: Decodable {
+        let name: String
+        let phone: String
+        let idCardNo: String
+        let origin: String
+        let vehiclePlate: String
+        let produce: [String]?
+        let username: String
+        let password: String
+    }
+
+    struct CreatedVendorBody: Encodable {
+        let vendorId: String
+        let vendor: VendorBody
+        let accountId: Int64
+        let username: String
+    }
 
     struct UserInput: Decodable {
         let username: String
@@ -95,6 +122,26 @@ struct AdminRoutes {
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.post("/api/v1/admin/users") { request, context in try await createUser(request, context) }
+        routes.post("/api/v1/admin/vendors") { request, context in try await createVendor(request, context) }
+    }
+
+    /// Registers a farmer and his login; the ID card is checked, hashed and cut to its last four.
+    func createVendor(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let admin = try context.require(.admin)
+        let input = try await JSONBody.decode(VendorInput.self, from: request, context: context, limit: 8192)
+        let draft = try VendorRules.validate(VendorDraft(
+            name: input.name, phone: input.phone, idCardNo: input.idCardNo, origin: input.origin,
+            vehiclePlate: input.vehiclePlate, produce: input.produce ?? []))
+        let username = input.username.trimmingCharacters(in: .whitespaces).lowercased()
+        try AccountRules.validateUsername(username)
+        try AccountRules.validatePassword(input.password, username: username)
+        let hash = try await passwords.hash(input.password)
+        let created = try await vendors.createVendor(
+            draft, idCardHash: personalDataKey.idCardHash(draft.idCardNo), username: username, passwordHash: hash,
+            actor: "account:\(admin.username)", at: clock.now())
+        let body = CreatedVendorBody(
+            vendorId: created.vendor.id, vendor: VendorBody(created.vendor), accountId: created.account.id, username: username)
+        return try APIJSON.response(body, status: .created, headers: [.cacheControl: "no-store"])
     }
 
     /// Officers and administrators; vendors' accounts come with their vendor record.
@@ -115,7 +162,30 @@ struct AdminRoutes {
             username: username, passwordHash: hash, role: role, district: role == .officer ? district : nil, vendorId: nil,
             actor: "account:\(admin.username)", at: clock.now())
         let body = AuthRoutes.MeBody(
-            accountId: account.id, username: account.username, role: account.role.rawValue, district: account.district, vendorId: nil)
+            accountId: account.id, username: account.username, role: account.role.rawValue, district: account.district,
+            vendorId: nil, vendor: nil)
         return try APIJSON.response(body, status: .created)
+    }
+}
+
+/// A vendor's record as the vendor himself and administrators see it: full name and phone,
+/// never the ID-card number (only its last four) nor its hash.
+struct VendorBody: Encodable {
+    let vendorId: String
+    let name: String
+    let phone: String
+    let idCardLast4: String
+    let origin: String
+    let vehiclePlate: String
+    let produce: [String]
+
+    init(_ vendor: Vendor) {
+        vendorId = vendor.id
+        name = vendor.name
+        phone = vendor.phone
+        idCardLast4 = vendor.idCardLast4
+        origin = vendor.origin
+        vehiclePlate = vendor.vehiclePlate
+        produce = vendor.produce
     }
 }

@@ -123,7 +123,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = GuatanServiceConfiguration(
             host: host, port: port,
             publicDirectory: URL(fileURLWithPath: setting(publicFlag, env: "GUATAN_PUBLIC", default: "./public"), isDirectory: true),
-            clock: clock, sessionLifetime: sessionHours * 3600)
+            clock: clock, sessionLifetime: sessionHours * 3600,
+            personalDataKey: try PersonalDataKey.loadOrCreate(in: options.dataDirectory))
         let app = buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
         let elapsed = ContinuousClock.now - started
         logger.notice("starting", metadata: [

@@ -55,7 +55,8 @@ struct TestService {
         logger.logLevel = .warning
         built = buildRouter(
             configuration: GuatanServiceConfiguration(
-                publicDirectory: Repo.publicDirectory, clock: .fixed(now), passwords: TestService.passwords),
+                publicDirectory: Repo.publicDirectory, clock: .fixed(now), passwords: TestService.passwords,
+                personalDataKey: try PersonalDataKey.loadOrCreate(in: folder.url)),
             stores: GuatanStores(database: database), logger: logger)
     }
 

@@ -93,7 +93,7 @@ def test_bad_command_line_values_are_refused_clearly(workdir):
 def test_migrate_lists_migrations(workdir):
     result = run_cli("migrate", data=workdir / "data")
     assert result.returncode == 0, result.stderr
-    assert "2026-11-29-registry" in result.stdout and "2026-11-29-accounts" in result.stdout
+    assert result.stdout.split() == ["2026-11-29-accounts", "2026-11-29-registry", "2026-11-29-vendors"]
 
 
 def test_import_sites_while_the_server_runs(server, workdir):
@@ -172,3 +172,24 @@ def test_user_add_refuses_bad_input(workdir):
     assert ok.returncode == 0, ok.stderr
     again = run_cli("user", "add", "--username", "chief", "--role", "admin", "--password-stdin", data=data, stdin="melon season 2026\n")
     assert again.returncode != 0 and "taken" in again.stderr
+
+
+def test_vendor_registration_keeps_the_id_card_private(server):
+    assert run_cli("user", "add", "--username", "chief", "--role", "admin", "--password-stdin",
+                   data=server.data, stdin="melon season 2026\n").returncode == 0
+    token = requests.post(server.base + "/api/v1/auth/login", timeout=10,
+                          json={"username": "chief", "password": "melon season 2026"}).json()["token"]
+    farmer = {"name": "李四", "phone": "13800001111", "id_card_no": "620102198006151230", "origin": "安宁区沙井驿",
+              "vehicle_plate": "甘A·D1234", "produce": ["白凤桃"], "username": "lisi", "password": "peach orchard 88"}
+    created = requests.post(server.base + "/api/v1/admin/vendors", json=farmer, timeout=10,
+                            headers={"Authorization": f"Bearer {token}"})
+    assert created.status_code == 201, created.text
+    assert created.json()["vendor"]["id_card_last4"] == "1230"
+    assert "620102198006151230" not in created.text
+    key = server.data / "personal-data.key"
+    assert key.exists() and (key.stat().st_mode & 0o777) == 0o600
+    assert b"620102198006151230" not in (server.data / "guatan.sqlite").read_bytes()
+    vendor_token = requests.post(server.base + "/api/v1/auth/login", timeout=10,
+                                 json={"username": "lisi", "password": "peach orchard 88"}).json()["token"]
+    me = requests.get(server.base + "/api/v1/me", headers={"Authorization": f"Bearer {vendor_token}"}, timeout=10).json()
+    assert me["vendor"]["vehicle_plate"] == "甘AD1234"
