@@ -1,0 +1,134 @@
+/// The life of a stall permit (应季自产自销瓜果临时摊点证), following the real process:
+/// the vendor applies, the district's enforcement squad reviews it (初审), the city bureau
+/// re-reviews it (复审), and the permit is issued. An issued permit can be suspended and
+/// reinstated, revoked, and expires by itself when its season is over.
+public enum PermitState: String, Sendable, Hashable, Codable, CaseIterable {
+    case requested
+    case reviewed
+    case approved
+    case issued
+    case suspended
+    case expired
+    case revoked
+    case rejected
+
+    /// Live permits hold their slot and their vendor: one live permit per slot and per
+    /// vendor in a season (一车一证, 人证位相符).
+    public var isLive: Bool {
+        switch self {
+        case .requested, .reviewed, .approved, .issued, .suspended: true
+        case .expired, .revoked, .rejected: false
+        }
+    }
+
+    /// Only issued permits are shown to citizens.
+    public var isPublic: Bool { self == .issued }
+}
+
+public enum PermitAction: String, Sendable, Hashable, Codable, CaseIterable {
+    /// 初审 by the district's squad.
+    case review
+    /// Refuse an application, with a reason.
+    case reject
+    /// 复审 by the city bureau.
+    case approve
+    case issue
+    /// Stop a permit for a while (for example a serious violation), with a reason.
+    case suspend
+    case reinstate
+    /// Withdraw a permit for good, with a reason.
+    case revoke
+}
+
+extension PermitAction {
+    var pastTense: String {
+        switch self {
+        case .review: "reviewed"
+        case .reject: "rejected"
+        case .approve: "approved"
+        case .issue: "issued"
+        case .suspend: "suspended"
+        case .reinstate: "reinstated"
+        case .revoke: "revoked"
+        }
+    }
+}
+
+public enum PermitError: Error, Sendable, Equatable {
+    /// The actor's role or district may not take this action (403).
+    case forbidden(String)
+    /// The action does not fit the permit's state (409).
+    case conflict(String)
+    case invalid(ValidationError)
+}
+
+public enum PermitWorkflow {
+    /// The state an action leads to from a state, or nil when it does not apply there.
+    public static func target(of action: PermitAction, from state: PermitState) -> PermitState? {
+        switch (action, state) {
+        case (.review, .requested): .reviewed
+        case (.reject, .requested), (.reject, .reviewed): .rejected
+        case (.approve, .reviewed): .approved
+        case (.issue, .approved): .issued
+        case (.suspend, .issued): .suspended
+        case (.reinstate, .suspended): .issued
+        // A suspended permit can be revoked too: suspension is often the step before.
+        case (.revoke, .issued), (.revoke, .suspended): .revoked
+        default: nil
+        }
+    }
+
+    /// Review and rejection belong to the district's officers (and admins); every later
+    /// step to the city's administrators.
+    public static func allowedRoles(for action: PermitAction) -> Set<Role> {
+        switch action {
+        case .review, .reject: [.officer, .admin]
+        case .approve, .issue, .suspend, .reinstate, .revoke: [.admin]
+        }
+    }
+
+    public static func requiresReason(_ action: PermitAction) -> Bool {
+        switch action {
+        case .reject, .suspend, .revoke: true
+        case .review, .approve, .issue, .reinstate: false
+        }
+    }
+
+    /// Decides an action: access first (403), then the reason (400), then the state (409).
+    public static func decide(
+        _ action: PermitAction, on state: PermitState, by actor: Account, permitDistrict: String, reason: String?
+    ) throws(PermitError) -> PermitState {
+        guard allowedRoles(for: action).contains(actor.role) else {
+            throw .forbidden("only \(allowedRoles(for: action).map(\.rawValue).sorted().joined(separator: " or ")) may \(action.rawValue) a permit")
+        }
+        if actor.role == .officer, actor.district != permitDistrict {
+            throw .forbidden("this permit belongs to district \(permitDistrict)")
+        }
+        let trimmed = reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if requiresReason(action), trimmed.isEmpty {
+            throw .invalid(ValidationError(field: "reason", message: "\(action.rawValue) needs a reason"))
+        }
+        if trimmed.count > 500 {
+            throw .invalid(ValidationError(field: "reason", message: "reason must have at most 500 characters"))
+        }
+        guard let target = target(of: action, from: state) else {
+            throw .conflict("a permit that is \(state.rawValue) cannot be \(action.pastTense)")
+        }
+        return target
+    }
+
+    /// What a stored state means on a given day: issued and suspended permits have
+    /// expired once their season is over, without anyone having to record it.
+    public static func effectiveState(_ stored: PermitState, season: Season, on day: LocalDate) -> PermitState {
+        switch stored {
+        case .issued where day > season.endsOn, .suspended where day > season.endsOn: .expired
+        default: stored
+        }
+    }
+
+    /// Readable, unique permit numbers: `LZ2026-CG-000123`.
+    public static func permitNumber(year: Int, district: String, sequence: Int) -> String {
+        let digits = String(sequence)
+        return "LZ\(year)-\(district)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+}
