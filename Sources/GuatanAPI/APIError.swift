@@ -91,6 +91,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(.unauthorized, code: "UNAUTHENTICATED", message: "sign in first: send Authorization: Bearer <token>", headers: [.wwwAuthenticate: "Bearer"])
         case AccessError.forbidden(let reason):
             return APIError(.forbidden, code: "FORBIDDEN", message: reason)
+        case PermitError.forbidden(let reason):
+            return APIError(.forbidden, code: "FORBIDDEN", message: reason)
+        case PermitError.conflict(let reason):
+            return APIError(.conflict, code: "CONFLICT", message: reason)
+        case PermitError.invalid(let error):
+            return .validation(error.message, field: error.field)
         case StoreError.conflict(let reason):
             return APIError(.conflict, code: "CONFLICT", message: reason)
         case StoreError.notFound(let reason):

@@ -38,15 +38,17 @@ public struct GuatanStores: Sendable {
     public var registry: any RegistryStore
     public var accounts: any AccountStore
     public var vendors: any VendorStore
+    public var permits: any PermitStore
 
-    public init(registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore) {
+    public init(registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore) {
         self.registry = registry
         self.accounts = accounts
         self.vendors = vendors
+        self.permits = permits
     }
 
     public init(database: GuatanDatabase) {
-        self.init(registry: database, accounts: database, vendors: database)
+        self.init(registry: database, accounts: database, vendors: database, permits: database)
     }
 }
 
@@ -96,6 +98,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         accounts: stores.accounts, vendors: stores.vendors, passwords: configuration.passwords,
         personalDataKey: configuration.personalDataKey, clock: configuration.clock
     ).register(on: table)
+    PermitRoutes(permits: stores.permits, clock: configuration.clock).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 

@@ -114,8 +114,8 @@ struct SlotBody: Encodable {
     }
 }
 
-/// The stall page: one slot with its site. Permit, inspection and report fields are the
-/// contract's; they stay empty until permits, inspections and reports exist for the slot.
+/// The stall page: one slot with its site and the issued permit holding it. Inspection and
+/// report fields are the contract's; they stay empty until inspections and reports exist.
 struct StallBody: Encodable {
     let slotId: String
     let number: Int
@@ -135,7 +135,9 @@ struct StallBody: Encodable {
         self.crs = crs.rawValue
         statusToday = stall.slot.statusToday.rawValue
         site = SiteBody(stall.site, districtName: stall.districtName, slotCount: nil, slots: nil, crs: crs)
-        permit = nil
+        permit = stall.slot.permit.map {
+            PermitSummaryBody(permitNo: $0.number, holderMasked: $0.holderMasked, produce: $0.produce, origin: $0.origin)
+        }
         lastInspection = nil
         openReportCount = 0
         businessDate = today.description

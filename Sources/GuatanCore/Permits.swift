@@ -132,3 +132,36 @@ public enum PermitWorkflow {
         return "LZ\(year)-\(district)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 }
+
+/// A permit binding one vendor and one vehicle to one slot for one season.
+public struct Permit: Sendable, Hashable {
+    public var number: String
+    public var season: Int
+    public var vendorId: String
+    public var slotId: String
+    public var district: String
+    /// The state as recorded; see `PermitWorkflow.effectiveState` for what it means today.
+    public var state: PermitState
+    public var produce: [String]
+    public var vehiclePlate: String
+
+    public init(number: String, season: Int, vendorId: String, slotId: String, district: String, state: PermitState, produce: [String], vehiclePlate: String) {
+        self.number = number
+        self.season = season
+        self.vendorId = vendorId
+        self.slotId = slotId
+        self.district = district
+        self.state = state
+        self.produce = produce
+        self.vehiclePlate = vehiclePlate
+    }
+}
+
+/// What citizens may see of a person: the family name and a star per other character.
+public enum Masking {
+    public static func name(_ name: String) -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard let first = trimmed.first else { return "" }
+        return String(first) + String(repeating: "*", count: max(1, trimmed.count - 1))
+    }
+}

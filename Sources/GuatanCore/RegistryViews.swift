@@ -35,15 +35,37 @@ public enum StallStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case closedForDay = "closed_for_day"
 }
 
+/// What citizens see of the issued permit holding a slot.
+public struct PublicPermit: Sendable, Hashable {
+    public var number: String
+    public var holderMasked: String
+    public var produce: [String]
+    public var origin: String
+
+    public init(number: String, holderMasked: String, produce: [String], origin: String) {
+        self.number = number
+        self.holderMasked = holderMasked
+        self.produce = produce
+        self.origin = origin
+    }
+}
+
 public struct SlotView: Sendable, Hashable {
     public var slot: Slot
     public var statusToday: StallStatus
-    public var produce: [String]
+    public var permit: PublicPermit?
 
-    public init(slot: Slot, statusToday: StallStatus, produce: [String] = []) {
+    public var produce: [String] { permit?.produce ?? [] }
+
+    public init(slot: Slot, statusToday: StallStatus, permit: PublicPermit? = nil) {
         self.slot = slot
         self.statusToday = statusToday
-        self.produce = produce
+        self.permit = permit
+    }
+
+    /// A slot's view on a day: assigned when an issued permit holds it, vacant otherwise.
+    public init(slot: Slot, issuedPermit: PublicPermit?) {
+        self.init(slot: slot, statusToday: issuedPermit == nil ? .vacant : .assigned, permit: issuedPermit)
     }
 }
 

@@ -33,8 +33,12 @@ extension GuatanDatabase: RegistryStore {
                 SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district WHERE s.id = ?
                 """, arguments: [id])
             else { return nil }
+            let permits = try Self.issuedPermitsBySlot(db, on: today)
             let slots = try Row.fetchAll(db, cached: "SELECT * FROM slot WHERE site_id = ? ORDER BY number", arguments: [id])
-                .map { SlotView(slot: Self.slot($0), statusToday: .vacant) }
+                .map { row in
+                    let slot = Self.slot(row)
+                    return SlotView(slot: slot, issuedPermit: permits[slot.id])
+                }
             return SiteDetail(site: Self.site(row), districtName: row["district_name"], slots: slots)
         }
     }
@@ -48,7 +52,7 @@ extension GuatanDatabase: RegistryStore {
                 WHERE slot.id = ?
                 """, arguments: [slotId])
             else { return nil }
-            return Self.stallView(row)
+            return Self.stallView(row, permits: try Self.issuedPermitsBySlot(db, on: today))
         }
     }
 
@@ -67,8 +71,9 @@ extension GuatanDatabase: RegistryStore {
                 """, arguments: [box.maxLat, box.minLat, box.maxLng, box.minLng])
             var found: [NearbyStall] = []
             found.reserveCapacity(rows.count)
+            let permits = try Self.issuedPermitsBySlot(db, on: today)
             for row in rows {
-                let stall = Self.stallView(row)
+                let stall = Self.stallView(row, permits: permits)
                 let distance = Geodesy.distance(center, stall.slot.slot.position)
                 if distance <= radiusMetres {
                     found.append(NearbyStall(stall: stall, distanceMetres: distance))
@@ -87,9 +92,10 @@ extension GuatanDatabase: RegistryStore {
                 SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district ORDER BY s.id
                 """)
             var slotsBySite: [String: [SlotView]] = [:]
+            let permits = try Self.issuedPermitsBySlot(db, on: today)
             for row in try Row.fetchAll(db, cached: "SELECT * FROM slot ORDER BY site_id, number") {
                 let slot = Self.slot(row)
-                slotsBySite[slot.siteId, default: []].append(SlotView(slot: slot, statusToday: .vacant))
+                slotsBySite[slot.siteId, default: []].append(SlotView(slot: slot, issuedPermit: permits[slot.id]))
             }
             let sites = siteRows.map { row in
                 let site = Self.site(row)
@@ -100,14 +106,7 @@ extension GuatanDatabase: RegistryStore {
     }
 
     public func season(year: Int) async throws -> Season {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db, cached: "SELECT * FROM season WHERE year = ?", arguments: [year]),
-                let startsOn = LocalDate(row["starts_on"] as String), let endsOn = LocalDate(row["ends_on"] as String),
-                let opensAt = LocalTime(row["opens_at"] as String), let closesAt = LocalTime(row["closes_at"] as String),
-                let season = try? Season(year: year, startsOn: startsOn, endsOn: endsOn, opensAt: opensAt, closesAt: closesAt)
-            else { return Season.standard(year: year) }
-            return season
-        }
+        try await pool.read { db in try Self.season(db, year: year) }
     }
 
     public func registryVersion() async throws -> Int64 {
@@ -141,10 +140,10 @@ extension GuatanDatabase: RegistryStore {
         Slot(id: row["id"], siteId: row["site_id"], number: row["number"], position: Coordinate(lat: row["lat"], lng: row["lng"]))
     }
 
-    static func stallView(_ row: Row) -> StallView {
+    static func stallView(_ row: Row, permits: [String: PublicPermit]) -> StallView {
         let slot = Slot(
             id: row["slot_id"], siteId: row["site_id"], number: row["number"],
             position: Coordinate(lat: row["slot_lat"], lng: row["slot_lng"]))
-        return StallView(slot: SlotView(slot: slot, statusToday: .vacant), site: site(row), districtName: row["district_name"])
+        return StallView(slot: SlotView(slot: slot, issuedPermit: permits[slot.id]), site: site(row), districtName: row["district_name"])
     }
 }

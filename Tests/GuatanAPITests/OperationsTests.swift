@@ -39,10 +39,12 @@ struct OperationsTests {
                 let uri = route.path
                     .replacingOccurrences(of: "{site_id}", with: "CG-001")
                     .replacingOccurrences(of: "{slot_id}", with: "CG-001-01")
+                    .replacingOccurrences(of: "{permit_no}", with: "LZ2026-CG-000001")
                     + (route.path.hasSuffix("/nearby") ? "?lat=36.06&lng=103.83" : "")
                 let response = try await client.get(uri)
-                // Signed-in routes answer 401 to a citizen; every other GET answers 200.
-                let expected: HTTPResponse.Status = uri == "/api/v1/me" ? .unauthorized : .ok
+                // Signed-in routes answer 401 to a citizen; no permit exists yet; every other GET answers 200.
+                let expected: HTTPResponse.Status =
+                    uri.hasPrefix("/api/v1/me") ? .unauthorized : (uri.contains("/permits/verify/") ? .notFound : .ok)
                 #expect(response.status == expected, "\(uri) → \(response.status)")
             }
         }

@@ -116,3 +116,13 @@ struct PermitWorkflowTests {
         #expect(PermitWorkflow.permitNumber(year: 2026, district: "CG", sequence: 123) == "LZ2026-CG-000123")
     }
 }
+
+@Suite("Masking")
+struct MaskingTests {
+    @Test("names keep only their first character", arguments: [
+        ("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*"), (" 王五 ", "王*"), ("", ""),
+    ])
+    func names(name: String, masked: String) {
+        #expect(Masking.name(name) == masked)
+    }
+}

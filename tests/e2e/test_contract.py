@@ -112,3 +112,34 @@ def test_public_answers_carry_no_personal_data(server):
         text = server.get(uri).text.lower()
         for word in ("phone", "id_card", "password", "token", "hash", "contact"):
             assert word not in text, f"{word} in {uri}"
+
+
+def test_a_stall_with_a_permit_shows_it_publicly_without_personal_data(server):
+    import time
+
+    import requests
+    from conftest import run_cli
+    assert run_cli("user", "add", "--username", "chief", "--role", "admin", "--password-stdin",
+                   data=server.data, stdin="melon season 2026\n").returncode == 0
+    token = requests.post(server.base + "/api/v1/auth/login", timeout=10,
+                          json={"username": "chief", "password": "melon season 2026"}).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    farmer = {"name": "王小二", "phone": "13700002222", "id_card_no": "620102198006151230", "origin": "皋兰县什川镇",
+              "vehicle_plate": "甘A54321", "produce": ["软儿梨"], "username": "wang2", "password": "pears of shichuan"}
+    vendor = requests.post(server.base + "/api/v1/admin/vendors", json=farmer, headers=auth, timeout=10)
+    assert vendor.status_code == 201, vendor.text
+    permit = requests.post(server.base + "/api/v1/admin/permits", headers=auth, timeout=10,
+                           json={"vendor_id": vendor.json()["vendor_id"], "slot_id": "QLH-001-01", "issue": True})
+    assert permit.status_code == 201, permit.text
+    validate_post("/api/v1/admin/permits", 201, permit.json())
+    number = permit.json()["permit_no"]
+    verify = check(server, "/api/v1/permits/verify/{permit_no}", f"/api/v1/permits/verify/{number}")
+    assert verify["valid"] is True and verify["holder_masked"] == "王**"
+    time.sleep(1.2)  # the map snapshot checks for changes once a second
+    stall = check(server, "/api/v1/stalls/{slot_id}", "/api/v1/stalls/QLH-001-01")
+    assert stall["status_today"] == "assigned"
+    for uri in ["/api/v1/map.geojson", "/api/v1/stalls/QLH-001-01", f"/api/v1/permits/verify/{number}",
+                "/api/v1/sites/QLH-001", "/api/v1/stalls/nearby?lat=36.06&lng=103.79&radius_m=5000&limit=200"]:
+        text = server.get(uri).text
+        for secret in ("王小二", "13700002222", "620102198006151230", "id_card_last4", "甘A54321", "token", "hash"):
+            assert secret not in text, f"{secret} in {uri}"

@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+import GuatanCore
+
+/// A permit with what the people looking at it need: the holder, his origin, the site.
+public struct PermitRecord: Sendable, Hashable {
+    public var permit: Permit
+    public var holderName: String
+    public var origin: String
+    public var siteId: String
+    public var siteName: String
+    public var seasonDates: Season
+}
+
+public protocol PermitStore: Sendable {
+    /// An administrator's permit, `approved` or `issued` at once. `.conflict` when the slot,
+    /// the vendor or the vehicle already has a live permit in that season.
+    func createPermit(vendorId: String, slotId: String, season: Int, produce: [String], state: PermitState, actor: String, at: Date) async throws -> PermitRecord
+    func permit(number: String) async throws -> PermitRecord?
+    /// Moves a permit through its workflow, as `actor` and at `at`; the rules are PermitWorkflow's.
+    func transition(number: String, action: PermitAction, by actor: Account, reason: String?, at: Date) async throws -> PermitRecord
+    func permits(vendorId: String) async throws -> [PermitRecord]
+}
+
+extension GuatanDatabase: PermitStore {
+    static let liveStates = "('requested', 'reviewed', 'approved', 'issued', 'suspended')"
+
+    public func createPermit(
+        vendorId: String, slotId: String, season: Int, produce: [String], state: PermitState, actor: String, at: Date
+    ) async throws -> PermitRecord {
+        try await pool.write { db in
+            guard let vendor = try Row.fetchOne(db, cached: "SELECT * FROM vendor WHERE id = ?", arguments: [vendorId]).map(Self.vendor) else {
+                throw ValidationError(field: "vendor_id", message: "no vendor \(vendorId)")
+            }
+            guard let district = try String.fetchOne(db, cached: "SELECT s.district FROM slot JOIN site s ON s.id = slot.site_id WHERE slot.id = ?", arguments: [slotId]) else {
+                throw ValidationError(field: "slot_id", message: "no slot \(slotId)")
+            }
+            let live = "SELECT permit_no FROM permit WHERE season = ? AND state IN \(Self.liveStates) AND "
+            if let other = try String.fetchOne(db, cached: live + "slot_id = ?", arguments: [season, slotId]) {
+                throw StoreError.conflict("slot \(slotId) already has a live permit for \(season): \(other)")
+            }
+            if let other = try String.fetchOne(db, cached: live + "vendor_id = ?", arguments: [season, vendorId]) {
+                throw StoreError.conflict("vendor \(vendorId) already has a live permit for \(season): \(other)")
+            }
+            if let other = try String.fetchOne(db, cached: live + "vehicle_plate = ?", arguments: [season, vendor.vehiclePlate]) {
+                throw StoreError.conflict("vehicle \(vendor.vehiclePlate) already has a live permit for \(season): \(other) (一车一证)")
+            }
+            let sequence = (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM permit WHERE season = ? AND district = ?", arguments: [season, district]) ?? 0) + 1
+            let number = PermitWorkflow.permitNumber(year: season, district: district, sequence: sequence)
+            let kinds = produce.isEmpty ? vendor.produce : produce
+            let stamp = BusinessTime.rfc3339(at)
+            try db.execute(
+                sql: """
+                    INSERT INTO permit (permit_no, season, vendor_id, slot_id, district, state, produce_json, vehicle_plate, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [number, season, vendorId, slotId, district, state.rawValue, Self.json(kinds), vendor.vehiclePlate, stamp, stamp])
+            try Self.audit(
+                db, at: at, actor: actor, action: "permit.create", entity: "permit", entityId: number, before: nil,
+                after: ["state": state.rawValue, "vendor_id": vendorId, "slot_id": slotId, "season": String(season)])
+            try Self.bumpRegistryVersion(db)
+            return try Self.permitRecord(db, number: number)!
+        }
+    }
+
+    public func permit(number: String) async throws -> PermitRecord? {
+        try await pool.read { db in try Self.permitRecord(db, number: number) }
+    }
+
+    public func transition(number: String, action: PermitAction, by actor: Account, reason: String?, at: Date) async throws -> PermitRecord {
+        try await pool.write { db in
+            guard let record = try Self.permitRecord(db, number: number) else {
+                throw StoreError.notFound("no permit \(number)")
+            }
+            let today = BusinessTime.localDate(of: at)
+            let current = PermitWorkflow.effectiveState(record.permit.state, season: record.seasonDates, on: today)
+            let target = try PermitWorkflow.decide(action, on: current, by: actor, permitDistrict: record.permit.district, reason: reason)
+            try db.execute(
+                sql: "UPDATE permit SET state = ?, updated_at = ? WHERE permit_no = ?",
+                arguments: [target.rawValue, BusinessTime.rfc3339(at), number])
+            var after = ["state": target.rawValue]
+            after["reason"] = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+            try Self.audit(
+                db, at: at, actor: "account:\(actor.username)", action: "permit.\(action.rawValue)", entity: "permit", entityId: number,
+                before: ["state": current.rawValue], after: after)
+            try Self.bumpRegistryVersion(db)
+            return try Self.permitRecord(db, number: number)!
+        }
+    }
+
+    public func permits(vendorId: String) async throws -> [PermitRecord] {
+        try await pool.read { db in
+            try String.fetchAll(db, cached: "SELECT permit_no FROM permit WHERE vendor_id = ? ORDER BY season DESC, seq DESC", arguments: [vendorId])
+                .compactMap { try Self.permitRecord(db, number: $0) }
+        }
+    }
+
+    static func permitRecord(_ db: Database, number: String) throws -> PermitRecord? {
+        guard let row = try Row.fetchOne(db, cached: """
+            SELECT p.*, v.name AS holder_name, v.origin, s.id AS site_id, s.name AS site_name
+            FROM permit p JOIN vendor v ON v.id = p.vendor_id JOIN slot ON slot.id = p.slot_id JOIN site s ON s.id = slot.site_id
+            WHERE p.permit_no = ?
+            """, arguments: [number])
+        else { return nil }
+        let permit = Permit(
+            number: row["permit_no"], season: row["season"], vendorId: row["vendor_id"], slotId: row["slot_id"],
+            district: row["district"], state: PermitState(rawValue: row["state"]) ?? .rejected,
+            produce: decodeList(row["produce_json"]), vehiclePlate: row["vehicle_plate"])
+        return PermitRecord(
+            permit: permit, holderName: row["holder_name"], origin: row["origin"], siteId: row["site_id"], siteName: row["site_name"],
+            seasonDates: try season(db, year: permit.season))
+    }
+
+    /// The slots holding an issued permit on `day`, with the permit's public summary.
+    static func issuedPermitsBySlot(_ db: Database, on day: LocalDate) throws -> [String: PublicPermit] {
+        let season = try season(db, year: day.year)
+        guard season.contains(day) || day < season.startsOn else { return [:] }
+        var result: [String: PublicPermit] = [:]
+        for row in try Row.fetchAll(db, cached: """
+            SELECT p.permit_no, p.slot_id, p.produce_json, v.name, v.origin FROM permit p JOIN vendor v ON v.id = p.vendor_id
+            WHERE p.season = ? AND p.state = 'issued'
+            """, arguments: [day.year]) {
+            result[row["slot_id"]] = PublicPermit(
+                number: row["permit_no"], holderMasked: Masking.name(row["name"]), produce: decodeList(row["produce_json"]), origin: row["origin"])
+        }
+        return result
+    }
+
+    static func season(_ db: Database, year: Int) throws -> Season {
+        guard let row = try Row.fetchOne(db, cached: "SELECT * FROM season WHERE year = ?", arguments: [year]),
+            let startsOn = LocalDate(row["starts_on"] as String), let endsOn = LocalDate(row["ends_on"] as String),
+            let opensAt = LocalTime(row["opens_at"] as String), let closesAt = LocalTime(row["closes_at"] as String),
+            let season = try? Season(year: year, startsOn: startsOn, endsOn: endsOn, opensAt: opensAt, closesAt: closesAt)
+        else { return Season.standard(year: year) }
+        return season
+    }
+
+    static func json(_ list: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(list)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func decodeList(_ text: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+}
