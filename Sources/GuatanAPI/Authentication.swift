@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GuatanCore
 import GuatanStore
@@ -40,7 +39,7 @@ enum SessionToken {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Digest.sha256Hex(Data(token.utf8))
     }
 }
 

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import Metrics
@@ -31,9 +30,7 @@ struct OperationsRoutes {
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
         let document = openAPIDocument
-        let etag = document.map { buffer in
-            "\"" + SHA256.hash(data: Data(buffer.readableBytesView)).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
-        }
+        let etag = document.map { Digest.etag($0.readableBytesView) }
         routes.get("/openapi.yaml") { request, _ in
             guard let document, let etag else { throw APIError.notFound("the OpenAPI document is not installed") }
             return HTTPCaching.respond(

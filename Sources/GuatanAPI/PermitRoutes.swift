@@ -64,9 +64,7 @@ struct PermitRoutes {
     /// What a citizen sees after scanning a stall's code: nothing private, the name masked.
     func verify(_ context: GuatanRequestContext) async throws -> Response {
         let number = try context.parameters.require("permit_no")
-        guard let record = try await permits.permit(number: number.uppercased()), record.permit.state != .requested,
-            record.permit.state != .reviewed, record.permit.state != .approved, record.permit.state != .rejected
-        else {
+        guard let record = try await permits.permit(number: number.uppercased()), record.permit.state.isVerifiable else {
             throw APIError.notFound("no permit \(number)")
         }
         let state = PermitWorkflow.effectiveState(record.permit.state, season: record.seasonDates, on: today)

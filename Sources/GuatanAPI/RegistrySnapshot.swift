@@ -1,5 +1,4 @@
 import CompressNIO
-import Crypto
 import Foundation
 import GuatanCore
 import GuatanStore
@@ -83,9 +82,9 @@ struct RenderedMap: Sendable {
         self.plain = plain
         self.gzip = try plain.compress(with: .gzip())
         // A strong validator from the content; the gzip representation gets its own.
-        let digest = SHA256.hash(data: data).prefix(16).map { String(format: "%02x", $0) }.joined()
-        self.etag = "\"\(digest)\""
-        self.gzipEtag = "\"\(digest)-gzip\""
+        let etag = Digest.etag(data)
+        self.etag = etag
+        self.gzipEtag = String(etag.dropLast()) + "-gzip\""
         self.featureCount = features.count
     }
 }

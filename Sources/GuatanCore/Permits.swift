@@ -23,6 +23,15 @@ public enum PermitState: String, Sendable, Hashable, Codable, CaseIterable {
 
     /// Only issued permits are shown to citizens.
     public var isPublic: Bool { self == .issued }
+
+    /// Whether a citizen verifying the number learns of the permit: once issued, always
+    /// (so a suspended, revoked or expired permit shows as such); applications never.
+    public var isVerifiable: Bool {
+        switch self {
+        case .issued, .suspended, .expired, .revoked: true
+        case .requested, .reviewed, .approved, .rejected: false
+        }
+    }
 }
 
 public enum PermitAction: String, Sendable, Hashable, Codable, CaseIterable {
@@ -128,8 +137,7 @@ public enum PermitWorkflow {
 
     /// Readable, unique permit numbers: `LZ2026-CG-000123`.
     public static func permitNumber(year: Int, district: String, sequence: Int) -> String {
-        let digits = String(sequence)
-        return "LZ\(year)-\(district)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+        "LZ\(year)-\(district)-" + zeroPadded(sequence, width: 6)
     }
 }
 

@@ -23,8 +23,7 @@ public struct Vendor: Sendable, Hashable {
 
     /// Vendor IDs are `V` and six digits, from the record's sequence number.
     public static func id(sequence: Int64) -> String {
-        let digits = String(sequence)
-        return "V" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+        "V" + zeroPadded(sequence, width: 6)
     }
 }
 
@@ -102,4 +101,10 @@ public enum VendorRules {
         else { return false }
         return chars[2...].allSatisfy { $0.isASCII && ($0.isNumber || $0.isUppercase) }
     }
+}
+
+/// `7` as `000007`: the fixed-width sequence numbers of vendor and permit IDs.
+func zeroPadded(_ number: some BinaryInteger, width: Int) -> String {
+    let digits = String(number)
+    return String(repeating: "0", count: max(0, width - digits.count)) + digits
 }
