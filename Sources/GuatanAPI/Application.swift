@@ -39,16 +39,21 @@ public struct GuatanStores: Sendable {
     public var accounts: any AccountStore
     public var vendors: any VendorStore
     public var permits: any PermitStore
+    public var audit: any AuditStore
 
-    public init(registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore) {
+    public init(
+        registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
+        audit: any AuditStore
+    ) {
         self.registry = registry
         self.accounts = accounts
         self.vendors = vendors
         self.permits = permits
+        self.audit = audit
     }
 
     public init(database: GuatanDatabase) {
-        self.init(registry: database, accounts: database, vendors: database, permits: database)
+        self.init(registry: database, accounts: database, vendors: database, permits: database, audit: database)
     }
 }
 
@@ -95,7 +100,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         sessionLifetime: configuration.sessionLifetime, throttle: configuration.loginThrottle
     ).register(on: table)
     AdminRoutes(
-        accounts: stores.accounts, vendors: stores.vendors, passwords: configuration.passwords,
+        accounts: stores.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,
         personalDataKey: configuration.personalDataKey, clock: configuration.clock
     ).register(on: table)
     PermitRoutes(permits: stores.permits, clock: configuration.clock).register(on: table)

@@ -91,6 +91,7 @@ struct AuthRoutes {
 struct AdminRoutes {
     let accounts: any AccountStore
     let vendors: any VendorStore
+    let audit: any AuditStore
     let passwords: PasswordHasher
     let personalDataKey: PersonalDataKey
     let clock: ServiceClock
@@ -123,6 +124,19 @@ struct AdminRoutes {
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.post("/api/v1/admin/users") { request, context in try await createUser(request, context) }
         routes.post("/api/v1/admin/vendors") { request, context in try await createVendor(request, context) }
+        routes.get("/api/v1/admin/audit") { request, context in try await auditLog(request, context) }
+    }
+
+    /// Who changed what and when, newest first; `entity`, `entity_id`, `actor`, paging.
+    func auditLog(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let query = Query(request)
+        let entity = try query.string("entity", maxLength: 50)
+        let entityId = try query.string("entity_id", maxLength: 100)
+        let actor = try query.string("actor", maxLength: 100)
+        let page = try query.page()
+        let entries = try await audit.auditEntries(entity: entity, entityId: entityId, actor: actor, page: page)
+        return try APIJSON.response(AuditListBody(entries), headers: [.cacheControl: "no-store"])
     }
 
     /// Registers a farmer and his login; the ID card is checked, hashed and cut to its last four.
@@ -187,5 +201,35 @@ struct VendorBody: Encodable {
         origin = vendor.origin
         vehiclePlate = vendor.vehiclePlate
         produce = vendor.produce
+    }
+}
+
+struct AuditListBody: Encodable {
+    struct Entry: Encodable {
+        let at: String
+        let actor: String
+        let action: String
+        let entity: String
+        let entityId: String
+        let before: [String: String]?
+        let after: [String: String]?
+    }
+
+    let items: [Entry]
+    let total: Int
+    let page: Int
+    let perPage: Int
+
+    init(_ page: Page<AuditEntry>) {
+        func fields(_ json: String?) -> [String: String]? {
+            json.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
+        }
+        items = page.items.map {
+            Entry(at: $0.at, actor: $0.actor, action: $0.action, entity: $0.entity, entityId: $0.entityId,
+                  before: fields($0.before), after: fields($0.after))
+        }
+        total = page.total
+        self.page = page.request.page
+        perPage = page.request.perPage
     }
 }

@@ -13,6 +13,13 @@ public struct AuditEntry: Sendable, Hashable {
     public var after: String?
 }
 
+/// Reading the audit log (administrators only).
+public protocol AuditStore: Sendable {
+    func auditEntries(entity: String?, entityId: String?, actor: String?, page: PageRequest) async throws -> Page<AuditEntry>
+}
+
+extension GuatanDatabase: AuditStore {}
+
 extension GuatanDatabase {
     /// Writes an audit entry inside the caller's transaction, so the change and its record
     /// commit or roll back together.
@@ -33,16 +40,39 @@ extension GuatanDatabase {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The audit log, newest first, filtered by entity, entity ID and actor.
+    public func auditEntries(entity: String?, entityId: String?, actor: String?, page: PageRequest) async throws -> Page<AuditEntry> {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            for (column, value) in [("entity", entity), ("entity_id", entityId), ("actor", actor)] {
+                if let value {
+                    conditions.append("\(column) = ?")
+                    arguments += [value]
+                }
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let total = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM audit_log \(filter)", arguments: arguments) ?? 0
+            let items = try Row.fetchAll(
+                db, cached: "SELECT * FROM audit_log \(filter) ORDER BY id DESC LIMIT ? OFFSET ?",
+                arguments: arguments + [page.perPage, page.offset]
+            ).map(Self.auditEntry)
+            return Page(items: items, total: total, request: page)
+        }
+    }
+
     /// The audit trail of one entity, oldest first.
     public func auditTrail(entity: String, id: String) throws -> [AuditEntry] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id", arguments: [entity, id])
-                .map {
-                    AuditEntry(
-                        at: $0["at"], actor: $0["actor"], action: $0["action"], entity: $0["entity"], entityId: $0["entity_id"],
-                        before: $0["before_json"], after: $0["after_json"])
-                }
+                .map(Self.auditEntry)
         }
+    }
+
+    static func auditEntry(_ row: Row) -> AuditEntry {
+        AuditEntry(
+            at: row["at"], actor: row["actor"], action: row["action"], entity: row["entity"], entityId: row["entity_id"],
+            before: row["before_json"], after: row["after_json"])
     }
 }
 

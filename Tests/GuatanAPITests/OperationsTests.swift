@@ -44,7 +44,7 @@ struct OperationsTests {
                 let response = try await client.get(uri)
                 // Signed-in routes answer 401 to a citizen; no permit exists yet; every other GET answers 200.
                 let expected: HTTPResponse.Status =
-                    uri.hasPrefix("/api/v1/me") ? .unauthorized : (uri.contains("/permits/verify/") ? .notFound : .ok)
+                    uri.hasPrefix("/api/v1/me") || uri.hasPrefix("/api/v1/admin") ? .unauthorized : (uri.contains("/permits/verify/") ? .notFound : .ok)
                 #expect(response.status == expected, "\(uri) → \(response.status)")
             }
         }

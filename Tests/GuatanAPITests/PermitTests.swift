@@ -110,6 +110,21 @@ struct PermitTests {
             let vendor = try await client.signIn("zhangsan")
             try await client.post(path, json: #"{"action": "issue"}"#, headers: vendor).expectError(.forbidden, code: "FORBIDDEN")
             try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-02"}"#, headers: cg).expectError(.forbidden, code: "FORBIDDEN")
+
+            // The administrator reads the permit's history in the audit log, newest first, with reasons.
+            let audit = try await client.get("/api/v1/admin/audit?entity=permit&entity_id=LZ2026-CG-000001", headers: admin).json()
+            let entries = try #require(audit["items"] as? [[String: Any]])
+            #expect(entries.map { $0["action"] as? String } == [
+                "permit.revoke", "permit.reinstate", "permit.suspend", "permit.issue", "permit.create",
+            ])
+            #expect((entries[0]["after"] as? [String: String])?["reason"] == "非自产")
+            #expect((entries[0]["before"] as? [String: String])?["state"] == "issued")
+            #expect(entries.allSatisfy { $0["actor"] as? String == "account:admin" })
+            let byActor = try await client.get("/api/v1/admin/audit?actor=account:admin&per_page=2", headers: admin).json()
+            #expect((byActor["items"] as? [Any])?.count == 2)
+            #expect((byActor["total"] as? Int ?? 0) >= 6)
+            try await client.get("/api/v1/admin/audit", headers: cg).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.get("/api/v1/admin/audit?per_page=0", headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "per_page")
         }
     }
 

@@ -1,0 +1,71 @@
+import Foundation
+import GuatanCore
+import GuatanStore
+import Testing
+
+@Suite("Permit store")
+struct PermitStoreTests {
+    /// Registers `count` vendors with distinct cards and plates.
+    static func vendors(_ database: GuatanDatabase, count: Int) async throws -> [String] {
+        var ids: [String] = []
+        for index in 0..<count {
+            let (vendor, _) = try await database.createVendor(
+                VendorDraft(name: "农户\(index)", phone: "1390000\(String(format: "%04d", index))", idCardNo: "11010519491231002X",
+                            origin: "榆中县", vehiclePlate: "甘A\(String(format: "%05d", index))", produce: ["西瓜"]),
+                idCardHash: "card-\(index)", username: "farmer\(index)", passwordHash: "x", actor: "test", at: Fixtures.now)
+            ids.append(vendor.id)
+        }
+        return ids
+    }
+
+    @Test("many vendors racing for one slot: exactly one permit, the others a conflict")
+    func raceForOneSlot() async throws {
+        let folder = try TemporaryDataFolder()
+        let database = try Fixtures.seededDatabase(in: folder)
+        let vendorIds = try await Self.vendors(database, count: 12)
+        let outcomes = await withTaskGroup(of: Result<String, any Error>.self) { group in
+            for vendorId in vendorIds {
+                group.addTask {
+                    do {
+                        let record = try await database.createPermit(
+                            vendorId: vendorId, slotId: "AN-001-01", season: 2026, produce: [], state: .issued, actor: "test", at: Fixtures.now)
+                        return .success(record.permit.number)
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            var results: [Result<String, any Error>] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        let numbers = outcomes.compactMap { try? $0.get() }
+        #expect(numbers == ["LZ2026-AN-000001"])
+        for outcome in outcomes {
+            if case .failure(let error) = outcome {
+                #expect(error as? StoreError != nil, "a refusal, not a crash: \(error)")
+            }
+        }
+    }
+
+    @Test("one vendor racing for many slots: one permit")
+    func oneVendorManySlots() async throws {
+        let folder = try TemporaryDataFolder()
+        let database = try Fixtures.seededDatabase(in: folder)
+        let vendorId = try await Self.vendors(database, count: 1)[0]
+        let slots = (1...10).map { Slot.id(siteId: "AN-002", number: $0) }
+        let created = await withTaskGroup(of: Bool.self) { group in
+            for slot in slots {
+                group.addTask {
+                    (try? await database.createPermit(
+                        vendorId: vendorId, slotId: slot, season: 2026, produce: [], state: .issued, actor: "test", at: Fixtures.now)) != nil
+                }
+            }
+            var count = 0
+            for await ok in group where ok { count += 1 }
+            return count
+        }
+        #expect(created == 1)
+        #expect(try await database.permits(vendorId: vendorId).count == 1)
+    }
+}
