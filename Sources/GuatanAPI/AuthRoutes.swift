@@ -130,12 +130,8 @@ struct AdminRoutes {
     /// Who changed what and when, newest first; `entity`, `entity_id`, `actor`, paging.
     func auditLog(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         _ = try context.require(.admin)
-        let query = Query(request)
-        let entity = try query.string("entity", maxLength: 50)
-        let entityId = try query.string("entity_id", maxLength: 100)
-        let actor = try query.string("actor", maxLength: 100)
-        let page = try query.page()
-        let entries = try await audit.auditEntries(entity: entity, entityId: entityId, actor: actor, page: page)
+        let filter = try AuditFilter(request)
+        let entries = try await audit.auditEntries(entity: filter.entity, entityId: filter.entityId, actor: filter.actor, page: filter.page)
         return try APIJSON.response(AuditListBody(entries), headers: [.cacheControl: "no-store"])
     }
 
@@ -231,5 +227,22 @@ struct AuditListBody: Encodable {
         total = page.total
         self.page = page.request.page
         perPage = page.request.perPage
+    }
+}
+
+/// The parameters of `/api/v1/admin/audit`. Parsed outside the async route: Swift 6.3.1's
+/// optimiser crashes splitting an async function that parses paging inline (as with sites).
+struct AuditFilter {
+    let entity: String?
+    let entityId: String?
+    let actor: String?
+    let page: PageRequest
+
+    init(_ request: Request) throws {
+        let query = Query(request)
+        entity = try query.string("entity", maxLength: 50)
+        entityId = try query.string("entity_id", maxLength: 100)
+        actor = try query.string("actor", maxLength: 100)
+        page = try query.page()
     }
 }

@@ -80,7 +80,9 @@ struct PublicRoutes {
     }
 }
 
-/// The parameters of `/api/v1/sites`, all checked before the store is asked anything.
+/// The parameters of `/api/v1/sites`, all checked before the store is asked anything. Parsed
+/// outside the async route: Swift 6.3.1's optimiser crashes (signal 11, splitting the
+/// coroutine) on an async function that parses paging inline.
 struct SiteListParameters {
     let district: String?
     let text: String?
