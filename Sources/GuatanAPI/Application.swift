@@ -97,7 +97,8 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     MapRoutes(snapshots: snapshots).register(on: table)
     AuthRoutes(
         accounts: stores.accounts, vendors: stores.vendors, passwords: configuration.passwords, clock: configuration.clock,
-        sessionLifetime: configuration.sessionLifetime, throttle: configuration.loginThrottle
+        sessionLifetime: configuration.sessionLifetime, throttle: configuration.loginThrottle,
+        decoyHash: configuration.passwords.makeDecoy()
     ).register(on: table)
     AdminRoutes(
         accounts: stores.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,

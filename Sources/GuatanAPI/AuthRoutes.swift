@@ -11,6 +11,7 @@ struct AuthRoutes {
     let clock: ServiceClock
     let sessionLifetime: TimeInterval
     let throttle: LoginThrottle
+    let decoyHash: String
 
     struct LoginInput: Decodable {
         let username: String
@@ -52,7 +53,7 @@ struct AuthRoutes {
                 headers: [.retryAfter: String(wait)])
         }
         let credentials = try await accounts.credentials(username: username)
-        let matches = try await passwords.verify(input.password, hash: credentials?.passwordHash ?? passwords.decoyHash)
+        let matches = try await passwords.verify(input.password, hash: credentials?.passwordHash ?? decoyHash)
         guard let credentials, matches else {
             try await accounts.recordLoginFailure(username: username, address: context.clientAddress, at: now)
             throw APIError(.unauthorized, code: "UNAUTHENTICATED", message: "wrong username or password")

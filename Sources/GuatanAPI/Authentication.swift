@@ -10,13 +10,15 @@ import NIOPosix
 public struct PasswordHasher: Sendable {
     /// bcrypt's work factor: 12 in service, lower in tests to keep them quick.
     public let cost: UInt8
-    /// Checked against when a username is unknown, so a wrong name costs as long as a wrong
-    /// password and the answer's timing does not tell which accounts exist.
-    let decoyHash: String
 
     public init(cost: UInt8 = 12) {
         self.cost = cost
-        self.decoyHash = Bcrypt.hash(SessionToken.make(), cost: cost)
+    }
+
+    /// A hash of a random secret at this cost, checked against when a username is unknown,
+    /// so a wrong name costs as long as a wrong password and timing does not reveal accounts.
+    func makeDecoy() -> String {
+        Bcrypt.hash(SessionToken.make(), cost: cost)
     }
 
     public func hash(_ password: String) async throws -> String {

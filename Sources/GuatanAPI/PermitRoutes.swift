@@ -51,7 +51,7 @@ struct PermitRoutes {
 
     func transition(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let actor = try context.require(.admin, .officer)
-        let number = try context.parameters.require("permit_no")
+        let number = try context.parameters.require("permit_no").uppercased()
         let input = try await JSONBody.decode(TransitionInput.self, from: request, context: context, limit: 4096)
         guard let action = PermitAction(rawValue: input.action) else {
             throw APIError.validation(

@@ -150,6 +150,7 @@ extension GuatanDatabase {
                 CREATE UNIQUE INDEX permit_live_vehicle ON permit(season, vehicle_plate)
                     WHERE state IN ('requested', 'reviewed', 'approved', 'issued', 'suspended');
                 CREATE INDEX permit_by_vendor ON permit(vendor_id, season);
+                CREATE INDEX permit_by_slot ON permit(slot_id, season);
                 """)
         }
         return migrator

@@ -111,15 +111,34 @@ extension GuatanDatabase: PermitStore {
             seasonDates: try season(db, year: permit.season))
     }
 
+    /// Which slots `issuedPermitsBySlot` reads: a page about one stall or site reads only its own.
+    enum SlotScope {
+        case all
+        case site(String)
+        case slot(String)
+    }
+
     /// The slots holding an issued permit on `day`, with the permit's public summary.
-    static func issuedPermitsBySlot(_ db: Database, on day: LocalDate) throws -> [String: PublicPermit] {
+    static func issuedPermitsBySlot(_ db: Database, on day: LocalDate, in scope: SlotScope = .all) throws -> [String: PublicPermit] {
         let season = try season(db, year: day.year)
         guard season.contains(day) || day < season.startsOn else { return [:] }
-        var result: [String: PublicPermit] = [:]
-        for row in try Row.fetchAll(db, cached: """
+        var sql = """
             SELECT p.permit_no, p.slot_id, p.produce_json, v.name, v.origin FROM permit p JOIN vendor v ON v.id = p.vendor_id
             WHERE p.season = ? AND p.state = 'issued'
-            """, arguments: [day.year]) {
+            """
+        var arguments: StatementArguments = [day.year]
+        switch scope {
+        case .all:
+            break
+        case .site(let siteId):
+            sql += " AND p.slot_id IN (SELECT id FROM slot WHERE site_id = ?)"
+            arguments += [siteId]
+        case .slot(let slotId):
+            sql += " AND p.slot_id = ?"
+            arguments += [slotId]
+        }
+        var result: [String: PublicPermit] = [:]
+        for row in try Row.fetchAll(db, cached: sql, arguments: arguments) {
             result[row["slot_id"]] = PublicPermit(
                 number: row["permit_no"], holderMasked: Masking.name(row["name"]), produce: decodeList(row["produce_json"]), origin: row["origin"])
         }

@@ -33,7 +33,7 @@ extension GuatanDatabase: RegistryStore {
                 SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district WHERE s.id = ?
                 """, arguments: [id])
             else { return nil }
-            let permits = try Self.issuedPermitsBySlot(db, on: today)
+            let permits = try Self.issuedPermitsBySlot(db, on: today, in: .site(id))
             let slots = try Row.fetchAll(db, cached: "SELECT * FROM slot WHERE site_id = ? ORDER BY number", arguments: [id])
                 .map { row in
                     let slot = Self.slot(row)
@@ -52,7 +52,7 @@ extension GuatanDatabase: RegistryStore {
                 WHERE slot.id = ?
                 """, arguments: [slotId])
             else { return nil }
-            return Self.stallView(row, permits: try Self.issuedPermitsBySlot(db, on: today))
+            return Self.stallView(row, permits: try Self.issuedPermitsBySlot(db, on: today, in: .slot(slotId)))
         }
     }
 

@@ -44,6 +44,12 @@ struct PermitTests {
             #expect(summary["origin"] as? String == "榆中县青城镇")
             #expect(!stall.text.contains("张三丰") && !stall.text.contains("13912345678"))
 
+            // The site page shows the permit on its slot and on no other.
+            let sitePage = try await client.get("/api/v1/sites/CG-001").json()
+            let siteSlots = try #require(sitePage["slots"] as? [[String: Any]])
+            #expect(siteSlots.map { $0["status_today"] as? String } == ["assigned"] + Array(repeating: "vacant", count: siteSlots.count - 1))
+            #expect(try await client.get("/api/v1/stalls/CG-001-02").json()["permit"] == nil)
+
             let verify = try await client.get("/api/v1/permits/verify/LZ2026-CG-000001")
             let verifyBody = try verify.json()
             #expect(verifyBody["valid"] as? Bool == true)
@@ -91,7 +97,8 @@ struct PermitTests {
             try await client.get("/api/v1/permits/verify/LZ2026-CG-000001").expectError(.notFound, code: "NOT_FOUND")
             try await client.post(path, json: #"{"action": "issue"}"#, headers: cg).expectError(.forbidden, code: "FORBIDDEN")
             try await client.post(path, json: #"{"action": "review"}"#, headers: admin).expectError(.conflict, code: "CONFLICT")
-            #expect(try await client.post(path, json: #"{"action": "issue"}"#, headers: admin).json()["status"] as? String == "issued")
+            // Permit numbers are matched without regard to case, as people type them.
+            #expect(try await client.post(path.lowercased(), json: #"{"action": "issue"}"#, headers: admin).json()["status"] as? String == "issued")
             try await client.post(path, json: #"{"action": "suspend"}"#, headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "reason")
             try await client.post(path, json: #"{"action": "suspend", "reason": "占道"}"#, headers: xg).expectError(.forbidden, code: "FORBIDDEN")
             #expect(try await client.post(path, json: #"{"action": "suspend", "reason": "占道经营"}"#, headers: admin).json()["status"] as? String == "suspended")
