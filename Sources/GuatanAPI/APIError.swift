@@ -133,8 +133,21 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
         @unknown default: return nil
         }
-        let names = path.map { $0.intValue.map(String.init) ?? $0.stringValue }
+        // Keys are decoded from snake_case: name the field as the client wrote it.
+        let names = path.map { $0.intValue.map(String.init) ?? snakeCase($0.stringValue) }
         return names.isEmpty ? nil : names.joined(separator: ".")
+    }
+
+    static func snakeCase(_ name: String) -> String {
+        var result = ""
+        for character in name {
+            if character.isUppercase {
+                result += "_" + character.lowercased()
+            } else {
+                result.append(character)
+            }
+        }
+        return result
     }
 
     private static func describe(_ error: DecodingError) -> String {

@@ -39,21 +39,23 @@ public struct GuatanStores: Sendable {
     public var accounts: any AccountStore
     public var vendors: any VendorStore
     public var permits: any PermitStore
+    public var checkIns: any CheckInStore
     public var audit: any AuditStore
 
     public init(
         registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
-        audit: any AuditStore
+        checkIns: any CheckInStore, audit: any AuditStore
     ) {
         self.registry = registry
         self.accounts = accounts
         self.vendors = vendors
         self.permits = permits
+        self.checkIns = checkIns
         self.audit = audit
     }
 
     public init(database: GuatanDatabase) {
-        self.init(registry: database, accounts: database, vendors: database, permits: database, audit: database)
+        self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, audit: database)
     }
 }
 
@@ -104,7 +106,8 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         accounts: stores.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,
         personalDataKey: configuration.personalDataKey, clock: configuration.clock
     ).register(on: table)
-    PermitRoutes(permits: stores.permits, clock: configuration.clock).register(on: table)
+    PermitRoutes(permits: stores.permits, snapshots: snapshots, clock: configuration.clock).register(on: table)
+    CheckInRoutes(checkIns: stores.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 

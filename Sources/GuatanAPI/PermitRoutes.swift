@@ -7,6 +7,7 @@ import Hummingbird
 /// workflow, vendors see their own, and anyone can verify one by its number.
 struct PermitRoutes {
     let permits: any PermitStore
+    let snapshots: RegistrySnapshotCache
     let clock: ServiceClock
 
     struct CreateInput: Decodable {
@@ -46,6 +47,7 @@ struct PermitRoutes {
             vendorId: input.vendorId.trimmingCharacters(in: .whitespaces).uppercased(),
             slotId: input.slotId.trimmingCharacters(in: .whitespaces).uppercased(), season: season, produce: produce,
             state: input.issue == true ? .issued : .approved, actor: "account:\(admin.username)", at: clock.now())
+        snapshots.invalidate()
         return try APIJSON.response(PermitBody(record, today: today), status: .created)
     }
 
@@ -58,6 +60,7 @@ struct PermitRoutes {
                 "action must be one of \(PermitAction.allCases.map(\.rawValue).joined(separator: ", "))", field: "action")
         }
         let record = try await permits.transition(number: number, action: action, by: actor, reason: input.reason, at: clock.now())
+        snapshots.invalidate()
         return try APIJSON.response(PermitBody(record, today: today))
     }
 

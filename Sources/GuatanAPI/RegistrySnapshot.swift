@@ -163,6 +163,12 @@ final class RegistrySnapshotCache: Sendable {
         return try await builder.refresh(cache: self, today: today)
     }
 
+    /// A write in this process changed what the snapshot shows: the next request rechecks
+    /// the version at once instead of within the second.
+    func invalidate() {
+        state.withLock { $0.checkedAt = nil }
+    }
+
     fileprivate func peek() -> RegistrySnapshot? {
         state.withLock { $0.snapshot }
     }

@@ -176,3 +176,57 @@ public enum CheckInPolicy {
         return metres / seconds * 3.6
     }
 }
+
+/// How a check-in came about: the vendor's own phone at the stall, or an officer on his behalf.
+public enum CheckInMethod: String, Sendable, Hashable, Codable {
+    case vendor
+    case officer
+}
+
+/// One day's check-in (出摊) of a permit, closed by the check-out (收摊).
+public struct CheckIn: Sendable, Hashable {
+    public var id: Int64
+    public var permitNumber: String
+    public var vendorId: String
+    public var slotId: String
+    public var district: String
+    public var businessDate: LocalDate
+    public var checkedInAt: Date
+    public var checkedOutAt: Date?
+    /// Distance from the slot when checked in by phone; nil when an officer vouched.
+    public var distanceM: Double?
+    public var accuracyM: Double?
+    public var method: CheckInMethod
+    public var flaggedForReview: Bool
+
+    public init(
+        id: Int64, permitNumber: String, vendorId: String, slotId: String, district: String, businessDate: LocalDate, checkedInAt: Date,
+        checkedOutAt: Date?, distanceM: Double?, accuracyM: Double?, method: CheckInMethod, flaggedForReview: Bool
+    ) {
+        self.id = id
+        self.permitNumber = permitNumber
+        self.vendorId = vendorId
+        self.slotId = slotId
+        self.district = district
+        self.businessDate = businessDate
+        self.checkedInAt = checkedInAt
+        self.checkedOutAt = checkedOutAt
+        self.distanceM = distanceM
+        self.accuracyM = accuracyM
+        self.method = method
+        self.flaggedForReview = flaggedForReview
+    }
+
+    /// What the stall shows today once checked in.
+    public var status: StallStatus { checkedOutAt == nil ? .open : .closedForDay }
+}
+
+/// What a check-in attempt came to.
+public enum CheckInOutcome: Sendable, Hashable {
+    /// The first check-in of the day (201).
+    case created(CheckIn)
+    /// Already checked in today: the same record, nothing changed (200).
+    case repeated(CheckIn)
+    /// Refused (422); the attempt is stored all the same.
+    case refused(CheckInRefusal, distanceM: Double?)
+}

@@ -50,6 +50,18 @@ public struct PublicPermit: Sendable, Hashable {
     }
 }
 
+/// The issued permit holding a slot on a day, and whether its vendor has checked in.
+public struct SlotHolding: Sendable, Hashable {
+    public var permit: PublicPermit
+    /// `.assigned`, `.open` or `.closedForDay`.
+    public var statusToday: StallStatus
+
+    public init(permit: PublicPermit, statusToday: StallStatus) {
+        self.permit = permit
+        self.statusToday = statusToday
+    }
+}
+
 public struct SlotView: Sendable, Hashable {
     public var slot: Slot
     public var statusToday: StallStatus
@@ -63,9 +75,10 @@ public struct SlotView: Sendable, Hashable {
         self.permit = permit
     }
 
-    /// A slot's view on a day: assigned when an issued permit holds it, vacant otherwise.
-    public init(slot: Slot, issuedPermit: PublicPermit?) {
-        self.init(slot: slot, statusToday: issuedPermit == nil ? .vacant : .assigned, permit: issuedPermit)
+    /// A slot's view on a day: vacant unless an issued permit holds it, and then what its
+    /// holder did today (assigned, open, closed for the day).
+    public init(slot: Slot, holding: SlotHolding?) {
+        self.init(slot: slot, statusToday: holding?.statusToday ?? .vacant, permit: holding?.permit)
     }
 }
 

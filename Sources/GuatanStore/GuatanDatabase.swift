@@ -10,6 +10,8 @@ public final class GuatanDatabase: Sendable {
 
     let pool: DatabasePool
     let logger: Logger
+    /// The writer for check-ins and check-outs, which come in bursts every morning.
+    let groupCommit: GroupCommit
 
     /// Opens (creating if needed) the database in `dataDirectory` and brings its schema up to date.
     public init(dataDirectory: URL, logger: Logger = Logger(label: "guatan.store")) throws {
@@ -24,6 +26,7 @@ public final class GuatanDatabase: Sendable {
         }
         self.pool = try DatabasePool(path: dataDirectory.appendingPathComponent(Self.fileName).path, configuration: configuration)
         self.logger = logger
+        self.groupCommit = GroupCommit(pool: pool)
         try Self.migrator.migrate(pool)
     }
 

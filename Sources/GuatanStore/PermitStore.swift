@@ -111,22 +111,25 @@ extension GuatanDatabase: PermitStore {
             seasonDates: try season(db, year: permit.season))
     }
 
-    /// Which slots `issuedPermitsBySlot` reads: a page about one stall or site reads only its own.
+    /// Which slots `slotHoldings` reads: a page about one stall or site reads only its own.
     enum SlotScope {
         case all
         case site(String)
         case slot(String)
     }
 
-    /// The slots holding an issued permit on `day`, with the permit's public summary.
-    static func issuedPermitsBySlot(_ db: Database, on day: LocalDate, in scope: SlotScope = .all) throws -> [String: PublicPermit] {
+    /// The slots holding an issued permit on `day`, with the permit's public summary and
+    /// whether its vendor checked in (and out) that day.
+    static func slotHoldings(_ db: Database, on day: LocalDate, in scope: SlotScope = .all) throws -> [String: SlotHolding] {
         let season = try season(db, year: day.year)
         guard season.contains(day) || day < season.startsOn else { return [:] }
         var sql = """
-            SELECT p.permit_no, p.slot_id, p.produce_json, v.name, v.origin FROM permit p JOIN vendor v ON v.id = p.vendor_id
+            SELECT p.permit_no, p.slot_id, p.produce_json, v.name, v.origin, c.id AS checkin_id, c.checked_out_at
+            FROM permit p JOIN vendor v ON v.id = p.vendor_id
+            LEFT JOIN checkin c ON c.permit_no = p.permit_no AND c.business_date = ?
             WHERE p.season = ? AND p.state = 'issued'
             """
-        var arguments: StatementArguments = [day.year]
+        var arguments: StatementArguments = [day.description, day.year]
         switch scope {
         case .all:
             break
@@ -137,10 +140,13 @@ extension GuatanDatabase: PermitStore {
             sql += " AND p.slot_id = ?"
             arguments += [slotId]
         }
-        var result: [String: PublicPermit] = [:]
+        var result: [String: SlotHolding] = [:]
         for row in try Row.fetchAll(db, cached: sql, arguments: arguments) {
-            result[row["slot_id"]] = PublicPermit(
+            let permit = PublicPermit(
                 number: row["permit_no"], holderMasked: Masking.name(row["name"]), produce: decodeList(row["produce_json"]), origin: row["origin"])
+            let status: StallStatus =
+                if row["checkin_id"] as Int64? == nil { .assigned } else if row["checked_out_at"] as String? == nil { .open } else { .closedForDay }
+            result[row["slot_id"]] = SlotHolding(permit: permit, statusToday: status)
         }
         return result
     }

@@ -33,11 +33,11 @@ extension GuatanDatabase: RegistryStore {
                 SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district WHERE s.id = ?
                 """, arguments: [id])
             else { return nil }
-            let permits = try Self.issuedPermitsBySlot(db, on: today, in: .site(id))
+            let permits = try Self.slotHoldings(db, on: today, in: .site(id))
             let slots = try Row.fetchAll(db, cached: "SELECT * FROM slot WHERE site_id = ? ORDER BY number", arguments: [id])
                 .map { row in
                     let slot = Self.slot(row)
-                    return SlotView(slot: slot, issuedPermit: permits[slot.id])
+                    return SlotView(slot: slot, holding: permits[slot.id])
                 }
             return SiteDetail(site: Self.site(row), districtName: row["district_name"], slots: slots)
         }
@@ -52,7 +52,7 @@ extension GuatanDatabase: RegistryStore {
                 WHERE slot.id = ?
                 """, arguments: [slotId])
             else { return nil }
-            return Self.stallView(row, permits: try Self.issuedPermitsBySlot(db, on: today, in: .slot(slotId)))
+            return Self.stallView(row, permits: try Self.slotHoldings(db, on: today, in: .slot(slotId)))
         }
     }
 
@@ -71,7 +71,7 @@ extension GuatanDatabase: RegistryStore {
                 """, arguments: [box.maxLat, box.minLat, box.maxLng, box.minLng])
             var found: [NearbyStall] = []
             found.reserveCapacity(rows.count)
-            let permits = try Self.issuedPermitsBySlot(db, on: today)
+            let permits = try Self.slotHoldings(db, on: today)
             for row in rows {
                 let stall = Self.stallView(row, permits: permits)
                 let distance = Geodesy.distance(center, stall.slot.slot.position)
@@ -92,10 +92,10 @@ extension GuatanDatabase: RegistryStore {
                 SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district ORDER BY s.id
                 """)
             var slotsBySite: [String: [SlotView]] = [:]
-            let permits = try Self.issuedPermitsBySlot(db, on: today)
+            let permits = try Self.slotHoldings(db, on: today)
             for row in try Row.fetchAll(db, cached: "SELECT * FROM slot ORDER BY site_id, number") {
                 let slot = Self.slot(row)
-                slotsBySite[slot.siteId, default: []].append(SlotView(slot: slot, issuedPermit: permits[slot.id]))
+                slotsBySite[slot.siteId, default: []].append(SlotView(slot: slot, holding: permits[slot.id]))
             }
             let sites = siteRows.map { row in
                 let site = Self.site(row)
@@ -140,10 +140,10 @@ extension GuatanDatabase: RegistryStore {
         Slot(id: row["id"], siteId: row["site_id"], number: row["number"], position: Coordinate(lat: row["lat"], lng: row["lng"]))
     }
 
-    static func stallView(_ row: Row, permits: [String: PublicPermit]) -> StallView {
+    static func stallView(_ row: Row, permits: [String: SlotHolding]) -> StallView {
         let slot = Slot(
             id: row["slot_id"], siteId: row["site_id"], number: row["number"],
             position: Coordinate(lat: row["slot_lat"], lng: row["slot_lng"]))
-        return StallView(slot: SlotView(slot: slot, issuedPermit: permits[slot.id]), site: site(row), districtName: row["district_name"])
+        return StallView(slot: SlotView(slot: slot, holding: permits[slot.id]), site: site(row), districtName: row["district_name"])
     }
 }
