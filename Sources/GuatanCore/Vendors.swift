@@ -85,11 +85,17 @@ public enum VendorRules {
     /// GB 11643-1999: 17 digits and an ISO 7064 MOD 11-2 check character (0–9 or X).
     public static func isResidentIdNumber(_ text: String) -> Bool {
         let chars = Array(text)
-        guard chars.count == 18, chars[0..<17].allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
-        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-        let sum = zip(chars[0..<17], weights).reduce(0) { $0 + Int(String($1.0))! * $1.1 }
-        let check = Array("10X98765432")[sum % 11]
+        guard chars.count == 18, let check = residentIdCheckCharacter(String(chars[0..<17])) else { return false }
         return chars[17] == check
+    }
+
+    /// The check character that completes 17 digits into a resident ID number; nil unless 17 digits.
+    public static func residentIdCheckCharacter(_ first17: String) -> Character? {
+        let chars = Array(first17)
+        guard chars.count == 17, chars.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+        let sum = zip(chars, weights).reduce(0) { $0 + Int(String($1.0))! * $1.1 }
+        return Array("10X98765432")[sum % 11]
     }
 
     /// A province abbreviation, a letter, then five (ordinary) or six (new-energy) letters and digits.
@@ -104,7 +110,7 @@ public enum VendorRules {
 }
 
 /// `7` as `000007`: the fixed-width sequence numbers of vendor and permit IDs.
-func zeroPadded(_ number: some BinaryInteger, width: Int) -> String {
+public func zeroPadded(_ number: some BinaryInteger, width: Int) -> String {
     let digits = String(number)
     return String(repeating: "0", count: max(0, width - digits.count)) + digits
 }

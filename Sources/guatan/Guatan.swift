@@ -98,6 +98,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("session-hours"), help: "How long a sign-in lasts, in hours (env GUATAN_SESSION_HOURS, default 168).")
     var sessionHoursFlag: String?
 
+    @Flag(name: .customLong("demo"), help: "Add demo accounts, vendors and permits for most slots of the current season, and print the demo logins.")
+    var demo = false
+
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan")
         let host = setting(hostFlag, env: "GUATAN_HOST", default: "127.0.0.1")
@@ -120,11 +123,14 @@ struct Serve: AsyncParsableCommand {
         guard let sessionHours = Double(sessionText), sessionHours > 0, sessionHours <= 24 * 365 else {
             throw ValidationError("session hours must be a number from 0 to 8760, not '\(sessionText)'")
         }
+        let personalDataKey = try PersonalDataKey.loadOrCreate(in: options.dataDirectory)
+        if demo {
+            try await loadDemo(into: database, key: personalDataKey, now: clock.now(), logger: logger)
+        }
         let configuration = GuatanServiceConfiguration(
             host: host, port: port,
             publicDirectory: URL(fileURLWithPath: setting(publicFlag, env: "GUATAN_PUBLIC", default: "./public"), isDirectory: true),
-            clock: clock, sessionLifetime: sessionHours * 3600,
-            personalDataKey: try PersonalDataKey.loadOrCreate(in: options.dataDirectory))
+            clock: clock, sessionLifetime: sessionHours * 3600, personalDataKey: personalDataKey)
         let app = buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
         let elapsed = ContinuousClock.now - started
         logger.notice("starting", metadata: [
@@ -135,6 +141,38 @@ struct Serve: AsyncParsableCommand {
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         logger.notice("stopped")
     }
+}
+
+extension Serve {
+    /// Adds the demo population once and prints the logins to standard output.
+    func loadDemo(into database: GuatanDatabase, key: PersonalDataKey, now: Date, logger: Logger) async throws {
+        let slots = try await database.registryState(today: BusinessTime.localDate(of: now)).sites.reduce(0) { $0 + $1.slots.count }
+        // One bcrypt hash shared by every demo account: hashing two thousand would take minutes.
+        let hash = try await PasswordHasher().hash(DemoPopulation.password)
+        let season = BusinessTime.localDate(of: now).year
+        guard let summary = try database.loadDemo(
+            vendors: DemoPopulation.vendors(count: slots, key: key), passwordHash: hash, season: season, now: now)
+        else {
+            printNow("demo data already loaded; every demo account's password is \(DemoPopulation.password)")
+            return
+        }
+        var lines = [
+            "Demo data for season \(season): \(summary.vendorsCreated) vendors, \(summary.permitsIssued) permits issued, "
+                + "\(summary.applications) applications to review, \(summary.checkedInToday) stalls checked in today.",
+            "Every demo account's password: \(DemoPopulation.password)",
+            "  admin    \(summary.admin)",
+        ]
+        lines += summary.officers.map { "  officer  \($0.username)  (district \($0.district))" }
+        lines += summary.sampleVendors.map { "  vendor   \($0.username)  (slot \($0.slotId): \($0.situation))" }
+        lines.append("  … and every vendor demo.v0001 to demo.v\(zeroPadded(summary.vendorsCreated, width: 4))")
+        printNow(lines.joined(separator: "\n"))
+        logger.notice("demo data loaded", metadata: ["vendors": "\(summary.vendorsCreated)", "checked_in_today": "\(summary.checkedInToday)"])
+    }
+}
+
+/// Prints at once: standard output to a pipe is otherwise held until the server stops.
+func printNow(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
 struct Migrate: AsyncParsableCommand {
