@@ -4,7 +4,18 @@ import Foundation
 enum Digest {
     /// SHA-256 of `data` as lower-case hex, cut to `bytes` bytes (ETags need no more than 16).
     static func sha256Hex(_ data: some DataProtocol, bytes: Int = 32) -> String {
-        SHA256.hash(data: data).prefix(bytes).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: data).prefix(bytes))
+    }
+
+    /// Lower-case hex of bytes (every request hashes its bearer token: String(format:) is slow on Linux).
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A strong ETag for a body: the first 128 bits of its SHA-256, quoted.

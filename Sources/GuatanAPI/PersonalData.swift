@@ -28,7 +28,7 @@ public struct PersonalDataKey: Sendable {
             return PersonalDataKey(bytes: bytes)
         }
         let key = SymmetricKey(size: .bits256)
-        let hex = key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        let hex = key.withUnsafeBytes { Digest.hex($0) }
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         // Created with owner-only permissions before the secret is written into it.
         guard FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
@@ -41,6 +41,6 @@ public struct PersonalDataKey: Sendable {
     /// HMAC-SHA256 of a normalised ID-card number, hex.
     public func idCardHash(_ idCardNo: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(idCardNo.uppercased().utf8), using: SymmetricKey(data: bytes))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return Digest.hex(mac)
     }
 }

@@ -27,7 +27,7 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     public var description: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
+        zeroPadded(year, width: 4) + "-" + zeroPadded(month, width: 2) + "-" + zeroPadded(day, width: 2)
     }
 
     public static func < (a: LocalDate, b: LocalDate) -> Bool {
@@ -112,7 +112,7 @@ public struct LocalTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     public var description: String {
-        String(format: "%02d:%02d", minutes / 60, minutes % 60)
+        zeroPadded(minutes / 60, width: 2) + ":" + zeroPadded(minutes % 60, width: 2)
     }
 
     public static func < (a: LocalTime, b: LocalTime) -> Bool { a.minutes < b.minutes }
@@ -160,7 +160,9 @@ public enum BusinessTime {
         let date = localDate(of: instant)
         let local = Int((instant.timeIntervalSince1970 + Double(utcOffsetSeconds)).rounded(.down))
         let secondOfDay = ((local % 86_400) + 86_400) % 86_400
-        return String(format: "%@T%02d:%02d:%02d+08:00", date.description, secondOfDay / 3600, (secondOfDay % 3600) / 60, secondOfDay % 60)
+        // Built by hand: Foundation's String(format:) is slow on Linux, and every answer carries instants.
+        return date.description + "T" + zeroPadded(secondOfDay / 3600, width: 2) + ":" + zeroPadded((secondOfDay % 3600) / 60, width: 2) + ":"
+            + zeroPadded(secondOfDay % 60, width: 2) + "+08:00"
     }
 
     /// Parses an RFC 3339 instant with `Z` or a numeric offset, fractional seconds allowed.
