@@ -41,10 +41,11 @@ public struct GuatanStores: Sendable {
     public var permits: any PermitStore
     public var checkIns: any CheckInStore
     public var audit: any AuditStore
+    public var photos: PhotoFiles
 
     public init(
         registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
-        checkIns: any CheckInStore, audit: any AuditStore
+        checkIns: any CheckInStore, audit: any AuditStore, photos: PhotoFiles
     ) {
         self.registry = registry
         self.accounts = accounts
@@ -52,10 +53,12 @@ public struct GuatanStores: Sendable {
         self.permits = permits
         self.checkIns = checkIns
         self.audit = audit
+        self.photos = photos
     }
 
     public init(database: GuatanDatabase) {
-        self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, audit: database)
+        self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, audit: database,
+            photos: PhotoFiles(dataDirectory: database.dataDirectory))
     }
 }
 
@@ -106,7 +109,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         accounts: stores.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,
         personalDataKey: configuration.personalDataKey, clock: configuration.clock
     ).register(on: table)
-    PermitRoutes(permits: stores.permits, snapshots: snapshots, clock: configuration.clock).register(on: table)
+    PermitRoutes(permits: stores.permits, snapshots: snapshots, photos: stores.photos, clock: configuration.clock).register(on: table)
     CheckInRoutes(checkIns: stores.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }

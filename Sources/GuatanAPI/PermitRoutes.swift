@@ -2,13 +2,18 @@ import Foundation
 import GuatanCore
 import GuatanStore
 import Hummingbird
+import NIOPosix
 
 /// Permits: administrators issue them, officers and administrators move them through their
 /// workflow, vendors see their own, and anyone can verify one by its number.
 struct PermitRoutes {
     let permits: any PermitStore
     let snapshots: RegistrySnapshotCache
+    let photos: PhotoFiles
     let clock: ServiceClock
+
+    /// A certificate photo (5 MB) and a few short fields.
+    static let applicationLimit = PhotoRules.maxBytes + 256 * 1024
 
     struct CreateInput: Decodable {
         let vendorId: String
@@ -28,6 +33,71 @@ struct PermitRoutes {
         routes.post("/api/v1/permits/{permit_no}/transitions") { request, context in try await transition(request, context) }
         routes.get("/api/v1/permits/verify/{permit_no}") { _, context in try await verify(context) }
         routes.get("/api/v1/me/permits") { _, context in try await mine(context) }
+        routes.post("/api/v1/permit-applications") { request, context in try await apply(request, context) }
+        routes.get("/api/v1/permits") { request, context in
+            let filter = try PermitListFilter(request)
+            return try await list(filter, context)
+        }
+        routes.get("/api/v1/permits/{permit_no}/certificate") { _, context in try await certificate(context) }
+    }
+
+    /// A vendor applies for a slot (or any free slot of a site) with the village committee's
+    /// certificate as a photo: multipart fields `season`, `slot_id` or `site_id`, `produce`
+    /// (repeated, or separated by commas or 、), `expected_kg`, `vehicle_plate`, and the file `certificate`.
+    func apply(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let vendorId = try CheckInRoutes.vendorId(context)
+        let form = try await MultipartForm.read(request, limit: Self.applicationLimit)
+        let input = try ApplicationInput(form, today: today)
+        guard let file = form.files(named: "certificate").first else {
+            throw APIError.validation("attach the village committee's certificate (村委会证明) as the photo 'certificate'", field: "certificate")
+        }
+        let cleaned: (bytes: [UInt8], type: PhotoType)
+        do {
+            cleaned = try PhotoRules.clean(file.bytes)
+        } catch {
+            throw error.apiError(field: "certificate")
+        }
+        let photo = try await NIOThreadPool.singleton.runIfActive { [photos] in
+            try photos.save(cleaned.bytes, id: Digest.sha256Hex(cleaned.bytes), type: cleaned.type)
+        }
+        let record = try await permits.apply(
+            vendorId: vendorId,
+            PermitApplication(
+                season: input.season, place: input.place, produce: input.produce, expectedKg: input.expectedKg,
+                vehiclePlate: input.vehiclePlate, certificate: photo),
+            at: clock.now())
+        return try APIJSON.response(PermitBody(record, today: today), status: .created, headers: [.cacheControl: "no-store"])
+    }
+
+    /// Officers see their district's permits (the applications to review among them); administrators all.
+    func list(_ filter: PermitListFilter, _ context: GuatanRequestContext) async throws -> Response {
+        let actor = try context.require(.officer, .admin)
+        var storeFilter = PermitFilter(district: filter.district, state: filter.state, season: filter.season, vendorId: filter.vendorId)
+        if actor.role == .officer {
+            if let asked = filter.district, asked != actor.district {
+                throw AccessError.forbidden("officers see the permits of their own district (\(actor.district ?? "-"))")
+            }
+            storeFilter.district = actor.district
+        }
+        let page = try await permits.permits(matching: storeFilter, page: filter.page)
+        return try APIJSON.response(PermitListBody(page, today: today), headers: [.cacheControl: "no-store"])
+    }
+
+    /// The certificate photo: officers of the permit's district and administrators only.
+    func certificate(_ context: GuatanRequestContext) async throws -> Response {
+        let actor = try context.require(.officer, .admin)
+        let number = try context.parameters.require("permit_no").uppercased()
+        guard let found = try await permits.certificate(permitNumber: number) else {
+            throw APIError.notFound("no certificate on file for permit \(number)")
+        }
+        if actor.role == .officer, actor.district != found.district {
+            throw AccessError.forbidden("this permit belongs to district \(found.district)")
+        }
+        let data = try await NIOThreadPool.singleton.runIfActive { [photos] in try photos.read(found.photo) }
+        return Response(
+            status: .ok,
+            headers: [.contentType: found.photo.type.rawValue, .cacheControl: "private, no-store", .contentDisposition: "inline"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     private var today: LocalDate { BusinessTime.localDate(of: clock.now()) }
@@ -103,6 +173,8 @@ struct PermitBody: Encodable {
     let vehiclePlate: String
     let validFrom: String
     let validTo: String
+    let expectedKg: Double?
+    let hasCertificate: Bool
 
     init(_ record: PermitRecord, today: LocalDate) {
         permitNo = record.permit.number
@@ -119,6 +191,99 @@ struct PermitBody: Encodable {
         vehiclePlate = record.permit.vehiclePlate
         validFrom = record.seasonDates.startsOn.description
         validTo = record.seasonDates.endsOn.description
+        expectedKg = record.expectedKg
+        hasCertificate = record.hasCertificate
+    }
+}
+
+struct PermitListBody: Encodable {
+    let items: [PermitBody]
+    let total: Int
+    let page: Int
+    let perPage: Int
+
+    init(_ page: Page<PermitRecord>, today: LocalDate) {
+        items = page.items.map { PermitBody($0, today: today) }
+        total = page.total
+        self.page = page.request.page
+        perPage = page.request.perPage
+    }
+}
+
+/// `district`, `state`, `season`, `vendor_id` and paging, read before the async route body.
+struct PermitListFilter {
+    let district: String?
+    let state: PermitState?
+    let season: Int?
+    let vendorId: String?
+    let page: PageRequest
+
+    init(_ request: Request) throws {
+        let query = Query(request)
+        district = try query.string("district", maxLength: 10)?.uppercased()
+        if let raw = try query.string("state", maxLength: 20) {
+            guard let state = PermitState(rawValue: raw.lowercased()) else {
+                throw APIError.validation("state must be one of \(PermitState.allCases.map(\.rawValue).joined(separator: ", "))", field: "state")
+            }
+            self.state = state
+        } else {
+            state = nil
+        }
+        season = try query.int("season", in: 2000...2100)
+        vendorId = try query.string("vendor_id", maxLength: 20)?.uppercased()
+        page = try query.page()
+    }
+}
+
+/// The fields of an application form, checked.
+struct ApplicationInput {
+    let season: Int
+    let place: PermitApplication.Place
+    let produce: [String]
+    let expectedKg: Double
+    let vehiclePlate: String?
+
+    init(_ form: MultipartForm, today: LocalDate) throws {
+        if let raw = form.field("season") {
+            guard let year = Int(raw) else { throw APIError.validation("season must be a year such as \(today.year)", field: "season") }
+            season = year
+        } else {
+            season = today.year
+        }
+        let current = Season.standard(year: today.year)
+        guard season == today.year || season == today.year + 1 else {
+            throw APIError.validation("applications are for this season (\(today.year)) or the next", field: "season")
+        }
+        if season == today.year, today > current.endsOn {
+            throw APIError.validation("the \(today.year) season is over; apply for \(today.year + 1)", field: "season")
+        }
+        switch (form.field("slot_id"), form.field("site_id")) {
+        case (let slot?, nil): place = .slot(slot.uppercased())
+        case (nil, let site?): place = .site(site.uppercased())
+        case (nil, nil): throw APIError.validation("name the slot_id, or a site_id to take any free slot there", field: "slot_id")
+        default: throw APIError.validation("give slot_id or site_id, not both", field: "site_id")
+        }
+        let separators = CharacterSet(charactersIn: ",，、;；")
+        let kinds = (form.fields["produce"] ?? []).flatMap { $0.components(separatedBy: separators) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        guard !kinds.isEmpty else { throw APIError.validation("list the kinds of fruit you will sell", field: "produce") }
+        guard kinds.count <= 10, kinds.allSatisfy({ $0.count <= 20 }) else {
+            throw APIError.validation("produce lists at most 10 kinds of at most 20 characters each", field: "produce")
+        }
+        produce = kinds
+        guard let raw = form.field("expected_kg"), let kg = Double(raw), kg.isFinite, kg > 0, kg <= 100_000 else {
+            throw APIError.validation("expected_kg must be the expected amount in kilograms, more than 0 and at most 100000", field: "expected_kg")
+        }
+        expectedKg = kg
+        if let raw = form.field("vehicle_plate") {
+            let plate = raw.uppercased().filter { !$0.isWhitespace && $0 != "·" && $0 != "-" }
+            guard VendorRules.isVehiclePlate(plate) else {
+                throw APIError.validation("vehicle_plate must be a mainland plate such as 甘A12345", field: "vehicle_plate")
+            }
+            vehiclePlate = plate
+        } else {
+            vehiclePlate = nil
+        }
     }
 }
 

@@ -10,6 +10,8 @@ public final class GuatanDatabase: Sendable {
 
     let pool: DatabasePool
     let logger: Logger
+    /// The data folder the database lives in (photos live beside it).
+    public let dataDirectory: URL
     /// The writer for check-ins and check-outs, which come in bursts every morning.
     let groupCommit: GroupCommit
 
@@ -26,6 +28,7 @@ public final class GuatanDatabase: Sendable {
         }
         self.pool = try DatabasePool(path: dataDirectory.appendingPathComponent(Self.fileName).path, configuration: configuration)
         self.logger = logger
+        self.dataDirectory = dataDirectory
         self.groupCommit = GroupCommit(pool: pool)
         try Self.migrator.migrate(pool)
     }

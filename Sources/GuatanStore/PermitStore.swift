@@ -10,6 +10,10 @@ public struct PermitRecord: Sendable, Hashable {
     public var siteId: String
     public var siteName: String
     public var seasonDates: Season
+    /// An application's expected amount of fruit, in kilograms.
+    public var expectedKg: Double?
+    /// Whether an application's certificate photo is on file.
+    public var hasCertificate: Bool
 }
 
 public protocol PermitStore: Sendable {
@@ -20,6 +24,52 @@ public protocol PermitStore: Sendable {
     /// Moves a permit through its workflow, as `actor` and at `at`; the rules are PermitWorkflow's.
     func transition(number: String, action: PermitAction, by actor: Account, reason: String?, at: Date) async throws -> PermitRecord
     func permits(vendorId: String) async throws -> [PermitRecord]
+    /// A vendor's application (申请): a `requested` permit for a slot, or for the first free slot of a site.
+    func apply(vendorId: String, _ application: PermitApplication, at: Date) async throws -> PermitRecord
+    /// The certificate photo of an application, with the permit's district (for access).
+    func certificate(permitNumber: String) async throws -> (district: String, photo: StoredPhoto)?
+    /// Permits for officers and administrators: by district, state, season, vendor; newest first.
+    func permits(matching filter: PermitFilter, page: PageRequest) async throws -> Page<PermitRecord>
+}
+
+/// What a vendor applies for.
+public struct PermitApplication: Sendable {
+    public enum Place: Sendable {
+        case slot(String)
+        /// Any free slot of the site.
+        case site(String)
+    }
+
+    public var season: Int
+    public var place: Place
+    public var produce: [String]
+    public var expectedKg: Double
+    /// The vehicle for this season; the vendor's registered one when nil.
+    public var vehiclePlate: String?
+    public var certificate: StoredPhoto
+
+    public init(season: Int, place: Place, produce: [String], expectedKg: Double, vehiclePlate: String?, certificate: StoredPhoto) {
+        self.season = season
+        self.place = place
+        self.produce = produce
+        self.expectedKg = expectedKg
+        self.vehiclePlate = vehiclePlate
+        self.certificate = certificate
+    }
+}
+
+public struct PermitFilter: Sendable {
+    public var district: String?
+    public var state: PermitState?
+    public var season: Int?
+    public var vendorId: String?
+
+    public init(district: String? = nil, state: PermitState? = nil, season: Int? = nil, vendorId: String? = nil) {
+        self.district = district
+        self.state = state
+        self.season = season
+        self.vendorId = vendorId
+    }
 }
 
 extension GuatanDatabase: PermitStore {
@@ -32,34 +82,122 @@ extension GuatanDatabase: PermitStore {
             guard let vendor = try Row.fetchOne(db, cached: "SELECT * FROM vendor WHERE id = ?", arguments: [vendorId]).map(Self.vendor) else {
                 throw ValidationError(field: "vendor_id", message: "no vendor \(vendorId)")
             }
-            guard let district = try String.fetchOne(db, cached: "SELECT s.district FROM slot JOIN site s ON s.id = slot.site_id WHERE slot.id = ?", arguments: [slotId]) else {
-                throw ValidationError(field: "slot_id", message: "no slot \(slotId)")
-            }
-            let live = "SELECT permit_no FROM permit WHERE season = ? AND state IN \(Self.liveStates) AND "
-            if let other = try String.fetchOne(db, cached: live + "slot_id = ?", arguments: [season, slotId]) {
-                throw StoreError.conflict("slot \(slotId) already has a live permit for \(season): \(other)")
-            }
-            if let other = try String.fetchOne(db, cached: live + "vendor_id = ?", arguments: [season, vendorId]) {
-                throw StoreError.conflict("vendor \(vendorId) already has a live permit for \(season): \(other)")
-            }
-            if let other = try String.fetchOne(db, cached: live + "vehicle_plate = ?", arguments: [season, vendor.vehiclePlate]) {
-                throw StoreError.conflict("vehicle \(vendor.vehiclePlate) already has a live permit for \(season): \(other) (一车一证)")
-            }
-            let sequence = (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM permit WHERE season = ? AND district = ?", arguments: [season, district]) ?? 0) + 1
-            let number = PermitWorkflow.permitNumber(year: season, district: district, sequence: sequence)
-            let kinds = produce.isEmpty ? vendor.produce : produce
-            let stamp = BusinessTime.rfc3339(at)
-            try db.execute(
-                sql: """
-                    INSERT INTO permit (permit_no, season, vendor_id, slot_id, district, state, produce_json, vehicle_plate, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [number, season, vendorId, slotId, district, state.rawValue, Self.json(kinds), vendor.vehiclePlate, stamp, stamp])
-            try Self.audit(
-                db, at: at, actor: actor, action: "permit.create", entity: "permit", entityId: number, before: nil,
-                after: ["state": state.rawValue, "vendor_id": vendorId, "slot_id": slotId, "season": String(season)])
-            try Self.bumpRegistryVersion(db)
+            let number = try Self.insertPermit(
+                db, vendor: vendor, slotId: slotId, season: season, produce: produce, plate: vendor.vehiclePlate, state: state,
+                expectedKg: nil, certificate: nil, actor: actor, at: at)
             return try Self.permitRecord(db, number: number)!
+        }
+    }
+
+    public func apply(vendorId: String, _ application: PermitApplication, at: Date) async throws -> PermitRecord {
+        try await pool.write { db in
+            guard let vendor = try Row.fetchOne(db, cached: "SELECT * FROM vendor WHERE id = ?", arguments: [vendorId]).map(Self.vendor) else {
+                throw StoreError.notFound("no vendor \(vendorId)")
+            }
+            let slotId: String
+            switch application.place {
+            case .slot(let id):
+                slotId = id
+            case .site(let siteId):
+                guard try Int.fetchOne(db, cached: "SELECT 1 FROM site WHERE id = ?", arguments: [siteId]) != nil else {
+                    throw ValidationError(field: "site_id", message: "no site \(siteId)")
+                }
+                // The first slot of the site that no live permit holds this season.
+                guard let free = try String.fetchOne(db, sql: """
+                    SELECT id FROM slot WHERE site_id = ? AND id NOT IN
+                        (SELECT slot_id FROM permit WHERE season = ? AND state IN \(Self.liveStates))
+                    ORDER BY number LIMIT 1
+                    """, arguments: [siteId, application.season])
+                else {
+                    throw StoreError.conflict("every slot of site \(siteId) is taken for \(application.season); choose another site")
+                }
+                slotId = free
+            }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO photo (id, media_type, byte_count, purpose, created_at) VALUES (?, ?, ?, 'certificate', ?)",
+                arguments: [application.certificate.id, application.certificate.type.rawValue, application.certificate.byteCount, BusinessTime.rfc3339(at)])
+            let number = try Self.insertPermit(
+                db, vendor: vendor, slotId: slotId, season: application.season, produce: application.produce,
+                plate: application.vehiclePlate ?? vendor.vehiclePlate, state: .requested, expectedKg: application.expectedKg,
+                certificate: application.certificate.id, actor: "vendor:\(vendorId)", at: at)
+            return try Self.permitRecord(db, number: number)!
+        }
+    }
+
+    /// Inserts a permit after the one-live-permit rules (slot, vendor, vehicle: 409), numbering it in its district.
+    static func insertPermit(
+        _ db: Database, vendor: Vendor, slotId: String, season: Int, produce: [String], plate: String, state: PermitState,
+        expectedKg: Double?, certificate: String?, actor: String, at: Date
+    ) throws -> String {
+        guard let district = try String.fetchOne(db, cached: "SELECT s.district FROM slot JOIN site s ON s.id = slot.site_id WHERE slot.id = ?", arguments: [slotId]) else {
+            throw ValidationError(field: "slot_id", message: "no slot \(slotId)")
+        }
+        let live = "SELECT permit_no FROM permit WHERE season = ? AND state IN \(Self.liveStates) AND "
+        if let other = try String.fetchOne(db, cached: live + "slot_id = ?", arguments: [season, slotId]) {
+            throw StoreError.conflict("slot \(slotId) already has a live permit for \(season): \(other)")
+        }
+        if let other = try String.fetchOne(db, cached: live + "vendor_id = ?", arguments: [season, vendor.id]) {
+            throw StoreError.conflict("vendor \(vendor.id) already has a live permit for \(season): \(other)")
+        }
+        if let other = try String.fetchOne(db, cached: live + "vehicle_plate = ?", arguments: [season, plate]) {
+            throw StoreError.conflict("vehicle \(plate) already has a live permit for \(season): \(other) (一车一证)")
+        }
+        let sequence = (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM permit WHERE season = ? AND district = ?", arguments: [season, district]) ?? 0) + 1
+        let number = PermitWorkflow.permitNumber(year: season, district: district, sequence: sequence)
+        let kinds = produce.isEmpty ? vendor.produce : produce
+        let stamp = BusinessTime.rfc3339(at)
+        try db.execute(
+            sql: """
+                INSERT INTO permit (permit_no, season, vendor_id, slot_id, district, state, produce_json, vehicle_plate, created_at, updated_at,
+                    expected_kg, certificate_photo)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [number, season, vendor.id, slotId, district, state.rawValue, Self.json(kinds), plate, stamp, stamp, expectedKg, certificate])
+        var after = ["state": state.rawValue, "vendor_id": vendor.id, "slot_id": slotId, "season": String(season)]
+        after["expected_kg"] = expectedKg.map { String($0) }
+        try Self.audit(db, at: at, actor: actor, action: "permit.create", entity: "permit", entityId: number, before: nil, after: after)
+        try Self.bumpRegistryVersion(db)
+        return number
+    }
+
+    public func certificate(permitNumber: String) async throws -> (district: String, photo: StoredPhoto)? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT p.district, ph.id, ph.media_type, ph.byte_count FROM permit p JOIN photo ph ON ph.id = p.certificate_photo
+                WHERE p.permit_no = ?
+                """, arguments: [permitNumber]),
+                let type = PhotoType(rawValue: row["media_type"])
+            else { return nil }
+            return (row["district"], StoredPhoto(id: row["id"], type: type, byteCount: row["byte_count"]))
+        }
+    }
+
+    public func permits(matching filter: PermitFilter, page: PageRequest) async throws -> Page<PermitRecord> {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let district = filter.district {
+                conditions.append("district = ?")
+                arguments += [district]
+            }
+            if let state = filter.state {
+                conditions.append("state = ?")
+                arguments += [state.rawValue]
+            }
+            if let season = filter.season {
+                conditions.append("season = ?")
+                arguments += [season]
+            }
+            if let vendorId = filter.vendorId {
+                conditions.append("vendor_id = ?")
+                arguments += [vendorId]
+            }
+            let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM permit" + whereClause, arguments: arguments) ?? 0
+            let numbers = try String.fetchAll(
+                db, sql: "SELECT permit_no FROM permit" + whereClause + " ORDER BY season DESC, seq DESC LIMIT ? OFFSET ?",
+                arguments: arguments + [page.perPage, page.offset])
+            return Page(items: try numbers.compactMap { try Self.permitRecord(db, number: $0) }, total: total, request: page)
         }
     }
 
@@ -108,7 +246,8 @@ extension GuatanDatabase: PermitStore {
             produce: decodeList(row["produce_json"]), vehiclePlate: row["vehicle_plate"])
         return PermitRecord(
             permit: permit, holderName: row["holder_name"], origin: row["origin"], siteId: row["site_id"], siteName: row["site_name"],
-            seasonDates: try season(db, year: permit.season))
+            seasonDates: try season(db, year: permit.season), expectedKg: row["expected_kg"],
+            hasCertificate: (row["certificate_photo"] as String?) != nil)
     }
 
     /// Which slots `slotHoldings` reads: a page about one stall or site reads only its own.

@@ -126,3 +126,39 @@ enum SHA256Hex {
         SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
+
+/// A `multipart/form-data` body as a browser's form would send it.
+struct MultipartBody {
+    static let boundary = "----guatan-test-boundary-7d3c"
+    var parts: [(name: String, filename: String?, contentType: String?, bytes: [UInt8])] = []
+
+    mutating func field(_ name: String, _ value: String) {
+        parts.append((name, nil, nil, Array(value.utf8)))
+    }
+
+    mutating func file(_ name: String, filename: String, contentType: String, _ bytes: [UInt8]) {
+        parts.append((name, filename, contentType, bytes))
+    }
+
+    var buffer: ByteBuffer {
+        var out: [UInt8] = []
+        for part in parts {
+            var head = "--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\""
+            if let filename = part.filename { head += "; filename=\"\(filename)\"" }
+            head += "\r\n"
+            if let type = part.contentType { head += "Content-Type: \(type)\r\n" }
+            head += "\r\n"
+            out += Array(head.utf8) + part.bytes + Array("\r\n".utf8)
+        }
+        out += Array("--\(Self.boundary)--\r\n".utf8)
+        return ByteBuffer(bytes: out)
+    }
+}
+
+extension TestClientProtocol {
+    func post(_ uri: String, form: MultipartBody, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
+        fields[.contentType] = "multipart/form-data; boundary=\(MultipartBody.boundary)"
+        return try await execute(uri: uri, method: .post, headers: fields, body: form.buffer)
+    }
+}

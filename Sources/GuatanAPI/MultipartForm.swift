@@ -1,0 +1,102 @@
+import Foundation
+import GuatanCore
+import Hummingbird
+import MultipartKit
+
+/// A `multipart/form-data` body read whole (MultipartKit's parser): text fields and files.
+struct MultipartForm {
+    struct File {
+        let name: String
+        let filename: String?
+        let bytes: [UInt8]
+    }
+
+    private(set) var fields: [String: [String]] = [:]
+    private(set) var files: [File] = []
+
+    func field(_ name: String) -> String? {
+        fields[name]?.last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func files(named name: String) -> [File] {
+        files.filter { $0.name == name }
+    }
+
+    /// 415 unless multipart/form-data with a boundary, 413 past `limit`, 400 when broken.
+    static func read(_ request: Request, limit: Int) async throws -> MultipartForm {
+        let contentType = request.headers[.contentType] ?? ""
+        guard let mediaType = MediaType(from: contentType), mediaType.isType(.multipartForm),
+            let boundary = mediaType.parameter?.value, mediaType.parameter?.name.lowercased() == "boundary", !boundary.isEmpty
+        else {
+            throw APIError(
+                .unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "send the form as multipart/form-data with a boundary")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, code: "TOO_LARGE", message: "the form must be at most \(limit / 1024 / 1024) MB")
+        }
+        return try parse(buffer, boundary: boundary.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+    }
+
+    static func parse(_ buffer: ByteBuffer, boundary: String) throws -> MultipartForm {
+        var form = MultipartForm()
+        var headers: [(String, String)] = []
+        var body: [UInt8] = []
+        var completed = false
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { name, value in headers.append((name.lowercased(), value)) }
+        parser.onBody = { chunk in body += chunk.readableBytesView }
+        parser.onPartComplete = {
+            defer {
+                headers = []
+                body = []
+            }
+            guard let disposition = headers.first(where: { $0.0 == "content-disposition" })?.1 else { return }
+            let parameters = Self.dispositionParameters(disposition)
+            guard let name = parameters["name"] else { return }
+            if let filename = parameters["filename"] {
+                form.files.append(File(name: name, filename: filename, bytes: body))
+            } else {
+                form.fields[name, default: []].append(String(decoding: body, as: UTF8.self))
+            }
+            completed = true
+        }
+        do {
+            try parser.execute(buffer)
+        } catch {
+            throw APIError.validation("the multipart form is malformed", field: nil)
+        }
+        guard completed else { throw APIError.validation("the multipart form has no complete part", field: nil) }
+        return form
+    }
+
+    /// `form-data; name="certificate"; filename="证明.jpg"` → ["name": "certificate", "filename": "证明.jpg"].
+    static func dispositionParameters(_ value: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for part in value.split(separator: ";").dropFirst() {
+            let pieces = part.split(separator: "=", maxSplits: 1)
+            guard pieces.count == 2 else { continue }
+            let key = pieces[0].trimmingCharacters(in: .whitespaces).lowercased()
+            var raw = pieces[1].trimmingCharacters(in: .whitespaces)
+            if raw.hasPrefix("\""), raw.hasSuffix("\""), raw.count >= 2 { raw = String(raw.dropFirst().dropLast()) }
+            result[key] = raw
+        }
+        return result
+    }
+}
+
+extension PhotoError {
+    /// How a refused photo is reported: 415 for a type, 413 for size, 400 for a broken file.
+    func apiError(field: String) -> APIError {
+        switch self {
+        case .unsupportedType:
+            APIError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "\(field) must be a JPEG or PNG photo", field: field)
+        case .tooLarge:
+            APIError(.contentTooLarge, code: "TOO_LARGE", message: "\(field) must be at most \(PhotoRules.maxBytes / 1024 / 1024) MB", field: field)
+        case .malformed(let reason):
+            APIError.validation("\(field) is not a readable photo: \(reason)", field: field)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import GuatanCore
+
+/// A photo on disk, named by the SHA-256 of its (already cleaned) bytes.
+public struct StoredPhoto: Sendable, Hashable {
+    public var id: String
+    public var type: PhotoType
+    public var byteCount: Int
+
+    public init(id: String, type: PhotoType, byteCount: Int) {
+        self.id = id
+        self.type = type
+        self.byteCount = byteCount
+    }
+}
+
+/// The photo folder (`DATA/photos`). A photo is written and synced before the transaction
+/// that refers to it commits, so an acknowledged write never points at a missing file; a
+/// crash in between leaves at worst an unreferenced file, which harms nothing.
+public struct PhotoFiles: Sendable {
+    public let directory: URL
+
+    public init(dataDirectory: URL) {
+        directory = dataDirectory.appendingPathComponent("photos", isDirectory: true)
+    }
+
+    func url(_ id: String, _ type: PhotoType) -> URL {
+        directory.appendingPathComponent("\(id).\(type.fileExtension)")
+    }
+
+    /// Writes the bytes durably (temporary file, fsync, rename, fsync of the folder).
+    public func save(_ bytes: [UInt8], id: String, type: PhotoType) throws -> StoredPhoto {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let target = url(id, type)
+        if !FileManager.default.fileExists(atPath: target.path) {
+            let temporary = directory.appendingPathComponent(".\(id).\(UUID().uuidString).tmp")
+            guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path])
+            }
+            let handle = try FileHandle(forWritingTo: temporary)
+            try handle.write(contentsOf: bytes)
+            try handle.synchronize()
+            try handle.close()
+            if rename(temporary.path, target.path) != 0 {
+                try? FileManager.default.removeItem(at: temporary)
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
+            }
+            let folder = open(directory.path, O_RDONLY)
+            if folder >= 0 {
+                fsync(folder)
+                close(folder)
+            }
+        }
+        return StoredPhoto(id: id, type: type, byteCount: bytes.count)
+    }
+
+    public func read(_ photo: StoredPhoto) throws -> Data {
+        try Data(contentsOf: url(photo.id, photo.type))
+    }
+}
