@@ -43,8 +43,9 @@ struct OperationsTests {
                     + (route.path.hasSuffix("/nearby") ? "?lat=36.06&lng=103.83" : "")
                 let response = try await client.get(uri)
                 // Signed-in routes answer 401 to a citizen; no permit exists yet; every other GET answers 200.
-                let expected: HTTPResponse.Status =
-                    uri.hasPrefix("/api/v1/me") || uri.hasPrefix("/api/v1/admin") ? .unauthorized : (uri.contains("/permits/verify/") ? .notFound : .ok)
+                let signedIn = ["/api/v1/me", "/api/v1/admin", "/api/v1/officer"].contains { uri.hasPrefix($0) }
+                    || uri == "/api/v1/permits" || uri.hasSuffix("/certificate")
+                let expected: HTTPResponse.Status = signedIn ? .unauthorized : (uri.contains("/permits/verify/") ? .notFound : .ok)
                 #expect(response.status == expected, "\(uri) → \(response.status)")
             }
         }

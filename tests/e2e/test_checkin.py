@@ -167,3 +167,42 @@ def test_kill_9_during_a_burst_of_checkins_loses_no_answered_checkin(workdir):
         assert me.status_code == 200
     finally:
         restarted.stop()
+
+
+def test_no_public_answer_carries_personal_data_after_a_busy_morning(workdir):
+    """Scan every public answer for the actual secrets: full names, phones, ID-card hashes,
+    password hashes, session tokens and their hashes."""
+    server = Server(workdir / "data", "--demo", "--now", "2026-07-15T09:00:00+08:00").start()
+    try:
+        vendor = login(server, demo_vendor(server.output(), "permit issued, not checked in yet"))
+        token = vendor["Authorization"].split()[1]
+        permit = requests.get(server.base + "/api/v1/me/permits", headers=vendor, timeout=10).json()["items"][0]
+        stall = server.get(f"/api/v1/stalls/{permit['slot_id']}").json()
+        assert requests.post(server.base + "/api/v1/checkins", headers=vendor, timeout=10,
+                             json={**stall["position"], "accuracy_m": 10}).status_code == 201
+        db = sqlite3.connect(workdir / "data" / "guatan.sqlite")
+        secrets = {token}
+        for name, phone, card_hash in db.execute("SELECT name, phone, id_card_hash FROM vendor"):
+            secrets |= {phone, card_hash}
+            if len(name) >= 3:
+                secrets.add(name)
+        secrets |= {row[0] for row in db.execute("SELECT password_hash FROM account")}
+        secrets |= {row[0] for row in db.execute("SELECT token_hash FROM session")}
+        numbers = [row[0] for row in db.execute("SELECT permit_no FROM permit WHERE state = 'issued' LIMIT 40")]
+        sites = [row[0] for row in db.execute("SELECT id FROM site LIMIT 40")]
+        slots = [row[0] for row in db.execute("SELECT id FROM slot LIMIT 80")]
+        db.close()
+        uris = ["/api/v1/map.geojson", "/api/v1/districts", "/api/v1/seasons/current", "/api/v1/sites?per_page=500",
+                "/api/v1/stalls/nearby?lat=36.0605&lng=103.83&radius_m=5000&limit=200"]
+        uris += [f"/api/v1/permits/verify/{n}" for n in numbers + [permit["permit_no"]]]
+        uris += [f"/api/v1/sites/{s}" for s in sites] + [f"/api/v1/stalls/{s}" for s in slots + [permit["slot_id"]]]
+        for uri in uris:
+            r = server.get(uri)
+            assert r.status_code == 200, uri
+            leaked = [s for s in secrets if s in r.text]
+            assert not leaked, f"{uri} leaks {leaked[:3]}"
+        # The public pages do show the stall, masked.
+        shown = server.get(f"/api/v1/stalls/{permit['slot_id']}").json()
+        assert shown["status_today"] == "open" and shown["permit"]["holder_masked"].endswith("*")
+    finally:
+        server.stop()

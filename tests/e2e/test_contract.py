@@ -143,3 +143,55 @@ def test_a_stall_with_a_permit_shows_it_publicly_without_personal_data(server):
         text = server.get(uri).text
         for secret in ("王小二", "13700002222", "620102198006151230", "id_card_last4", "甘A54321", "token", "hash"):
             assert secret not in text, f"{secret} in {uri}"
+
+
+def test_checkin_and_application_answers_match_the_document(workdir):
+    import re
+
+    import requests
+    from conftest import Server
+    server = Server(workdir / "data", "--demo", "--now", "2026-07-15T09:00:00+08:00").start()
+    try:
+        out = server.output()
+        waiting = re.search(r"vendor\s+(demo\.\S+)\s+\(slot \S+: permit issued, not checked in yet", out).group(1)
+        login = requests.post(server.base + "/api/v1/auth/login", timeout=30,
+                              json={"username": waiting, "password": "guatan-demo-2026"}).json()
+        auth = {"Authorization": "Bearer " + login["token"]}
+        permit = requests.get(server.base + "/api/v1/me/permits", headers=auth, timeout=10).json()["items"][0]
+        position = server.get(f"/api/v1/stalls/{permit['slot_id']}").json()["position"]
+        far = requests.post(server.base + "/api/v1/checkins", headers=auth, timeout=10,
+                            json={"lat": position["lat"] + 0.01, "lng": position["lng"], "accuracy_m": 10})
+        assert far.status_code == 422
+        validate_post("/api/v1/checkins", 422, far.json())
+        first = requests.post(server.base + "/api/v1/checkins", headers=auth, timeout=10, json={**position, "accuracy_m": 10, "crs": "wgs84"})
+        assert first.status_code == 201
+        validate_post("/api/v1/checkins", 201, first.json())
+        again = requests.post(server.base + "/api/v1/checkins", headers=auth, timeout=10, json={**position, "accuracy_m": 10})
+        validate_post("/api/v1/checkins", 200, again.json())
+        out_ = requests.post(server.base + "/api/v1/checkins/today/checkout", headers=auth, timeout=10)
+        validate_post("/api/v1/checkins/today/checkout", 200, out_.json())
+        history = requests.get(server.base + "/api/v1/me/checkins", headers=auth, timeout=10)
+        assert not list(validator_for("/api/v1/me/checkins", 200, "application/json").iter_errors(history.json()))
+
+        # An application from a vendor without a live permit: a fresh one registered by the admin.
+        admin = {"Authorization": "Bearer " + requests.post(server.base + "/api/v1/auth/login", timeout=30,
+                 json={"username": "demo.admin", "password": "guatan-demo-2026"}).json()["token"]}
+        farmer = {"name": "赵六", "phone": "13600006666", "id_card_no": "620102198006151230", "origin": "榆中县青城镇",
+                  "vehicle_plate": "甘A66666", "produce": ["白兰瓜"], "username": "zhaoliu", "password": "melons of qingcheng"}
+        assert requests.post(server.base + "/api/v1/admin/vendors", json=farmer, headers=admin, timeout=10).status_code == 201
+        zhao = {"Authorization": "Bearer " + requests.post(server.base + "/api/v1/auth/login", timeout=30,
+                json={"username": "zhaoliu", "password": "melons of qingcheng"}).json()["token"]}
+        jpeg = bytes([0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xDA, 0, 3, 1, 0x11, 0xFF, 0xD9])
+        free_site = next(f["properties"]["site_id"] for f in server.get("/api/v1/map.geojson").json()["features"]
+                         if f["properties"]["assigned_count"] < f["properties"]["slot_count"])
+        applied = requests.post(server.base + "/api/v1/permit-applications", headers=zhao, timeout=10,
+                                data={"site_id": free_site, "produce": "白兰瓜、西瓜", "expected_kg": "1200"},
+                                files={"certificate": ("证明.jpg", jpeg, "image/jpeg")})
+        assert applied.status_code == 201, applied.text
+        validate_post("/api/v1/permit-applications", 201, applied.json())
+        assert applied.json()["produce"] == ["白兰瓜", "西瓜"]
+        listed = requests.get(server.base + "/api/v1/permits?state=requested&per_page=200", headers=admin, timeout=10)
+        assert not list(validator_for("/api/v1/permits", 200, "application/json").iter_errors(listed.json()))
+        assert applied.json()["permit_no"] in [p["permit_no"] for p in listed.json()["items"]]
+    finally:
+        server.stop()
