@@ -30,6 +30,26 @@ struct CheckInRoutes {
             return try await history(filter, context)
         }
         routes.post("/api/v1/officer/checkins") { request, context in try await onBehalf(request, context) }
+        routes.get("/api/v1/officer/checkins") { request, context in
+            let filter = try DistrictDayFilter(request)
+            return try await district(filter, context)
+        }
+    }
+
+    /// A district's check-ins of a day for its officers (administrators: any district), with
+    /// those implying implausible travel flagged for review.
+    func district(_ filter: DistrictDayFilter, _ context: GuatanRequestContext) async throws -> Response {
+        let actor = try context.require(.officer, .admin)
+        var district = filter.district
+        if actor.role == .officer {
+            if let asked = district, asked != actor.district {
+                throw AccessError.forbidden("officers see the check-ins of their own district (\(actor.district ?? "-"))")
+            }
+            district = actor.district
+        }
+        let day = filter.date ?? BusinessTime.localDate(of: clock.now())
+        let page = try await checkIns.checkIns(district: district, on: day, flaggedOnly: filter.flaggedOnly, page: filter.page)
+        return try APIJSON.response(StaffCheckInListBody(page), headers: [.cacheControl: "no-store"])
     }
 
     func checkIn(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
@@ -128,6 +148,75 @@ struct HistoryFilter {
         guard let raw = try query.string(name, maxLength: 10) else { return nil }
         guard let date = LocalDate(raw) else { throw APIError.validation("\(name) must be a date YYYY-MM-DD", field: name) }
         return date
+    }
+}
+
+/// `district`, `date`, `flagged` and paging, read before the async route body.
+struct DistrictDayFilter {
+    let district: String?
+    let date: LocalDate?
+    let flaggedOnly: Bool
+    let page: PageRequest
+
+    init(_ request: Request) throws {
+        let query = Query(request)
+        district = try query.string("district", maxLength: 10)?.uppercased()
+        if let raw = try query.string("date", maxLength: 10) {
+            guard let date = LocalDate(raw) else { throw APIError.validation("date must be a date YYYY-MM-DD", field: "date") }
+            self.date = date
+        } else {
+            date = nil
+        }
+        switch try query.string("flagged", maxLength: 5)?.lowercased() {
+        case nil, "false", "0": flaggedOnly = false
+        case "true", "1": flaggedOnly = true
+        default: throw APIError.validation("flagged must be true or false", field: "flagged")
+        }
+        page = try query.page()
+    }
+}
+
+/// A check-in as officers and administrators see it: whose, and whether it needs a look.
+struct StaffCheckInBody: Encodable {
+    let checkin: CheckInBody
+    let vendorId: String
+    let district: String
+    let accuracyM: Double?
+    let flaggedForReview: Bool
+
+    init(_ checkIn: CheckIn) {
+        checkin = CheckInBody(checkIn)
+        vendorId = checkIn.vendorId
+        district = checkIn.district
+        accuracyM = checkIn.accuracyM
+        flaggedForReview = checkIn.flaggedForReview
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try checkin.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(vendorId, forKey: .vendorId)
+        try container.encode(district, forKey: .district)
+        try container.encode(accuracyM, forKey: .accuracyM)
+        try container.encode(flaggedForReview, forKey: .flaggedForReview)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vendorId, district, accuracyM, flaggedForReview
+    }
+}
+
+struct StaffCheckInListBody: Encodable {
+    let items: [StaffCheckInBody]
+    let total: Int
+    let page: Int
+    let perPage: Int
+
+    init(_ page: Page<CheckIn>) {
+        items = page.items.map(StaffCheckInBody.init)
+        total = page.total
+        self.page = page.request.page
+        perPage = page.request.perPage
     }
 }
 

@@ -12,6 +12,8 @@ public protocol CheckInStore: Sendable {
     func checkOut(vendorId: String, at: Date) async throws -> CheckIn
     /// A vendor's own check-ins, newest first, between two business dates inclusive.
     func checkIns(vendorId: String, from: LocalDate?, to: LocalDate?, page: PageRequest) async throws -> Page<CheckIn>
+    /// A district's check-ins of a day (all districts when nil), optionally only those flagged for review.
+    func checkIns(district: String?, on day: LocalDate, flaggedOnly: Bool, page: PageRequest) async throws -> Page<CheckIn>
     /// Points left this month on a permit.
     func pointsBalance(permitNumber: String, on day: LocalDate) async throws -> Int
     /// Deducts points from a permit's balance for a month (a violation's cost).
@@ -108,6 +110,23 @@ extension GuatanDatabase: CheckInStore {
             let total = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM checkin WHERE \(filter)", arguments: arguments) ?? 0
             let rows = try Row.fetchAll(
                 db, cached: "SELECT * FROM checkin WHERE \(filter) ORDER BY business_date DESC, id DESC LIMIT ? OFFSET ?",
+                arguments: arguments + [page.perPage, page.offset])
+            return Page(items: rows.map(Self.checkIn), total: total, request: page)
+        }
+    }
+
+    public func checkIns(district: String?, on day: LocalDate, flaggedOnly: Bool, page: PageRequest) async throws -> Page<CheckIn> {
+        try await pool.read { db in
+            var filter = "business_date = ?"
+            var arguments: StatementArguments = [day.description]
+            if let district {
+                filter += " AND district = ?"
+                arguments += [district]
+            }
+            if flaggedOnly { filter += " AND flagged = 1" }
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkin WHERE \(filter)", arguments: arguments) ?? 0
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM checkin WHERE \(filter) ORDER BY checked_in_at DESC, id DESC LIMIT ? OFFSET ?",
                 arguments: arguments + [page.perPage, page.offset])
             return Page(items: rows.map(Self.checkIn), total: total, request: page)
         }

@@ -237,6 +237,23 @@ struct CheckInTests {
             try await client.post("/api/v1/checkins", json: Self.body(Self.north(slot, 20_000)), headers: vendor)
                 .expectError(.unprocessableContent, code: "TOO_FAR")
             #expect(try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor).status == .created)
+
+            // The district's officers find it among today's flagged check-ins; other districts do not.
+            let cg = try await client.signIn("cg.li")
+            let flagged = try await client.get("/api/v1/officer/checkins?flagged=true", headers: cg).json()
+            let items = try #require(flagged["items"] as? [[String: Any]])
+            #expect(items.count == 1)
+            #expect(items.first?["flagged_for_review"] as? Bool == true)
+            #expect(items.first?["vendor_id"] as? String == "V000001")
+            #expect(items.first?["permit_no"] as? String == "LZ2026-CG-000001")
+            #expect(try await client.get("/api/v1/officer/checkins?date=2026-07-14", headers: cg).json()["total"] as? Int == 0)
+            let xg = try await client.signIn("xg.sun")
+            #expect(try await client.get("/api/v1/officer/checkins", headers: xg).json()["total"] as? Int == 0)
+            try await client.get("/api/v1/officer/checkins?district=CG", headers: xg).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.get("/api/v1/officer/checkins", headers: vendor).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.get("/api/v1/officer/checkins?flagged=maybe", headers: cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "flagged")
+            let admin = try await client.signIn("admin")
+            #expect(try await client.get("/api/v1/officer/checkins?district=CG", headers: admin).json()["total"] as? Int == 1)
         }
         let attempts = try await service.database.checkInAttempts(vendorId: "V000001")
         #expect(attempts.map(\.outcome) == ["refused", "checked_in"])

@@ -193,5 +193,8 @@ def test_checkin_and_application_answers_match_the_document(workdir):
         listed = requests.get(server.base + "/api/v1/permits?state=requested&per_page=200", headers=admin, timeout=10)
         assert not list(validator_for("/api/v1/permits", 200, "application/json").iter_errors(listed.json()))
         assert applied.json()["permit_no"] in [p["permit_no"] for p in listed.json()["items"]]
+        today = requests.get(server.base + "/api/v1/officer/checkins?per_page=500", headers=admin, timeout=10)
+        assert not list(validator_for("/api/v1/officer/checkins", 200, "application/json").iter_errors(today.json()))
+        assert today.json()["total"] > 100
     finally:
         server.stop()
