@@ -33,9 +33,12 @@ public final class GuatanDatabase: Sendable {
         try Self.migrator.migrate(pool)
     }
 
-    /// Names of the migrations applied, in order.
+    /// Names of the migrations applied, in the order they run.
     public func appliedMigrations() throws -> [String] {
-        try pool.read { db in try Self.migrator.appliedIdentifiers(db).sorted() }
+        try pool.read { db in
+            let applied = try Self.migrator.appliedIdentifiers(db)
+            return Self.migrator.migrations.filter(applied.contains)
+        }
     }
 
     /// Runs SQLite's own consistency check; empty when the file is sound.
