@@ -138,6 +138,7 @@ final class RegistrySnapshotCache: Sendable {
     private struct State {
         var snapshot: RegistrySnapshot?
         var checkedAt: ContinuousClock.Instant?
+        var refreshing = false
     }
 
     private let store: any RegistryStore
@@ -153,14 +154,27 @@ final class RegistrySnapshotCache: Sendable {
     func current() async throws -> RegistrySnapshot {
         let today = BusinessTime.localDate(of: clock.now())
         let now = ContinuousClock.now
-        let fresh = state.withLock { state -> RegistrySnapshot? in
-            guard let snapshot = state.snapshot, snapshot.date == today, let checkedAt = state.checkedAt,
-                now - checkedAt < Self.recheckInterval
-            else { return nil }
-            return snapshot
+        enum Plan {
+            case serve(RegistrySnapshot)
+            case refresh
         }
-        if let fresh { return fresh }
-        return try await builder.refresh(cache: self, today: today)
+        let plan = state.withLock { state -> Plan in
+            if let snapshot = state.snapshot, snapshot.date == today {
+                if let checkedAt = state.checkedAt, now - checkedAt < Self.recheckInterval { return .serve(snapshot) }
+                // Another request is already rebuilding: readers get the snapshot they had
+                // meanwhile rather than queue behind the rebuild.
+                if state.refreshing { return .serve(snapshot) }
+            }
+            state.refreshing = true
+            return .refresh
+        }
+        switch plan {
+        case .serve(let snapshot):
+            return snapshot
+        case .refresh:
+            defer { state.withLock { $0.refreshing = false } }
+            return try await builder.refresh(cache: self, today: today)
+        }
     }
 
     /// A write in this process changed what the snapshot shows: the next request rechecks
