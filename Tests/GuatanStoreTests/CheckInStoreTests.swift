@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import GuatanCore
+@testable import GuatanStore
+import Testing
+
+@Suite("Check-in store: group commit, uniqueness, per-site geofence")
+struct CheckInStoreTests {
+    /// `count` vendors, each with an issued permit on his own slot of CG; returns (vendor, slot position).
+    static func issued(_ database: GuatanDatabase, count: Int) async throws -> [(vendorId: String, position: Coordinate)] {
+        let vendors = try await PermitStoreTests.vendors(database, count: count)
+        let slots = try await database.site(id: "CG-001", today: Fixtures.today)!.slots.map(\.slot)
+            + database.site(id: "CG-002", today: Fixtures.today)!.slots.map(\.slot)
+        var result: [(String, Coordinate)] = []
+        for (vendorId, slot) in zip(vendors, slots) {
+            _ = try await database.createPermit(vendorId: vendorId, slotId: slot.id, season: 2026, produce: [], state: .issued, actor: "test", at: Fixtures.now)
+            result.append((vendorId, slot.position))
+        }
+        return result
+    }
+
+    @Test("concurrent check-ins of many vendors are all stored, each once, each attempt recorded")
+    func concurrentVendors() async throws {
+        let folder = try TemporaryDataFolder()
+        let database = try Fixtures.seededDatabase(in: folder)
+        let vendors = try await Self.issued(database, count: 8)
+        // Every vendor taps five times at once: one check-in each, the other taps repeats of it.
+        let outcomes = try await withThrowingTaskGroup(of: (String, CheckInOutcome).self) { group in
+            for (vendorId, position) in vendors {
+                for _ in 0..<5 {
+                    group.addTask {
+                        (vendorId, try await database.checkIn(
+                            vendorId: vendorId, position: ReportedPosition(coordinate: position, accuracyM: 10), inputCRS: .wgs84, at: Fixtures.now))
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for (vendorId, _) in vendors {
+            let mine = outcomes.filter { $0.0 == vendorId }.map(\.1)
+            let created = mine.compactMap { if case .created(let c) = $0 { c.id } else { nil } }
+            let repeated = mine.compactMap { if case .repeated(let c) = $0 { c.id } else { nil } }
+            #expect(created.count == 1, "\(vendorId): \(mine)")
+            #expect(repeated.count == 4 && Set(repeated) == Set(created))
+            #expect(try await database.checkInAttempts(vendorId: vendorId).count == 5)
+        }
+        let stored = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkin")! }
+        #expect(stored == vendors.count)
+    }
+
+    @Test("a write that fails in a batch does not undo the others")
+    func failureIsolated() async throws {
+        let folder = try TemporaryDataFolder()
+        let database = try Fixtures.seededDatabase(in: folder)
+        let vendors = try await Self.issued(database, count: 3)
+        // The middle vendor checks out without having checked in: his write fails (404), the others' stand.
+        let results = await withTaskGroup(of: (Int, Bool).self) { group in
+            for (index, vendor) in vendors.enumerated() {
+                group.addTask {
+                    do {
+                        if index == 1 {
+                            _ = try await database.checkOut(vendorId: vendor.vendorId, at: Fixtures.now)
+                        } else {
+                            _ = try await database.checkIn(
+                                vendorId: vendor.vendorId, position: ReportedPosition(coordinate: vendor.position, accuracyM: 5), inputCRS: .wgs84,
+                                at: Fixtures.now)
+                        }
+                        return (index, true)
+                    } catch {
+                        return (index, false)
+                    }
+                }
+            }
+            return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(results == [0: true, 1: false, 2: true])
+        let stored = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkin")! }
+        #expect(stored == 2)
+    }
+
+    @Test("a site's own geofence radius overrides the season's")
+    func siteGeofence() async throws {
+        let folder = try TemporaryDataFolder()
+        let database = try Fixtures.seededDatabase(in: folder)
+        let vendor = try await Self.issued(database, count: 1)[0]
+        try await database.pool.write { db in try db.execute(sql: "UPDATE site SET geofence_radius_m = 30 WHERE id = 'CG-001'") }
+        let fifty = Coordinate(lat: vendor.position.lat + 50 / 111_194.93, lng: vendor.position.lng)
+        let refused = try await database.checkIn(
+            vendorId: vendor.vendorId, position: ReportedPosition(coordinate: fifty, accuracyM: 5), inputCRS: .wgs84, at: Fixtures.now)
+        guard case .refused(.tooFar, let distance) = refused else {
+            Issue.record("expected TOO_FAR within the site's 30 m: \(refused)")
+            return
+        }
+        #expect(abs((distance ?? 0) - 50) < 0.5)
+        // A season-wide radius of 200 m, and no site override: accepted.
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE site SET geofence_radius_m = NULL")
+            try db.execute(sql: "INSERT OR REPLACE INTO season (year, starts_on, ends_on, opens_at, closes_at, geofence_radius_m) VALUES (2026, '2026-06-15', '2026-10-15', '06:00', '22:00', 200)")
+        }
+        let far = Coordinate(lat: vendor.position.lat + 180 / 111_194.93, lng: vendor.position.lng)
+        let accepted = try await database.checkIn(
+            vendorId: vendor.vendorId, position: ReportedPosition(coordinate: far, accuracyM: 5), inputCRS: .wgs84, at: Fixtures.now)
+        if case .created = accepted {} else { Issue.record("expected a check-in within the season's 200 m: \(accepted)") }
+    }
+}
