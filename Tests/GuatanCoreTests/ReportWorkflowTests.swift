@@ -1,0 +1,113 @@
+import Foundation
+import GuatanCore
+import Testing
+
+@Suite("Report case loop (市民监督)")
+struct ReportWorkflowTests {
+    static let admin = Account(id: 1, username: "admin", role: .admin, district: nil, vendorId: nil)
+    static let cg = Account(id: 2, username: "cg.li", role: .officer, district: "CG", vendorId: nil)
+    static let xg = Account(id: 3, username: "xg.sun", role: .officer, district: "XG", vendorId: nil)
+    static let vendor = Account(id: 4, username: "zhangsan", role: .vendor, district: nil, vendorId: "V000001")
+
+    static let allowed: [ReportAction: [ReportState: ReportState]] = [
+        .accept: [.submitted: .accepted],
+        .reject: [.submitted: .rejected],
+        .dispatch: [.accepted: .dispatched],
+        .handle: [.dispatched: .handled],
+        .verify: [.handled: .verified],
+        .redispatch: [.handled: .dispatched],
+        .close: [.verified: .closed],
+        .markDuplicate: [.submitted: .duplicate, .accepted: .duplicate],
+        .reopen: [.closed: .dispatched],
+    ]
+
+    @Test("every action from every state leads where the table says, and nowhere else")
+    func exhaustiveTable() {
+        for action in ReportAction.allCases {
+            for state in ReportState.allCases {
+                #expect(ReportWorkflow.target(of: action, from: state) == Self.allowed[action]?[state], "\(action) from \(state)")
+            }
+        }
+    }
+
+    @Test("an officer of the case's district or an admin may act; anyone else is refused before the state is looked at")
+    func access() throws {
+        for action in ReportAction.allCases where action != .reopen {
+            for state in ReportState.allCases {
+                for actor in [Self.xg, Self.vendor] {
+                    #expect(throws: ReportError.self) {
+                        try ReportWorkflow.decide(action, on: state, by: actor, caseDistrict: "CG", publicNote: "note")
+                    }
+                    do {
+                        _ = try ReportWorkflow.decide(action, on: state, by: actor, caseDistrict: "CG", publicNote: "note")
+                    } catch {
+                        guard case .forbidden = error else { Issue.record("\(actor.username) \(action) \(state): \(error)"); continue }
+                    }
+                }
+                for actor in [Self.cg, Self.admin] {
+                    let result = Result { () throws(ReportError) -> ReportState in
+                        try ReportWorkflow.decide(action, on: state, by: actor, caseDistrict: "CG", publicNote: "note")
+                    }
+                    switch (result, Self.allowed[action]?[state]) {
+                    case (.success(let target), let expected?): #expect(target == expected)
+                    case (.failure(.conflict), nil): break
+                    default: Issue.record("\(actor.username) \(action) from \(state): \(result)")
+                    }
+                }
+            }
+        }
+        // Reopening is the reporter's, never an officer's.
+        #expect(throws: ReportError.self) { try ReportWorkflow.decide(.reopen, on: .closed, by: Self.admin, caseDistrict: "CG", publicNote: "x") }
+    }
+
+    @Test("rejecting, sending back and marking a duplicate need a public note")
+    func notes() {
+        for action in [ReportAction.reject, .markDuplicate] {
+            #expect(throws: ReportError.invalid(ValidationError(field: "public_note", message: "\(action.rawValue) needs a public note saying why"))) {
+                try ReportWorkflow.decide(action, on: .submitted, by: Self.cg, caseDistrict: "CG", publicNote: "  ")
+            }
+        }
+        #expect(throws: ReportError.self) { try ReportWorkflow.decide(.redispatch, on: .handled, by: Self.cg, caseDistrict: "CG", publicNote: nil) }
+        #expect((try? ReportWorkflow.decide(.accept, on: .submitted, by: Self.cg, caseDistrict: "CG", publicNote: nil)) == .accepted)
+    }
+
+    @Test("a closed case reopens within 7 days of closing, not after, and only when closed")
+    func reopen() throws {
+        let closedAt = Date(timeIntervalSince1970: 1_780_000_000)
+        #expect(try ReportWorkflow.decideReopen(on: .closed, closedAt: closedAt, at: closedAt.addingTimeInterval(7 * 86_400)) == .dispatched)
+        #expect(throws: ReportError.self) { try ReportWorkflow.decideReopen(on: .closed, closedAt: closedAt, at: closedAt.addingTimeInterval(7 * 86_400 + 1)) }
+        #expect(throws: ReportError.self) { try ReportWorkflow.decideReopen(on: .handled, closedAt: nil, at: closedAt) }
+    }
+
+    @Test("time limits: due from dispatch by category; overdue only while dispatched and past due")
+    func timeLimits() {
+        #expect(ReportCategory.occupyingRoad.defaultTimeLimitMinutes == 120)
+        #expect(ReportCategory.hygiene.defaultTimeLimitMinutes == 240)
+        #expect(ReportCategory.unlicensed.defaultTimeLimitMinutes == 240)
+        #expect(ReportCategory.shortWeight.defaultTimeLimitMinutes == 1_440)
+        #expect(ReportCategory.suggestion.defaultTimeLimitMinutes == 4_320)
+        let dispatched = Date(timeIntervalSince1970: 1_780_000_000)
+        let due = ReportWorkflow.dueAt(dispatchedAt: dispatched, limitMinutes: 120)
+        #expect(due.timeIntervalSince(dispatched) == 7_200)
+        #expect(!ReportWorkflow.isOverdue(state: .dispatched, dueAt: due, at: due))
+        #expect(ReportWorkflow.isOverdue(state: .dispatched, dueAt: due, at: due.addingTimeInterval(1)))
+        #expect(!ReportWorkflow.isOverdue(state: .handled, dueAt: due, at: due.addingTimeInterval(1)))
+    }
+
+    @Test("ratings are 1 to 5 with a short comment")
+    func rating() {
+        #expect(throws: Never.self) { try ReportWorkflow.validateRating(score: 5, comment: "处理及时") }
+        #expect(throws: ValidationError.self) { try ReportWorkflow.validateRating(score: 0, comment: nil) }
+        #expect(throws: ValidationError.self) { try ReportWorkflow.validateRating(score: 6, comment: nil) }
+        #expect(throws: ValidationError.self) { try ReportWorkflow.validateRating(score: 3, comment: String(repeating: "长", count: 501)) }
+    }
+
+    @Test("every category has Chinese and English names")
+    func categories() {
+        #expect(ReportCategory.allCases.count == 9)
+        for category in ReportCategory.allCases {
+            #expect(!category.nameZh.isEmpty && !category.nameEn.isEmpty)
+        }
+        #expect(ReportCategory.shortWeight.nameZh == "缺斤短两/价格")
+    }
+}
