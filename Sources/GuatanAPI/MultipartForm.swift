@@ -92,7 +92,7 @@ extension PhotoError {
     func apiError(field: String) -> APIError {
         switch self {
         case .unsupportedType:
-            APIError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "\(field) must be a JPEG or PNG photo", field: field)
+            APIError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "\(field) must be a JPEG, PNG or WebP photo", field: field)
         case .tooLarge:
             APIError(.contentTooLarge, code: "TOO_LARGE", message: "\(field) must be at most \(PhotoRules.maxBytes / 1024 / 1024) MB", field: field)
         case .malformed(let reason):

@@ -1,14 +1,16 @@
-/// Photos people send (a village committee's certificate, later reports' and inspections'
-/// evidence): JPEG or PNG only, at most 5 MB, and stripped of metadata before they are
+/// Photos people send (a village committee's certificate, reports' and inspections'
+/// evidence): JPEG, PNG or WebP only, at most 5 MB, and stripped of metadata before they are
 /// kept, so no camera serial, capture time or GPS position of a farmer's home leaks.
 public enum PhotoType: String, Sendable, Hashable, Codable {
     case jpeg = "image/jpeg"
     case png = "image/png"
+    case webp = "image/webp"
 
     public var fileExtension: String {
         switch self {
         case .jpeg: "jpg"
         case .png: "png"
+        case .webp: "webp"
         }
     }
 }
@@ -29,6 +31,7 @@ public enum PhotoRules {
     public static func type(of bytes: [UInt8]) -> PhotoType? {
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if bytes.count >= 12, bytes.starts(with: Array("RIFF".utf8)), Array(bytes[8..<12]) == Array("WEBP".utf8) { return .webp }
         return nil
     }
 
@@ -38,6 +41,7 @@ public enum PhotoRules {
         switch type(of: bytes) {
         case .jpeg: return (try stripJPEG(bytes), .jpeg)
         case .png: return (try stripPNG(bytes), .png)
+        case .webp: return (try stripWebP(bytes), .webp)
         case nil: throw .unsupportedType
         }
     }
@@ -80,6 +84,36 @@ public enum PhotoRules {
             }
         }
         throw .malformed("JPEG has no image data")
+    }
+
+    /// WebP chunks dropped: EXIF and XMP; the extended header's flags for them are cleared
+    /// and the RIFF size recomputed.
+    static func stripWebP(_ bytes: [UInt8]) throws(PhotoError) -> [UInt8] {
+        func le32(_ at: Int) -> Int {
+            Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+        }
+        var body: [UInt8] = Array("WEBP".utf8)
+        var index = 12
+        var sawImage = false
+        while index < bytes.count {
+            guard index + 8 <= bytes.count else { throw .malformed("WebP ends inside a chunk header") }
+            let name = String(decoding: bytes[index..<(index + 4)], as: UTF8.self)
+            let length = le32(index + 4)
+            let end = index + 8 + length + (length % 2)
+            guard end <= bytes.count || (end == bytes.count + 1 && length % 2 == 1) else {
+                throw .malformed("WebP chunk \(name) runs past the end")
+            }
+            var chunk = Array(bytes[index..<min(end, bytes.count)])
+            if name == "VP8X", chunk.count > 8 {
+                chunk[8] &= ~UInt8(0x08 | 0x04)
+            }
+            if ["VP8 ", "VP8L", "ANIM"].contains(name) { sawImage = true }
+            if name != "EXIF", name != "XMP " { body += chunk }
+            index = end
+        }
+        guard sawImage else { throw .malformed("WebP has no image data") }
+        let size = body.count
+        return Array("RIFF".utf8) + [UInt8(size & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 24 & 0xFF)] + body
     }
 
     /// PNG chunks dropped: text (tEXt, zTXt, iTXt), EXIF (eXIf) and the modification time (tIME).

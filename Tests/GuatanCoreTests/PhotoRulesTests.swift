@@ -52,6 +52,26 @@ struct PhotoRulesTests {
         #expect(Self.contains(clean, Array("IDAT".utf8)) && Self.contains(clean, Array("IEND".utf8)))
     }
 
+    static func riff(_ name: String, _ data: [UInt8]) -> [UInt8] {
+        let n = data.count
+        return Array(name.utf8) + [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), 0, 0] + data + (n % 2 == 1 ? [0] : [])
+    }
+
+    @Test("a WebP loses its EXIF and XMP chunks and their flags; the RIFF size follows")
+    func webpStripped() throws {
+        let vp8x = [UInt8(0x08 | 0x04 | 0x10), 0, 0, 0, 9, 0, 0, 9, 0, 0]
+        let chunks = Self.riff("VP8X", vp8x) + Self.riff("VP8 ", [1, 2, 3, 4, 5]) + Self.riff("EXIF", Self.gps) + Self.riff("XMP ", Array("<x:xmpmeta>GPS</x:xmpmeta>".utf8))
+        let size = chunks.count + 4
+        let webp = Array("RIFF".utf8) + [UInt8(size & 0xFF), UInt8(size >> 8), 0, 0] + Array("WEBP".utf8) + chunks
+        let (clean, type) = try PhotoRules.clean(webp)
+        #expect(type == .webp)
+        #expect(!Self.contains(clean, Array("GPS".utf8)))
+        #expect(Self.contains(clean, [1, 2, 3, 4, 5]))
+        #expect(clean[20] == 0x10, "only the alpha flag is left")
+        let declared = Int(clean[4]) | Int(clean[5]) << 8 | Int(clean[6]) << 16 | Int(clean[7]) << 24
+        #expect(declared == clean.count - 8)
+    }
+
     @Test("anything else is refused: other types, oversize, broken structure")
     func refusals() {
         #expect(throws: PhotoError.unsupportedType) { try PhotoRules.clean(Array("GIF89a....".utf8)) }
@@ -60,5 +80,6 @@ struct PhotoRulesTests {
         #expect(throws: PhotoError.self) { try PhotoRules.clean(Array(Self.jpeg.prefix(20))) }
         #expect(throws: PhotoError.self) { try PhotoRules.clean(Array(Self.png.prefix(30))) }
         #expect(throws: PhotoError.self) { try PhotoRules.clean([0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF]) }
+        #expect(throws: PhotoError.self) { try PhotoRules.clean(Array("RIFF\u{4}\0\0\0WEBP".utf8)) }
     }
 }
