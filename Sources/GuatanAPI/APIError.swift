@@ -97,6 +97,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(.conflict, code: "CONFLICT", message: reason)
         case PermitError.invalid(let error):
             return .validation(error.message, field: error.field)
+        case ReportError.forbidden(let reason):
+            return APIError(.forbidden, code: "FORBIDDEN", message: reason)
+        case ReportError.conflict(let reason):
+            return APIError(.conflict, code: "CONFLICT", message: reason)
+        case ReportError.invalid(let error):
+            return .validation(error.message, field: error.field)
         case StoreError.conflict(let reason):
             return APIError(.conflict, code: "CONFLICT", message: reason)
         case StoreError.notFound(let reason):

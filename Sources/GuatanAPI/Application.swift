@@ -16,12 +16,15 @@ public struct GuatanServiceConfiguration: Sendable {
     public var sessionLifetime: TimeInterval
     public var loginThrottle: LoginThrottle
     public var personalDataKey: PersonalDataKey
+    /// Citizen reports accepted per client address per hour; 0 turns the limit off.
+    public var reportRatePerHour: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
         passwords: PasswordHasher = PasswordHasher(), sessionLifetime: TimeInterval = 7 * 86_400,
-        loginThrottle: LoginThrottle = LoginThrottle(), personalDataKey: PersonalDataKey
+        loginThrottle: LoginThrottle = LoginThrottle(), personalDataKey: PersonalDataKey, reportRatePerHour: Int = 10
     ) {
+        self.reportRatePerHour = reportRatePerHour
         self.personalDataKey = personalDataKey
         self.host = host
         self.port = port
@@ -40,13 +43,15 @@ public struct GuatanStores: Sendable {
     public var vendors: any VendorStore
     public var permits: any PermitStore
     public var checkIns: any CheckInStore
+    public var reports: any ReportStore
     public var audit: any AuditStore
     public var photos: PhotoFiles
 
     public init(
         registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
-        checkIns: any CheckInStore, audit: any AuditStore, photos: PhotoFiles
+        checkIns: any CheckInStore, reports: any ReportStore, audit: any AuditStore, photos: PhotoFiles
     ) {
+        self.reports = reports
         self.registry = registry
         self.accounts = accounts
         self.vendors = vendors
@@ -57,7 +62,7 @@ public struct GuatanStores: Sendable {
     }
 
     public init(database: GuatanDatabase) {
-        self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, audit: database,
+        self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, reports: database, audit: database,
             photos: PhotoFiles(dataDirectory: database.dataDirectory))
     }
 }
@@ -111,6 +116,10 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     ).register(on: table)
     PermitRoutes(permits: stores.permits, snapshots: snapshots, photos: stores.photos, clock: configuration.clock).register(on: table)
     CheckInRoutes(checkIns: stores.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
+    ReportRoutes(
+        reports: stores.reports, photos: stores.photos, limiter: ReportRateLimiter(perHour: configuration.reportRatePerHour),
+        clock: configuration.clock
+    ).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 

@@ -173,3 +173,146 @@ public enum ReportWorkflow {
         }
     }
 }
+
+/// One step of a case's timeline. `actorRole` is `citizen`, `officer`, `admin` or `system`.
+public struct ReportEvent: Sendable, Hashable {
+    public var at: Date
+    public var actorRole: String
+    public var action: String
+    public var fromState: ReportState?
+    public var toState: ReportState
+    public var publicNote: String?
+    /// For officers and administrators only.
+    public var internalNote: String?
+
+    public init(at: Date, actorRole: String, action: String, fromState: ReportState?, toState: ReportState, publicNote: String?, internalNote: String?) {
+        self.at = at
+        self.actorRole = actorRole
+        self.action = action
+        self.fromState = fromState
+        self.toState = toState
+        self.publicNote = publicNote
+        self.internalNote = internalNote
+    }
+}
+
+/// A citizen's report and its case.
+public struct Report: Sendable, Hashable {
+    public var id: String
+    public var category: ReportCategory
+    public var description: String
+    public var slotId: String?
+    public var siteId: String?
+    public var permitNumber: String?
+    public var district: String
+    public var position: Coordinate
+    /// Officers only; never public.
+    public var contactPhone: String?
+    public var state: ReportState
+    public var duplicateOf: String?
+    public var dueAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var closedAt: Date?
+    public var rating: Int?
+    public var ratingComment: String?
+    public var photoIds: [String]
+    public var timeline: [ReportEvent]
+
+    public init(
+        id: String, category: ReportCategory, description: String, slotId: String?, siteId: String?, permitNumber: String?, district: String,
+        position: Coordinate, contactPhone: String?, state: ReportState, duplicateOf: String?, dueAt: Date?, createdAt: Date, updatedAt: Date,
+        closedAt: Date?, rating: Int?, ratingComment: String?, photoIds: [String], timeline: [ReportEvent]
+    ) {
+        self.id = id
+        self.category = category
+        self.description = description
+        self.slotId = slotId
+        self.siteId = siteId
+        self.permitNumber = permitNumber
+        self.district = district
+        self.position = position
+        self.contactPhone = contactPhone
+        self.state = state
+        self.duplicateOf = duplicateOf
+        self.dueAt = dueAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.closedAt = closedAt
+        self.rating = rating
+        self.ratingComment = ratingComment
+        self.photoIds = photoIds
+        self.timeline = timeline
+    }
+}
+
+/// What a citizen sends, before the store places it.
+public struct ReportIntake: Sendable, Hashable {
+    public enum Subject: Sendable, Hashable {
+        case slot(String)
+        case permit(String)
+        case place(Coordinate)
+    }
+
+    public var category: ReportCategory
+    public var description: String
+    public var subject: Subject
+    public var contactPhone: String?
+
+    public init(category: ReportCategory, description: String, subject: Subject, contactPhone: String?) {
+        self.category = category
+        self.description = description
+        self.subject = subject
+        self.contactPhone = contactPhone
+    }
+}
+
+public enum ReportRules {
+    public static let maxPhotos = 3
+
+    /// Checks the citizen's words: a known category, 1–2000 characters, a mobile number if any.
+    public static func validate(category raw: String?, description: String?, contactPhone: String?) throws(ValidationError) -> (ReportCategory, String, String?) {
+        guard let raw, let category = ReportCategory(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw ValidationError(
+                field: "category", message: "category must be one of \(ReportCategory.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let text = (description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...2000).contains(text.count) else {
+            throw ValidationError(field: "description", message: "description must have 1–2000 characters")
+        }
+        var phone: String?
+        if let contactPhone {
+            let digits = contactPhone.filter { !$0.isWhitespace && $0 != "-" }
+            if !digits.isEmpty {
+                guard VendorRules.isMobileNumber(digits) else {
+                    throw ValidationError(field: "contact_phone", message: "contact_phone must be an 11-digit mainland mobile number")
+                }
+                phone = digits
+            }
+        }
+        return (category, text, phone)
+    }
+
+    /// A description as the public sees it: any run of seven or more digits (a phone number
+    /// a reporter typed into the text) is starred out, so no contact leaks through the words.
+    public static func publicDescription(_ text: String) -> String {
+        var out = ""
+        var digits = ""
+        func flush() {
+            out += digits.filter(\.isNumber).count >= 7 ? String(repeating: "*", count: digits.count) : digits
+            digits = ""
+        }
+        for character in text {
+            if character.isASCII, character.isNumber {
+                digits.append(character)
+            } else if !digits.isEmpty, character == " " || character == "-" {
+                digits.append(character)
+            } else {
+                flush()
+                out.append(character)
+            }
+        }
+        flush()
+        return out
+    }
+}

@@ -98,6 +98,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("session-hours"), help: "How long a sign-in lasts, in hours (env GUATAN_SESSION_HOURS, default 168).")
     var sessionHoursFlag: String?
 
+    @Option(name: .customLong("report-rate"), help: "Citizen reports accepted per client address per hour; 0 turns the limit off (env GUATAN_REPORT_RATE, default 10).")
+    var reportRateFlag: String?
+
     @Flag(name: .customLong("demo"), help: "Add demo accounts, vendors and permits for most slots of the current season, and print the demo logins.")
     var demo = false
 
@@ -123,6 +126,10 @@ struct Serve: AsyncParsableCommand {
         guard let sessionHours = Double(sessionText), sessionHours > 0, sessionHours <= 24 * 365 else {
             throw ValidationError("session hours must be a number from 0 to 8760, not '\(sessionText)'")
         }
+        let reportRateText = setting(reportRateFlag, env: "GUATAN_REPORT_RATE", default: "10")
+        guard let reportRate = Int(reportRateText), reportRate >= 0, reportRate <= 100_000 else {
+            throw ValidationError("report rate must be a whole number from 0 to 100000, not '\(reportRateText)'")
+        }
         let personalDataKey = try PersonalDataKey.loadOrCreate(in: options.dataDirectory)
         if demo {
             try await loadDemo(into: database, key: personalDataKey, now: clock.now(), logger: logger)
@@ -130,7 +137,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = GuatanServiceConfiguration(
             host: host, port: port,
             publicDirectory: URL(fileURLWithPath: setting(publicFlag, env: "GUATAN_PUBLIC", default: "./public"), isDirectory: true),
-            clock: clock, sessionLifetime: sessionHours * 3600, personalDataKey: personalDataKey)
+            clock: clock, sessionLifetime: sessionHours * 3600, personalDataKey: personalDataKey, reportRatePerHour: reportRate)
         let app = buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
         let elapsed = ContinuousClock.now - started
         logger.notice("starting", metadata: [

@@ -40,12 +40,17 @@ struct OperationsTests {
                     .replacingOccurrences(of: "{site_id}", with: "CG-001")
                     .replacingOccurrences(of: "{slot_id}", with: "CG-001-01")
                     .replacingOccurrences(of: "{permit_no}", with: "LZ2026-CG-000001")
+                    .replacingOccurrences(of: "{report_id}", with: "R000001")
+                    .replacingOccurrences(of: "{tracking_code}", with: "0123456789ABCDEF")
+                    .replacingOccurrences(of: "{photo_id}", with: String(repeating: "a", count: 64))
                     + (route.path.hasSuffix("/nearby") ? "?lat=36.06&lng=103.83" : "")
                 let response = try await client.get(uri)
                 // Signed-in routes answer 401 to a citizen; no permit exists yet; every other GET answers 200.
                 let signedIn = ["/api/v1/me", "/api/v1/admin", "/api/v1/officer"].contains { uri.hasPrefix($0) }
                     || uri == "/api/v1/permits" || uri.hasSuffix("/certificate")
-                let expected: HTTPResponse.Status = signedIn ? .unauthorized : (uri.contains("/permits/verify/") ? .notFound : .ok)
+                // No permit, report or photo exists yet: those answer 404.
+                let missing = ["/permits/verify/", "/reports/", "/photos/"].contains { uri.contains($0) }
+                let expected: HTTPResponse.Status = signedIn ? .unauthorized : (missing ? .notFound : .ok)
                 #expect(response.status == expected, "\(uri) → \(response.status)")
             }
         }

@@ -47,7 +47,7 @@ struct TestService {
     let database: GuatanDatabase
     let built: GuatanRouter
 
-    init(now: Date = TestService.midSeason) throws {
+    init(now: Date = TestService.midSeason, reportRate: Int = 100) throws {
         folder = try TemporaryDataFolder()
         database = try GuatanDatabase(dataDirectory: folder.url)
         try database.loadSeedIfNeeded(from: Repo.seed, now: now)
@@ -56,7 +56,7 @@ struct TestService {
         built = buildRouter(
             configuration: GuatanServiceConfiguration(
                 publicDirectory: Repo.publicDirectory, clock: .fixed(now), passwords: TestService.passwords,
-                personalDataKey: try PersonalDataKey.loadOrCreate(in: folder.url)),
+                personalDataKey: try PersonalDataKey.loadOrCreate(in: folder.url), reportRatePerHour: reportRate),
             stores: GuatanStores(database: database), logger: logger)
     }
 

@@ -1,0 +1,431 @@
+import Foundation
+import GuatanCore
+import GuatanStore
+import Hummingbird
+import NIOPosix
+import Synchronization
+
+/// Citizens' reports (市民监督) and their case loop: intake without an account, a tracking
+/// code for the reporter, public cases for everyone, the loop for the district's officers.
+struct ReportRoutes {
+    let reports: any ReportStore
+    let photos: PhotoFiles
+    let limiter: ReportRateLimiter
+    let clock: ServiceClock
+
+    /// Three photos of 5 MB and the fields.
+    static let intakeLimit = ReportRules.maxPhotos * PhotoRules.maxBytes + 256 * 1024
+
+    struct JSONIntake: Decodable {
+        let category: String?
+        let description: String?
+        let slotId: String?
+        let permitNo: String?
+        let lat: Double?
+        let lng: Double?
+        let crs: String?
+        let contactPhone: String?
+    }
+
+    struct TransitionInput: Decodable {
+        let action: String
+        let publicNote: String?
+        let internalNote: String?
+        let duplicateOf: String?
+    }
+
+    struct RatingInput: Decodable {
+        let score: Int
+        let comment: String?
+    }
+
+    struct ReopenInput: Decodable {
+        let note: String
+    }
+
+    func register(on routes: RouteTable<GuatanRequestContext>) {
+        routes.post("/api/v1/reports") { request, context in try await submit(request, context) }
+        routes.get("/api/v1/reports") { request, context in
+            let filter = try ReportListFilter(request)
+            return try await list(filter, context)
+        }
+        routes.get("/api/v1/reports/{report_id}") { request, context in
+            let crs = try Query(request).coordinateSystem()
+            return try await show(crs, context)
+        }
+        routes.post("/api/v1/reports/{report_id}/transitions") { request, context in try await transition(request, context) }
+        routes.get("/api/v1/reports/track/{tracking_code}") { request, context in
+            let crs = try Query(request).coordinateSystem()
+            return try await track(crs, context)
+        }
+        routes.post("/api/v1/reports/track/{tracking_code}/rating") { request, context in try await rate(request, context) }
+        routes.post("/api/v1/reports/track/{tracking_code}/reopen") { request, context in try await reopen(request, context) }
+        routes.get("/api/v1/report-categories") { _, _ in try await categories() }
+        routes.get("/api/v1/photos/{photo_id}") { request, context in try await photo(request, context) }
+    }
+
+    func submit(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let now = clock.now()
+        if let wait = limiter.retryAfter(address: context.clientAddress, at: now) {
+            throw APIError(
+                .tooManyRequests, code: "RATE_LIMITED", message: "too many reports from this address; try again in \(wait) s",
+                headers: [.retryAfter: String(wait)])
+        }
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        let fields: JSONIntake
+        var uploads: [[UInt8]] = []
+        if contentType.hasPrefix("multipart/form-data") {
+            let form = try await MultipartForm.read(request, limit: Self.intakeLimit)
+            fields = try JSONIntake(
+                category: form.field("category"), description: form.fields["description"]?.last, slotId: form.field("slot_id"),
+                permitNo: form.field("permit_no"), lat: Self.number(form.field("lat"), field: "lat"), lng: Self.number(form.field("lng"), field: "lng"),
+                crs: form.field("crs"), contactPhone: form.field("contact_phone"))
+            uploads = form.files(named: "photo").map(\.bytes)
+            guard uploads.count <= ReportRules.maxPhotos else {
+                throw APIError.validation("at most \(ReportRules.maxPhotos) photos", field: "photo")
+            }
+        } else {
+            fields = try await JSONBody.decode(JSONIntake.self, from: request, context: context, limit: 16 * 1024)
+        }
+        let (category, description, phone) = try ReportRules.validate(category: fields.category, description: fields.description, contactPhone: fields.contactPhone)
+        let subject: ReportIntake.Subject
+        if let slot = fields.slotId?.trimmingCharacters(in: .whitespaces), !slot.isEmpty {
+            subject = .slot(slot.uppercased())
+        } else if let permit = fields.permitNo?.trimmingCharacters(in: .whitespaces), !permit.isEmpty {
+            subject = .permit(permit.uppercased())
+        } else {
+            guard let lat = fields.lat else { throw APIError.validation("give slot_id, permit_no, or the place's lat and lng", field: "lat") }
+            guard let lng = fields.lng else { throw APIError.validation("lng is required with lat", field: "lng") }
+            guard lat.isFinite, (-90...90).contains(lat) else { throw APIError.validation("lat must be from -90 to 90", field: "lat") }
+            guard lng.isFinite, (-180...180).contains(lng) else { throw APIError.validation("lng must be from -180 to 180", field: "lng") }
+            subject = .place(try CheckInRoutes.coordinateSystem(fields.crs).toWGS84(Coordinate(lat: lat, lng: lng)))
+        }
+        var cleaned: [(bytes: [UInt8], type: PhotoType)] = []
+        for upload in uploads {
+            do {
+                cleaned.append(try PhotoRules.clean(upload))
+            } catch {
+                throw error.apiError(field: "photo")
+            }
+        }
+        let stored = try await NIOThreadPool.singleton.runIfActive { [photos, cleaned] in
+            try cleaned.map { try photos.save($0.bytes, id: Digest.sha256Hex($0.bytes), type: $0.type) }
+        }
+        let code = TrackingCode.make()
+        let report = try await reports.submitReport(
+            ReportIntake(category: category, description: description, subject: subject, contactPhone: phone), photos: stored,
+            trackingHash: TrackingCode.hash(code), at: now)
+        limiter.record(address: context.clientAddress, at: now)
+        let body = SubmittedBody(
+            reportId: report.id, trackingCode: code, status: report.state.rawValue, district: report.district,
+            dueAt: report.dueAt.map(BusinessTime.rfc3339), duplicateOf: report.duplicateOf)
+        return try APIJSON.response(body, status: .created, headers: [.cacheControl: "no-store"])
+    }
+
+    func list(_ filter: ReportListFilter, _ context: GuatanRequestContext) async throws -> Response {
+        let page = try await reports.reports(matching: filter.store, page: filter.page)
+        let now = clock.now()
+        return try APIJSON.response(ReportListBody(page, now: now, crs: filter.crs), headers: [.cacheControl: "no-cache"])
+    }
+
+    func show(_ crs: CoordinateSystem, _ context: GuatanRequestContext) async throws -> Response {
+        let id = try context.parameters.require("report_id").uppercased()
+        guard let report = try await reports.report(id: id) else { throw APIError.notFound("no report \(id)") }
+        // The district's officers and administrators also see the contact and internal notes.
+        let staff = context.account.map { $0.role == .admin || ($0.role == .officer && $0.district == report.district) } ?? false
+        let body = ReportBody(report, view: staff ? .staff : .public, now: clock.now(), crs: crs)
+        return try APIJSON.response(body, headers: [.cacheControl: staff ? "no-store" : "no-cache"])
+    }
+
+    func track(_ crs: CoordinateSystem, _ context: GuatanRequestContext) async throws -> Response {
+        let code = try context.parameters.require("tracking_code")
+        guard let report = try await reports.report(trackingHash: TrackingCode.hash(code)) else {
+            throw APIError.notFound("no report with this tracking code")
+        }
+        var body = ReportBody(report, view: .reporter, now: clock.now(), crs: crs)
+        if let main = report.duplicateOf, let mainCase = try await reports.report(id: main) {
+            body.mainCase = MainCase(ReportBody(mainCase, view: .public, now: clock.now(), crs: crs))
+        }
+        return try APIJSON.response(body, headers: [.cacheControl: "no-store"])
+    }
+
+    func transition(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let actor = try context.require(.officer, .admin)
+        let id = try context.parameters.require("report_id").uppercased()
+        let input = try await JSONBody.decode(TransitionInput.self, from: request, context: context, limit: 8192)
+        guard let action = ReportAction(rawValue: input.action), action != .reopen else {
+            throw APIError.validation(
+                "action must be one of \(ReportAction.allCases.filter { $0 != .reopen }.map(\.rawValue).joined(separator: ", "))", field: "action")
+        }
+        for (name, note) in [("public_note", input.publicNote), ("internal_note", input.internalNote)] where (note?.count ?? 0) > 1000 {
+            throw APIError.validation("\(name) must have at most 1000 characters", field: name)
+        }
+        let report = try await reports.transition(
+            reportId: id, action: action, by: actor, publicNote: input.publicNote, internalNote: input.internalNote, duplicateOf: input.duplicateOf,
+            at: clock.now())
+        return try APIJSON.response(ReportBody(report, view: .staff, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
+    }
+
+    func rate(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let code = try context.parameters.require("tracking_code")
+        let input = try await JSONBody.decode(RatingInput.self, from: request, context: context, limit: 4096)
+        try ReportRules.validateRatingInput(score: input.score, comment: input.comment)
+        let report = try await reports.rate(trackingHash: TrackingCode.hash(code), score: input.score, comment: input.comment, at: clock.now())
+        return try APIJSON.response(ReportBody(report, view: .reporter, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
+    }
+
+    func reopen(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let code = try context.parameters.require("tracking_code")
+        let input = try await JSONBody.decode(ReopenInput.self, from: request, context: context, limit: 4096)
+        let note = input.note.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...1000).contains(note.count) else {
+            throw APIError.validation("say what is still wrong (1–1000 characters)", field: "note")
+        }
+        let report = try await reports.reopen(trackingHash: TrackingCode.hash(code), note: note, at: clock.now())
+        return try APIJSON.response(ReportBody(report, view: .reporter, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
+    }
+
+    func categories() async throws -> Response {
+        let items = try await reports.reportCategories().map {
+            CategoryBody(code: $0.category.rawValue, name: $0.category.nameZh, nameEn: $0.category.nameEn, timeLimitMinutes: $0.timeLimitMinutes)
+        }
+        return try APIJSON.response(ListBody(items: items))
+    }
+
+    /// Reports' photos: public evidence, named by their content, so cached for good.
+    func photo(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let raw = try context.parameters.require("photo_id")
+        let id = raw.split(separator: ".").first.map(String.init) ?? raw
+        guard id.count == 64, id.allSatisfy(\.isHexDigit), let photo = try await reports.publicPhoto(id: id.lowercased()) else {
+            throw APIError.notFound("no photo \(raw)")
+        }
+        let etag = "\"\(photo.id.prefix(32))\""
+        if request.headers[.ifNoneMatch] == etag {
+            return Response(status: .notModified, headers: [.eTag: etag, .cacheControl: "public, max-age=31536000, immutable"])
+        }
+        let data = try await NIOThreadPool.singleton.runIfActive { [photos] in try photos.read(photo) }
+        return Response(
+            status: .ok,
+            headers: [.contentType: photo.type.rawValue, .cacheControl: "public, max-age=31536000, immutable", .eTag: etag],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func number(_ raw: String?, field: String) throws -> Double? {
+        guard let raw else { return nil }
+        guard let value = Double(raw) else { throw APIError.validation("\(field) must be a number", field: field) }
+        return value
+    }
+}
+
+extension ReportRules {
+    static func validateRatingInput(score: Int, comment: String?) throws {
+        do {
+            try ReportWorkflow.validateRating(score: score, comment: comment)
+        } catch {
+            throw APIError.validation(error.message, field: error.field)
+        }
+    }
+}
+
+/// Tracking codes: 80 random bits as 16 characters of Crockford's base32 (no I, L, O, U), easy
+/// to read out on the phone; only their SHA-256 is stored.
+enum TrackingCode {
+    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<16).map { _ in alphabet[Int.random(in: 0..<32, using: &generator)] })
+    }
+
+    static func hash(_ code: String) -> String {
+        Digest.sha256Hex(Data(code.uppercased().utf8))
+    }
+}
+
+/// Reports accepted per client address per hour (`--report-rate`, 0 turns it off). In memory:
+/// a restart forgets, which costs an abuser one more hour's worth at most.
+final class ReportRateLimiter: Sendable {
+    let perHour: Int
+    private let window: TimeInterval = 3600
+    private let recent = Mutex<[String: [Date]]>([:])
+
+    init(perHour: Int) {
+        self.perHour = perHour
+    }
+
+    /// Seconds to wait, or nil when the address may report now.
+    func retryAfter(address: String, at now: Date) -> Int? {
+        guard perHour > 0 else { return nil }
+        return recent.withLock { recent in
+            let times = (recent[address] ?? []).filter { now.timeIntervalSince($0) < window }
+            recent[address] = times
+            guard times.count >= perHour, let oldest = times.first else { return nil }
+            return max(1, Int((window - now.timeIntervalSince(oldest)).rounded(.up)))
+        }
+    }
+
+    func record(address: String, at now: Date) {
+        guard perHour > 0 else { return }
+        recent.withLock { recent in
+            recent[address, default: []].append(now)
+            // Forget idle addresses now and then so the table stays small.
+            if recent.count > 10_000 {
+                recent = recent.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
+            }
+        }
+    }
+}
+
+/// `slot_id`, `site_id`, `district`, `category`, `status`, `crs` and paging.
+struct ReportListFilter {
+    let store: ReportFilter
+    let crs: CoordinateSystem
+    let page: PageRequest
+
+    init(_ request: Request) throws {
+        let query = Query(request)
+        var filter = ReportFilter()
+        filter.slotId = try query.string("slot_id", maxLength: 20)?.uppercased()
+        filter.siteId = try query.string("site_id", maxLength: 20)?.uppercased()
+        filter.district = try query.string("district", maxLength: 10)?.uppercased()
+        if let raw = try query.string("category", maxLength: 30) {
+            guard let category = ReportCategory(rawValue: raw.lowercased()) else {
+                throw APIError.validation("category must be one of \(ReportCategory.allCases.map(\.rawValue).joined(separator: ", "))", field: "category")
+            }
+            filter.category = category
+        }
+        if let raw = try query.string("status", maxLength: 20) {
+            guard let state = ReportState(rawValue: raw.lowercased()) else {
+                throw APIError.validation("status must be one of \(ReportState.allCases.map(\.rawValue).joined(separator: ", "))", field: "status")
+            }
+            filter.state = state
+        }
+        store = filter
+        crs = try query.coordinateSystem()
+        page = try query.page()
+    }
+}
+
+struct SubmittedBody: Encodable {
+    let reportId: String
+    let trackingCode: String
+    let status: String
+    let district: String
+    let dueAt: String?
+    let duplicateOf: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(reportId, forKey: .reportId)
+        try container.encode(trackingCode, forKey: .trackingCode)
+        try container.encode(status, forKey: .status)
+        try container.encode(district, forKey: .district)
+        try container.encode(dueAt, forKey: .dueAt)
+        try container.encodeIfPresent(duplicateOf, forKey: .duplicateOf)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case reportId, trackingCode, status, district, dueAt, duplicateOf
+    }
+}
+
+struct CategoryBody: Encodable, Sendable {
+    let code: String
+    let name: String
+    let nameEn: String
+    let timeLimitMinutes: Int
+}
+
+/// A report as the public, its reporter, or the district's staff see it.
+struct ReportBody: Encodable {
+    enum View {
+        case `public`, reporter, staff
+    }
+
+    struct EventBody: Encodable {
+        let at: String
+        let actorRole: String
+        let action: String
+        let status: String
+        let publicNote: String?
+        let internalNote: String?
+    }
+
+    let reportId: String
+    let category: String
+    let categoryName: String
+    let status: String
+    let district: String
+    let slotId: String?
+    let siteId: String?
+    let permitNo: String?
+    let position: PositionBody
+    let description: String
+    let photos: [String]
+    let createdAt: String
+    let updatedAt: String
+    let dueAt: String?
+    let overdue: Bool
+    let closedAt: String?
+    let duplicateOf: String?
+    let rating: Int?
+    let ratingComment: String?
+    let timeline: [EventBody]
+    let contactPhone: String?
+    /// For a duplicate, the case it was linked to (a class box: a struct cannot hold itself).
+    var mainCase: MainCase?
+
+    init(_ report: Report, view: View, now: Date, crs: CoordinateSystem) {
+        reportId = report.id
+        category = report.category.rawValue
+        categoryName = report.category.nameZh
+        status = report.state.rawValue
+        district = report.district
+        slotId = report.slotId
+        siteId = report.siteId
+        permitNo = report.permitNumber
+        position = PositionBody(report.position, crs: crs)
+        description = view == .staff ? report.description : ReportRules.publicDescription(report.description)
+        photos = report.photoIds.map { "/api/v1/photos/\($0)" }
+        createdAt = BusinessTime.rfc3339(report.createdAt)
+        updatedAt = BusinessTime.rfc3339(report.updatedAt)
+        dueAt = report.dueAt.map(BusinessTime.rfc3339)
+        overdue = ReportWorkflow.isOverdue(state: report.state, dueAt: report.dueAt, at: now)
+        closedAt = report.closedAt.map(BusinessTime.rfc3339)
+        duplicateOf = report.duplicateOf
+        rating = report.rating
+        ratingComment = report.ratingComment
+        timeline = report.timeline.map {
+            EventBody(
+                at: BusinessTime.rfc3339($0.at), actorRole: $0.actorRole, action: $0.action, status: $0.toState.rawValue,
+                publicNote: $0.publicNote.map(ReportRules.publicDescription), internalNote: view == .staff ? $0.internalNote : nil)
+        }
+        contactPhone = view == .staff ? report.contactPhone : nil
+    }
+}
+
+final class MainCase: Encodable {
+    let body: ReportBody
+
+    init(_ body: ReportBody) {
+        self.body = body
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try body.encode(to: encoder)
+    }
+}
+
+struct ReportListBody: Encodable {
+    let items: [ReportBody]
+    let total: Int
+    let page: Int
+    let perPage: Int
+
+    init(_ page: Page<Report>, now: Date, crs: CoordinateSystem) {
+        items = page.items.map { ReportBody($0, view: .public, now: now, crs: crs) }
+        total = page.total
+        self.page = page.request.page
+        perPage = page.request.perPage
+    }
+}

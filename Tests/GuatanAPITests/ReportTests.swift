@@ -1,0 +1,180 @@
+import Foundation
+import GuatanCore
+import GuatanStore
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("Citizen reports (市民监督) and the case loop")
+struct ReportTests {
+    static func submit(_ client: some TestClientProtocol, _ json: String) async throws -> [String: Any] {
+        let response = try await client.post("/api/v1/reports", json: json)
+        #expect(response.status == .created, "\(response.text)")
+        return try response.json()
+    }
+
+    static func act(_ client: some TestClientProtocol, _ id: String, _ action: String, note: String? = nil, _ who: HTTPFields) async throws -> TestResponse {
+        let noteField = note.map { #", "public_note": "\#($0)""# } ?? ""
+        return try await client.post("/api/v1/reports/\(id)/transitions", json: #"{"action": "\#(action)"\#(noteField), "internal_note": "巡查组王队"}"#, headers: who)
+    }
+
+    @Test("a whole case: report, accept, dispatch with its time limit, handle, verify, close, rate; illegal steps refused")
+    func wholeCase() async throws {
+        let service = try await PermitTests.service()
+        try await service.run { client in
+            let submitted = try await Self.submit(client, #"""
+                {"category": "hygiene", "description": "摊位旁垃圾没有清理，联系我 13912340000", "slot_id": "CG-001-01", "contact_phone": "13912340000"}
+                """#)
+            let id = try #require(submitted["report_id"] as? String)
+            let code = try #require(submitted["tracking_code"] as? String)
+            #expect(code.count >= 16, "at least 64 random bits")
+            #expect(submitted["status"] as? String == "submitted")
+            #expect(submitted["district"] as? String == "CG")
+            #expect(submitted["due_at"] is NSNull)
+
+            // The public view: no contact, the phone in the text starred out.
+            let publicView = try await client.get("/api/v1/reports/\(id)")
+            #expect(!publicView.text.contains("13912340000"))
+            #expect(!publicView.text.contains("contact"))
+            #expect((try publicView.json()["description"] as? String)?.contains("***********") == true)
+            #expect(try await client.get("/api/v1/reports?slot_id=CG-001-01").json()["total"] as? Int == 1)
+            #expect(try await client.get("/api/v1/reports?district=XG").json()["total"] as? Int == 0)
+
+            let cg = try await client.signIn("cg.li")
+            let xg = try await client.signIn("xg.sun")
+            let vendor = try await client.signIn("zhangsan")
+            let staffView = try await client.get("/api/v1/reports/\(id)", headers: cg).json()
+            #expect(staffView["contact_phone"] as? String == "13912340000")
+
+            // Refused: wrong district, a vendor, a citizen, an action that does not fit the state.
+            try await Self.act(client, id, "accept", xg).expectError(.forbidden, code: "FORBIDDEN")
+            try await Self.act(client, id, "accept", vendor).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.post("/api/v1/reports/\(id)/transitions", json: #"{"action": "accept"}"#).expectError(.unauthorized, code: "UNAUTHENTICATED")
+            try await Self.act(client, id, "close", cg).expectError(.conflict, code: "CONFLICT")
+            try await Self.act(client, id, "reject", cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "public_note")
+            try await Self.act(client, id, "fly", cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "action")
+
+            #expect(try await Self.act(client, id, "accept", note: "已立案", cg).status == .ok)
+            let dispatched = try await Self.act(client, id, "dispatch", cg).json()
+            #expect(dispatched["status"] as? String == "dispatched")
+            #expect(dispatched["due_at"] as? String == "2026-07-15T13:00:00+08:00", "hygiene: 4 hours from dispatch")
+            #expect(dispatched["overdue"] as? Bool == false)
+            try await client.post("/api/v1/reports/track/\(code)/rating", json: #"{"score": 5}"#).expectError(.conflict, code: "CONFLICT")
+            for action in ["handle", "verify", "close"] {
+                #expect(try await Self.act(client, id, action, note: "已处理", cg).status == .ok, "\(action)")
+            }
+
+            // The reporter follows with the code: the public timeline, no internal notes.
+            let tracked = try await client.get("/api/v1/reports/track/\(code)")
+            let trackedBody = try tracked.json()
+            #expect(trackedBody["status"] as? String == "closed")
+            let timeline = try #require(trackedBody["timeline"] as? [[String: Any]])
+            #expect(timeline.map { $0["action"] as? String } == ["submit", "accept", "dispatch", "handle", "verify", "close"])
+            #expect(!tracked.text.contains("巡查组王队"))
+            #expect(try await client.get("/api/v1/reports/\(id)", headers: cg).text.contains("巡查组王队"))
+            try await client.get("/api/v1/reports/track/NOTACODE").expectError(.notFound, code: "NOT_FOUND")
+
+            let rated = try await client.post("/api/v1/reports/track/\(code.lowercased())/rating", json: #"{"score": 4, "comment": "处理及时"}"#)
+            #expect(rated.status == .ok, "\(rated.text)")
+            #expect(try rated.json()["rating"] as? Int == 4)
+            try await client.post("/api/v1/reports/track/\(code)/rating", json: #"{"score": 5}"#).expectError(.conflict, code: "CONFLICT")
+            try await client.post("/api/v1/reports/track/\(code)/rating", json: #"{"score": 9}"#).expectError(.badRequest, code: "VALIDATION_FAILED", field: "score")
+
+            // Still dirty: the reporter reopens it within the week; it is back in the district's hands.
+            let reopened = try await client.post("/api/v1/reports/track/\(code)/reopen", json: #"{"note": "第二天又有垃圾"}"#)
+            #expect(reopened.status == .ok, "\(reopened.text)")
+            #expect(try reopened.json()["status"] as? String == "dispatched")
+
+            let admin = try await client.signIn("admin")
+            let audit = try await client.get("/api/v1/admin/audit?entity=report&entity_id=\(id)", headers: admin).json()
+            #expect(audit["total"] as? Int == 5)
+        }
+    }
+
+    @Test("photos: up to three, type by their bytes, metadata stripped, served for good; others refused")
+    func photos() async throws {
+        let service = try await PermitTests.service()
+        try await service.run { client in
+            var form = MultipartBody()
+            form.field("category", "occupying_road")
+            form.field("description", "三轮车占了盲道")
+            form.field("lat", "36.0605")
+            form.field("lng", "103.83")
+            form.file("photo", filename: "a.jpg", contentType: "image/jpeg", ApplicationTests.photo)
+            let created = try await client.post("/api/v1/reports", form: form)
+            #expect(created.status == .created, "\(created.text)")
+            let id = try #require(try created.json()["report_id"] as? String)
+            let report = try await client.get("/api/v1/reports/\(id)").json()
+            let url = try #require((report["photos"] as? [String])?.first)
+            let photo = try await client.get(url)
+            #expect(photo.status == .ok)
+            #expect(photo.headers[.contentType] == "image/jpeg")
+            #expect(photo.headers[.cacheControl]?.contains("immutable") == true)
+            #expect(!String(decoding: Array(photo.body.readableBytesView), as: UTF8.self).contains("GPS"))
+            #expect(try await client.get(url, headers: [.ifNoneMatch: photo.headers[.eTag]!]).status == .notModified)
+
+            var gif = MultipartBody()
+            gif.field("category", "hygiene")
+            gif.field("description", "垃圾")
+            gif.field("slot_id", "CG-001-01")
+            gif.file("photo", filename: "a.jpg", contentType: "image/jpeg", Array("GIF89a........".utf8))
+            try await client.post("/api/v1/reports", form: gif).expectError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", field: "photo")
+            var four = MultipartBody()
+            four.field("category", "hygiene")
+            four.field("description", "垃圾")
+            four.field("slot_id", "CG-001-01")
+            for _ in 0..<4 { four.file("photo", filename: "a.jpg", contentType: "image/jpeg", ApplicationTests.photo) }
+            try await client.post("/api/v1/reports", form: four).expectError(.badRequest, code: "VALIDATION_FAILED", field: "photo")
+            // Certificates are not public photos, even by their hash.
+            try await client.get("/api/v1/photos/" + String(repeating: "0", count: 64)).expectError(.notFound, code: "NOT_FOUND")
+        }
+    }
+
+    @Test("a report about a place takes the nearest site's district; the same problem nearby within a day is linked as a duplicate")
+    func placesAndDuplicates() async throws {
+        let service = try await PermitTests.service()
+        try await service.run { client in
+            let stall = try await client.get("/api/v1/stalls/AN-001-01").json()
+            let p = try #require(stall["position"] as? [String: Any])
+            let first = try await Self.submit(client, #"{"category": "noise", "description": "喇叭叫卖太吵", "lat": \#(p["lat"]!), "lng": \#(p["lng"]!)}"#)
+            #expect(first["district"] as? String == "AN")
+            #expect(first["status"] as? String == "submitted")
+            let nearby = try await Self.submit(client, #"{"category": "noise", "description": "还是很吵", "lat": \#((p["lat"] as! Double) + 0.001), "lng": \#(p["lng"]!)}"#)
+            #expect(nearby["status"] as? String == "duplicate")
+            #expect(nearby["duplicate_of"] as? String == first["report_id"] as? String)
+            let tracked = try await client.get("/api/v1/reports/track/\(nearby["tracking_code"] as! String)").json()
+            #expect((tracked["main_case"] as? [String: Any])?["report_id"] as? String == first["report_id"] as? String)
+            // Another category at the same place is its own case.
+            let other = try await Self.submit(client, #"{"category": "hygiene", "description": "垃圾", "lat": \#(p["lat"]!), "lng": \#(p["lng"]!)}"#)
+            #expect(other["status"] as? String == "submitted")
+
+            try await client.post("/api/v1/reports", json: #"{"category": "noise", "description": "远方", "lat": 39.9, "lng": 116.4}"#)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "lat")
+            try await client.post("/api/v1/reports", json: #"{"category": "noise", "description": "无位置"}"#)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "lat")
+            try await client.post("/api/v1/reports", json: #"{"category": "fraud", "description": "x", "slot_id": "CG-001-01"}"#)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "category")
+            try await client.post("/api/v1/reports", json: #"{"category": "noise", "description": "", "slot_id": "CG-001-01"}"#)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "description")
+            try await client.post("/api/v1/reports", json: #"{"category": "noise", "description": "x", "slot_id": "CG-999-01"}"#)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "slot_id")
+            try await client.post("/api/v1/reports", json: #"{"category": "noise", "description": "x", "slot_id": "CG-001-01", "contact_phone": "12345"}"#)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "contact_phone")
+            let categories = try await client.get("/api/v1/report-categories").json()
+            #expect((categories["items"] as? [[String: Any]])?.count == 9)
+        }
+    }
+
+    @Test("intake is rate limited per address, with Retry-After")
+    func rateLimit() async throws {
+        let service = try TestService(reportRate: 2)
+        try await service.run { client in
+            for _ in 0..<2 {
+                _ = try await Self.submit(client, #"{"category": "suggestion", "description": "瓜很甜，点赞", "slot_id": "CG-001-01"}"#)
+            }
+            let third = try await client.post("/api/v1/reports", json: #"{"category": "suggestion", "description": "再来一次", "slot_id": "CG-001-01"}"#)
+            try third.expectError(.tooManyRequests, code: "RATE_LIMITED")
+            #expect(Int(third.headers[.retryAfter] ?? "") ?? 0 > 0)
+        }
+    }
+}
