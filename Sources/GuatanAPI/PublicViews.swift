@@ -139,7 +139,7 @@ struct StallBody: Encodable {
             PermitSummaryBody(permitNo: $0.number, holderMasked: $0.holderMasked, produce: $0.produce, origin: $0.origin)
         }
         lastInspection = nil
-        openReportCount = 0
+        openReportCount = stall.openReportCount
         businessDate = today.description
     }
 }

@@ -99,11 +99,14 @@ public struct StallView: Sendable, Hashable {
     public var slot: SlotView
     public var site: Site
     public var districtName: String
+    /// Citizens' reports about this stall still being worked on.
+    public var openReportCount: Int
 
-    public init(slot: SlotView, site: Site, districtName: String) {
+    public init(slot: SlotView, site: Site, districtName: String, openReportCount: Int = 0) {
         self.slot = slot
         self.site = site
         self.districtName = districtName
+        self.openReportCount = openReportCount
     }
 }
 

@@ -52,7 +52,10 @@ extension GuatanDatabase: RegistryStore {
                 WHERE slot.id = ?
                 """, arguments: [slotId])
             else { return nil }
-            return Self.stallView(row, permits: try Self.slotHoldings(db, on: today, in: .slot(slotId)))
+            var stall = Self.stallView(row, permits: try Self.slotHoldings(db, on: today, in: .slot(slotId)))
+            stall.openReportCount = try Int.fetchOne(
+                db, cached: "SELECT COUNT(*) FROM report WHERE slot_id = ? AND state IN \(Self.openReportStates)", arguments: [slotId]) ?? 0
+            return stall
         }
     }
 

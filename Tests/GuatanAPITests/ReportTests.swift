@@ -38,6 +38,7 @@ struct ReportTests {
             #expect(!publicView.text.contains("contact"))
             #expect((try publicView.json()["description"] as? String)?.contains("***********") == true)
             #expect(try await client.get("/api/v1/reports?slot_id=CG-001-01").json()["total"] as? Int == 1)
+            #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["open_report_count"] as? Int == 1)
             #expect(try await client.get("/api/v1/reports?district=XG").json()["total"] as? Int == 0)
 
             let cg = try await client.signIn("cg.li")
@@ -63,6 +64,7 @@ struct ReportTests {
             for action in ["handle", "verify", "close"] {
                 #expect(try await Self.act(client, id, action, note: "已处理", cg).status == .ok, "\(action)")
             }
+            #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["open_report_count"] as? Int == 0)
 
             // The reporter follows with the code: the public timeline, no internal notes.
             let tracked = try await client.get("/api/v1/reports/track/\(code)")
