@@ -18,12 +18,16 @@ public struct GuatanServiceConfiguration: Sendable {
     public var personalDataKey: PersonalDataKey
     /// Citizen reports accepted per client address per hour; 0 turns the limit off.
     public var reportRatePerHour: Int
+    /// The key Open311 POSTs must carry; without one, Open311 is read-only.
+    public var open311APIKey: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
         passwords: PasswordHasher = PasswordHasher(), sessionLifetime: TimeInterval = 7 * 86_400,
-        loginThrottle: LoginThrottle = LoginThrottle(), personalDataKey: PersonalDataKey, reportRatePerHour: Int = 10
+        loginThrottle: LoginThrottle = LoginThrottle(), personalDataKey: PersonalDataKey, reportRatePerHour: Int = 10,
+        open311APIKey: String? = nil
     ) {
+        self.open311APIKey = open311APIKey
         self.reportRatePerHour = reportRatePerHour
         self.personalDataKey = personalDataKey
         self.host = host
@@ -120,6 +124,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         reports: stores.reports, photos: stores.photos, limiter: ReportRateLimiter(perHour: configuration.reportRatePerHour),
         clock: configuration.clock
     ).register(on: table)
+    Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 

@@ -6,12 +6,13 @@ public struct PageRequest: Sendable, Hashable {
     public let page: Int
     public let perPage: Int
 
-    public init(page: Int = 1, perPage: Int = PageRequest.defaultPerPage) throws(ValidationError) {
+    /// `largest` lets a protocol with its own limit (Open311's 1,000) ask for more per page.
+    public init(page: Int = 1, perPage: Int = PageRequest.defaultPerPage, largest: Int = PageRequest.maxPerPage) throws(ValidationError) {
         guard page >= 1, page <= 1_000_000 else {
             throw ValidationError(field: "page", message: "page must be a whole number from 1 to 1000000")
         }
-        guard (1...PageRequest.maxPerPage).contains(perPage) else {
-            throw ValidationError(field: "per_page", message: "per_page must be a whole number from 1 to \(PageRequest.maxPerPage)")
+        guard (1...largest).contains(perPage) else {
+            throw ValidationError(field: "per_page", message: "per_page must be a whole number from 1 to \(largest)")
         }
         self.page = page
         self.perPage = perPage

@@ -9,6 +9,13 @@ public struct ReportFilter: Sendable {
     public var district: String?
     public var category: ReportCategory?
     public var state: ReportState?
+    /// Open311's filters: several IDs, categories or states; a window on the report's time; changes since.
+    public var ids: [String]?
+    public var categories: [ReportCategory]?
+    public var states: [ReportState]?
+    public var createdFrom: Date?
+    public var createdTo: Date?
+    public var updatedAfter: Date?
 
     public init(slotId: String? = nil, siteId: String? = nil, district: String? = nil, category: ReportCategory? = nil, state: ReportState? = nil) {
         self.slotId = slotId
@@ -41,6 +48,8 @@ public protocol ReportStore: Sendable {
     func reportCategories() async throws -> [ReportCategoryInfo]
     /// A photo citizens may see (reports' evidence); nil for private ones such as certificates.
     func publicPhoto(id: String) async throws -> StoredPhoto?
+    /// The site's address and the district's name, for describing a report's place (Open311).
+    func places(of reports: [Report]) async throws -> [String: (address: String?, districtName: String)]
 }
 
 extension GuatanDatabase: ReportStore {
@@ -142,6 +151,27 @@ extension GuatanDatabase: ReportStore {
                     arguments += [value]
                 }
             }
+            for (column, values) in [
+                ("id", filter.ids), ("category", filter.categories?.map(\.rawValue)), ("state", filter.states?.map(\.rawValue)),
+            ] {
+                if let values {
+                    conditions.append("\(column) IN (\(values.isEmpty ? "NULL" : Array(repeating: "?", count: values.count).joined(separator: ", ")))")
+                    arguments += StatementArguments(values)
+                }
+            }
+            if let from = filter.createdFrom {
+                conditions.append("created_epoch >= ?")
+                arguments += [from.timeIntervalSince1970]
+            }
+            if let to = filter.createdTo {
+                conditions.append("created_epoch <= ?")
+                arguments += [to.timeIntervalSince1970]
+            }
+            if let after = filter.updatedAfter {
+                // Instants are all written the same way (+08:00), so text order is time order.
+                conditions.append("updated_at > ?")
+                arguments += [BusinessTime.rfc3339(after)]
+            }
             let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report" + whereClause, arguments: arguments) ?? 0
             let ids = try String.fetchAll(db, sql: "SELECT id FROM report\(whereClause) ORDER BY seq DESC LIMIT ? OFFSET ?", arguments: arguments + [page.perPage, page.offset])
@@ -231,6 +261,20 @@ extension GuatanDatabase: ReportStore {
             try Row.fetchAll(db, cached: "SELECT code, time_limit_minutes FROM report_category ORDER BY sort").compactMap { row in
                 ReportCategory(rawValue: row["code"]).map { ReportCategoryInfo(category: $0, timeLimitMinutes: row["time_limit_minutes"]) }
             }
+        }
+    }
+
+    public func places(of reports: [Report]) async throws -> [String: (address: String?, districtName: String)] {
+        try await pool.read { db in
+            let districts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, cached: "SELECT code, name FROM district").map { ($0["code"] as String, $0["name"] as String) })
+            var result: [String: (address: String?, districtName: String)] = [:]
+            for report in reports {
+                let address = try report.siteId.flatMap {
+                    try String.fetchOne(db, cached: "SELECT address FROM site WHERE id = ?", arguments: [$0])
+                }
+                result[report.id] = (address, districts[report.district] ?? report.district)
+            }
+            return result
         }
     }
 

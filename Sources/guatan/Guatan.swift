@@ -101,6 +101,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("report-rate"), help: "Citizen reports accepted per client address per hour; 0 turns the limit off (env GUATAN_REPORT_RATE, default 10).")
     var reportRateFlag: String?
 
+    @Option(name: .customLong("open311-api-key"), help: "The api_key Open311 POSTs must carry (env GUATAN_OPEN311_API_KEY); without one Open311 is read-only.")
+    var open311KeyFlag: String?
+
     @Flag(name: .customLong("demo"), help: "Add demo accounts, vendors and permits for most slots of the current season, and print the demo logins.")
     var demo = false
 
@@ -137,7 +140,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = GuatanServiceConfiguration(
             host: host, port: port,
             publicDirectory: URL(fileURLWithPath: setting(publicFlag, env: "GUATAN_PUBLIC", default: "./public"), isDirectory: true),
-            clock: clock, sessionLifetime: sessionHours * 3600, personalDataKey: personalDataKey, reportRatePerHour: reportRate)
+            clock: clock, sessionLifetime: sessionHours * 3600, personalDataKey: personalDataKey, reportRatePerHour: reportRate,
+            open311APIKey: (open311KeyFlag ?? ProcessInfo.processInfo.environment["GUATAN_OPEN311_API_KEY"]).flatMap { $0.isEmpty ? nil : $0 })
         let app = buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
         let elapsed = ContinuousClock.now - started
         logger.notice("starting", metadata: [

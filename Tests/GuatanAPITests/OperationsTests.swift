@@ -43,13 +43,16 @@ struct OperationsTests {
                     .replacingOccurrences(of: "{report_id}", with: "R000001")
                     .replacingOccurrences(of: "{tracking_code}", with: "0123456789ABCDEF")
                     .replacingOccurrences(of: "{photo_id}", with: String(repeating: "a", count: 64))
+                    .replacingOccurrences(of: "{service_code}", with: "hygiene.json")
+                    .replacingOccurrences(of: "{service_request_id}", with: "R000001.xml")
+                    .replacingOccurrences(of: "{token}", with: "0123456789ABCDEF.json")
                     + (route.path.hasSuffix("/nearby") ? "?lat=36.06&lng=103.83" : "")
                 let response = try await client.get(uri)
                 // Signed-in routes answer 401 to a citizen; no permit exists yet; every other GET answers 200.
                 let signedIn = ["/api/v1/me", "/api/v1/admin", "/api/v1/officer"].contains { uri.hasPrefix($0) }
                     || uri == "/api/v1/permits" || uri.hasSuffix("/certificate")
                 // No permit, report or photo exists yet: those answer 404.
-                let missing = ["/permits/verify/", "/reports/", "/photos/"].contains { uri.contains($0) }
+                let missing = ["/permits/verify/", "/reports/", "/photos/", "/open311/v2/requests/", "/open311/v2/tokens/"].contains { uri.contains($0) }
                 let expected: HTTPResponse.Status = signedIn ? .unauthorized : (missing ? .notFound : .ok)
                 #expect(response.status == expected, "\(uri) → \(response.status)")
             }
