@@ -198,3 +198,28 @@ def test_checkin_and_application_answers_match_the_document(workdir):
         assert today.json()["total"] > 100
     finally:
         server.stop()
+
+
+def test_report_answers_match_the_document(server):
+    import requests
+    created = requests.post(server.base + "/api/v1/reports", timeout=10, json={
+        "category": "occupying_road", "description": "占了盲道", "slot_id": "CG-001-01", "contact_phone": "13912345678"})
+    assert created.status_code == 201
+    validate_post("/api/v1/reports", 201, created.json())
+    report_id, code = created.json()["report_id"], created.json()["tracking_code"]
+    check(server, "/api/v1/reports", "/api/v1/reports?slot_id=CG-001-01")
+    check(server, "/api/v1/reports/{report_id}", f"/api/v1/reports/{report_id}")
+    check(server, "/api/v1/reports/track/{tracking_code}", f"/api/v1/reports/track/{code}")
+    check(server, "/api/v1/report-categories", "/api/v1/report-categories")
+    check(server, "/api/v1/reports", "/api/v1/reports?status=lost", status=400)
+    early = requests.post(server.base + f"/api/v1/reports/track/{code}/rating", json={"score": 5}, timeout=10)
+    assert early.status_code == 409
+    validate_post("/api/v1/reports/track/{tracking_code}/rating", 409, early.json())
+    limited = None
+    for _ in range(12):
+        limited = requests.post(server.base + "/api/v1/reports", timeout=10, json={
+            "category": "suggestion", "description": "建议多设摊位", "lat": 36.0605, "lng": 103.83})
+        if limited.status_code == 429:
+            break
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    validate_post("/api/v1/reports", 429, limited.json())
