@@ -48,14 +48,16 @@ public struct GuatanStores: Sendable {
     public var permits: any PermitStore
     public var checkIns: any CheckInStore
     public var reports: any ReportStore
+    public var inspections: any InspectionStore
     public var audit: any AuditStore
     public var photos: PhotoFiles
 
     public init(
         registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
-        checkIns: any CheckInStore, reports: any ReportStore, audit: any AuditStore, photos: PhotoFiles
+        checkIns: any CheckInStore, reports: any ReportStore, inspections: any InspectionStore, audit: any AuditStore, photos: PhotoFiles
     ) {
         self.reports = reports
+        self.inspections = inspections
         self.registry = registry
         self.accounts = accounts
         self.vendors = vendors
@@ -66,7 +68,7 @@ public struct GuatanStores: Sendable {
     }
 
     public init(database: GuatanDatabase) {
-        self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, reports: database, audit: database,
+        self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, reports: database, inspections: database, audit: database,
             photos: PhotoFiles(dataDirectory: database.dataDirectory))
     }
 }
@@ -122,6 +124,10 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     CheckInRoutes(checkIns: stores.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
     ReportRoutes(
         reports: stores.reports, photos: stores.photos, limiter: ReportRateLimiter(perHour: configuration.reportRatePerHour),
+        clock: configuration.clock
+    ).register(on: table)
+    InspectionRoutes(
+        inspections: stores.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: stores.photos, snapshots: snapshots,
         clock: configuration.clock
     ).register(on: table)
     Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock).register(on: table)

@@ -125,6 +125,8 @@ struct StallBody: Encodable {
     let site: SiteBody
     let permit: PermitSummaryBody?
     let lastInspection: InspectionSummaryBody?
+    /// This season's inspections by result.
+    let seasonInspections: SeasonInspectionsBody
     let openReportCount: Int
     let businessDate: String
 
@@ -138,7 +140,10 @@ struct StallBody: Encodable {
         permit = stall.slot.permit.map {
             PermitSummaryBody(permitNo: $0.number, holderMasked: $0.holderMasked, produce: $0.produce, origin: $0.origin)
         }
-        lastInspection = nil
+        lastInspection = stall.lastInspection.map { InspectionSummaryBody(date: $0.date.description, result: $0.result.rawValue) }
+        seasonInspections = SeasonInspectionsBody(
+            compliant: stall.seasonInspections[.compliant] ?? 0, warning: stall.seasonInspections[.warning] ?? 0,
+            violation: stall.seasonInspections[.violation] ?? 0)
         openReportCount = stall.openReportCount
         businessDate = today.description
     }
@@ -149,6 +154,12 @@ struct PermitSummaryBody: Encodable {
     let holderMasked: String
     let produce: [String]
     let origin: String
+}
+
+struct SeasonInspectionsBody: Encodable {
+    let compliant: Int
+    let warning: Int
+    let violation: Int
 }
 
 struct InspectionSummaryBody: Encodable {

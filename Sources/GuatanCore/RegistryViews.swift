@@ -95,12 +95,27 @@ public struct SiteDetail: Sendable, Hashable {
 }
 
 /// A slot with its site, as the stall page and the nearby search show it.
+/// An inspection as citizens see it: when, and what came of it.
+public struct InspectionSummary: Sendable, Hashable {
+    public var date: LocalDate
+    public var result: InspectionResult
+
+    public init(date: LocalDate, result: InspectionResult) {
+        self.date = date
+        self.result = result
+    }
+}
+
 public struct StallView: Sendable, Hashable {
     public var slot: SlotView
     public var site: Site
     public var districtName: String
     /// Citizens' reports about this stall still being worked on.
     public var openReportCount: Int
+    /// The most recent inspection: its business date and result.
+    public var lastInspection: InspectionSummary?
+    /// This season's inspections by result: the stall's compliance record, no personal data.
+    public var seasonInspections: [InspectionResult: Int] = [:]
 
     public init(slot: SlotView, site: Site, districtName: String, openReportCount: Int = 0) {
         self.slot = slot

@@ -224,7 +224,7 @@ extension GuatanDatabase {
 
     static func pointsBalance(_ db: Database, permitNumber: String, on day: LocalDate) throws -> Int {
         let deducted = try Int.fetchOne(
-            db, cached: "SELECT COALESCE(SUM(points), 0) FROM point_deduction WHERE permit_no = ? AND month = ?",
+            db, cached: "SELECT COALESCE(SUM(points), 0) FROM point_deduction WHERE permit_no = ? AND month = ? AND annulled_at IS NULL",
             arguments: [permitNumber, Scoring.month(of: day)]) ?? 0
         return Scoring.balance(deducted: deducted)
     }

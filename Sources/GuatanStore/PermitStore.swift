@@ -132,6 +132,9 @@ extension GuatanDatabase: PermitStore {
         guard let district = try String.fetchOne(db, cached: "SELECT s.district FROM slot JOIN site s ON s.id = slot.site_id WHERE slot.id = ?", arguments: [slotId]) else {
             throw ValidationError(field: "slot_id", message: "no slot \(slotId)")
         }
+        if let reason = try String.fetchOne(db, cached: "SELECT reason FROM vendor_bar WHERE vendor_id = ? AND season = ?", arguments: [vendor.id, season]) {
+            throw StoreError.conflict("vendor \(vendor.id) is barred from the \(season) season: \(reason)")
+        }
         let live = "SELECT permit_no FROM permit WHERE season = ? AND state IN \(Self.liveStates) AND "
         if let other = try String.fetchOne(db, cached: live + "slot_id = ?", arguments: [season, slotId]) {
             throw StoreError.conflict("slot \(slotId) already has a live permit for \(season): \(other)")

@@ -55,6 +55,16 @@ extension GuatanDatabase: RegistryStore {
             var stall = Self.stallView(row, permits: try Self.slotHoldings(db, on: today, in: .slot(slotId)))
             stall.openReportCount = try Int.fetchOne(
                 db, cached: "SELECT COUNT(*) FROM report WHERE slot_id = ? AND state IN \(Self.openReportStates)", arguments: [slotId]) ?? 0
+            if let last = try Row.fetchOne(db, cached: "SELECT business_date, result FROM inspection WHERE slot_id = ? ORDER BY seq DESC LIMIT 1", arguments: [slotId]),
+                let date = LocalDate(last["business_date"] as String), let result = InspectionResult(rawValue: last["result"])
+            {
+                stall.lastInspection = InspectionSummary(date: date, result: result)
+            }
+            for row in try Row.fetchAll(db, cached: """
+                SELECT result, COUNT(*) AS n FROM inspection WHERE slot_id = ? AND business_date >= ? AND business_date <= ? GROUP BY result
+                """, arguments: [slotId, "\(today.year)-01-01", "\(today.year)-12-31"]) {
+                if let result = InspectionResult(rawValue: row["result"]) { stall.seasonInspections[result] = row["n"] }
+            }
             return stall
         }
     }

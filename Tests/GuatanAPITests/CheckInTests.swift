@@ -8,8 +8,8 @@ import Testing
 @Suite("Check-in (出摊打卡)")
 struct CheckInTests {
     /// PermitTests' people, with 张三丰's permit for CG-001-01 issued.
-    static func service(now: Date = TestService.midSeason, issue: Bool = true) async throws -> TestService {
-        let service = try await PermitTests.service(now: now)
+    static func service(now: Date = TestService.midSeason, issue: Bool = true, clock: ServiceClock? = nil) async throws -> TestService {
+        let service = try await PermitTests.service(now: now, clock: clock)
         if issue {
             _ = try await service.database.createPermit(
                 vendorId: "V000001", slotId: "CG-001-01", season: 2026, produce: [], state: .issued, actor: "test", at: now)

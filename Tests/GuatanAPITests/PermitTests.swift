@@ -8,8 +8,8 @@ import Testing
 @Suite("Permits")
 struct PermitTests {
     /// A service with an admin, an officer of CG and of XG, and two vendors.
-    static func service(now: Date = TestService.midSeason) async throws -> TestService {
-        let service = try TestService(now: now)
+    static func service(now: Date = TestService.midSeason, clock: ServiceClock? = nil) async throws -> TestService {
+        let service = try TestService(now: now, clock: clock)
         try await service.addAccount("admin", role: .admin)
         try await service.addAccount("cg.li", role: .officer, district: "CG")
         try await service.addAccount("xg.sun", role: .officer, district: "XG")

@@ -5,6 +5,7 @@ import GuatanStore
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import Testing
 
 /// A fresh data folder per test, removed afterwards.
@@ -28,6 +29,23 @@ enum Repo {
     static let publicDirectory = root.appendingPathComponent("public", isDirectory: true)
 }
 
+/// A clock a test moves by hand (the month turns, a season passes).
+final class TestTime: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date) {
+        current = Mutex(start)
+    }
+
+    var now: Date { current.withLock { $0 } }
+
+    func set(_ instant: String) {
+        current.withLock { $0 = BusinessTime.parseInstant(instant)! }
+    }
+
+    var clock: ServiceClock { ServiceClock { self.now } }
+}
+
 /// The real router over a real, seeded SQLite database in a temporary folder.
 struct TestService {
     static let midSeason = BusinessTime.parseInstant("2026-07-15T09:00:00+08:00")!
@@ -47,7 +65,7 @@ struct TestService {
     let database: GuatanDatabase
     let built: GuatanRouter
 
-    init(now: Date = TestService.midSeason, reportRate: Int = 100) throws {
+    init(now: Date = TestService.midSeason, reportRate: Int = 100, clock: ServiceClock? = nil) throws {
         folder = try TemporaryDataFolder()
         database = try GuatanDatabase(dataDirectory: folder.url)
         try database.loadSeedIfNeeded(from: Repo.seed, now: now)
@@ -55,7 +73,7 @@ struct TestService {
         logger.logLevel = .warning
         built = buildRouter(
             configuration: GuatanServiceConfiguration(
-                publicDirectory: Repo.publicDirectory, clock: .fixed(now), passwords: TestService.passwords,
+                publicDirectory: Repo.publicDirectory, clock: clock ?? .fixed(now), passwords: TestService.passwords,
                 personalDataKey: try PersonalDataKey.loadOrCreate(in: folder.url), reportRatePerHour: reportRate),
             stores: GuatanStores(database: database), logger: logger)
     }
