@@ -50,7 +50,7 @@ struct OperationsTests {
                 let response = try await client.get(uri)
                 // Signed-in routes answer 401 to a citizen; no permit exists yet; every other GET answers 200.
                 let signedIn = ["/api/v1/me", "/api/v1/admin", "/api/v1/officer"].contains { uri.hasPrefix($0) }
-                    || uri == "/api/v1/permits" || uri.hasSuffix("/certificate")
+                    || uri == "/api/v1/permits" || uri == "/api/v1/inspections" || uri.hasSuffix("/certificate")
                 // No permit, report or photo exists yet: those answer 404.
                 let missing = ["/permits/verify/", "/reports/", "/photos/", "/open311/v2/requests/", "/open311/v2/tokens/"].contains { uri.contains($0) }
                 let expected: HTTPResponse.Status = signedIn ? .unauthorized : (missing ? .notFound : .ok)
