@@ -31,6 +31,11 @@ let package = Package(
             name: "GuatanCore",
             swiftSettings: swiftSettings
         ),
+        // The stall codes' QR encoder, in its own module: no listed package makes QR codes.
+        .target(
+            name: "QRCode",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GuatanStore",
             dependencies: [
@@ -46,6 +51,7 @@ let package = Package(
             dependencies: [
                 "GuatanCore",
                 "GuatanStore",
+                "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -73,6 +79,11 @@ let package = Package(
         .testTarget(
             name: "GuatanCoreTests",
             dependencies: ["GuatanCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QRCodeTests",
+            dependencies: ["QRCode"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
