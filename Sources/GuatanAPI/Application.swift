@@ -20,13 +20,16 @@ public struct GuatanServiceConfiguration: Sendable {
     public var reportRatePerHour: Int
     /// The key Open311 POSTs must carry; without one, Open311 is read-only.
     public var open311APIKey: String?
+    /// The address stall codes point at (`https://guatan.example.gov.cn`); the request's host when nil.
+    public var publicURL: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
         passwords: PasswordHasher = PasswordHasher(), sessionLifetime: TimeInterval = 7 * 86_400,
         loginThrottle: LoginThrottle = LoginThrottle(), personalDataKey: PersonalDataKey, reportRatePerHour: Int = 10,
-        open311APIKey: String? = nil
+        open311APIKey: String? = nil, publicURL: String? = nil
     ) {
+        self.publicURL = publicURL
         self.open311APIKey = open311APIKey
         self.reportRatePerHour = reportRatePerHour
         self.personalDataKey = personalDataKey
@@ -130,6 +133,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         inspections: stores.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: stores.photos, snapshots: snapshots,
         clock: configuration.clock
     ).register(on: table)
+    StallCodeRoutes(registry: stores.registry, publicURL: configuration.publicURL, clock: configuration.clock).register(on: table)
     Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }

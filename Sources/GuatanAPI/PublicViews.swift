@@ -114,8 +114,8 @@ struct SlotBody: Encodable {
     }
 }
 
-/// The stall page: one slot with its site and the issued permit holding it. Inspection and
-/// report fields are the contract's; they stay empty until inspections and reports exist.
+/// The stall page: one slot with its site, the issued permit holding it, today's status, its
+/// inspection record and its open reports.
 struct StallBody: Encodable {
     let slotId: String
     let number: Int

@@ -104,6 +104,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("open311-api-key"), help: "The api_key Open311 POSTs must carry (env GUATAN_OPEN311_API_KEY); without one Open311 is read-only.")
     var open311KeyFlag: String?
 
+    @Option(name: .customLong("public-url"), help: "The address stall codes point at, such as https://guatan.example.gov.cn (env GUATAN_PUBLIC_URL; default: the address the request came to).")
+    var publicURLFlag: String?
+
     @Flag(name: .customLong("demo"), help: "Add demo accounts, vendors and permits for most slots of the current season, and print the demo logins.")
     var demo = false
 
@@ -141,7 +144,8 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port,
             publicDirectory: URL(fileURLWithPath: setting(publicFlag, env: "GUATAN_PUBLIC", default: "./public"), isDirectory: true),
             clock: clock, sessionLifetime: sessionHours * 3600, personalDataKey: personalDataKey, reportRatePerHour: reportRate,
-            open311APIKey: (open311KeyFlag ?? ProcessInfo.processInfo.environment["GUATAN_OPEN311_API_KEY"]).flatMap { $0.isEmpty ? nil : $0 })
+            open311APIKey: (open311KeyFlag ?? ProcessInfo.processInfo.environment["GUATAN_OPEN311_API_KEY"]).flatMap { $0.isEmpty ? nil : $0 },
+            publicURL: try publicURL())
         let app = buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
         let elapsed = ContinuousClock.now - started
         logger.notice("starting", metadata: [
@@ -155,6 +159,14 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    func publicURL() throws -> String? {
+        guard let raw = publicURLFlag ?? ProcessInfo.processInfo.environment["GUATAN_PUBLIC_URL"], !raw.isEmpty else { return nil }
+        guard let url = URL(string: raw), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw ValidationError("--public-url must be an http(s) address such as https://guatan.example.gov.cn, not '\(raw)'")
+        }
+        return raw
+    }
+
     /// Adds the demo population once and prints the logins to standard output.
     func loadDemo(into database: GuatanDatabase, key: PersonalDataKey, now: Date, logger: Logger) async throws {
         let slots = try await database.registryState(today: BusinessTime.localDate(of: now)).sites.reduce(0) { $0 + $1.slots.count }
