@@ -52,13 +52,16 @@ public struct GuatanStores: Sendable {
     public var checkIns: any CheckInStore
     public var reports: any ReportStore
     public var inspections: any InspectionStore
+    public var statistics: any StatisticsStore
     public var audit: any AuditStore
     public var photos: PhotoFiles
 
     public init(
         registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
-        checkIns: any CheckInStore, reports: any ReportStore, inspections: any InspectionStore, audit: any AuditStore, photos: PhotoFiles
+        checkIns: any CheckInStore, reports: any ReportStore, inspections: any InspectionStore, statistics: any StatisticsStore, audit: any AuditStore,
+        photos: PhotoFiles
     ) {
+        self.statistics = statistics
         self.reports = reports
         self.inspections = inspections
         self.registry = registry
@@ -71,7 +74,7 @@ public struct GuatanStores: Sendable {
     }
 
     public init(database: GuatanDatabase) {
-        self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, reports: database, inspections: database, audit: database,
+        self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, reports: database, inspections: database, statistics: database, audit: database,
             photos: PhotoFiles(dataDirectory: database.dataDirectory))
     }
 }
@@ -133,6 +136,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         inspections: stores.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: stores.photos, snapshots: snapshots,
         clock: configuration.clock
     ).register(on: table)
+    StatisticsRoutes(statistics: stores.statistics, clock: configuration.clock).register(on: table)
     StallCodeRoutes(registry: stores.registry, publicURL: configuration.publicURL, clock: configuration.clock).register(on: table)
     Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)

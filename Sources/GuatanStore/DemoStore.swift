@@ -104,10 +104,13 @@ extension GuatanDatabase {
                 let number = PermitWorkflow.permitNumber(year: year, district: district, sequence: sequence)
                 try db.execute(
                     sql: """
-                        INSERT INTO permit (permit_no, season, vendor_id, slot_id, district, state, produce_json, vehicle_plate, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO permit (permit_no, season, vendor_id, slot_id, district, state, produce_json, vehicle_plate, created_at, updated_at, issued_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [number, year, vendorId, slotId, district, state.rawValue, produce, demo.draft.vehiclePlate, stamp, stamp])
+                    arguments: [
+                        number, year, vendorId, slotId, district, state.rawValue, produce, demo.draft.vehiclePlate, stamp, stamp,
+                        state == .requested ? nil : stamp,
+                    ])
                 try Self.audit(
                     db, at: now, actor: actor, action: "permit.create", entity: "permit", entityId: number, before: nil,
                     after: ["state": state.rawValue, "vendor_id": vendorId, "slot_id": slotId, "season": String(year)])

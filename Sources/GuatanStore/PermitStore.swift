@@ -152,10 +152,13 @@ extension GuatanDatabase: PermitStore {
         try db.execute(
             sql: """
                 INSERT INTO permit (permit_no, season, vendor_id, slot_id, district, state, produce_json, vehicle_plate, created_at, updated_at,
-                    expected_kg, certificate_photo)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    expected_kg, certificate_photo, issued_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [number, season, vendor.id, slotId, district, state.rawValue, Self.json(kinds), plate, stamp, stamp, expectedKg, certificate])
+            arguments: [
+                number, season, vendor.id, slotId, district, state.rawValue, Self.json(kinds), plate, stamp, stamp, expectedKg, certificate,
+                state == .issued ? stamp : nil,
+            ])
         var after = ["state": state.rawValue, "vendor_id": vendor.id, "slot_id": slotId, "season": String(season)]
         after["expected_kg"] = expectedKg.map { String($0) }
         try Self.audit(db, at: at, actor: actor, action: "permit.create", entity: "permit", entityId: number, before: nil, after: after)
@@ -217,8 +220,8 @@ extension GuatanDatabase: PermitStore {
             let current = PermitWorkflow.effectiveState(record.permit.state, season: record.seasonDates, on: today)
             let target = try PermitWorkflow.decide(action, on: current, by: actor, permitDistrict: record.permit.district, reason: reason)
             try db.execute(
-                sql: "UPDATE permit SET state = ?, updated_at = ? WHERE permit_no = ?",
-                arguments: [target.rawValue, BusinessTime.rfc3339(at), number])
+                sql: "UPDATE permit SET state = ?, updated_at = ?, issued_at = COALESCE(issued_at, ?) WHERE permit_no = ?",
+                arguments: [target.rawValue, BusinessTime.rfc3339(at), action == .issue ? BusinessTime.rfc3339(at) : nil, number])
             var after = ["state": target.rawValue]
             after["reason"] = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
             try Self.audit(

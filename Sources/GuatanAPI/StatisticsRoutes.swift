@@ -1,0 +1,173 @@
+import Foundation
+import GuatanCore
+import GuatanStore
+import Hummingbird
+
+/// What the bureau watches: check-in rates, the case loop's figures, inspections, hotspots;
+/// permits left idle; sanctions and their reasons; CSV exports. Administrators only.
+struct StatisticsRoutes {
+    let statistics: any StatisticsStore
+    let clock: ServiceClock
+
+    func register(on routes: RouteTable<GuatanRequestContext>) {
+        routes.get("/api/v1/admin/stats") { request, context in
+            let period = try Period(request, today: BusinessTime.localDate(of: clock.now()))
+            return try await stats(period, context)
+        }
+        routes.get("/api/v1/admin/idle-permits") { request, context in
+            let days = try Query(request).int("days", in: 1...120, default: 5)!
+            return try await idle(days: days, context)
+        }
+        routes.get("/api/v1/admin/sanctions") { request, context in
+            let season = try Query(request).int("season", in: 2000...2100)
+            return try await sanctions(season: season, context)
+        }
+        routes.get("/api/v1/admin/exports/{file}") { request, context in
+            let period = try Period(request, today: BusinessTime.localDate(of: clock.now()))
+            return try await export(period, context)
+        }
+    }
+
+    /// `from` and `to` (business dates); by default the current season up to today.
+    struct Period {
+        let from: LocalDate
+        let to: LocalDate
+
+        init(_ request: Request, today: LocalDate) throws {
+            let history = try HistoryFilter(request)
+            let season = Season.standard(year: today.year)
+            to = history.to ?? min(today, season.endsOn)
+            from = history.from ?? min(season.startsOn, to)
+            guard to.daysSinceEpoch - from.daysSinceEpoch <= 366 else {
+                throw APIError.validation("a period covers at most a year", field: "to")
+            }
+        }
+    }
+
+    func stats(_ period: Period, _ context: GuatanRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let figures = try await statistics.statistics(from: period.from, to: period.to)
+        return try APIJSON.response(StatsBody(figures, period: period), headers: [.cacheControl: "no-store"])
+    }
+
+    func idle(days: Int, _ context: GuatanRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let idle = try await statistics.idlePermits(on: BusinessTime.localDate(of: clock.now()), minimumDays: days)
+        let items = idle.map {
+            IdleBody(permitNo: $0.permitNumber, vendorId: $0.vendorId, slotId: $0.slotId, district: $0.district, lastCheckIn: $0.lastCheckIn?.description, idleDays: $0.idleDays)
+        }
+        return try APIJSON.response(IdleListBody(minimumDays: days, items: items, total: items.count), headers: [.cacheControl: "no-store"])
+    }
+
+    func sanctions(season: Int?, _ context: GuatanRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let year = season ?? BusinessTime.localDate(of: clock.now()).year
+        let items = try await statistics.sanctions(season: year).map {
+            SanctionBody(kind: $0.kind, vendorId: $0.vendorId, permitNo: $0.permitNumber, season: $0.season, reason: $0.reason, at: $0.at.map(BusinessTime.rfc3339), by: $0.by)
+        }
+        return try APIJSON.response(SanctionListBody(season: year, items: items, total: items.count), headers: [.cacheControl: "no-store"])
+    }
+
+    func export(_ period: Period, _ context: GuatanRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let file = try context.parameters.require("file")
+        guard file.hasSuffix(".csv"), let kind = ExportKind(rawValue: String(file.dropLast(4))) else {
+            throw APIError.notFound("exports are \(ExportKind.allCases.map { $0.rawValue + ".csv" }.joined(separator: ", "))")
+        }
+        let rows = try await statistics.export(kind, from: period.from, to: period.to)
+        // A BOM so spreadsheet programs read the Chinese as UTF-8.
+        let text = "\u{FEFF}" + rows.map { $0.map(CSVText.field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
+                .contentDisposition: "attachment; filename=\"guatan-\(kind.rawValue)-\(period.from)-\(period.to).csv\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// RFC 4180 fields: quoted when they hold a comma, quote or line break. A field starting
+/// with = + - @ is prefixed with ' so a spreadsheet does not run it as a formula.
+enum CSVText {
+    static func field(_ value: String) -> String {
+        var text = value
+        if let first = text.first, "=+-@".contains(first), Double(text) == nil { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+struct StatsBody: Encodable {
+    struct Rate: Encodable {
+        let date: String
+        let district: String
+        let issued: Int
+        let checkedIn: Int
+        let rate: Double?
+    }
+
+    struct Hotspot: Encodable {
+        let siteId: String
+        let siteName: String
+        let reports: Int
+    }
+
+    let from: String
+    let to: String
+    let checkinRates: [Rate]
+    let reportsByCategory: [String: [String: Int]]
+    let casesWithTimeLimit: Int
+    let closedWithinTimeLimit: Int
+    let closedWithinTimeLimitShare: Double?
+    let medianHandlingMinutes: Double?
+    let inspectionsByDistrict: [String: Int]
+    let hotspots: [Hotspot]
+
+    init(_ figures: Statistics, period: StatisticsRoutes.Period) {
+        from = period.from.description
+        to = period.to.description
+        checkinRates = figures.checkInRates.map {
+            Rate(date: $0.date.description, district: $0.district, issued: $0.issued, checkedIn: $0.checkedIn,
+                 rate: $0.issued == 0 ? nil : (Double($0.checkedIn) / Double($0.issued) * 1000).rounded() / 1000)
+        }
+        reportsByCategory = figures.reports
+        casesWithTimeLimit = figures.casesWithLimit
+        closedWithinTimeLimit = figures.closedWithinLimit
+        closedWithinTimeLimitShare = figures.casesWithLimit == 0 ? nil : (Double(figures.closedWithinLimit) / Double(figures.casesWithLimit) * 1000).rounded() / 1000
+        medianHandlingMinutes = figures.medianHandlingMinutes.map { ($0 * 10).rounded() / 10 }
+        inspectionsByDistrict = figures.inspectionsByDistrict
+        hotspots = figures.hotspots.map { Hotspot(siteId: $0.siteId, siteName: $0.siteName, reports: $0.reports) }
+    }
+}
+
+struct IdleBody: Encodable {
+    let permitNo: String
+    let vendorId: String
+    let slotId: String
+    let district: String
+    let lastCheckIn: String?
+    let idleDays: Int
+}
+
+struct IdleListBody: Encodable {
+    let minimumDays: Int
+    let items: [IdleBody]
+    let total: Int
+}
+
+struct SanctionBody: Encodable {
+    let kind: String
+    let vendorId: String
+    let permitNo: String?
+    let season: Int
+    let reason: String
+    let at: String?
+    let by: String
+}
+
+struct SanctionListBody: Encodable {
+    let season: Int
+    let items: [SanctionBody]
+    let total: Int
+}

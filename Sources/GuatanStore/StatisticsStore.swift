@@ -1,0 +1,227 @@
+import Foundation
+import GRDB
+import GuatanCore
+
+public struct IdlePermit: Sendable, Hashable {
+    public var permitNumber: String
+    public var vendorId: String
+    public var slotId: String
+    public var district: String
+    public var lastCheckIn: LocalDate?
+    /// Consecutive season days without a check-in, up to yesterday.
+    public var idleDays: Int
+}
+
+public struct Sanction: Sendable, Hashable {
+    /// `suspended`, `revoked` or `barred`.
+    public var kind: String
+    public var vendorId: String
+    public var permitNumber: String?
+    public var season: Int
+    public var reason: String
+    public var at: Date?
+    public var by: String
+}
+
+public struct DailyCheckInRate: Sendable, Hashable {
+    public var date: LocalDate
+    public var district: String
+    public var issued: Int
+    public var checkedIn: Int
+}
+
+public struct Statistics: Sendable {
+    public var checkInRates: [DailyCheckInRate]
+    /// category → status → count
+    public var reports: [String: [String: Int]]
+    public var casesWithLimit: Int
+    public var closedWithinLimit: Int
+    public var medianHandlingMinutes: Double?
+    public var inspectionsByDistrict: [String: Int]
+    /// Sites with the most reports in the period.
+    public var hotspots: [(siteId: String, siteName: String, reports: Int)]
+}
+
+public protocol StatisticsStore: Sendable {
+    func idlePermits(on today: LocalDate, minimumDays: Int) async throws -> [IdlePermit]
+    func sanctions(season: Int) async throws -> [Sanction]
+    func statistics(from: LocalDate, to: LocalDate) async throws -> Statistics
+    /// Rows for a CSV export: a header, then one row per record in the period.
+    func export(_ kind: ExportKind, from: LocalDate, to: LocalDate) async throws -> [[String]]
+}
+
+public enum ExportKind: String, Sendable, CaseIterable {
+    case checkins, reports, inspections, permits
+}
+
+extension GuatanDatabase: StatisticsStore {
+    public func idlePermits(on today: LocalDate, minimumDays: Int) async throws -> [IdlePermit] {
+        try await pool.read { db in
+            let season = try Self.season(db, year: today.year)
+            let yesterday = min(today.adding(days: -1), season.endsOn)
+            guard yesterday >= season.startsOn else { return [] }
+            return try Row.fetchAll(db, sql: """
+                SELECT p.permit_no, p.vendor_id, p.slot_id, p.district, p.issued_at, MAX(c.business_date) AS last
+                FROM permit p LEFT JOIN checkin c ON c.permit_no = p.permit_no
+                WHERE p.season = ? AND p.state = 'issued'
+                GROUP BY p.permit_no ORDER BY p.permit_no
+                """, arguments: [today.year]).compactMap { row -> IdlePermit? in
+                let issued = (row["issued_at"] as String?).flatMap(BusinessTime.parseInstant).map(BusinessTime.localDate(of:)) ?? season.startsOn
+                let last = (row["last"] as String?).flatMap(LocalDate.init)
+                // Days before the season or before the permit was issued do not count.
+                let countFrom = max(last.map { $0.adding(days: 1) } ?? season.startsOn, issued, season.startsOn)
+                let idle = yesterday.daysSinceEpoch - countFrom.daysSinceEpoch + 1
+                guard idle >= minimumDays else { return nil }
+                return IdlePermit(permitNumber: row["permit_no"], vendorId: row["vendor_id"], slotId: row["slot_id"], district: row["district"], lastCheckIn: last, idleDays: idle)
+            }
+        }
+    }
+
+    public func sanctions(season: Int) async throws -> [Sanction] {
+        try await pool.read { db in
+            var result: [Sanction] = []
+            for row in try Row.fetchAll(db, sql: """
+                SELECT p.permit_no, p.vendor_id, p.state, a.at, a.actor, a.after_json FROM permit p
+                JOIN audit_log a ON a.entity = 'permit' AND a.entity_id = p.permit_no AND a.action IN ('permit.suspend', 'permit.revoke')
+                WHERE p.season = ? ORDER BY a.id DESC
+                """, arguments: [season]) {
+                let after = (try? JSONDecoder().decode([String: String].self, from: Data((row["after_json"] as String? ?? "{}").utf8))) ?? [:]
+                result.append(Sanction(
+                    kind: after["state"] ?? "revoked", vendorId: row["vendor_id"], permitNumber: row["permit_no"], season: season,
+                    reason: after["reason"] ?? "", at: BusinessTime.parseInstant(row["at"]), by: row["actor"]))
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM vendor_bar WHERE season = ? ORDER BY created_at DESC", arguments: [season + 1]) {
+                result.append(Sanction(
+                    kind: "barred", vendorId: row["vendor_id"], permitNumber: nil, season: row["season"], reason: row["reason"],
+                    at: BusinessTime.parseInstant(row["created_at"]), by: "system"))
+            }
+            return result
+        }
+    }
+
+    public func statistics(from: LocalDate, to: LocalDate) async throws -> Statistics {
+        try await pool.read { db in
+            let range: StatementArguments = [from.description, to.description]
+            // Issued permits of each district as of each day (issued by then, counted while not revoked).
+            var rates: [DailyCheckInRate] = []
+            let districts = try String.fetchAll(db, sql: "SELECT code FROM district ORDER BY code")
+            var checkedIn: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT business_date, district, COUNT(*) AS n FROM checkin WHERE business_date BETWEEN ? AND ? GROUP BY business_date, district
+                """, arguments: range) {
+                checkedIn["\(row["business_date"] as String)|\(row["district"] as String)"] = row["n"]
+            }
+            let permits = try Row.fetchAll(db, sql: """
+                SELECT district, issued_at, season FROM permit WHERE issued_at IS NOT NULL AND state IN ('issued', 'suspended', 'expired')
+                """)
+            var day = from
+            while day <= to, day.daysSinceEpoch - from.daysSinceEpoch < 400 {
+                let season = try Self.season(db, year: day.year)
+                if season.contains(day) {
+                    for district in districts {
+                        let issued = permits.filter {
+                            ($0["district"] as String) == district && ($0["season"] as Int) == day.year
+                                && ((($0["issued_at"] as String?).flatMap(BusinessTime.parseInstant).map(BusinessTime.localDate(of:))).map { $0 <= day } ?? false)
+                        }.count
+                        rates.append(DailyCheckInRate(date: day, district: district, issued: issued, checkedIn: checkedIn["\(day)|\(district)"] ?? 0))
+                    }
+                }
+                day = day.adding(days: 1)
+            }
+            let fromInstant = BusinessTime.instant(of: from, at: LocalTime(hour: 0, minute: 0)!).timeIntervalSince1970
+            let toInstant = BusinessTime.instant(of: to.adding(days: 1), at: LocalTime(hour: 0, minute: 0)!).timeIntervalSince1970
+            let period: StatementArguments = [fromInstant, toInstant]
+            var reports: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT category, state, COUNT(*) AS n FROM report WHERE created_epoch >= ? AND created_epoch < ? GROUP BY category, state
+                """, arguments: period) {
+                reports[row["category"], default: [:]][row["state"]] = row["n"]
+            }
+            // Cases that were dispatched and have since been handled: on time or not, and how long it took.
+            var withLimit = 0
+            var onTime = 0
+            var minutes: [Double] = []
+            for row in try Row.fetchAll(db, sql: """
+                SELECT r.id, r.due_epoch,
+                  (SELECT MIN(e.at) FROM report_event e WHERE e.report_id = r.id AND e.action = 'dispatch') AS dispatched,
+                  (SELECT MIN(e.at) FROM report_event e WHERE e.report_id = r.id AND e.action = 'handle') AS handled,
+                  r.closed_epoch
+                FROM report r WHERE r.created_epoch >= ? AND r.created_epoch < ? AND r.due_epoch IS NOT NULL
+                """, arguments: period) {
+                withLimit += 1
+                let due: Double = row["due_epoch"]
+                if let closed: Double = row["closed_epoch"], closed <= due { onTime += 1 }
+                if let dispatched = (row["dispatched"] as String?).flatMap(BusinessTime.parseInstant),
+                    let handled = (row["handled"] as String?).flatMap(BusinessTime.parseInstant)
+                {
+                    minutes.append(handled.timeIntervalSince(dispatched) / 60)
+                }
+            }
+            minutes.sort()
+            let median: Double? = minutes.isEmpty ? nil : (minutes.count % 2 == 1
+                ? minutes[minutes.count / 2] : (minutes[minutes.count / 2 - 1] + minutes[minutes.count / 2]) / 2)
+            var inspections: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT district, COUNT(*) AS n FROM inspection WHERE business_date BETWEEN ? AND ? GROUP BY district", arguments: range) {
+                inspections[row["district"]] = row["n"]
+            }
+            let hotspots = try Row.fetchAll(db, sql: """
+                SELECT r.site_id, s.name, COUNT(*) AS n FROM report r JOIN site s ON s.id = r.site_id
+                WHERE r.created_epoch >= ? AND r.created_epoch < ? AND r.state <> 'duplicate'
+                GROUP BY r.site_id ORDER BY n DESC, r.site_id LIMIT 10
+                """, arguments: period).map { (siteId: $0["site_id"] as String, siteName: $0["name"] as String, reports: $0["n"] as Int) }
+            return Statistics(
+                checkInRates: rates, reports: reports, casesWithLimit: withLimit, closedWithinLimit: onTime, medianHandlingMinutes: median,
+                inspectionsByDistrict: inspections, hotspots: hotspots)
+        }
+    }
+
+    public func export(_ kind: ExportKind, from: LocalDate, to: LocalDate) async throws -> [[String]] {
+        try await pool.read { db in
+            let range: StatementArguments = [from.description, to.description]
+            func text(_ value: DatabaseValue) -> String {
+                switch value.storage {
+                case .null: ""
+                case .int64(let n): String(n)
+                case .double(let d): String(d)
+                case .string(let s): s
+                case .blob: ""
+                }
+            }
+            let sql: String
+            let arguments: StatementArguments
+            switch kind {
+            case .checkins:
+                sql = """
+                    SELECT id AS checkin_id, business_date, district, slot_id, permit_no, vendor_id, checked_in_at, checked_out_at, method,
+                      distance_m, accuracy_m, flagged FROM checkin WHERE business_date BETWEEN ? AND ? ORDER BY id
+                    """
+                arguments = range
+            case .reports:
+                // No contact phone: exports leave the building.
+                sql = """
+                    SELECT id AS report_id, category, state AS status, district, site_id, slot_id, permit_no, created_at, due_at, closed_at,
+                      rating, duplicate_of FROM report WHERE substr(created_at, 1, 10) BETWEEN ? AND ? ORDER BY seq
+                    """
+                arguments = range
+            case .inspections:
+                sql = """
+                    SELECT id AS inspection_id, business_date, district, site_id, slot_id, permit_no, officer, result, violations_json AS violations,
+                      distance_m FROM inspection WHERE business_date BETWEEN ? AND ? ORDER BY seq
+                    """
+                arguments = range
+            case .permits:
+                sql = """
+                    SELECT permit_no, season, district, slot_id, vendor_id, state, produce_json AS produce, vehicle_plate, issued_at, created_at,
+                      updated_at FROM permit WHERE season BETWEEN ? AND ? ORDER BY seq
+                    """
+                arguments = [from.year, to.year]
+            }
+            let statement = try db.makeStatement(sql: sql)
+            var rows: [[String]] = [statement.columnNames]
+            for row in try Row.fetchAll(statement, arguments: arguments) {
+                rows.append(row.databaseValues.map(text))
+            }
+            return rows
+        }
+    }
+}

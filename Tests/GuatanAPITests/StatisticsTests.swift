@@ -1,0 +1,89 @@
+import Foundation
+@testable import GuatanAPI
+import GuatanCore
+import GuatanStore
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("Administration: statistics, idle permits, sanctions, exports")
+struct StatisticsTests {
+    @Test("a permit not checked in for five season days is idle; a check-in ends it")
+    func idlePermits() async throws {
+        let time = TestTime(BusinessTime.parseInstant("2026-07-10T09:00:00+08:00")!)
+        let service = try await CheckInTests.service(now: time.now, clock: time.clock)
+        try await service.run { client in
+            #expect(try await InspectionTests.checkIn(client, try await client.signIn("zhangsan")).status == .created)
+            time.set("2026-07-15T09:00:00+08:00")  // 11th to 14th: four days
+            let admin = try await client.signIn("admin")
+            #expect(try await client.get("/api/v1/admin/idle-permits", headers: admin).json()["total"] as? Int == 0)
+            time.set("2026-07-16T09:00:00+08:00")  // 11th to 15th: five
+            let idle = try await client.get("/api/v1/admin/idle-permits", headers: admin).json()
+            let items = try #require(idle["items"] as? [[String: Any]])
+            #expect(items.map { $0["permit_no"] as? String } == ["LZ2026-CG-000001"])
+            #expect(items.first?["idle_days"] as? Int == 5)
+            #expect(items.first?["last_check_in"] as? String == "2026-07-10")
+            #expect(try await client.get("/api/v1/admin/idle-permits?days=6", headers: admin).json()["total"] as? Int == 0)
+            #expect(try await InspectionTests.checkIn(client, try await client.signIn("zhangsan")).status == .created)
+            #expect(try await client.get("/api/v1/admin/idle-permits", headers: admin).json()["total"] as? Int == 0)
+            try await client.get("/api/v1/admin/idle-permits", headers: try await client.signIn("cg.li")).expectError(.forbidden, code: "FORBIDDEN")
+        }
+    }
+
+    @Test("statistics: check-in rate per day and district, cases on time, inspections, hotspots; sanctions with reasons; CSV exports")
+    func statisticsAndExports() async throws {
+        let time = TestTime(TestService.midSeason)
+        let service = try await CheckInTests.service(clock: time.clock)
+        try await service.run { client in
+            let vendor = try await client.signIn("zhangsan")
+            let cg = try await client.signIn("cg.li")
+            let admin = try await client.signIn("admin")
+            #expect(try await InspectionTests.checkIn(client, vendor).status == .created)
+            let report = try await ReportTests.submit(client, #"{"category": "hygiene", "description": "垃圾, 请联系 13912345678", "slot_id": "CG-001-01", "contact_phone": "13912345678"}"#)
+            let id = try #require(report["report_id"] as? String)
+            for action in ["accept", "dispatch"] { _ = try await ReportTests.act(client, id, action, cg) }
+            time.set("2026-07-15T10:30:00+08:00")
+            for action in ["handle", "verify", "close"] { _ = try await ReportTests.act(client, id, action, note: "已处理", cg) }
+            _ = try await InspectionTests.inspect(client, cg, result: "compliant")
+            _ = try await client.post("/api/v1/permits/LZ2026-CG-000001/transitions", json: #"{"action": "suspend", "reason": "非自产瓜果"}"#, headers: admin)
+
+            let stats = try await client.get("/api/v1/admin/stats?from=2026-07-15&to=2026-07-15", headers: admin).json()
+            let rates = try #require(stats["checkin_rates"] as? [[String: Any]])
+            let cgRate = try #require(rates.first { $0["district"] as? String == "CG" })
+            #expect(cgRate["issued"] as? Int == 1 && cgRate["checked_in"] as? Int == 1 && cgRate["rate"] as? Double == 1)
+            #expect(rates.count == 4, "one row per district for the day")
+            #expect((stats["reports_by_category"] as? [String: [String: Int]])?["hygiene"]?["closed"] == 1)
+            #expect(stats["cases_with_time_limit"] as? Int == 1 && stats["closed_within_time_limit"] as? Int == 1)
+            #expect(stats["median_handling_minutes"] as? Double == 90)
+            #expect((stats["inspections_by_district"] as? [String: Int])?["CG"] == 1)
+            #expect((stats["hotspots"] as? [[String: Any]])?.first?["site_id"] as? String == "CG-001")
+
+            let sanctions = try await client.get("/api/v1/admin/sanctions", headers: admin).json()
+            let sanction = try #require((sanctions["items"] as? [[String: Any]])?.first)
+            #expect(sanction["kind"] as? String == "suspended" && sanction["reason"] as? String == "非自产瓜果" && sanction["by"] as? String == "account:admin")
+
+            let csv = try await client.get("/api/v1/admin/exports/reports.csv?from=2026-07-15&to=2026-07-15", headers: admin)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            let lines = csv.text.replacingOccurrences(of: "\u{FEFF}", with: "").components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(lines.count == 2)
+            #expect(lines[0].hasPrefix("report_id,category,status"))
+            #expect(!csv.text.contains("13912345678"), "no contact in exports")
+            for kind in ["checkins", "inspections", "permits"] {
+                let export = try await client.get("/api/v1/admin/exports/\(kind).csv", headers: admin)
+                #expect(export.status == .ok && export.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 2, "\(kind)")
+            }
+            try await client.get("/api/v1/admin/exports/vendors.csv", headers: admin).expectError(.notFound, code: "NOT_FOUND")
+            try await client.get("/api/v1/admin/exports/reports.csv", headers: cg).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.get("/api/v1/admin/stats?from=2025-01-01&to=2026-07-15", headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "to")
+        }
+    }
+
+    @Test("CSV fields are quoted when needed and never run as formulas")
+    func csvFields() {
+        #expect(CSVText.field("plain") == "plain")
+        #expect(CSVText.field("a,b") == "\"a,b\"")
+        #expect(CSVText.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(CSVText.field("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
+        #expect(CSVText.field("-12.5") == "-12.5")
+    }
+}
