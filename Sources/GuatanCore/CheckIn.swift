@@ -17,7 +17,7 @@ public enum CheckInRefusal: String, Error, Sendable, Hashable, Codable, CaseIter
         case .permitNotActive: "your permit is not in force (issued) today"
         case .outOfSeason: "today is outside the season"
         case .outsideHours: "stalls are closed at this hour"
-        case .pointsExhausted: "your permit has no points left this month"
+        case .pointsExhausted: "your permit has no points left this month; check-in opens again on the first day of next month"
         case .poorAccuracy: "the position is not accurate enough; wait for a better GPS fix (accuracy_m at most 100)"
         case .tooFar: "you are too far from your slot"
         }

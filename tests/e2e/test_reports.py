@@ -98,3 +98,32 @@ def test_no_public_answer_carries_a_reporters_contact(workdir):
         assert staff["contact_phone"] == phone
     finally:
         server.stop()
+
+
+def test_an_inspection_with_a_photo_settles_a_case(workdir):
+    server = Server(workdir / "data", "--demo", "--now", "2026-07-15T09:00:00+08:00").start()
+    try:
+        officer = {"Authorization": "Bearer " + requests.post(server.base + "/api/v1/auth/login", timeout=30,
+                   json={"username": "demo.officer.cg", "password": "guatan-demo-2026"}).json()["token"]}
+        report = requests.post(server.base + "/api/v1/reports", timeout=10, json={
+            "category": "occupying_road", "description": "占了盲道", "slot_id": "CG-001-01"}).json()
+        for action in ("accept", "dispatch"):
+            r = requests.post(server.base + f"/api/v1/reports/{report['report_id']}/transitions", headers=officer, timeout=10,
+                              json={"action": action})
+            assert r.status_code == 200, r.text
+        inspected = requests.post(server.base + "/api/v1/inspections", headers=officer, timeout=10,
+                                  data={"slot_id": "CG-001-01", "result": "violation", "violations": "outside_boundary",
+                                        "note": "摊位超出划线", "lat": "36.0605", "lng": "103.83", "crs": "gcj02",
+                                        "resolves_reports": report["report_id"]},
+                                  files={"photo": ("IMG_0002.jpg", jpeg_with_gps(), "image/jpeg")})
+        assert inspected.status_code == 201, inspected.text
+        body = inspected.json()
+        assert body["points_deducted"] == 3 and body["violations"] == ["outside_boundary"]
+        photo = server.get(body["photos"][0])
+        assert photo.status_code == 200 and b"Huawei" not in photo.content and not Image.open(io.BytesIO(photo.content)).getexif()
+        case = server.get(f"/api/v1/reports/{report['report_id']}").json()
+        assert case["status"] == "handled" and body["inspection_id"] in case["timeline"][-1]["public_note"]
+        stall = server.get("/api/v1/stalls/CG-001-01").json()
+        assert stall["last_inspection"] == {"date": "2026-07-15", "result": "violation"}
+    finally:
+        server.stop()
