@@ -56,14 +56,7 @@ struct CheckInRoutes {
         let vendorId = try Self.vendorId(context)
         let input = try await JSONBody.decode(CheckInInput.self, from: request, context: context, limit: 4096)
         let crs = try Self.coordinateSystem(input.crs)
-        let given = Coordinate(lat: input.lat, lng: input.lng)
-        guard input.lat.isFinite, (-90...90).contains(input.lat) else {
-            throw APIError.validation("lat must be a latitude from -90 to 90", field: "lat")
-        }
-        guard input.lng.isFinite, (-180...180).contains(input.lng) else {
-            throw APIError.validation("lng must be a longitude from -180 to 180", field: "lng")
-        }
-        let position = ReportedPosition(coordinate: crs.toWGS84(given), accuracyM: input.accuracyM)
+        let position = ReportedPosition(coordinate: try PositionInput.parse(lat: input.lat, lng: input.lng, crs: input.crs), accuracyM: input.accuracyM)
         let outcome = try await checkIns.checkIn(vendorId: vendorId, position: position, inputCRS: crs, at: clock.now())
         return try respond(outcome)
     }

@@ -96,21 +96,11 @@ struct InspectionRoutes {
         guard (note?.count ?? 0) <= 2000 else { throw APIError.validation("note must have at most 2000 characters", field: "note") }
         var position: Coordinate?
         if fields.lat != nil || fields.lng != nil {
-            guard let lat = fields.lat, lat.isFinite, (-90...90).contains(lat) else { throw APIError.validation("lat must be from -90 to 90", field: "lat") }
-            guard let lng = fields.lng, lng.isFinite, (-180...180).contains(lng) else { throw APIError.validation("lng must be from -180 to 180", field: "lng") }
-            position = try CheckInRoutes.coordinateSystem(fields.crs).toWGS84(Coordinate(lat: lat, lng: lng))
+            guard let lat = fields.lat else { throw APIError.validation("lat is required with lng", field: "lat") }
+            guard let lng = fields.lng else { throw APIError.validation("lng is required with lat", field: "lng") }
+            position = try PositionInput.parse(lat: lat, lng: lng, crs: fields.crs)
         }
-        var cleaned: [(bytes: [UInt8], type: PhotoType)] = []
-        for upload in uploads {
-            do {
-                cleaned.append(try PhotoRules.clean(upload))
-            } catch {
-                throw error.apiError(field: "photo")
-            }
-        }
-        let stored = try await NIOThreadPool.singleton.runIfActive { [photos, cleaned] in
-            try cleaned.map { try photos.save($0.bytes, id: Digest.sha256Hex($0.bytes), type: $0.type) }
-        }
+        let stored = try await photos.keep(uploads, field: "photo")
         let inspection = try await inspections.inspect(
             InspectionInput(
                 slotId: slotId, result: result, violations: violations, note: note?.isEmpty == true ? nil : note, position: position,

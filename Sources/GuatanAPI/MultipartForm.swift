@@ -2,6 +2,8 @@ import Foundation
 import GuatanCore
 import Hummingbird
 import MultipartKit
+import NIOPosix
+import GuatanStore
 
 /// A `multipart/form-data` body read whole (MultipartKit's parser): text fields and files.
 struct MultipartForm {
@@ -98,5 +100,34 @@ extension PhotoError {
         case .malformed(let reason):
             APIError.validation("\(field) is not a readable photo: \(reason)", field: field)
         }
+    }
+}
+
+extension PhotoFiles {
+    /// Checks uploaded photos (type by their bytes, size, structure), strips their metadata and
+    /// writes them to disk off the event loop; the first bad one is a 415, 413 or 400 naming `field`.
+    func keep(_ uploads: [[UInt8]], field: String) async throws -> [StoredPhoto] {
+        var cleaned: [(bytes: [UInt8], type: PhotoType)] = []
+        for upload in uploads {
+            do {
+                cleaned.append(try PhotoRules.clean(upload))
+            } catch {
+                throw error.apiError(field: field)
+            }
+        }
+        let photos = self
+        let ready = cleaned
+        return try await NIOThreadPool.singleton.runIfActive {
+            try ready.map { try photos.save($0.bytes, id: Digest.sha256Hex($0.bytes), type: $0.type) }
+        }
+    }
+}
+
+/// A position given as `lat`, `lng` and `crs`, checked and converted to WGS-84.
+enum PositionInput {
+    static func parse(lat: Double, lng: Double, crs: String?) throws -> Coordinate {
+        guard lat.isFinite, (-90...90).contains(lat) else { throw APIError.validation("lat must be a latitude from -90 to 90", field: "lat") }
+        guard lng.isFinite, (-180...180).contains(lng) else { throw APIError.validation("lng must be a longitude from -180 to 180", field: "lng") }
+        return try CheckInRoutes.coordinateSystem(crs).toWGS84(Coordinate(lat: lat, lng: lng))
     }
 }

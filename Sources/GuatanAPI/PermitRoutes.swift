@@ -51,14 +51,8 @@ struct PermitRoutes {
         guard let file = form.files(named: "certificate").first else {
             throw APIError.validation("attach the village committee's certificate (村委会证明) as the photo 'certificate'", field: "certificate")
         }
-        let cleaned: (bytes: [UInt8], type: PhotoType)
-        do {
-            cleaned = try PhotoRules.clean(file.bytes)
-        } catch {
-            throw error.apiError(field: "certificate")
-        }
-        let photo = try await NIOThreadPool.singleton.runIfActive { [photos] in
-            try photos.save(cleaned.bytes, id: Digest.sha256Hex(cleaned.bytes), type: cleaned.type)
+        guard let photo = try await photos.keep([file.bytes], field: "certificate").first else {
+            throw APIError.validation("the certificate could not be kept", field: "certificate")
         }
         let record = try await permits.apply(
             vendorId: vendorId,

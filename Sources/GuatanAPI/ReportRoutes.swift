@@ -96,21 +96,9 @@ struct ReportRoutes {
         } else {
             guard let lat = fields.lat else { throw APIError.validation("give slot_id, permit_no, or the place's lat and lng", field: "lat") }
             guard let lng = fields.lng else { throw APIError.validation("lng is required with lat", field: "lng") }
-            guard lat.isFinite, (-90...90).contains(lat) else { throw APIError.validation("lat must be from -90 to 90", field: "lat") }
-            guard lng.isFinite, (-180...180).contains(lng) else { throw APIError.validation("lng must be from -180 to 180", field: "lng") }
-            subject = .place(try CheckInRoutes.coordinateSystem(fields.crs).toWGS84(Coordinate(lat: lat, lng: lng)))
+            subject = .place(try PositionInput.parse(lat: lat, lng: lng, crs: fields.crs))
         }
-        var cleaned: [(bytes: [UInt8], type: PhotoType)] = []
-        for upload in uploads {
-            do {
-                cleaned.append(try PhotoRules.clean(upload))
-            } catch {
-                throw error.apiError(field: "photo")
-            }
-        }
-        let stored = try await NIOThreadPool.singleton.runIfActive { [photos, cleaned] in
-            try cleaned.map { try photos.save($0.bytes, id: Digest.sha256Hex($0.bytes), type: $0.type) }
-        }
+        let stored = try await photos.keep(uploads, field: "photo")
         let code = TrackingCode.make()
         let report = try await reports.submitReport(
             ReportIntake(category: category, description: description, subject: subject, contactPhone: phone), photos: stored,
