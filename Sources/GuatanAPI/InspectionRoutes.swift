@@ -2,7 +2,6 @@ import Foundation
 import GuatanCore
 import GuatanStore
 import Hummingbird
-import NIOPosix
 
 /// Enforcement (执法监督): officers inspect stalls, violations cost the permit points, the
 /// officer's day (queue and coverage), a vendor's own points, an administrator's annulment.
