@@ -136,7 +136,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         inspections: stores.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: stores.photos, snapshots: snapshots,
         clock: configuration.clock
     ).register(on: table)
-    StatisticsRoutes(statistics: stores.statistics, clock: configuration.clock).register(on: table)
+    StatisticsRoutes(statistics: stores.statistics, inspections: stores.inspections, reports: stores.reports, clock: configuration.clock).register(on: table)
     StallCodeRoutes(registry: stores.registry, publicURL: configuration.publicURL, clock: configuration.clock).register(on: table)
     Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)

@@ -7,7 +7,19 @@ import Hummingbird
 /// permits left idle; sanctions and their reasons; CSV exports. Administrators only.
 struct StatisticsRoutes {
     let statistics: any StatisticsStore
+    let inspections: any InspectionStore
+    let reports: any ReportStore
     let clock: ServiceClock
+
+    struct ViolationRuleInput: Decodable {
+        let season: Int?
+        let code: String
+        let points: Int
+    }
+
+    struct TimeLimitInput: Decodable {
+        let timeLimitMinutes: Int
+    }
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.get("/api/v1/admin/stats") { request, context in
@@ -22,6 +34,12 @@ struct StatisticsRoutes {
             let season = try Query(request).int("season", in: 2000...2100)
             return try await sanctions(season: season, context)
         }
+        routes.get("/api/v1/admin/violation-rules") { request, context in
+            let season = try Query(request).int("season", in: 2000...2100)
+            return try await violationRules(season: season, context)
+        }
+        routes.post("/api/v1/admin/violation-rules") { request, context in try await setViolationRule(request, context) }
+        routes.post("/api/v1/admin/report-categories/{code}") { request, context in try await setTimeLimit(request, context) }
         routes.get("/api/v1/admin/exports/{file}") { request, context in
             let period = try Period(request, today: BusinessTime.localDate(of: clock.now()))
             return try await export(period, context)
@@ -66,6 +84,46 @@ struct StatisticsRoutes {
             SanctionBody(kind: $0.kind, vendorId: $0.vendorId, permitNo: $0.permitNumber, season: $0.season, reason: $0.reason, at: $0.at.map(BusinessTime.rfc3339), by: $0.by)
         }
         return try APIJSON.response(SanctionListBody(season: year, items: items, total: items.count), headers: [.cacheControl: "no-store"])
+    }
+
+    func violationRules(season: Int?, _ context: GuatanRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let year = season ?? BusinessTime.localDate(of: clock.now()).year
+        let rules = try await inspections.violationRules(season: year)
+        let items = ViolationCode.allCases.map { ViolationRuleBody(code: $0.rawValue, name: $0.nameZh, points: rules[$0] ?? $0.defaultPoints) }
+        return try APIJSON.response(ViolationRulesBody(season: year, items: items), headers: [.cacheControl: "no-store"])
+    }
+
+    /// Sets what a violation costs in a season; deductions already made keep their points.
+    func setViolationRule(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let admin = try context.require(.admin)
+        let input = try await JSONBody.decode(ViolationRuleInput.self, from: request, context: context, limit: 4096)
+        guard let code = ViolationCode(rawValue: input.code) else {
+            throw APIError.validation("code must be one of \(ViolationCode.allCases.map(\.rawValue).joined(separator: ", "))", field: "code")
+        }
+        guard (0...Scoring.monthlyPoints).contains(input.points) else {
+            throw APIError.validation("points must be from 0 to \(Scoring.monthlyPoints)", field: "points")
+        }
+        let season = input.season ?? BusinessTime.localDate(of: clock.now()).year
+        guard (2000...2100).contains(season) else { throw APIError.validation("season must be a year", field: "season") }
+        try await inspections.setViolationPoints(season: season, code: code, points: input.points, by: admin, at: clock.now())
+        return try await violationRules(season: season, context)
+    }
+
+    /// Sets a report category's time limit, for cases dispatched from now on.
+    func setTimeLimit(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let admin = try context.require(.admin)
+        let raw = try context.parameters.require("code")
+        guard let category = ReportCategory(rawValue: raw) else { throw APIError.notFound("no report category \(raw)") }
+        let input = try await JSONBody.decode(TimeLimitInput.self, from: request, context: context, limit: 4096)
+        guard (10...(30 * 24 * 60)).contains(input.timeLimitMinutes) else {
+            throw APIError.validation("time_limit_minutes must be from 10 to 43200 (30 days)", field: "time_limit_minutes")
+        }
+        try await reports.setTimeLimit(category, minutes: input.timeLimitMinutes, by: admin, at: clock.now())
+        let items = try await reports.reportCategories().map {
+            CategoryBody(code: $0.category.rawValue, name: $0.category.nameZh, nameEn: $0.category.nameEn, timeLimitMinutes: $0.timeLimitMinutes)
+        }
+        return try APIJSON.response(ListBody(items: items), headers: [.cacheControl: "no-store"])
     }
 
     func export(_ period: Period, _ context: GuatanRequestContext) async throws -> Response {
@@ -139,6 +197,17 @@ struct StatsBody: Encodable {
         inspectionsByDistrict = figures.inspectionsByDistrict
         hotspots = figures.hotspots.map { Hotspot(siteId: $0.siteId, siteName: $0.siteName, reports: $0.reports) }
     }
+}
+
+struct ViolationRuleBody: Encodable {
+    let code: String
+    let name: String
+    let points: Int
+}
+
+struct ViolationRulesBody: Encodable {
+    let season: Int
+    let items: [ViolationRuleBody]
 }
 
 struct IdleBody: Encodable {

@@ -78,6 +78,9 @@ public protocol InspectionStore: Sendable {
     func coverageGaps(district: String, since: LocalDate) async throws -> [CoverageGap]
     /// The district's dispatched cases by due time.
     func queue(district: String) async throws -> [Report]
+    /// Points per violation in a season: the season's own values over API.md's defaults.
+    func violationRules(season: Int) async throws -> [ViolationCode: Int]
+    func setViolationPoints(season: Int, code: ViolationCode, points: Int, by admin: Account, at: Date) async throws
 }
 
 extension GuatanDatabase: InspectionStore {
@@ -267,6 +270,25 @@ extension GuatanDatabase: InspectionStore {
         try await pool.read { db in
             try String.fetchAll(db, sql: "SELECT id FROM report WHERE district = ? AND state = 'dispatched' ORDER BY due_epoch, seq", arguments: [district])
                 .compactMap { try Self.report(db, id: $0, withTimeline: false) }
+        }
+    }
+
+    public func violationRules(season: Int) async throws -> [ViolationCode: Int] {
+        try await pool.read { db in
+            let own = try Self.violationPoints(db, season: season)
+            return Dictionary(uniqueKeysWithValues: ViolationCode.allCases.map { ($0, own[$0] ?? $0.defaultPoints) })
+        }
+    }
+
+    public func setViolationPoints(season: Int, code: ViolationCode, points: Int, by admin: Account, at: Date) async throws {
+        try await pool.write { db in
+            let before = try Self.violationPoints(db, season: season)[code] ?? code.defaultPoints
+            try db.execute(
+                sql: "INSERT INTO violation_rule (season, code, points) VALUES (?, ?, ?) ON CONFLICT (season, code) DO UPDATE SET points = excluded.points",
+                arguments: [season, code.rawValue, points])
+            try Self.audit(
+                db, at: at, actor: "account:\(admin.username)", action: "violation_rule.set", entity: "violation_rule", entityId: "\(season)/\(code.rawValue)",
+                before: ["points": String(before)], after: ["points": String(points)])
         }
     }
 

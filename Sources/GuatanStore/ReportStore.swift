@@ -46,6 +46,8 @@ public protocol ReportStore: Sendable {
     func reopen(trackingHash: String, note: String, at: Date) async throws -> Report
     func rate(trackingHash: String, score: Int, comment: String?, at: Date) async throws -> Report
     func reportCategories() async throws -> [ReportCategoryInfo]
+    /// A category's time limit from dispatch, for cases dispatched from now on.
+    func setTimeLimit(_ category: ReportCategory, minutes: Int, by admin: Account, at: Date) async throws
     /// A photo citizens may see (reports' evidence); nil for private ones such as certificates.
     func publicPhoto(id: String) async throws -> StoredPhoto?
     /// The site's address and the district's name, for describing a report's place (Open311).
@@ -275,6 +277,16 @@ extension GuatanDatabase: ReportStore {
                 result[report.id] = (address, districts[report.district] ?? report.district)
             }
             return result
+        }
+    }
+
+    public func setTimeLimit(_ category: ReportCategory, minutes: Int, by admin: Account, at: Date) async throws {
+        try await pool.write { db in
+            let before = try Int.fetchOne(db, sql: "SELECT time_limit_minutes FROM report_category WHERE code = ?", arguments: [category.rawValue])
+            try db.execute(sql: "UPDATE report_category SET time_limit_minutes = ? WHERE code = ?", arguments: [minutes, category.rawValue])
+            try Self.audit(
+                db, at: at, actor: "account:\(admin.username)", action: "report_category.time_limit", entity: "report_category", entityId: category.rawValue,
+                before: before.map { ["time_limit_minutes": String($0)] }, after: ["time_limit_minutes": String(minutes)])
         }
     }
 

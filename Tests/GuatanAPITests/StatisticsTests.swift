@@ -87,3 +87,50 @@ struct StatisticsTests {
         #expect(CSVText.field("-12.5") == "-12.5")
     }
 }
+
+@Suite("Administration: what violations cost and how long cases may take")
+struct ConfigurationTests {
+    @Test("a season's own points per violation apply to new inspections; the default stays for other seasons")
+    func violationPoints() async throws {
+        let service = try await CheckInTests.service()
+        try await service.run { client in
+            let admin = try await client.signIn("admin")
+            let rules = try await client.get("/api/v1/admin/violation-rules", headers: admin).json()
+            #expect((rules["items"] as? [[String: Any]])?.first { $0["code"] as? String == "hygiene" }?["points"] as? Int == 2)
+            let set = try await client.post("/api/v1/admin/violation-rules", json: #"{"season": 2026, "code": "hygiene", "points": 4}"#, headers: admin)
+            #expect(set.status == .ok, "\(set.text)")
+            try await client.post("/api/v1/admin/violation-rules", json: #"{"code": "hygiene", "points": 13}"#, headers: admin)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "points")
+            try await client.post("/api/v1/admin/violation-rules", json: #"{"code": "spitting", "points": 1}"#, headers: admin)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "code")
+            let cg = try await client.signIn("cg.li")
+            try await client.post("/api/v1/admin/violation-rules", json: #"{"code": "hygiene", "points": 1}"#, headers: cg).expectError(.forbidden, code: "FORBIDDEN")
+            let inspected = try await InspectionTests.inspect(client, cg, result: "violation", violations: ["hygiene"])
+            #expect(try inspected.json()["points_deducted"] as? Int == 4)
+            let next = try await client.get("/api/v1/admin/violation-rules?season=2027", headers: admin).json()
+            #expect((next["items"] as? [[String: Any]])?.first { $0["code"] as? String == "hygiene" }?["points"] as? Int == 2)
+        }
+    }
+
+    @Test("a category's time limit sets the due time of cases dispatched afterwards")
+    func timeLimits() async throws {
+        let service = try await CheckInTests.service()
+        try await service.run { client in
+            let admin = try await client.signIn("admin")
+            let set = try await client.post("/api/v1/admin/report-categories/hygiene", json: #"{"time_limit_minutes": 60}"#, headers: admin)
+            #expect(set.status == .ok, "\(set.text)")
+            try await client.post("/api/v1/admin/report-categories/hygiene", json: #"{"time_limit_minutes": 1}"#, headers: admin)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "time_limit_minutes")
+            try await client.post("/api/v1/admin/report-categories/litter", json: #"{"time_limit_minutes": 60}"#, headers: admin)
+                .expectError(.notFound, code: "NOT_FOUND")
+            let report = try await ReportTests.submit(client, #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#)
+            let cg = try await client.signIn("cg.li")
+            let id = try #require(report["report_id"] as? String)
+            _ = try await ReportTests.act(client, id, "accept", cg)
+            let dispatched = try await ReportTests.act(client, id, "dispatch", cg).json()
+            #expect(dispatched["due_at"] as? String == "2026-07-15T10:00:00+08:00")
+            let categories = try await client.get("/api/v1/report-categories").json()
+            #expect((categories["items"] as? [[String: Any]])?.first { $0["code"] as? String == "hygiene" }?["time_limit_minutes"] as? Int == 60)
+        }
+    }
+}
