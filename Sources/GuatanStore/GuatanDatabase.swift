@@ -78,3 +78,45 @@ extension DatabaseValueConvertible where Self: StatementColumnConvertible {
         try fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
     }
 }
+
+extension GuatanDatabase {
+    /// A consistent copy of the whole database into `file`, taken with SQLite's online backup
+    /// while the service goes on writing. Returns the migrations the copy carries.
+    public func backup(to file: URL) throws -> [String] {
+        if FileManager.default.fileExists(atPath: file.path) {
+            throw StoreError.conflict("\(file.path) exists; choose a new file")
+        }
+        let destination = try DatabaseQueue(path: file.path)
+        try pool.backup(to: destination)
+        try destination.close()
+        return try Self.check(file)
+    }
+
+    /// Checks a backup (SQLite's integrity check, Guatan's migrations) and returns its migrations.
+    public static func check(_ file: URL) throws -> [String] {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: file.path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            let problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+            guard problems.isEmpty else { throw StoreError.conflict("\(file.path) is damaged: \(problems.prefix(3).joined(separator: "; "))") }
+            guard try db.tableExists("grdb_migrations") else { throw StoreError.conflict("\(file.path) is not a Guatan database") }
+            let applied = try migrator.appliedIdentifiers(db)
+            return migrator.migrations.filter(applied.contains)
+        }
+    }
+
+    /// Replaces this database's content with a checked backup's, page by page under SQLite's
+    /// locks, then brings the schema up to date (a backup from an older version).
+    public func restore(from file: URL) throws -> [String] {
+        let migrations = try Self.check(file)
+        var configuration = Configuration()
+        configuration.readonly = true
+        let source = try DatabaseQueue(path: file.path, configuration: configuration)
+        try source.backup(to: pool)
+        try source.close()
+        try Self.migrator.migrate(pool)
+        return migrations
+    }
+}

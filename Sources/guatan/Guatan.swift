@@ -11,7 +11,7 @@ struct Guatan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guatan",
         abstract: "Guatan (瓜摊): the seasonal fruit-stall programme's service.",
-        subcommands: [Serve.self, Migrate.self, ImportSites.self, User.self],
+        subcommands: [Serve.self, Migrate.self, ImportSites.self, User.self, Backup.self, Restore.self],
         defaultSubcommand: nil)
 }
 
@@ -196,6 +196,56 @@ extension Serve {
 /// Prints at once: standard output to a pipe is otherwise held until the server stops.
 func printNow(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Take a consistent copy of the database while the service runs (SQLite's online backup).",
+        discussion: """
+            The copy holds every record. Keep DATA/personal-data.key and DATA/photos/ with it: without the key,
+            duplicate ID cards cannot be found; the photos are files beside the database.
+            """)
+
+    @OptionGroup var options: DataOptions
+
+    @Argument(help: "The new file to write (it must not exist).")
+    var file: String
+
+    func run() async throws {
+        let logger = try options.makeLogger(label: "guatan.backup")
+        let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
+        do {
+            let migrations = try database.backup(to: URL(fileURLWithPath: file))
+            print("backed up \(options.dataDirectory.path) to \(file) (\(migrations.count) migrations, integrity ok)")
+        } catch StoreError.conflict(let reason) {
+            throw ValidationError(reason)
+        }
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a backup and restore it into the data folder (stop the service first).",
+        discussion: "Copy personal-data.key and photos/ back beside it from the same backup.")
+
+    @OptionGroup var options: DataOptions
+
+    @Argument(help: "The backup file.")
+    var file: String
+
+    func run() async throws {
+        let logger = try options.makeLogger(label: "guatan.restore")
+        let source = URL(fileURLWithPath: file)
+        guard FileManager.default.fileExists(atPath: source.path) else { throw ValidationError("no backup at \(file)") }
+        do {
+            _ = try GuatanDatabase.check(source)
+            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
+            let migrations = try database.restore(from: source)
+            print("restored \(file) into \(options.dataDirectory.path) (\(migrations.count) migrations, integrity ok)")
+        } catch StoreError.conflict(let reason) {
+            throw ValidationError(reason)
+        }
+    }
 }
 
 struct Migrate: AsyncParsableCommand {
