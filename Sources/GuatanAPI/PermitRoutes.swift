@@ -81,11 +81,13 @@ struct PermitRoutes {
     func certificate(_ context: GuatanRequestContext) async throws -> Response {
         let actor = try context.require(.officer, .admin)
         let number = try context.parameters.require("permit_no").uppercased()
+        // The district decides before anything is said about the certificate.
+        guard let permit = try await permits.permit(number: number) else { throw APIError.notFound("no permit \(number)") }
+        if actor.role == .officer, actor.district != permit.permit.district {
+            throw AccessError.forbidden("this permit belongs to district \(permit.permit.district)")
+        }
         guard let found = try await permits.certificate(permitNumber: number) else {
             throw APIError.notFound("no certificate on file for permit \(number)")
-        }
-        if actor.role == .officer, actor.district != found.district {
-            throw AccessError.forbidden("this permit belongs to district \(found.district)")
         }
         let data = try await NIOThreadPool.singleton.runIfActive { [photos] in try photos.read(found.photo) }
         return Response(

@@ -1,0 +1,120 @@
+import Foundation
+import GuatanCore
+import GuatanStore
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Every route against every kind of caller: who may use it (2xx or a business answer), who
+/// gets 401 and who 403. A route missing from the table fails the test, so a new route has to
+/// say who it is for.
+@Suite("Access matrix")
+struct AccessMatrixTests {
+    enum Caller: String, CaseIterable {
+        case anonymous, vendor, officer, otherOfficer = "other_officer", admin
+    }
+
+    /// Who may use a route; district-scoped routes are exercised on CG's resources, so the
+    /// officer of XG (`otherOfficer`) is refused there.
+    static let allowed: [String: Set<Caller>] = {
+        let everyone = Set(Caller.allCases)
+        let staff: Set<Caller> = [.officer, .admin]
+        var table: [String: Set<Caller>] = [:]
+        for route in [
+            "GET /healthz", "GET /openapi.yaml", "GET /metrics", "GET /api/v1/districts", "GET /api/v1/seasons/current", "GET /api/v1/sites",
+            "GET /api/v1/sites/{site_id}", "GET /api/v1/stalls/nearby", "GET /api/v1/stalls/{slot_id}", "GET /api/v1/map.geojson",
+            "GET /api/v1/permits/verify/{permit_no}", "POST /api/v1/auth/login", "POST /api/v1/reports", "GET /api/v1/reports",
+            "GET /api/v1/reports/{report_id}", "GET /api/v1/reports/track/{tracking_code}", "POST /api/v1/reports/track/{tracking_code}/rating",
+            "POST /api/v1/reports/track/{tracking_code}/reopen", "GET /api/v1/report-categories", "GET /api/v1/photos/{photo_id}",
+            "GET /api/v1/stalls/{slot_id}/code.svg", "GET /s/{slot_id}", "GET /sites/{site_id}/codes",
+        ] { table[route] = everyone }
+        for route in [
+            "GET /open311/v2/discovery.json", "GET /open311/v2/discovery.xml", "GET /open311/v2/services.json", "GET /open311/v2/services.xml",
+            "GET /open311/v2/requests.json", "GET /open311/v2/requests.xml", "POST /open311/v2/requests.json", "POST /open311/v2/requests.xml",
+            "GET /open311/v2/services/{service_code}", "GET /open311/v2/requests/{service_request_id}", "GET /open311/v2/tokens/{token}",
+        ] { table[route] = everyone }
+        for route in ["GET /api/v1/me", "POST /api/v1/auth/logout"] { table[route] = everyone.subtracting([.anonymous]) }
+        for route in [
+            "GET /api/v1/me/permits", "POST /api/v1/permit-applications", "POST /api/v1/checkins", "POST /api/v1/checkins/today/checkout",
+            "GET /api/v1/me/checkins", "GET /api/v1/me/points",
+        ] { table[route] = [.vendor] }
+        // Staff routes whose resource here is CG's: the other district's officer is refused.
+        for route in [
+            "POST /api/v1/permits/{permit_no}/transitions", "GET /api/v1/permits/{permit_no}/certificate", "POST /api/v1/reports/{report_id}/transitions",
+            "POST /api/v1/inspections",
+        ] { table[route] = staff }
+        table["POST /api/v1/officer/checkins"] = [.officer]
+        // Staff routes that show the caller's own district (the other officer sees his, not 403).
+        for route in ["GET /api/v1/permits", "GET /api/v1/officer/checkins", "GET /api/v1/inspections", "GET /api/v1/officer/queue", "GET /api/v1/officer/coverage"] {
+            table[route] = staff.union([.otherOfficer])
+        }
+        for route in [
+            "POST /api/v1/admin/users", "POST /api/v1/admin/vendors", "POST /api/v1/admin/permits", "GET /api/v1/admin/audit",
+            "GET /api/v1/admin/stats", "GET /api/v1/admin/idle-permits", "GET /api/v1/admin/sanctions", "GET /api/v1/admin/exports/{file}",
+            "GET /api/v1/admin/violation-rules", "POST /api/v1/admin/violation-rules", "POST /api/v1/admin/report-categories/{code}",
+            "POST /api/v1/admin/deductions/{deduction_id}/annul",
+        ] { table[route] = [.admin] }
+        return table
+    }()
+
+    /// Bodies good enough to reach the district check behind the role check.
+    static let bodies: [String: String] = [
+        "POST /api/v1/permits/{permit_no}/transitions": #"{"action": "review"}"#,
+        "POST /api/v1/reports/{report_id}/transitions": #"{"action": "accept"}"#,
+        "POST /api/v1/inspections": #"{"slot_id": "CG-001-01", "result": "compliant"}"#,
+        "POST /api/v1/officer/checkins": #"{"permit_no": "LZ2026-CG-000001", "reason": "手机没电"}"#,
+    ]
+
+    @Test("every route answers each kind of caller as its table says")
+    func matrix() async throws {
+        let service = try await CheckInTests.service()
+        let routes = service.built.routes
+        let photo = try await service.database.submitReport(
+            ReportIntake(category: .hygiene, description: "垃圾", subject: .slot("CG-001-01"), contactPhone: nil), photos: [],
+            trackingHash: "0", at: TestService.midSeason)
+        try await service.run { client in
+            var headers: [Caller: HTTPFields] = [.anonymous: [:]]
+            headers[.vendor] = try await client.signIn("zhangsan")
+            headers[.officer] = try await client.signIn("cg.li")
+            headers[.otherOfficer] = try await client.signIn("xg.sun")
+            headers[.admin] = try await client.signIn("admin")
+            for route in routes {
+                let key = "\(route.method) \(route.path)"
+                guard let allowed = Self.allowed[key] else {
+                    Issue.record("\(key) is not in the access matrix")
+                    continue
+                }
+                let uri = route.path
+                    .replacingOccurrences(of: "{site_id}", with: "CG-001").replacingOccurrences(of: "{slot_id}", with: "CG-001-01")
+                    .replacingOccurrences(of: "{permit_no}", with: "LZ2026-CG-000001").replacingOccurrences(of: "{report_id}", with: photo.id)
+                    .replacingOccurrences(of: "{tracking_code}", with: "0123456789ABCDEF").replacingOccurrences(of: "{photo_id}", with: "x")
+                    .replacingOccurrences(of: "{service_code}", with: "hygiene.json").replacingOccurrences(of: "{service_request_id}", with: "R000001.json")
+                    .replacingOccurrences(of: "{token}", with: "x.json").replacingOccurrences(of: "{file}", with: "permits.csv")
+                    .replacingOccurrences(of: "{code}", with: "hygiene").replacingOccurrences(of: "{deduction_id}", with: "1")
+                    + (route.path.hasSuffix("/nearby") ? "?lat=36.06&lng=103.83" : "")
+                // Signing out is tried last: it ends the session the other rows use.
+                for caller in Caller.allCases where !(caller != .anonymous && key == "POST /api/v1/auth/logout") {
+                    var fields = headers[caller]!
+                    let response: TestResponse
+                    if route.method == .post {
+                        fields[.contentType] = "application/json"
+                        response = try await client.execute(uri: uri, method: .post, headers: fields, body: ByteBuffer(string: Self.bodies[key] ?? "{}"))
+                    } else {
+                        response = try await client.execute(uri: uri, method: .get, headers: fields)
+                    }
+                    let code = response.status.code
+                    if allowed.contains(caller) {
+                        #expect(code != 401 && code != 403 && code < 500, "\(key) as \(caller.rawValue): \(code) \(response.text.prefix(160))")
+                    } else {
+                        let expected = caller == .anonymous ? 401 : 403
+                        #expect(code == expected, "\(key) as \(caller.rawValue): \(code), expected \(expected)")
+                    }
+                }
+            }
+            for caller in Caller.allCases where caller != .anonymous {
+                let out = try await client.execute(uri: "/api/v1/auth/logout", method: .post, headers: headers[caller]!)
+                #expect(out.status == .noContent, "logout as \(caller.rawValue)")
+            }
+        }
+    }
+}
