@@ -90,15 +90,16 @@ struct MultipartForm {
 }
 
 extension PhotoError {
-    /// How a refused photo is reported: 415 for a type, 413 for size, 400 for a broken file.
+    /// How a refused photo is reported: 415 for another type or a broken file, 413 for size.
     func apiError(field: String) -> APIError {
         switch self {
         case .unsupportedType:
             APIError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "\(field) must be a JPEG, PNG or WebP photo", field: field)
         case .tooLarge:
             APIError(.contentTooLarge, code: "TOO_LARGE", message: "\(field) must be at most \(PhotoRules.maxBytes / 1024 / 1024) MB", field: field)
+        // A file that claims to be a photo but does not hold together is not a photo either.
         case .malformed(let reason):
-            APIError.validation("\(field) is not a readable photo: \(reason)", field: field)
+            APIError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "\(field) is not a readable photo: \(reason)", field: field)
         }
     }
 }

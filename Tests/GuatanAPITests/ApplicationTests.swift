@@ -109,7 +109,7 @@ struct ApplicationTests {
             try await client.post("/api/v1/permit-applications", form: Self.form(photo: Array("%PDF-1.7 ...".utf8), filename: "证明.pdf"), headers: vendor)
                 .expectError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", field: "certificate")
             try await client.post("/api/v1/permit-applications", form: Self.form(photo: [0xFF, 0xD8, 0xFF, 0xE1, 0x00]), headers: vendor)
-                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "certificate")
+                .expectError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", field: "certificate")
             try await client.post("/api/v1/permit-applications", form: Self.form(photo: [0xFF, 0xD8, 0xFF] + Array(repeating: 0, count: PhotoRules.maxBytes)), headers: vendor)
                 .expectError(.contentTooLarge, code: "TOO_LARGE")
             try await client.post("/api/v1/permit-applications", form: Self.form(kg: nil), headers: vendor)
