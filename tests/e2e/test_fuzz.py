@@ -26,7 +26,7 @@ def schemathesis(server, *extra):
     return subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "run", server.base + "/openapi.yaml", "--url", server.base, "--checks", "not_a_server_error,response_schema_conformance",
          "--max-examples", "8", "--seed", SEED, "--workers", "2", "--exclude-path", "/api/v1/auth/logout", *extra],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, cwd=server.data.parent)  # its cache stays out of the repository
 
 
 def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(fuzzed):
