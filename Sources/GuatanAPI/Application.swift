@@ -138,7 +138,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     ).register(on: table)
     StatisticsRoutes(statistics: stores.statistics, inspections: stores.inspections, reports: stores.reports, clock: configuration.clock).register(on: table)
     StallCodeRoutes(registry: stores.registry, publicURL: configuration.publicURL, clock: configuration.clock).register(on: table)
-    Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock).register(on: table)
+    Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, logger: logger).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 

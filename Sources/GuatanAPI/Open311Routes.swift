@@ -3,6 +3,7 @@ import FoundationXML
 import GuatanCore
 import GuatanStore
 import Hummingbird
+import Logging
 
 /// Open311 GeoReport v2 (`/open311/v2/`), so the city's 12345/12319 platform or any
 /// third-party app can read the categories (services) and cases (requests) and submit new
@@ -12,6 +13,8 @@ struct Open311Routes {
     let reports: any ReportStore
     let apiKey: String?
     let clock: ServiceClock
+    /// Open311 answers its own errors, so real failures are logged here rather than by ErrorMiddleware.
+    let logger: Logger
 
     static let maxWindow: TimeInterval = 90 * 86_400
     static let maxPageSize = 1000
@@ -225,7 +228,8 @@ struct Open311Routes {
             guard let format else { throw Open311Error(.notFound, "ask for .json or .xml") }
             return format.response(try make(), status: status)
         } catch {
-            return (format ?? .json).response(Open311Error.from(error).body, status: Open311Error.from(error).status)
+            let mapped = failure(error)
+            return (format ?? .json).response(mapped.body, status: mapped.status)
         }
     }
 
@@ -234,9 +238,17 @@ struct Open311Routes {
             guard let format else { throw Open311Error(.notFound, "ask for .json or .xml") }
             return format.response(try await make(), status: status)
         } catch {
-            let mapped = Open311Error.from(error)
+            let mapped = failure(error)
             return (format ?? .json).response(mapped.body, status: mapped.status)
         }
+    }
+
+    func failure(_ error: any Error) -> Open311Error {
+        let mapped = Open311Error.from(error)
+        if mapped.status.code >= 500 {
+            logger.error("open311 request failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        return mapped
     }
 }
 
