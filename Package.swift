@@ -98,6 +98,7 @@ let package = Package(
             name: "GuatanAPITests",
             dependencies: [
                 "GuatanCore", "GuatanStore", "GuatanAPI",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),

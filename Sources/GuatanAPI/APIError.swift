@@ -69,7 +69,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                         headers: [.allow: allow])
                 }
             }
-            if apiError.status.code >= 500 {
+            if apiError.status == .serviceUnavailable {
+                context.logger.warning("write refused: store unavailable", metadata: [
+                    "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))",
+                ])
+            } else if apiError.status.code >= 500 {
                 context.logger.error("request failed", metadata: [
                     "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))",
                 ])
@@ -112,6 +116,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as any HTTPResponseError:
             return fromStatus(error.status, message: (error as? HTTPError)?.body)
         default:
+            if let reason = StoreError.unavailability(of: error) {
+                // A full disk or a read-only database: writes wait, reads go on.
+                return APIError(
+                    .serviceUnavailable, code: "UNAVAILABLE", message: "\(reason); nothing was changed, try again later",
+                    headers: [.retryAfter: "30"])
+            }
             return APIError(.internalServerError, code: "INTERNAL", message: "the server could not complete the request")
         }
     }

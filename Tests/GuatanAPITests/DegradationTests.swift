@@ -1,0 +1,41 @@
+import Foundation
+import GRDB
+import GuatanCore
+@testable import GuatanStore
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("Graceful degradation: writes refused clearly, reads go on")
+struct DegradationTests {
+    @Test("a read-only database makes writes answer 503 with Retry-After while reads go on; writes work again when it recovers")
+    func readOnly() async throws {
+        let service = try await CheckInTests.service()
+        let database = service.database
+        try await service.run { client in
+            let vendor = try await client.signIn("zhangsan")
+            // The writer connection refuses writes, as SQLite does on a read-only or failing disk.
+            try await database.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA query_only = 1") }
+            let report = try await client.post("/api/v1/reports", json: #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#)
+            try report.expectError(.serviceUnavailable, code: "UNAVAILABLE")
+            #expect(report.headers[.retryAfter] == "30")
+            try await InspectionTests.checkIn(client, vendor).expectError(.serviceUnavailable, code: "UNAVAILABLE")
+            #expect(try await client.get("/api/v1/map.geojson").status == .ok)
+            #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["status_today"] as? String == "assigned")
+            #expect(try await client.get("/api/v1/reports").json()["total"] as? Int == 0, "nothing half-written")
+
+            try await database.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA query_only = 0") }
+            #expect(try await client.post("/api/v1/reports", json: #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#).status == .created)
+            #expect(try await InspectionTests.checkIn(client, vendor).status == .created)
+        }
+    }
+
+    @Test("full disk, I/O error and a held lock are unavailability too; other database errors are not")
+    func classification() {
+        #expect(StoreError.unavailability(of: DatabaseError(resultCode: .SQLITE_FULL)) != nil)
+        #expect(StoreError.unavailability(of: DatabaseError(resultCode: .SQLITE_IOERR)) != nil)
+        #expect(StoreError.unavailability(of: DatabaseError(resultCode: .SQLITE_BUSY)) != nil)
+        #expect(StoreError.unavailability(of: DatabaseError(resultCode: .SQLITE_CONSTRAINT)) == nil)
+        #expect(StoreError.unavailability(of: StoreError.notFound("x")) == nil)
+    }
+}
