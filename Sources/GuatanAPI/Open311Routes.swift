@@ -22,7 +22,7 @@ struct Open311Routes {
     func register(on routes: RouteTable<GuatanRequestContext>) {
         for format in Open311Format.allCases {
             routes.get("/open311/v2/discovery.\(format.rawValue)") { request, _ in
-                respond(format) { discovery(request) }
+                await respondAsync(format) { discovery(request) }
             }
             routes.get("/open311/v2/services.\(format.rawValue)") { _, _ in
                 await respondAsync(format) { try await services() }
@@ -222,16 +222,6 @@ struct Open311Routes {
     }
 
     // MARK: answers
-
-    func respond(_ format: Open311Format?, status: HTTPResponse.Status = .ok, _ make: () throws -> Open311Value) -> Response {
-        do {
-            guard let format else { throw Open311Error(.notFound, "ask for .json or .xml") }
-            return format.response(try make(), status: status)
-        } catch {
-            let mapped = failure(error)
-            return (format ?? .json).response(mapped.body, status: mapped.status)
-        }
-    }
 
     func respondAsync(_ format: Open311Format?, status: HTTPResponse.Status = .ok, _ make: () async throws -> Open311Value) async -> Response {
         do {
