@@ -12,13 +12,32 @@ public struct APIError: Error, Sendable, HTTPResponseError {
     public let message: String
     public let field: String?
     public let extraHeaders: HTTPFields
+    /// Figures a page needs to explain the error in its own words (a check-in's distance, hours).
+    public let details: [String: Detail]?
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, headers: HTTPFields = [:]) {
+    public init(
+        _ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, headers: HTTPFields = [:],
+        details: [String: Detail]? = nil
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
         self.extraHeaders = headers
+        self.details = details
+    }
+
+    public enum Detail: Sendable, Encodable {
+        case number(Double)
+        case text(String)
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .number(let value): try container.encode(value)
+            case .text(let value): try container.encode(value)
+            }
+        }
     }
 
     public static func validation(_ message: String, field: String?) -> APIError {
@@ -30,16 +49,17 @@ public struct APIError: Error, Sendable, HTTPResponseError {
     }
 
     struct Body: Encodable {
-        struct Detail: Encodable {
+        struct Content: Encodable {
             let code: String
             let message: String
             let field: String?
+            let details: [String: Detail]?
         }
-        let error: Detail
+        let error: Content
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = Body(error: .init(code: code, message: message, field: field))
+        let body = Body(error: .init(code: code, message: message, field: field, details: details))
         let data = (try? APIJSON.encoder().encode(body)) ?? Data("{\"error\":{\"code\":\"\(code)\"}}".utf8)
         var headers = extraHeaders
         headers[.contentType] = "application/json; charset=utf-8"

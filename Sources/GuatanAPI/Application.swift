@@ -22,13 +22,16 @@ public struct GuatanServiceConfiguration: Sendable {
     public var open311APIKey: String?
     /// The address stall codes point at (`https://guatan.example.gov.cn`); the request's host when nil.
     public var publicURL: String?
+    /// What the pages' map draws on: tiles when the deployment has a source, Leaflet when installed.
+    public var webMap: WebMapConfiguration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
         passwords: PasswordHasher = PasswordHasher(), sessionLifetime: TimeInterval = 7 * 86_400,
         loginThrottle: LoginThrottle = LoginThrottle(), personalDataKey: PersonalDataKey, reportRatePerHour: Int = 10,
-        open311APIKey: String? = nil, publicURL: String? = nil
+        open311APIKey: String? = nil, publicURL: String? = nil, webMap: WebMapConfiguration = WebMapConfiguration()
     ) {
+        self.webMap = webMap
         self.publicURL = publicURL
         self.open311APIKey = open311APIKey
         self.reportRatePerHour = reportRatePerHour
@@ -107,6 +110,14 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
             "svg": MediaType(type: .image, subType: "svg+xml", parameter: utf8),
         ]))
 
+    // Leaflet comes from the machine (Debian's libjs-leaflet), never from the repository; the
+    // pages fall back to their own plain drawing when it is not installed.
+    if let leaflet = configuration.webMap.leafletDirectory {
+        router.add(middleware: FileMiddleware(
+            leaflet.path, urlBasePath: WebMapConfiguration.leafletPath, cacheControl: .init([(MediaType(type: .any), [.maxAge(86_400)])]),
+            searchForIndexHtml: false, logger: logger))
+    }
+
     let table = RouteTable(router: router, patterns: patterns)
     let openAPIFile = configuration.publicDirectory.appendingPathComponent("openapi.yaml")
     let document = (try? Data(contentsOf: openAPIFile)).map { ByteBuffer(bytes: $0) }
@@ -114,6 +125,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         logger.warning("no OpenAPI document", metadata: ["path": "\(openAPIFile.path)"])
     }
     OperationsRoutes(openAPIDocument: document).register(on: table)
+    WebConfigRoutes(map: configuration.webMap).register(on: table)
     let snapshots = RegistrySnapshotCache(store: stores.registry, clock: configuration.clock)
     PublicRoutes(registry: stores.registry, snapshots: snapshots, clock: configuration.clock).register(on: table)
     MapRoutes(snapshots: snapshots).register(on: table)

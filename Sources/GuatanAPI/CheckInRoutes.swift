@@ -97,12 +97,26 @@ struct CheckInRoutes {
             return try APIJSON.response(CheckInBody(checkIn), status: .created, headers: [.cacheControl: "no-store"])
         case .repeated(let checkIn):
             return try APIJSON.response(CheckInBody(checkIn), headers: [.cacheControl: "no-store"])
-        case .refused(let refusal, let distance):
+        case .refused(let refusal, let distance, let limits):
             var message = refusal.message
-            if refusal == .tooFar, let distance {
-                message += String(format: " (%.0f m away)", distance)
+            var details: [String: APIError.Detail] = [:]
+            switch refusal {
+            case .tooFar:
+                if let distance {
+                    message += String(format: " (%.0f m away)", distance)
+                    details["distance_m"] = .number((distance * 10).rounded() / 10)
+                }
+                if let allowed = limits?.allowedDistanceM { details["allowed_m"] = .number((allowed * 10).rounded() / 10) }
+            case .outsideHours:
+                if let limits {
+                    message += " (open \(limits.opensAt)–\(limits.closesAt))"
+                    details["opens_at"] = .text(limits.opensAt.description)
+                    details["closes_at"] = .text(limits.closesAt.description)
+                }
+            default:
+                break
             }
-            throw APIError(.unprocessableContent, code: refusal.rawValue, message: message)
+            throw APIError(.unprocessableContent, code: refusal.rawValue, message: message, details: details.isEmpty ? nil : details)
         }
     }
 

@@ -74,7 +74,7 @@ struct PermitRoutes {
             storeFilter.district = actor.district
         }
         let page = try await permits.permits(matching: storeFilter, page: filter.page)
-        return try APIJSON.response(PermitListBody(page, today: today), headers: [.cacheControl: "no-store"])
+        return try APIJSON.response(PermitListBody(page, today: today, actor: actor), headers: [.cacheControl: "no-store"])
     }
 
     /// The certificate photo: officers of the permit's district and administrators only.
@@ -127,7 +127,7 @@ struct PermitRoutes {
         }
         let record = try await permits.transition(number: number, action: action, by: actor, reason: input.reason, at: clock.now())
         snapshots.invalidate()
-        return try APIJSON.response(PermitBody(record, today: today))
+        return try APIJSON.response(PermitBody(record, today: today, actor: actor))
     }
 
     /// What a citizen sees after scanning a stall's code: nothing private, the name masked.
@@ -171,8 +171,10 @@ struct PermitBody: Encodable {
     let validTo: String
     let expectedKg: Double?
     let hasCertificate: Bool
+    /// For officers and admins: the moves this permit's state and the caller's role allow now.
+    let allowedActions: [String]?
 
-    init(_ record: PermitRecord, today: LocalDate) {
+    init(_ record: PermitRecord, today: LocalDate, actor: Account? = nil) {
         permitNo = record.permit.number
         season = record.permit.season
         status = PermitWorkflow.effectiveState(record.permit.state, season: record.seasonDates, on: today).rawValue
@@ -189,6 +191,12 @@ struct PermitBody: Encodable {
         validTo = record.seasonDates.endsOn.description
         expectedKg = record.expectedKg
         hasCertificate = record.hasCertificate
+        allowedActions = actor.flatMap { actor in
+            guard actor.role != .vendor else { return nil }
+            return PermitAction.allCases.filter { action in
+                PermitWorkflow.target(of: action, from: record.permit.state) != nil && PermitWorkflow.allowedRoles(for: action).contains(actor.role)
+            }.map(\.rawValue)
+        }
     }
 }
 
@@ -198,8 +206,8 @@ struct PermitListBody: Encodable {
     let page: Int
     let perPage: Int
 
-    init(_ page: Page<PermitRecord>, today: LocalDate) {
-        items = page.items.map { PermitBody($0, today: today) }
+    init(_ page: Page<PermitRecord>, today: LocalDate, actor: Account) {
+        items = page.items.map { PermitBody($0, today: today, actor: actor) }
         total = page.total
         self.page = page.request.page
         perPage = page.request.perPage

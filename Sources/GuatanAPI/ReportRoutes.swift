@@ -360,6 +360,9 @@ struct ReportBody: Encodable {
     let ratingComment: String?
     let timeline: [EventBody]
     let contactPhone: String?
+    /// For the district's officers and admins: the actions the case's state allows now, so the
+    /// case page offers only those (the reporter's reopen is not among them).
+    let allowedActions: [String]?
     /// For a duplicate, the case it was linked to (a class box: a struct cannot hold itself).
     var mainCase: MainCase?
 
@@ -389,6 +392,9 @@ struct ReportBody: Encodable {
                 publicNote: $0.publicNote.map(ReportRules.publicDescription), internalNote: view == .staff ? $0.internalNote : nil)
         }
         contactPhone = view == .staff ? report.contactPhone : nil
+        allowedActions = view == .staff
+            ? ReportAction.allCases.filter { $0 != .reopen && ReportWorkflow.target(of: $0, from: report.state) != nil }.map(\.rawValue)
+            : nil
     }
 }
 

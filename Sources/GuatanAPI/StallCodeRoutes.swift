@@ -78,7 +78,7 @@ struct StallCodeRoutes {
         let body = """
             <table>\(table)</table>
             <h2>市民监督 · Report a problem</h2>
-            <form method="post" action="/api/v1/reports" enctype="multipart/form-data">
+            <form id="report-form" method="post" action="/api/v1/reports" enctype="multipart/form-data">
             <input type="hidden" name="slot_id" value="\(HTML.escape(slotId))">
             <label>问题 Category <select name="category">\(categories)</select></label>
             <label>描述 Description <textarea name="description" maxlength="2000" required></textarea></label>
@@ -86,9 +86,13 @@ struct StallCodeRoutes {
             <label>联系电话（仅执法人员可见）Phone, seen by officers only <input type="tel" name="contact_phone" maxlength="13"></label>
             <button type="submit">提交 Submit</button>
             </form>
-            <p class="note">提交后请保存返回的 tracking_code，用于查询进度和评价。Keep the tracking code you get back.</p>
+            <div id="report-result" class="hidden"></div>
+            <p class="note">提交后请保存返回的查询码（tracking_code），用于查询进度和评价。Keep the tracking code you get back.</p>
+            <section id="cases" data-slot="\(HTML.escape(slotId))"></section>
+            <p><a href="/?q=\(HTML.escape(stall.site.id))">← 摊点地图 · stall map</a></p>
             """
-        return html(status: .ok, title: "\(stall.site.name) \(stall.slot.slot.number) 号摊位", body: body)
+        // The page works without scripts; with them the report is sent in place and the public cases listed.
+        return html(status: .ok, title: "\(stall.site.name) \(stall.slot.slot.number) 号摊位", body: body, scripts: ["/assets/guatan.js", "/assets/stall.js"])
     }
 
     /// A printable A4 sheet of a site's stall codes, to cut out and fix at each stall.
@@ -114,7 +118,7 @@ struct StallCodeRoutes {
         return html(status: .ok, title: "一摊一码 \(site.site.name)", body: body, printable: true)
     }
 
-    func html(status: HTTPResponse.Status, title: String, body: String, printable: Bool = false) -> Response {
+    func html(status: HTTPResponse.Status, title: String, body: String, printable: Bool = false, scripts: [String] = []) -> Response {
         let style = """
             body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:0 auto;max-width:640px;padding:12px;line-height:1.5}
             table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px;border-bottom:1px solid #ddd;vertical-align:top}
@@ -127,7 +131,9 @@ struct StallCodeRoutes {
         let page = """
             <!doctype html><html lang="zh-CN"><head><meta charset="utf-8">\
             <meta name="viewport" content="width=device-width,initial-scale=1"><title>\(HTML.escape(title))</title>\
-            <style>\(style)</style></head><body\(printable ? " class=\"print\"" : "")><h1>\(HTML.escape(title))</h1>\(body)</body></html>
+            \(scripts.isEmpty ? "" : "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/assets/guatan.css\">")<style>\(style)</style></head>\
+            <body\(printable ? " class=\"print\"" : "")><main><h1>\(HTML.escape(title))</h1>\(body)</main>\
+            \(scripts.map { "<script src=\"\($0)\"></script>" }.joined())</body></html>
             """
         return Response(
             status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],

@@ -122,8 +122,25 @@ public struct CheckInDecision: Sendable, Hashable {
     public var impliedSpeedKmh: Double?
     /// Flagged for an officer's review (never a refusal on its own).
     public var flaggedForReview: Bool
+    /// What a vendor needs to understand a refusal: how far is allowed, when the hours are.
+    public var limits: CheckInLimits?
 
     public var accepted: Bool { refusal == nil }
+}
+
+/// The limits a check-in was held to, told back with a refusal so the vendor's page can say
+/// "you are 340 m away; within 150 m is accepted" or "stalls open 06:00–22:00".
+public struct CheckInLimits: Sendable, Hashable {
+    /// The distance accepted for the accuracy given: radius + min(accuracy, cap).
+    public var allowedDistanceM: Double?
+    public var opensAt: LocalTime
+    public var closesAt: LocalTime
+
+    public init(allowedDistanceM: Double?, opensAt: LocalTime, closesAt: LocalTime) {
+        self.allowedDistanceM = allowedDistanceM
+        self.opensAt = opensAt
+        self.closesAt = closesAt
+    }
 }
 
 /// The check-in rules (出摊打卡): a pure function of the permit, the position, the previous
@@ -142,7 +159,15 @@ public enum CheckInPolicy {
         let speed = position.flatMap { position in previous.map { impliedSpeedKmh(from: $0, to: position, at: instant) } }
         let flagged = (speed ?? 0) > maxPlausibleSpeedKmh
         let refusal = firstRefusal(subject: subject, position: position, onBehalf: onBehalf, distance: distance, at: instant)
-        return CheckInDecision(refusal: refusal, distanceM: distance, impliedSpeedKmh: speed, flaggedForReview: flagged)
+        let limits = subject.map { subject in
+            CheckInLimits(
+                allowedDistanceM: position?.accuracyM.flatMap { accuracy in
+                    accuracy.isFinite && accuracy >= 0
+                        ? subject.geofence.radiusM + min(accuracy, subject.geofence.accuracyAllowanceCapM) : nil
+                },
+                opensAt: subject.opensAt, closesAt: subject.closesAt)
+        }
+        return CheckInDecision(refusal: refusal, distanceM: distance, impliedSpeedKmh: speed, flaggedForReview: flagged, limits: limits)
     }
 
     private static func firstRefusal(
@@ -228,5 +253,5 @@ public enum CheckInOutcome: Sendable, Hashable {
     /// Already checked in today: the same record, nothing changed (200).
     case repeated(CheckIn)
     /// Refused (422); the attempt is stored all the same.
-    case refused(CheckInRefusal, distanceM: Double?)
+    case refused(CheckInRefusal, distanceM: Double?, limits: CheckInLimits?)
 }

@@ -258,7 +258,7 @@ extension GuatanDatabase {
     private static func settle(_ db: Database, _ attempt: Attempt, permit: CheckInPermit?, decision: CheckInDecision) throws -> CheckInOutcome {
         guard decision.accepted, let permit else {
             try record(db, attempt, decision: decision, outcome: "refused", checkinId: nil)
-            return .refused(decision.refusal ?? .noPermit, distanceM: decision.distanceM)
+            return .refused(decision.refusal ?? .noPermit, distanceM: decision.distanceM, limits: decision.limits)
         }
         let position = attempt.position
         try db.execute(

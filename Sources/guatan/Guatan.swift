@@ -107,6 +107,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("public-url"), help: "The address stall codes point at, such as https://guatan.example.gov.cn (env GUATAN_PUBLIC_URL; default: the address the request came to).")
     var publicURLFlag: String?
 
+    @Option(name: .customLong("tile-url"), help: "Map tiles for the pages, a template such as https://tiles.example.cn/{z}/{x}/{y}.png (env GUATAN_TILE_URL; default: none, the stalls are drawn on a plain background).")
+    var tileURLFlag: String?
+
+    @Option(name: .customLong("tile-attribution"), help: "The attribution the tile source requires (env GUATAN_TILE_ATTRIBUTION).")
+    var tileAttributionFlag: String?
+
+    @Option(name: .customLong("tile-crs"), help: "The tiles' datum: wgs84, or gcj02 for Chinese commercial maps (env GUATAN_TILE_CRS, default wgs84).")
+    var tileCRSFlag: String?
+
+    @Option(name: .customLong("leaflet"), help: "Folder holding leaflet.js for the map pages (env GUATAN_LEAFLET, default /usr/share/javascript/leaflet from Debian's libjs-leaflet); without it the pages draw the map themselves.")
+    var leafletFlag: String?
+
     @Flag(name: .customLong("demo"), help: "Add demo accounts, vendors and permits for most slots of the current season, and print the demo logins.")
     var demo = false
 
@@ -145,7 +157,7 @@ struct Serve: AsyncParsableCommand {
             publicDirectory: URL(fileURLWithPath: setting(publicFlag, env: "GUATAN_PUBLIC", default: "./public"), isDirectory: true),
             clock: clock, sessionLifetime: sessionHours * 3600, personalDataKey: personalDataKey, reportRatePerHour: reportRate,
             open311APIKey: (open311KeyFlag ?? ProcessInfo.processInfo.environment["GUATAN_OPEN311_API_KEY"]).flatMap { $0.isEmpty ? nil : $0 },
-            publicURL: try publicURL())
+            publicURL: try publicURL(), webMap: try webMap())
         let app = buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
         let elapsed = ContinuousClock.now - started
         logger.notice("starting", metadata: [
@@ -159,6 +171,26 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    func webMap() throws -> WebMapConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        let tileURL = (tileURLFlag ?? environment["GUATAN_TILE_URL"]).flatMap { $0.isEmpty ? nil : $0 }
+        if let tileURL {
+            guard tileURL.hasPrefix("https://") || tileURL.hasPrefix("http://") || tileURL.hasPrefix("/"),
+                tileURL.contains("{z}"), tileURL.contains("{x}"), tileURL.contains("{y}")
+            else {
+                throw ValidationError("--tile-url must be a template with {z}, {x} and {y}, such as https://tiles.example.cn/{z}/{x}/{y}.png")
+            }
+        }
+        let crsText = setting(tileCRSFlag, env: "GUATAN_TILE_CRS", default: "wgs84")
+        guard let crs = CoordinateSystem(rawValue: crsText.lowercased()) else {
+            throw ValidationError("--tile-crs must be wgs84 or gcj02, not '\(crsText)'")
+        }
+        let leafletPath = setting(leafletFlag, env: "GUATAN_LEAFLET", default: "/usr/share/javascript/leaflet")
+        return WebMapConfiguration(
+            tileURL: tileURL, tileAttribution: setting(tileAttributionFlag, env: "GUATAN_TILE_ATTRIBUTION", default: ""),
+            tileCoordinateSystem: crs, leafletDirectory: leafletPath.isEmpty ? nil : WebMapConfiguration.leafletDirectory(at: leafletPath))
+    }
+
     func publicURL() throws -> String? {
         guard let raw = publicURLFlag ?? ProcessInfo.processInfo.environment["GUATAN_PUBLIC_URL"], !raw.isEmpty else { return nil }
         guard let url = URL(string: raw), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {

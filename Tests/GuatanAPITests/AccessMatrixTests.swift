@@ -25,7 +25,7 @@ struct AccessMatrixTests {
             "GET /api/v1/sites/{site_id}", "GET /api/v1/stalls/nearby", "GET /api/v1/stalls/{slot_id}", "GET /api/v1/map.geojson",
             "GET /api/v1/permits/verify/{permit_no}", "POST /api/v1/auth/login", "POST /api/v1/reports", "GET /api/v1/reports",
             "GET /api/v1/reports/{report_id}", "GET /api/v1/reports/track/{tracking_code}", "POST /api/v1/reports/track/{tracking_code}/rating",
-            "POST /api/v1/reports/track/{tracking_code}/reopen", "GET /api/v1/report-categories", "GET /api/v1/photos/{photo_id}",
+            "POST /api/v1/reports/track/{tracking_code}/reopen", "GET /api/v1/report-categories", "GET /api/v1/web-config", "GET /api/v1/photos/{photo_id}",
             "GET /api/v1/stalls/{slot_id}/code.svg", "GET /s/{slot_id}", "GET /sites/{site_id}/codes",
         ] { table[route] = everyone }
         for route in [

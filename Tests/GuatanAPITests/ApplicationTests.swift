@@ -50,6 +50,10 @@ struct ApplicationTests {
             let cg = try await client.signIn("cg.li")
             let queue = try await client.get("/api/v1/permits?state=requested", headers: cg).json()
             #expect((queue["items"] as? [[String: Any]])?.map { $0["permit_no"] as? String } == [number])
+            // An officer may review or reject an application; approving is the admin's.
+            #expect((queue["items"] as? [[String: Any]])?.first?["allowed_actions"] as? [String] == ["review", "reject"])
+            let adminView = try await client.get("/api/v1/permits?state=requested", headers: try await client.signIn("admin")).json()
+            #expect((adminView["items"] as? [[String: Any]])?.first?["allowed_actions"] as? [String] == ["review", "reject"])
             let xg = try await client.signIn("xg.sun")
             #expect(try await client.get("/api/v1/permits?state=requested", headers: xg).json()["total"] as? Int == 0)
             try await client.get("/api/v1/permits?district=CG", headers: xg).expectError(.forbidden, code: "FORBIDDEN")

@@ -102,8 +102,12 @@ struct CheckInTests {
         try await Self.service().run { client in
             let vendor = try await client.signIn("zhangsan")
             let slot = try await Self.slotPosition(client)
-            try await client.post("/api/v1/checkins", json: Self.body(Self.north(slot, 400)), headers: vendor)
+            // The refusal carries what the vendor's page says in words: how far, and how far is accepted.
+            let far = try await client.post("/api/v1/checkins", json: Self.body(Self.north(slot, 400)), headers: vendor)
                 .expectError(.unprocessableContent, code: "TOO_FAR")
+            let farDetails = try #require(far["details"] as? [String: Any])
+            #expect(abs((farDetails["distance_m"] as? Double ?? 0) - 400) < 1)
+            #expect(farDetails["allowed_m"] as? Double == 115)
             try await client.post("/api/v1/checkins", json: Self.body(slot, accuracy: 150), headers: vendor)
                 .expectError(.unprocessableContent, code: "POOR_ACCURACY")
             try await client.post("/api/v1/checkins", json: Self.body(slot, accuracy: nil), headers: vendor)
@@ -123,7 +127,13 @@ struct CheckInTests {
             try await Self.service(now: Self.at(instant)).run { client in
                 let vendor = try await client.signIn("zhangsan")
                 let slot = try await Self.slotPosition(client)
-                try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor).expectError(.unprocessableContent, code: code)
+                let error = try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor)
+                    .expectError(.unprocessableContent, code: code)
+                if code == "OUTSIDE_HOURS" {
+                    // The hours that apply: CG-001's own 07:00–21:00, narrower than the season's 06:00–22:00.
+                    let details = try #require(error["details"] as? [String: Any])
+                    #expect(details["opens_at"] as? String == "07:00" && details["closes_at"] as? String == "21:00")
+                }
             }
         }
     }

@@ -46,6 +46,9 @@ struct ReportTests {
             let vendor = try await client.signIn("zhangsan")
             let staffView = try await client.get("/api/v1/reports/\(id)", headers: cg).json()
             #expect(staffView["contact_phone"] as? String == "13912340000")
+            // The case page offers what the state allows; the public never sees the list.
+            #expect(staffView["allowed_actions"] as? [String] == ["accept", "reject", "mark_duplicate"])
+            #expect(try await client.get("/api/v1/reports/\(id)").json()["allowed_actions"] == nil)
 
             // Refused: wrong district, a vendor, a citizen, an action that does not fit the state.
             try await Self.act(client, id, "accept", xg).expectError(.forbidden, code: "FORBIDDEN")

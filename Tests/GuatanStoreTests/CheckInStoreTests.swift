@@ -87,7 +87,7 @@ struct CheckInStoreTests {
         let fifty = Coordinate(lat: vendor.position.lat + 50 / 111_194.93, lng: vendor.position.lng)
         let refused = try await database.checkIn(
             vendorId: vendor.vendorId, position: ReportedPosition(coordinate: fifty, accuracyM: 5), inputCRS: .wgs84, at: Fixtures.now)
-        guard case .refused(.tooFar, let distance) = refused else {
+        guard case .refused(.tooFar, let distance, _) = refused else {
             Issue.record("expected TOO_FAR within the site's 30 m: \(refused)")
             return
         }

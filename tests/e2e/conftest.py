@@ -88,3 +88,21 @@ def server(workdir):
     s = Server(workdir / "data", "--now", "2026-07-15T09:00:00+08:00").start()
     yield s
     s.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test leaves what the browser showed: a screenshot, the page, its console."""
+    outcome = yield
+    report = outcome.get_result()
+    driver = item.funcargs.get("browser") if hasattr(item, "funcargs") else None
+    if report.when != "call" or not report.failed or driver is None:
+        return
+    folder = ROOT / "tests" / "e2e" / "artifacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        driver.save_screenshot(str(folder / f"{item.name}.png"))
+        (folder / f"{item.name}.html").write_text(driver.page_source)
+        (folder / f"{item.name}.console.txt").write_text("\n".join(str(e) for e in driver.get_log("browser")))
+    except Exception as error:  # the browser may be gone; the failure itself still reports
+        (folder / f"{item.name}.error.txt").write_text(repr(error))

@@ -1,0 +1,212 @@
+// The administrator's dashboard: the season at a glance (check-in rate per day and district,
+// cases by category and status, time-limit compliance, hotspots on the map), permits and their
+// moves, registering vendors and issuing permits, and the CSV exports.
+"use strict";
+
+(() => {
+  const { t, el, api, explain, showMessage } = Guatan;
+  Guatan.header("/admin.html");
+  const app = document.getElementById("app");
+  const panel = el("section", { id: "panel" });
+  let tab = "overview";
+  let districts = [];
+  let categories = [];
+  let season = null;
+  let features = null;
+
+  Guatan.requireSignIn(app, ["admin"], async () => {
+    try {
+      [districts, categories, season] = await Promise.all([
+        api("/api/v1/districts", { auth: false }).then((d) => d.items), api("/api/v1/report-categories", { auth: false }).then((d) => d.items),
+        api("/api/v1/seasons/current", { auth: false })]);
+    } catch (error) { app.replaceChildren(el("div", { class: "message error" }, explain(error))); return; }
+    frame();
+    show("overview");
+  });
+
+  function districtName(code) { const d = districts.find((x) => x.code === code); return d ? (Guatan.lang === "zh" ? d.name : d.name_en) : code; }
+
+  function frame() {
+    app.replaceChildren(
+      el("p", { class: "row" }, el("span", { class: "muted" }, t("signed_in_as", { name: Guatan.session().username })),
+        el("button", { type: "button", class: "secondary", onclick: Guatan.signOut, style: "flex:0 0 auto" }, t("sign_out"))),
+      el("div", { class: "tabs", role: "tablist" }, ["overview", "permits", "vendors", "exports"].map((name) =>
+        el("button", { type: "button", role: "tab", id: "tab-" + name, "aria-selected": String(name === tab), onclick: () => show(name) }, t("tab_" + name)))),
+      panel);
+  }
+
+  function show(name) {
+    tab = name;
+    app.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.id === "tab-" + name)));
+    panel.replaceChildren(el("p", { class: "muted" }, t("loading")));
+    ({ overview, permits, vendors, exports })[name]();
+  }
+
+  function period() {
+    const from = el("input", { type: "date", id: "from", value: (panel.dataset.from || season.starts_on) });
+    const to = el("input", { type: "date", id: "to", value: (panel.dataset.to || (season.today < season.ends_on ? season.today : season.ends_on)) });
+    return { from, to, form: el("form", { class: "row", id: "period" },
+      el("label", { class: "inline" }, t("period_from"), from), el("label", { class: "inline" }, t("period_to"), to),
+      el("button", { type: "submit", style: "flex:0 0 auto" }, t("refresh"))) };
+  }
+
+  const STATUS_GROUPS = [["waiting", ["submitted", "accepted"]], ["working", ["dispatched", "handled", "verified"]], ["closed", ["closed"]], ["other", ["rejected", "duplicate"]]];
+  const GROUP_NAMES = { zh: { waiting: "待受理", working: "办理中", closed: "已结案", other: "不立案/重复" }, en: { waiting: "Waiting", working: "In hand", closed: "Closed", other: "Rejected/duplicate" } };
+
+  async function overview() {
+    const p = period();
+    p.form.addEventListener("submit", (e) => { e.preventDefault(); panel.dataset.from = p.from.value; panel.dataset.to = p.to.value; overview(); });
+    let stats;
+    try {
+      stats = await api(`/api/v1/admin/stats?from=${p.from.value}&to=${p.to.value}`);
+    } catch (error) { panel.replaceChildren(p.form, el("div", { class: "message error", role: "alert" }, explain(error))); return; }
+
+    // Drawn at the screen's width so the labels stay legible on a phone.
+    const width = Math.max(320, Math.min(720, (panel.clientWidth || 360) - 28));
+    // Check-in rate: one line per district over the days with permits in force.
+    const series = [...new Set(stats.checkin_rates.map((r) => r.district))].map((code) => ({
+      name: districtName(code),
+      points: stats.checkin_rates.filter((r) => r.district === code && r.issued > 0).map((r) => ({ x: r.date, y: r.rate })),
+    })).filter((s) => s.points.length);
+    const rateChart = series.length ? GuatanCharts.lines(series, { label: t("chart_checkin"), width }) : el("p", { class: "muted" }, t("no_data"));
+
+    // Cases by category, stacked by where they stand.
+    const names = GROUP_NAMES[Guatan.lang] || GROUP_NAMES.zh;
+    const rows = categories.map((c) => {
+      const counts = stats.reports_by_category[c.code] || {};
+      return { label: Guatan.lang === "zh" ? c.name : c.name_en, parts: STATUS_GROUPS.map(([group, statuses]) => ({ name: names[group], value: statuses.reduce((s, x) => s + (counts[x] || 0), 0) })) };
+    }).filter((r) => r.parts.some((part) => part.value));
+    const reportChart = rows.length ? GuatanCharts.bars(rows, { label: t("chart_reports"), names: STATUS_GROUPS.map(([g]) => names[g]), width }) : el("p", { class: "muted" }, t("no_data"));
+
+    const share = stats.closed_within_time_limit_share;
+    const compliance = el("div", { class: "card", id: "compliance" }, el("h2", {}, t("compliance")),
+      el("div", { class: "points" }, share === null || share === undefined ? "—" : Math.round(share * 1000) / 10 + "%"),
+      el("div", {}, t("compliance_detail", { closed: stats.closed_within_time_limit, total: stats.cases_with_time_limit })),
+      stats.median_handling_minutes ? el("div", { class: "small muted" }, t("median_handling", { n: Math.round(stats.median_handling_minutes) })) : null);
+
+    const inspectionRows = Object.entries(stats.inspections_by_district).map(([code, n]) => ({ label: districtName(code), parts: [{ name: t("total"), value: n }] }));
+    const inspectionChart = inspectionRows.length ? GuatanCharts.bars(inspectionRows, { label: t("inspections_by_district"), width }) : el("p", { class: "muted" }, t("no_data"));
+
+    const mapBox = el("div", { id: "map", style: "height:45vh" });
+    const hotspotList = stats.hotspots.length ? el("ol", { id: "hotspots" }, stats.hotspots.map((h) => el("li", { "data-site": h.site_id }, `${h.site_name}（${h.site_id}）· ${h.reports}`)))
+      : el("p", { class: "muted", id: "hotspots" }, t("no_data"));
+
+    panel.replaceChildren(p.form,
+      el("div", { class: "card", id: "chart-checkin" }, el("h2", {}, t("chart_checkin")), el("div", { class: "scroll" }, rateChart)),
+      el("div", { class: "grid2" },
+        el("div", { class: "card", id: "chart-reports" }, el("h2", {}, t("chart_reports")), reportChart),
+        el("div", {}, compliance, el("div", { class: "card", id: "chart-inspections" }, el("h2", {}, t("inspections_by_district")), inspectionChart))),
+      el("div", { class: "card" }, el("h2", {}, t("hotspots")), mapBox,
+        el("div", { class: "legend" }, el("span", { style: "--c:#c53030" }, t("legend_hotspot")), el("span", { style: "--c:#2f855a" }, t("legend_open")), el("span", { style: "--c:#d69e2e" }, t("legend_assigned"))),
+        hotspotList));
+    try {
+      if (!features) features = (await api("/api/v1/map.geojson", { auth: false })).features;
+      const map = await GuatanMap.create(mapBox, (f) => {});
+      const hot = new Set(stats.hotspots.map((h) => h.site_id));
+      await map.show(features, { highlight: hot });
+      const hotFeatures = features.filter((f) => hot.has(f.properties.site_id));
+      if (hotFeatures.length) map.refit(hotFeatures);
+    } catch (_) { mapBox.replaceChildren(el("p", { class: "muted" }, t("no_data"))); }
+  }
+
+  async function permits(page = 1, state = "", district = "") {
+    const stateSelect = el("select", { id: "permit-state", "aria-label": t("permit_state") }, el("option", { value: "" }, t("all_states")),
+      ["requested", "reviewed", "approved", "issued", "suspended", "revoked", "rejected", "expired"].map((s) => el("option", { value: s, selected: s === state }, t("ps_" + s))));
+    const districtSelect = el("select", { id: "permit-district", "aria-label": t("district") }, el("option", { value: "" }, t("all_districts")),
+      districts.map((d) => el("option", { value: d.code, selected: d.code === district }, districtName(d.code))));
+    const reload = () => permits(1, stateSelect.value, districtSelect.value);
+    stateSelect.addEventListener("change", reload);
+    districtSelect.addEventListener("change", reload);
+    const message = el("div", { class: "hidden", id: "permit-result" });
+    let data;
+    try {
+      const query = new URLSearchParams({ page, per_page: 50, season: season.year });
+      if (state) query.set("state", state);
+      if (district) query.set("district", district);
+      data = await api("/api/v1/permits?" + query);
+    } catch (error) { panel.replaceChildren(el("div", { class: "message error", role: "alert" }, explain(error))); return; }
+    const reason = el("input", { type: "text", id: "permit-reason", placeholder: t("reason"), "aria-label": t("reason") });
+    const act = async (permit, action) => {
+      try {
+        const body = { action };
+        if (reason.value.trim()) body.reason = reason.value.trim();
+        const done = await api(`/api/v1/permits/${encodeURIComponent(permit.permit_no)}/transitions`, { method: "POST", json: body });
+        await permits(page, state, district);
+        showMessage(document.getElementById("permit-result"), "ok", `${done.permit_no}: ${t("ps_" + done.status)}`);
+      } catch (error) { showMessage(message, "error", explain(error)); }
+    };
+    const pages = Math.max(1, Math.ceil(data.total / data.per_page));
+    panel.replaceChildren(
+      el("div", { class: "row" }, stateSelect, districtSelect), el("p", {}, reason), message,
+      el("p", { class: "muted" }, `${data.total} · ${page}/${pages}`),
+      el("div", { class: "scroll" }, el("table", { class: "data", id: "permits" }, el("tbody", {}, data.items.map((permit) => el("tr", { "data-permit": permit.permit_no },
+        el("td", {}, permit.permit_no, el("div", { class: "small muted" }, `${permit.holder_name} · ${permit.vehicle_plate}`)),
+        el("td", {}, permit.slot_id, el("div", { class: "small muted" }, (permit.produce || []).join("、"))),
+        el("td", {}, el("span", { class: "chip plain" }, t("ps_" + permit.status))),
+        el("td", {}, (permit.allowed_actions || []).map((action) => el("button", { type: "button", class: "secondary", "data-action": action, style: "margin:.1rem", onclick: () => act(permit, action) },
+          t(action === "reject" ? "act_reject_permit" : "act_" + action))))))))),
+      el("p", { class: "row" },
+        page > 1 ? el("button", { type: "button", class: "secondary", onclick: () => permits(page - 1, state, district) }, "←") : null,
+        page < pages ? el("button", { type: "button", class: "secondary", onclick: () => permits(page + 1, state, district) }, "→") : null));
+  }
+
+  function vendors() {
+    const field = (name, key, type = "text", extra = {}) => [el("label", { for: "v-" + name }, t(key)), el("input", { type, id: "v-" + name, name, required: true, ...extra })];
+    const message = el("div", { class: "hidden", id: "vendor-result" });
+    const form = el("form", { class: "card", id: "vendor-form" }, el("h2", {}, t("new_vendor")),
+      field("name", "vendor_name"), field("phone", "phone", "tel", { maxlength: 11 }), field("id_card_no", "id_card", "text", { maxlength: 18 }),
+      field("origin", "origin"), field("vehicle_plate", "plate"), field("produce", "produce"),
+      field("username", "username", "text", { autocomplete: "off" }), field("password", "password", "password", { autocomplete: "new-password", minlength: 10 }),
+      el("p", {}, el("button", { type: "submit" }, t("submit"))), message);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const values = Object.fromEntries(new FormData(form));
+      values.produce = values.produce.split(/[,，、\s]+/).filter(Boolean);
+      try {
+        const vendor = await api("/api/v1/admin/vendors", { method: "POST", json: values });
+        showMessage(message, "ok", t("vendor_created", { id: vendor.vendor_id, username: values.username }));
+        form.reset();
+      } catch (error) { showMessage(message, "error", explain(error)); }
+    });
+    const permitMessage = el("div", { class: "hidden", id: "issue-result" });
+    const permitForm = el("form", { class: "card", id: "issue-form" }, el("h2", {}, t("act_issue")),
+      el("label", { for: "p-vendor" }, "vendor_id"), el("input", { type: "text", id: "p-vendor", name: "vendor_id", required: true }),
+      el("label", { for: "p-slot" }, t("slot_id")), el("input", { type: "text", id: "p-slot", name: "slot_id", required: true }),
+      el("label", { for: "p-produce" }, t("produce")), el("input", { type: "text", id: "p-produce", name: "produce", required: true }),
+      el("p", {}, el("button", { type: "submit" }, t("act_issue"))), permitMessage);
+    permitForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const values = Object.fromEntries(new FormData(permitForm));
+      try {
+        const permit = await api("/api/v1/admin/permits", { method: "POST", json: {
+          vendor_id: values.vendor_id.trim().toUpperCase(), slot_id: values.slot_id.trim().toUpperCase(), season: season.year,
+          produce: values.produce.split(/[,，、\s]+/).filter(Boolean), issue: true } });
+        showMessage(permitMessage, "ok", `${permit.permit_no}: ${t("ps_" + permit.status)}`);
+        permitForm.reset();
+      } catch (error) { showMessage(permitMessage, "error", explain(error)); }
+    });
+    panel.replaceChildren(el("div", { class: "grid2" }, form, permitForm));
+  }
+
+  function exports() {
+    const p = period();
+    const message = el("div", { class: "hidden" });
+    const download = async (kind) => {
+      try {
+        const response = await fetch(`/api/v1/admin/exports/${kind}.csv?from=${p.from.value}&to=${p.to.value}`, { headers: { Authorization: "Bearer " + Guatan.session().token } });
+        if (!response.ok) throw new Guatan.APIError(response.status, await response.json().catch(() => null));
+        const url = URL.createObjectURL(await response.blob());
+        const link = el("a", { href: url, download: `guatan-${kind}-${p.from.value}-${p.to.value}.csv` });
+        document.body.append(link); link.click(); link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+      } catch (error) { showMessage(message, "error", explain(error)); }
+    };
+    p.form.addEventListener("submit", (e) => e.preventDefault());
+    p.form.querySelector("button").remove();
+    panel.replaceChildren(el("div", { class: "card" }, p.form, el("p", { class: "muted" }, t("export_hint")),
+      el("div", { class: "row" }, ["checkins", "reports", "inspections", "permits"].map((kind) =>
+        el("button", { type: "button", class: "secondary", "data-export": kind, onclick: () => download(kind) }, t("export_" + kind)))), message));
+  }
+
+  Guatan.onLanguage(() => { if (season) { frame(); show(tab); } });
+})();

@@ -1,0 +1,374 @@
+// Guatan's pages share this: words in Chinese and English, the API client, sign-in, and
+// the plain-words explanation of every error a user can meet. Only the documented API is used.
+"use strict";
+
+const Guatan = (() => {
+  const WORDS = {
+    zh: {
+      brand: "瓜摊 · 兰州应季瓜果摊点", nav_map: "摊点地图", nav_track: "查询进度", nav_vendor: "摊主打卡", nav_officer: "执法", nav_admin: "管理",
+      lang: "English", loading: "正在加载…", retry: "重试", none: "暂无", close: "关闭", submit: "提交", cancel: "取消", back: "返回",
+      status_open: "营业中", status_assigned: "有证未出摊", status_vacant: "空闲", status_closed_for_day: "已收摊",
+      sign_in: "登录", sign_out: "退出登录", username: "用户名", password: "密码", signed_in_as: "已登录：{name}",
+      wrong_role: "这个账号不能使用本页面（{role}）。请用对应的账号登录。",
+      // errors in words a vendor or citizen understands
+      err_network: "网络不通，请检查网络后再试。",
+      err_UNAUTHENTICATED: "登录已失效，请重新登录。",
+      err_login: "用户名或密码不对，请再试一次。",
+      err_FORBIDDEN: "您没有权限做这件事。",
+      err_NOT_FOUND: "没有找到。请检查编号是否正确。",
+      err_CONFLICT: "状态已经变了，不能再这样操作。请刷新后再看。",
+      err_TOO_LARGE: "文件太大了（每张照片不超过 5 MB）。",
+      err_UNSUPPORTED_MEDIA_TYPE: "照片格式不对，请用手机拍的 JPG、PNG 或 WebP 照片。",
+      err_RATE_LIMITED: "操作太频繁了，请 {wait} 后再试。",
+      err_UNAVAILABLE: "系统暂时无法保存，请过一会儿再试。您的内容没有丢失，可以再点一次。",
+      err_VALIDATION_FAILED: "填写有误：{message}",
+      err_other: "出错了：{message}",
+      err_NO_PERMIT: "您本季没有摊位许可证，不能打卡。请先申请许可证。",
+      err_PERMIT_NOT_ACTIVE: "您的许可证现在不在有效状态（可能被暂停、吊销或已过期），请联系所在区的执法中队。",
+      err_OUT_OF_SEASON: "今天不在经营季内，经营季是每年 6 月 15 日到 10 月 15 日。",
+      err_OUTSIDE_HOURS: "现在不在营业时间。营业时间是 {opens}–{closes}，请在这个时间内打卡。",
+      err_OUTSIDE_HOURS_plain: "现在不在营业时间，请在营业时间内打卡。",
+      err_POINTS_EXHAUSTED: "本月记分已经扣完，这个月不能出摊。下个月 1 日起可以重新打卡。",
+      err_POOR_ACCURACY: "手机定位不够准，请到开阔的地方等一会儿再点打卡。",
+      err_TOO_FAR: "您离自己的摊位还有 {distance} 米，要在 {allowed} 米以内才能打卡。请到摊位上再点打卡。",
+      err_TOO_FAR_plain: "您离自己的摊位太远了，请到摊位上再点打卡。",
+      geo_denied: "拿不到您的位置：请允许浏览器使用定位，然后再试。",
+      geo_unavailable: "手机暂时定不到位置，请到开阔处再试。",
+      geo_unsupported: "这个浏览器不能定位。",
+      seconds: "{n} 秒", minutes: "{n} 分钟",
+      // citizen
+      map_title: "兰州应季瓜果摊点", search_placeholder: "搜索摊点名、地址、品种（如 白兰瓜）", all_districts: "全部城区",
+      near_me: "我附近的摊位", view_map: "地图", view_list: "列表", sites_found: "共 {n} 个摊点",
+      slots_summary: "{open} 个营业 · {assigned} 个有证 · 共 {total} 个摊位", open_stall: "查看摊位", nearby_title: "离您最近的摊位",
+      meters: "{n} 米", no_sites: "没有找到符合条件的摊点。", map_plain_note: "未配置底图：按经纬度示意位置",
+      hours: "营业时间", site_slots: "摊位", zoom_in: "放大", zoom_out: "缩小", zoom_all: "全部", report_here: "举报问题",
+      legend_open: "有摊位营业", legend_assigned: "有证未出摊", legend_vacant: "空闲", legend_hotspot: "举报集中",
+      // track
+      track_title: "查询举报进度", tracking_code: "查询码", track_button: "查询", status: "状态", category: "类别",
+      reported_at: "举报时间", due_at: "处理时限", timeline: "办理过程", rate_title: "评价处理结果", score: "满意度",
+      comment: "评价（可不填）", rated: "您的评价：{score} 分", reopen_title: "问题没有解决？重新提交", reopen_note: "还有什么问题",
+      reopen_done: "已重新派遣处理。", rating_done: "谢谢您的评价。",
+      rs_submitted: "已提交", rs_accepted: "已立案", rs_rejected: "不予立案", rs_dispatched: "已派遣处理", rs_handled: "已处置",
+      rs_verified: "已核查", rs_closed: "已结案", rs_duplicate: "重复举报",
+      role_citizen: "市民", role_officer: "执法人员", role_admin: "管理员", role_system: "系统",
+      // vendor
+      vendor_title: "摊主出摊打卡", my_permit: "我的许可证", permit_no: "许可证号", stall: "摊位", valid: "有效期", produce: "品种",
+      points_left: "本月剩余记分", points_of: "共 {n} 分", deductions: "扣分记录", checkin_button: "出摊打卡", checkout_button: "收摊",
+      locating: "正在定位…", checked_in_at: "已打卡：{time}，离摊位 {distance} 米。祝生意兴隆！",
+      checked_in_already: "今天已经打过卡了（{time}）。", checked_out_at: "已收摊：{time}。", today_not_yet: "今天还没有打卡。",
+      history: "打卡记录", no_permit_yet: "您还没有有效的许可证。", permit_status: "状态",
+      ps_requested: "已申请", ps_reviewed: "已初审", ps_approved: "已复审", ps_issued: "有效", ps_suspended: "已暂停",
+      ps_revoked: "已吊销", ps_rejected: "未通过", ps_expired: "已过期",
+      // officer
+      officer_title: "执法工作台", tab_queue: "待办案件", tab_cases: "案件", tab_inspect: "现场检查", tab_coverage: "巡查覆盖",
+      overdue: "已超时", due: "时限 {time}", queue_empty: "没有待办案件。", case_title: "案件 {id}", contact: "举报人电话",
+      public_note: "对市民说明（公开）", internal_note: "内部备注（不公开）", duplicate_of: "重复于案件号",
+      act_accept: "立案", act_reject: "不予立案", act_dispatch: "派遣", act_handle: "已处置", act_verify: "核查通过",
+      act_redispatch: "核查未通过，重新派遣", act_close: "结案", act_mark_duplicate: "标为重复",
+      action_done: "已办理：{status}", no_actions: "当前状态下没有可办理的操作。", inspect_this: "对这个摊位做现场检查",
+      slot_id: "摊位编号", result: "检查结果", res_compliant: "合规", res_warning: "警告", res_violation: "违规", violations: "违规项",
+      note: "检查记录", photos: "照片（最多 3 张）", resolves: "同时处置的案件", use_position: "附上我的位置",
+      inspected: "检查已记录。", deducted: "扣 {points} 分，剩余 {balance} 分。", coverage_days: "超过几天未检查",
+      not_inspected: "以下摊点 {days} 天内没有检查记录：", status_filter: "案件状态",
+      v_outside_boundary: "超出摊位范围经营（3 分）", v_not_own_produce: "非自产瓜果（6 分）", v_hygiene: "卫生不达标（2 分）",
+      v_short_weight: "缺斤短两（6 分）", v_permit_not_shown: "未亮证经营（1 分）", v_person_permit_slot_mismatch: "人证位不符（12 分）",
+      v_not_cleaned_up: "收摊未清理（2 分）",
+      // admin
+      admin_title: "管理驾驶舱", tab_overview: "季度概览", tab_permits: "许可证", tab_vendors: "摊主", tab_exports: "导出",
+      period_from: "从", period_to: "到", refresh: "刷新", chart_checkin: "每日出摊率（按城区）", chart_reports: "举报类别与状态",
+      compliance: "按时办结率", compliance_detail: "{closed} / {total} 件在时限内结案", median_handling: "办结用时中位数 {n} 分钟",
+      hotspots: "举报集中的摊点", inspections_by_district: "各区检查次数", no_data: "这段时间没有数据。",
+      search_permits: "许可证号、摊位或摊主编号", permit_state: "许可证状态", all_states: "全部状态", reason: "理由",
+      act_review: "初审通过", act_approve: "复审通过", act_issue: "发证", act_suspend: "暂停", act_reinstate: "恢复", act_revoke: "吊销",
+      act_reject_permit: "不予通过", new_vendor: "登记新摊主", vendor_name: "姓名", phone: "手机号", id_card: "身份证号",
+      origin: "产地（乡镇）", plate: "车牌号", vendor_created: "已登记摊主 {id}，登录名 {username}。", export_hint: "CSV 文件，Excel 可直接打开（不含联系方式）。",
+      export_checkins: "打卡记录", export_reports: "举报案件", export_inspections: "检查记录", export_permits: "许可证",
+      total: "合计", district: "城区",
+    },
+    en: {
+      brand: "Guatan · Lanzhou fruit stalls", nav_map: "Stall map", nav_track: "Track a report", nav_vendor: "Vendor check-in", nav_officer: "Officers", nav_admin: "Admin",
+      lang: "中文", loading: "Loading…", retry: "Retry", none: "None", close: "Close", submit: "Submit", cancel: "Cancel", back: "Back",
+      status_open: "Open", status_assigned: "Licensed, not open", status_vacant: "Vacant", status_closed_for_day: "Closed for the day",
+      sign_in: "Sign in", sign_out: "Sign out", username: "Username", password: "Password", signed_in_as: "Signed in: {name}",
+      wrong_role: "This account cannot use this page ({role}). Sign in with the right account.",
+      err_network: "No connection. Check the network and try again.",
+      err_UNAUTHENTICATED: "Your sign-in has ended. Please sign in again.",
+      err_login: "Wrong username or password. Please try again.",
+      err_FORBIDDEN: "You are not allowed to do this.",
+      err_NOT_FOUND: "Not found. Check the number.",
+      err_CONFLICT: "The state has changed and this is no longer possible. Refresh and look again.",
+      err_TOO_LARGE: "The file is too large (at most 5 MB a photo).",
+      err_UNSUPPORTED_MEDIA_TYPE: "That is not a photo we can take: use a JPG, PNG or WebP picture.",
+      err_RATE_LIMITED: "Too many tries. Please try again in {wait}.",
+      err_UNAVAILABLE: "The system cannot save right now. Try again in a moment; nothing you entered is lost.",
+      err_VALIDATION_FAILED: "Please check: {message}",
+      err_other: "Something went wrong: {message}",
+      err_NO_PERMIT: "You hold no permit this season, so you cannot check in. Apply for a permit first.",
+      err_PERMIT_NOT_ACTIVE: "Your permit is not in force (suspended, revoked or expired). Contact your district's team.",
+      err_OUT_OF_SEASON: "Today is outside the season (15 June to 15 October).",
+      err_OUTSIDE_HOURS: "The stalls are closed now. Hours are {opens}–{closes}; check in within them.",
+      err_OUTSIDE_HOURS_plain: "The stalls are closed now; check in during opening hours.",
+      err_POINTS_EXHAUSTED: "Your points for this month are used up: no trading this month. Check-in opens again on the 1st.",
+      err_POOR_ACCURACY: "Your phone's position is not accurate enough. Step into the open, wait a moment and try again.",
+      err_TOO_FAR: "You are {distance} m from your stall; check-in works within {allowed} m. Go to your stall and try again.",
+      err_TOO_FAR_plain: "You are too far from your stall. Go to your stall and try again.",
+      geo_denied: "No position: allow this page to use your location and try again.",
+      geo_unavailable: "The phone cannot find its position right now. Step into the open and try again.",
+      geo_unsupported: "This browser cannot give a position.",
+      seconds: "{n} s", minutes: "{n} min",
+      map_title: "Lanzhou's seasonal fruit stalls", search_placeholder: "Search name, address, fruit (e.g. 白兰瓜)", all_districts: "All districts",
+      near_me: "Stalls near me", view_map: "Map", view_list: "List", sites_found: "{n} sites",
+      slots_summary: "{open} open · {assigned} licensed · {total} stalls", open_stall: "View stall", nearby_title: "Nearest stalls",
+      meters: "{n} m", no_sites: "No site matches.", map_plain_note: "No base map configured: positions by coordinates",
+      hours: "Hours", site_slots: "Stalls", zoom_in: "Zoom in", zoom_out: "Zoom out", zoom_all: "All", report_here: "Report a problem",
+      legend_open: "Stalls open", legend_assigned: "Licensed, not open", legend_vacant: "Vacant", legend_hotspot: "Many reports",
+      track_title: "Track your report", tracking_code: "Tracking code", track_button: "Look up", status: "Status", category: "Category",
+      reported_at: "Reported", due_at: "Due", timeline: "What happened", rate_title: "Rate how it was handled", score: "Score",
+      comment: "Comment (optional)", rated: "Your rating: {score}", reopen_title: "Not solved? Reopen", reopen_note: "What is still wrong",
+      reopen_done: "Sent back to the district team.", rating_done: "Thank you for your rating.",
+      rs_submitted: "Submitted", rs_accepted: "Accepted", rs_rejected: "Rejected", rs_dispatched: "Dispatched", rs_handled: "Handled",
+      rs_verified: "Verified", rs_closed: "Closed", rs_duplicate: "Duplicate",
+      role_citizen: "Citizen", role_officer: "Officer", role_admin: "Administrator", role_system: "System",
+      vendor_title: "Vendor check-in", my_permit: "My permit", permit_no: "Permit", stall: "Stall", valid: "Valid", produce: "Produce",
+      points_left: "Points left this month", points_of: "of {n}", deductions: "Deductions", checkin_button: "Check in", checkout_button: "Close stall",
+      locating: "Finding your position…", checked_in_at: "Checked in at {time}, {distance} m from your stall. Good trading!",
+      checked_in_already: "Already checked in today ({time}).", checked_out_at: "Closed at {time}.", today_not_yet: "Not checked in today.",
+      history: "Check-in history", no_permit_yet: "You hold no permit in force.", permit_status: "Status",
+      ps_requested: "Requested", ps_reviewed: "Reviewed", ps_approved: "Approved", ps_issued: "In force", ps_suspended: "Suspended",
+      ps_revoked: "Revoked", ps_rejected: "Rejected", ps_expired: "Expired",
+      officer_title: "Officer's desk", tab_queue: "My queue", tab_cases: "Cases", tab_inspect: "Inspection", tab_coverage: "Coverage",
+      overdue: "Overdue", due: "Due {time}", queue_empty: "Nothing in the queue.", case_title: "Case {id}", contact: "Reporter's phone",
+      public_note: "Note to the citizen (public)", internal_note: "Internal note", duplicate_of: "Duplicate of case",
+      act_accept: "Accept", act_reject: "Reject", act_dispatch: "Dispatch", act_handle: "Handled", act_verify: "Verified",
+      act_redispatch: "Not fixed: dispatch again", act_close: "Close", act_mark_duplicate: "Mark duplicate",
+      action_done: "Done: {status}", no_actions: "No action fits the case's status.", inspect_this: "Inspect this stall",
+      slot_id: "Stall number", result: "Result", res_compliant: "Compliant", res_warning: "Warning", res_violation: "Violation", violations: "Violations",
+      note: "Notes", photos: "Photos (up to 3)", resolves: "Cases this resolves", use_position: "Attach my position",
+      inspected: "Inspection recorded.", deducted: "{points} points deducted, {balance} left.", coverage_days: "Not inspected for days",
+      not_inspected: "Sites without an inspection in {days} days:", status_filter: "Case status",
+      v_outside_boundary: "Outside the stall (3)", v_not_own_produce: "Not own produce (6)", v_hygiene: "Hygiene (2)",
+      v_short_weight: "Short weight (6)", v_permit_not_shown: "Permit not shown (1)", v_person_permit_slot_mismatch: "Person/permit/stall mismatch (12)",
+      v_not_cleaned_up: "Not cleaned up (2)",
+      admin_title: "Season dashboard", tab_overview: "Overview", tab_permits: "Permits", tab_vendors: "Vendors", tab_exports: "Exports",
+      period_from: "From", period_to: "To", refresh: "Refresh", chart_checkin: "Daily check-in rate by district", chart_reports: "Reports by category and status",
+      compliance: "Closed within the time limit", compliance_detail: "{closed} of {total} cases", median_handling: "Median handling time {n} min",
+      hotspots: "Sites with most reports", inspections_by_district: "Inspections by district", no_data: "No data for this period.",
+      search_permits: "Permit, stall or vendor number", permit_state: "Permit state", all_states: "All states", reason: "Reason",
+      act_review: "Review", act_approve: "Approve", act_issue: "Issue", act_suspend: "Suspend", act_reinstate: "Reinstate", act_revoke: "Revoke",
+      act_reject_permit: "Reject", new_vendor: "Register a vendor", vendor_name: "Name", phone: "Mobile", id_card: "ID card number",
+      origin: "Origin (township)", plate: "Vehicle plate", vendor_created: "Vendor {id} registered, login {username}.", export_hint: "CSV files for spreadsheets (no contacts).",
+      export_checkins: "Check-ins", export_reports: "Reports", export_inspections: "Inspections", export_permits: "Permits",
+      total: "Total", district: "District",
+    },
+  };
+
+  const params = new URLSearchParams(location.search);
+  let lang = params.get("lang") || localStorage.getItem("guatan.lang") || "zh";
+  if (!WORDS[lang]) lang = "zh";
+
+  function t(key, vars = {}) {
+    const text = WORDS[lang][key] ?? WORDS.zh[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => (vars[name] ?? ""));
+  }
+
+  /** Fills every element marked data-t (text) or data-t-placeholder / data-t-title. */
+  function translate(root = document) {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    root.querySelectorAll("[data-t]").forEach((node) => { node.textContent = t(node.dataset.t); });
+    root.querySelectorAll("[data-t-placeholder]").forEach((node) => { node.placeholder = t(node.dataset.tPlaceholder); });
+    root.querySelectorAll("[data-t-title]").forEach((node) => { node.title = t(node.dataset.tTitle); node.setAttribute("aria-label", t(node.dataset.tTitle)); });
+  }
+
+  const listeners = [];
+  function onLanguage(callback) { listeners.push(callback); }
+  function setLanguage(next) {
+    lang = next;
+    localStorage.setItem("guatan.lang", next);
+    translate();
+    listeners.forEach((callback) => callback());
+  }
+
+  /** Builds an element: el("li", {class: "x", onclick: f}, "text", child). */
+  function el(tag, attributes = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else if (name === "class") node.className = value;
+      else node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  class APIError extends Error {
+    constructor(status, body) {
+      const error = (body && body.error) || {};
+      super(error.message || `HTTP ${status}`);
+      this.status = status;
+      this.code = error.code || (status === 0 ? "NETWORK" : "HTTP_" + status);
+      this.field = error.field;
+      this.details = error.details || {};
+      this.retryAfter = null;
+    }
+  }
+
+  // The signed-in account. The server alone decides when a sign-in ends (a 401 drops it here):
+  // a phone's clock is often wrong, so expires_at is not compared with it.
+  const SESSION_KEY = "guatan.session";
+  function session() {
+    try {
+      const value = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
+      if (value && value.token && value.role) return value;
+    } catch (_) { /* a damaged entry is no session */ }
+    return null;
+  }
+
+  async function api(path, { method = "GET", json, form, auth = true } = {}) {
+    const headers = { Accept: "application/json" };
+    const current = auth ? session() : null;
+    if (current) headers.Authorization = "Bearer " + current.token;
+    let body;
+    if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
+    if (form !== undefined) body = form;
+    let response;
+    try {
+      response = await fetch(path, { method, headers, body });
+    } catch (_) {
+      throw new APIError(0, { error: { code: "NETWORK", message: "network" } });
+    }
+    const type = response.headers.get("Content-Type") || "";
+    const data = type.includes("json") ? await response.json().catch(() => null) : null;
+    if (!response.ok) {
+      const error = new APIError(response.status, data);
+      error.retryAfter = Number(response.headers.get("Retry-After")) || null;
+      if (error.code === "UNAUTHENTICATED" && current) localStorage.removeItem(SESSION_KEY);
+      throw error;
+    }
+    return data;
+  }
+
+  function duration(seconds) {
+    return seconds >= 90 ? t("minutes", { n: Math.ceil(seconds / 60) }) : t("seconds", { n: seconds });
+  }
+
+  /** The error in words the user understands; check-in refusals say how far and when. */
+  function explain(error) {
+    if (!(error instanceof APIError)) return t("err_other", { message: String(error && error.message || error) });
+    const d = error.details || {};
+    switch (error.code) {
+      case "NETWORK": return t("err_network");
+      case "TOO_FAR":
+        return d.distance_m !== undefined && d.allowed_m !== undefined
+          ? t("err_TOO_FAR", { distance: Math.round(d.distance_m), allowed: Math.round(d.allowed_m) }) : t("err_TOO_FAR_plain");
+      case "OUTSIDE_HOURS":
+        return d.opens_at ? t("err_OUTSIDE_HOURS", { opens: d.opens_at, closes: d.closes_at }) : t("err_OUTSIDE_HOURS_plain");
+      case "RATE_LIMITED": return t("err_RATE_LIMITED", { wait: duration(error.retryAfter || 60) });
+      case "VALIDATION_FAILED": return t("err_VALIDATION_FAILED", { message: error.message });
+      default:
+        if (WORDS.zh["err_" + error.code]) return t("err_" + error.code);
+        return t("err_other", { message: error.message });
+    }
+  }
+
+  function showMessage(box, kind, text) {
+    box.className = "message " + kind;
+    box.textContent = text;
+    box.classList.remove("hidden");
+    box.setAttribute("role", kind === "error" ? "alert" : "status");
+  }
+
+  const zone = { timeZone: "Asia/Shanghai" };
+  function formatTime(instant) {
+    if (!instant) return "";
+    return new Date(instant).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { ...zone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  }
+  function formatClock(instant) {
+    return new Date(instant).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { ...zone, hour: "2-digit", minute: "2-digit" });
+  }
+
+  /** The shared header: brand, the pages, the language switch. */
+  function header(current) {
+    const pages = [["/", "nav_map"], ["/track.html", "nav_track"], ["/vendor.html", "nav_vendor"], ["/officer.html", "nav_officer"], ["/admin.html", "nav_admin"]];
+    const bar = el("header", { class: "top" },
+      el("a", { class: "brand", href: "/", "data-t": "brand" }),
+      el("nav", {}, pages.map(([href, key]) => el("a", { href, "data-t": key, "aria-current": href === current ? "page" : null }))),
+      el("button", { class: "lang", type: "button", "data-t": "lang", onclick: () => setLanguage(lang === "zh" ? "en" : "zh") }));
+    document.body.prepend(bar);
+    translate();
+  }
+
+  /**
+   * Sign-in for a role's page: shows the form until an account of that role signs in,
+   * then calls ready(session). Other roles are told plainly.
+   */
+  function requireSignIn(container, roles, ready) {
+    const current = session();
+    if (current && roles.includes(current.role)) { ready(current); return; }
+    const message = el("div", { class: "hidden" });
+    const username = el("input", { type: "text", id: "username", name: "username", autocomplete: "username", required: true });
+    const password = el("input", { type: "password", id: "password", name: "password", autocomplete: "current-password", required: true });
+    const button = el("button", { type: "submit", id: "sign-in", "data-t": "sign_in" });
+    const form = el("form", { class: "card", id: "sign-in-form" },
+      el("label", { for: "username", "data-t": "username" }), username,
+      el("label", { for: "password", "data-t": "password" }), password,
+      el("p", {}, button), message);
+    if (current) showMessage(message, "error", t("wrong_role", { role: current.role }));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      try {
+        const signedIn = await api("/api/v1/auth/login", { method: "POST", json: { username: username.value.trim(), password: password.value }, auth: false });
+        if (!roles.includes(signedIn.role)) {
+          showMessage(message, "error", t("wrong_role", { role: signedIn.role }));
+          await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: "Bearer " + signedIn.token } }).catch(() => {});
+          return;
+        }
+        localStorage.setItem(SESSION_KEY, JSON.stringify(signedIn));
+        form.remove();
+        ready(signedIn);
+      } catch (error) {
+        showMessage(message, "error", error.code === "UNAUTHENTICATED" ? t("err_login") : explain(error));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    container.replaceChildren(form);
+    translate(form);
+  }
+
+  async function signOut() {
+    await api("/api/v1/auth/logout", { method: "POST" }).catch(() => {});
+    localStorage.removeItem(SESSION_KEY);
+    location.reload();
+  }
+
+  /** The browser's position (WGS-84, as browsers give it), or a plain-words error. */
+  function position() {
+    return new Promise((resolve, reject) => {
+      if (!navigator.geolocation) { reject(new Error(t("geo_unsupported"))); return; }
+      navigator.geolocation.getCurrentPosition(
+        (found) => resolve({ lat: found.coords.latitude, lng: found.coords.longitude, accuracy_m: Math.round(found.coords.accuracy * 10) / 10 }),
+        (failure) => reject(new Error(failure.code === 1 ? t("geo_denied") : t("geo_unavailable"))),
+        { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
+    });
+  }
+
+  /** Every page of a paged list, for the lists the pages draw whole (a few hundred rows). */
+  async function allPages(path, perPage = 200, limit = 50) {
+    const items = [];
+    for (let page = 1; page <= limit; page++) {
+      const separator = path.includes("?") ? "&" : "?";
+      const data = await api(`${path}${separator}page=${page}&per_page=${perPage}`, { auth: false });
+      items.push(...data.items);
+      if (items.length >= data.total || data.items.length === 0) break;
+    }
+    return items;
+  }
+
+  return { t, translate, onLanguage, setLanguage, get lang() { return lang; }, el, api, APIError, explain, showMessage, session, signOut,
+    requireSignIn, header, position, formatTime, formatClock, allPages, params };
+})();

@@ -1,0 +1,192 @@
+// The officer's desk: the district's queue (overdue first), cases by status, a case page with
+// the actions its status allows, the inspection form with photos, and the coverage gaps.
+"use strict";
+
+(() => {
+  const { t, el, api, explain, showMessage } = Guatan;
+  Guatan.header("/officer.html");
+  const app = document.getElementById("app");
+  const VIOLATIONS = ["outside_boundary", "not_own_produce", "hygiene", "short_weight", "permit_not_shown", "person_permit_slot_mismatch", "not_cleaned_up"];
+  const STATUSES = ["submitted", "accepted", "dispatched", "handled", "verified", "closed", "rejected", "duplicate"];
+  let account = null;
+  let tab = "queue";
+  const panel = el("section", { id: "panel" });
+
+  Guatan.requireSignIn(app, ["officer", "admin"], async () => {
+    try { account = await api("/api/v1/me"); } catch (error) { app.replaceChildren(el("div", { class: "message error" }, explain(error))); return; }
+    frame();
+    show(Guatan.params.get("case") ? "case" : "queue", Guatan.params.get("case"));
+  });
+
+  function frame() {
+    const tabs = el("div", { class: "tabs", role: "tablist" }, ["queue", "cases", "inspect", "coverage"].map((name) =>
+      el("button", { type: "button", role: "tab", id: "tab-" + name, "aria-selected": String(tab === name), onclick: () => show(name) }, t("tab_" + name))));
+    app.replaceChildren(
+      el("p", { class: "row" }, el("span", { class: "muted" }, t("signed_in_as", { name: `${account.username}（${account.district || t("role_admin")}）` })),
+        el("button", { type: "button", class: "secondary", onclick: Guatan.signOut, style: "flex:0 0 auto" }, t("sign_out"))),
+      tabs, panel);
+  }
+
+  function show(name, argument) {
+    tab = name;
+    app.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.id === "tab-" + name)));
+    panel.replaceChildren(el("p", { class: "muted" }, t("loading")));
+    ({ queue, cases, case: caseView, inspect, coverage })[name](argument);
+  }
+
+  function failed(error) { panel.replaceChildren(el("div", { class: "message error", role: "alert" }, explain(error))); }
+
+  function caseItem(report) {
+    return el("li", { "data-report": report.report_id },
+      el("button", { type: "button", class: "linklike", onclick: () => show("case", report.report_id) }, `${report.category_name} · ${report.report_id}`),
+      " ", el("span", { class: "chip plain" }, t("rs_" + report.status)),
+      report.overdue ? [" ", el("span", { class: "chip overdue" }, t("overdue"))] : null,
+      el("div", { class: "small muted" }, [report.slot_id, Guatan.formatTime(report.created_at), report.due_at ? t("due", { time: Guatan.formatTime(report.due_at) }) : null].filter(Boolean).join(" · ")),
+      el("div", { class: "small" }, report.description.slice(0, 120)));
+  }
+
+  async function queue() {
+    try {
+      const district = account.role === "admin" ? "?district=CG" : "";
+      const data = await api("/api/v1/officer/queue" + district);
+      panel.replaceChildren(
+        el("p", {}, `${data.district} · ${data.items.length}` + (data.overdue_count ? ` · ${t("overdue")} ${data.overdue_count}` : "")),
+        data.items.length ? el("ul", { class: "list", id: "queue" }, data.items.map(caseItem)) : el("p", { class: "muted", id: "queue" }, t("queue_empty")));
+    } catch (error) { failed(error); }
+  }
+
+  async function cases(status = "submitted") {
+    const select = el("select", { id: "status-filter", "aria-label": t("status_filter") }, STATUSES.map((s) => el("option", { value: s, selected: s === status }, t("rs_" + s))));
+    select.addEventListener("change", () => cases(select.value));
+    try {
+      const district = account.district ? `&district=${account.district}` : "";
+      const data = await api(`/api/v1/reports?status=${status}${district}&per_page=100`);
+      panel.replaceChildren(el("label", { for: "status-filter" }, t("status_filter")), select,
+        data.items.length ? el("ul", { class: "list", id: "cases" }, data.items.map(caseItem)) : el("p", { class: "muted", id: "cases" }, t("none")));
+    } catch (error) { failed(error); }
+  }
+
+  async function caseView(id) {
+    let report;
+    try { report = await api("/api/v1/reports/" + encodeURIComponent(id)); } catch (error) { failed(error); return; }
+    const message = el("div", { class: "hidden", id: "action-result" });
+    const publicNote = el("textarea", { id: "public-note", maxlength: 1000 });
+    const internalNote = el("textarea", { id: "internal-note", maxlength: 1000 });
+    const duplicateOf = el("input", { type: "text", id: "duplicate-of" });
+    const actions = report.allowed_actions || [];
+    const buttons = actions.map((action) => el("button", {
+      type: "button", "data-action": action, class: ["reject", "mark_duplicate", "redispatch"].includes(action) ? "secondary" : "",
+      onclick: async (event) => {
+        event.target.disabled = true;
+        try {
+          const body = { action };
+          if (publicNote.value.trim()) body.public_note = publicNote.value.trim();
+          if (internalNote.value.trim()) body.internal_note = internalNote.value.trim();
+          if (action === "mark_duplicate") body.duplicate_of = duplicateOf.value.trim().toUpperCase();
+          const done = await api(`/api/v1/reports/${encodeURIComponent(id)}/transitions`, { method: "POST", json: body });
+          await caseView(id);
+          showMessage(document.getElementById("action-result"), "ok", t("action_done", { status: t("rs_" + done.status) }));
+        } catch (error) {
+          showMessage(message, "error", explain(error));
+          event.target.disabled = false;
+        }
+      },
+    }, t("act_" + action)));
+    panel.replaceChildren(el("article", { class: "card", id: "case", "data-status": report.status },
+      el("h2", {}, t("case_title", { id: report.report_id })),
+      el("dl", { class: "facts" },
+        el("dt", {}, t("status")), el("dd", { id: "case-status" }, t("rs_" + report.status), report.overdue ? [" ", el("span", { class: "chip overdue" }, t("overdue"))] : null),
+        el("dt", {}, t("category")), el("dd", {}, report.category_name),
+        report.slot_id ? [el("dt", {}, t("stall")), el("dd", {}, el("a", { href: "/s/" + report.slot_id }, report.slot_id))] : null,
+        el("dt", {}, t("reported_at")), el("dd", {}, Guatan.formatTime(report.created_at)),
+        report.due_at ? [el("dt", {}, t("due_at")), el("dd", {}, Guatan.formatTime(report.due_at))] : null,
+        report.contact_phone ? [el("dt", {}, t("contact")), el("dd", {}, el("a", { href: "tel:" + report.contact_phone }, report.contact_phone))] : null),
+      el("p", {}, report.description),
+      report.photos.length ? el("div", { class: "photos" }, report.photos.map((src) => el("a", { href: src }, el("img", { src, alt: "" })))) : null,
+      el("h3", {}, t("timeline")),
+      el("ol", { class: "timeline" }, report.timeline.map((event) => el("li", {}, el("time", {}, Guatan.formatTime(event.at) + " · " + t("role_" + event.actor_role)),
+        el("strong", {}, t("rs_" + event.status)), event.public_note ? el("div", {}, event.public_note) : null,
+        event.internal_note ? el("div", { class: "small muted" }, "🔒 " + event.internal_note) : null))),
+      actions.length ? [
+        el("label", { for: "public-note" }, t("public_note")), publicNote,
+        el("label", { for: "internal-note" }, t("internal_note")), internalNote,
+        actions.includes("mark_duplicate") ? [el("label", { for: "duplicate-of" }, t("duplicate_of")), duplicateOf] : null,
+        el("p", { class: "row", id: "actions" }, buttons)] : el("p", { class: "muted" }, t("no_actions")),
+      message,
+      report.slot_id && ["dispatched", "handled"].includes(report.status)
+        ? el("p", {}, el("button", { type: "button", class: "secondary", id: "inspect-case", onclick: () => show("inspect", { slot: report.slot_id, report: report.report_id }) }, t("inspect_this")))
+        : null,
+      el("p", {}, el("button", { type: "button", class: "linklike", onclick: () => show("queue") }, "← " + t("back")))));
+  }
+
+  function inspect(prefill = {}) {
+    const slot = el("input", { type: "text", id: "slot", name: "slot_id", value: prefill.slot || "", required: true, autocapitalize: "characters" });
+    const results = ["compliant", "warning", "violation"].map((r) => el("label", { class: "inline" },
+      el("input", { type: "radio", name: "result", value: r, checked: r === "compliant" }), t("res_" + r)));
+    const violationBoxes = el("fieldset", { id: "violations", class: "hidden" }, el("legend", {}, t("violations")),
+      VIOLATIONS.map((code) => el("label", { class: "inline" }, el("input", { type: "checkbox", name: "violations", value: code }), t("v_" + code))));
+    const note = el("textarea", { id: "note", name: "note", maxlength: 2000 });
+    const photos = el("input", { type: "file", id: "photos", name: "photo", accept: "image/jpeg,image/png,image/webp", multiple: true, capture: "environment" });
+    const resolves = el("input", { type: "text", id: "resolves", name: "resolves_reports", value: prefill.report || "" });
+    const withPosition = el("input", { type: "checkbox", id: "with-position", checked: true });
+    const message = el("div", { class: "hidden", id: "inspect-result" });
+    const submit = el("button", { type: "submit", id: "inspect-submit" }, t("submit"));
+    const form = el("form", { class: "card", id: "inspection-form" },
+      el("label", { for: "slot" }, t("slot_id")), slot,
+      el("label", {}, t("result")), el("div", {}, results), violationBoxes,
+      el("label", { for: "note" }, t("note")), note,
+      el("label", { for: "photos" }, t("photos")), photos,
+      el("label", { for: "resolves" }, t("resolves")), resolves,
+      el("label", { class: "inline" }, withPosition, t("use_position")),
+      el("p", {}, submit), message);
+    form.addEventListener("change", () => {
+      violationBoxes.classList.toggle("hidden", form.querySelector("input[name=result]:checked").value !== "violation");
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      submit.disabled = true;
+      try {
+        const data = new FormData();
+        data.append("slot_id", slot.value.trim().toUpperCase());
+        const result = form.querySelector("input[name=result]:checked").value;
+        data.append("result", result);
+        if (result === "violation") form.querySelectorAll("input[name=violations]:checked").forEach((box) => data.append("violations", box.value));
+        if (note.value.trim()) data.append("note", note.value.trim());
+        if (resolves.value.trim()) data.append("resolves_reports", resolves.value.trim().toUpperCase());
+        if (photos.files.length > 3) throw new Guatan.APIError(400, { error: { code: "VALIDATION_FAILED", message: "≤ 3" } });
+        for (const file of photos.files) data.append("photo", file, file.name);
+        if (withPosition.checked) {
+          try {
+            const here = await Guatan.position();
+            data.append("lat", here.lat); data.append("lng", here.lng); data.append("crs", "wgs84");
+          } catch (_) { /* an inspection stands without a position */ }
+        }
+        const done = await api("/api/v1/inspections", { method: "POST", form: data });
+        let text = t("inspected") + ` ${done.inspection_id}`;
+        if (done.points_deducted) text += " " + (Guatan.lang === "zh" ? `扣 ${done.points_deducted} 分。` : `${done.points_deducted} points deducted.`);
+        showMessage(message, "ok", text);
+        form.reset();
+      } catch (error) {
+        showMessage(message, "error", explain(error));
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    panel.replaceChildren(form);
+  }
+
+  async function coverage(days = 7) {
+    const input = el("input", { type: "number", id: "coverage-days", min: 1, max: 365, value: days });
+    input.addEventListener("change", () => coverage(Number(input.value) || 7));
+    try {
+      const district = account.role === "admin" ? "&district=CG" : "";
+      const data = await api(`/api/v1/officer/coverage?days=${days}${district}`);
+      panel.replaceChildren(el("label", { for: "coverage-days" }, t("coverage_days")), input,
+        el("p", {}, t("not_inspected", { days: data.days }) + ` ${data.total}`),
+        el("ul", { class: "list", id: "coverage" }, data.items.slice(0, 200).map((site) => el("li", { "data-site": site.site_id },
+          el("strong", {}, site.site_name), el("div", { class: "small muted" }, site.site_id + (site.last_inspected ? ` · ${site.last_inspected}` : ""))))));
+    } catch (error) { failed(error); }
+  }
+
+  Guatan.onLanguage(() => { if (account) { frame(); show(tab); } });
+})();
