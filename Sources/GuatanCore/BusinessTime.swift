@@ -16,13 +16,16 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.day = day
     }
 
-    /// Parses exactly `YYYY-MM-DD`.
+    /// Parses exactly `YYYY-MM-DD`. Byte by byte: statistics and lists parse dates by the thousand.
     public init?(_ text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard text.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
-        else { return nil }
+        var text = text
+        let parsed: (Int, Int, Int)? = text.withUTF8 { bytes in
+            guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+                let y = asciiNumber(bytes[0..<4]), let m = asciiNumber(bytes[5..<7]), let d = asciiNumber(bytes[8..<10])
+            else { return nil }
+            return (y, m, d)
+        }
+        guard let (y, m, d) = parsed else { return nil }
         self.init(year: y, month: m, day: d)
     }
 
@@ -171,10 +174,11 @@ public enum BusinessTime {
         guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
             bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " "),
             bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-            let date = LocalDate(String(decoding: bytes[0..<10], as: UTF8.self)),
-            let hour = Int(String(decoding: bytes[11..<13], as: UTF8.self)), (0...23).contains(hour),
-            let minute = Int(String(decoding: bytes[14..<16], as: UTF8.self)), (0...59).contains(minute),
-            let second = Int(String(decoding: bytes[17..<19], as: UTF8.self)), (0...60).contains(second)
+            let year = asciiNumber(bytes[0..<4]), let month = asciiNumber(bytes[5..<7]), let day = asciiNumber(bytes[8..<10]),
+            let date = LocalDate(year: year, month: month, day: day),
+            let hour = asciiNumber(bytes[11..<13]), (0...23).contains(hour),
+            let minute = asciiNumber(bytes[14..<16]), (0...59).contains(minute),
+            let second = asciiNumber(bytes[17..<19]), (0...60).contains(second)
         else { return nil }
         var index = 19
         var fraction = 0.0
@@ -192,8 +196,8 @@ public enum BusinessTime {
             guard index + 1 == bytes.count else { return nil }
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard bytes.count == index + 6, bytes[index + 3] == UInt8(ascii: ":"),
-                let oh = Int(String(decoding: bytes[(index + 1)..<(index + 3)], as: UTF8.self)), (0...23).contains(oh),
-                let om = Int(String(decoding: bytes[(index + 4)..<(index + 6)], as: UTF8.self)), (0...59).contains(om)
+                let oh = asciiNumber(bytes[(index + 1)..<(index + 3)]), (0...23).contains(oh),
+                let om = asciiNumber(bytes[(index + 4)..<(index + 6)]), (0...59).contains(om)
             else { return nil }
             offset = (oh * 3600 + om * 60) * (bytes[index] == UInt8(ascii: "-") ? -1 : 1)
         default:
@@ -227,4 +231,15 @@ public struct ServiceClock: Sendable {
     public static func fixed(_ instant: Date) -> ServiceClock {
         ServiceClock { instant }
     }
+}
+
+/// The value of a run of ASCII digits; nil when any byte is not a digit or the run is empty.
+func asciiNumber<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Int? {
+    guard !bytes.isEmpty else { return nil }
+    var value = 0
+    for byte in bytes {
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+        value = value * 10 + Int(byte - UInt8(ascii: "0"))
+    }
+    return value
 }

@@ -261,6 +261,9 @@ extension GuatanDatabase: PermitStore {
         case all
         case site(String)
         case slot(String)
+        /// The slots a nearby search found: reading every permit of a national-scale season
+        /// for a handful of stalls would cost more than the search itself.
+        case slots([String])
     }
 
     /// The slots holding an issued permit on `day`, with the permit's public summary and
@@ -284,6 +287,9 @@ extension GuatanDatabase: PermitStore {
         case .slot(let slotId):
             sql += " AND p.slot_id = ?"
             arguments += [slotId]
+        case .slots(let slotIds):
+            sql += " AND p.slot_id IN (SELECT value FROM json_each(?))"
+            arguments += [json(slotIds)]
         }
         var result: [String: SlotHolding] = [:]
         for row in try Row.fetchAll(db, cached: sql, arguments: arguments) {

@@ -84,7 +84,7 @@ extension GuatanDatabase: RegistryStore {
                 """, arguments: [box.maxLat, box.minLat, box.maxLng, box.minLng])
             var found: [NearbyStall] = []
             found.reserveCapacity(rows.count)
-            let permits = try Self.slotHoldings(db, on: today)
+            let permits = try Self.slotHoldings(db, on: today, in: .slots(rows.map { $0["slot_id"] }))
             for row in rows {
                 let stall = Self.stallView(row, permits: permits)
                 let distance = Geodesy.distance(center, stall.slot.slot.position)

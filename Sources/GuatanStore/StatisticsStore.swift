@@ -111,18 +111,28 @@ extension GuatanDatabase: StatisticsStore {
                 """, arguments: range) {
                 checkedIn["\(row["business_date"] as String)|\(row["district"] as String)"] = row["n"]
             }
-            let permits = try Row.fetchAll(db, sql: """
-                SELECT district, issued_at, season FROM permit WHERE issued_at IS NOT NULL AND state IN ('issued', 'suspended', 'expired')
-                """)
+            // Permits issued per district and day, summed up to each day of the period: one
+            // grouped query, then a running total (a season is ~123 days × 4 districts).
+            var issuedOn: [String: [Int: Int]] = [:]  // "district|season" → day number → permits issued that day
+            for row in try Row.fetchAll(db, sql: """
+                SELECT district, season, issued_at, COUNT(*) AS n FROM permit
+                WHERE issued_at IS NOT NULL AND state IN ('issued', 'suspended', 'expired') AND season BETWEEN ? AND ?
+                GROUP BY district, season, substr(issued_at, 1, 10)
+                """, arguments: [from.year, to.year]) {
+                guard let issued = (row["issued_at"] as String?).flatMap(BusinessTime.parseInstant) else { continue }
+                let key = BusinessTime.localDate(of: issued).daysSinceEpoch
+                issuedOn["\(row["district"] as String)|\(row["season"] as Int)", default: [:]][key, default: 0] += row["n"] as Int
+            }
             var day = from
+            var seasons: [Int: Season] = [:]
             while day <= to, day.daysSinceEpoch - from.daysSinceEpoch < 400 {
-                let season = try Self.season(db, year: day.year)
-                if season.contains(day) {
+                if seasons[day.year] == nil { seasons[day.year] = try Self.season(db, year: day.year) }
+                if let season = seasons[day.year], season.contains(day) {
                     for district in districts {
-                        let issued = permits.filter {
-                            ($0["district"] as String) == district && ($0["season"] as Int) == day.year
-                                && ((($0["issued_at"] as String?).flatMap(BusinessTime.parseInstant).map(BusinessTime.localDate(of:))).map { $0 <= day } ?? false)
-                        }.count
+                        // This day's season's permits issued by this day.
+                        let issued = (issuedOn["\(district)|\(day.year)"] ?? [:]).reduce(0) { sum, entry in
+                            entry.key <= day.daysSinceEpoch ? sum + entry.value : sum
+                        }
                         rates.append(DailyCheckInRate(date: day, district: district, issued: issued, checkedIn: checkedIn["\(day)|\(district)"] ?? 0))
                     }
                 }
@@ -141,21 +151,17 @@ extension GuatanDatabase: StatisticsStore {
             var withLimit = 0
             var onTime = 0
             var minutes: [Double] = []
+            // Handling time in SQL (julianday reads the +08:00 offset): a season has ~20,000 cases.
             for row in try Row.fetchAll(db, sql: """
-                SELECT r.id, r.due_epoch,
-                  (SELECT MIN(e.at) FROM report_event e WHERE e.report_id = r.id AND e.action = 'dispatch') AS dispatched,
-                  (SELECT MIN(e.at) FROM report_event e WHERE e.report_id = r.id AND e.action = 'handle') AS handled,
-                  r.closed_epoch
+                SELECT r.due_epoch, r.closed_epoch,
+                  (julianday((SELECT MIN(e.at) FROM report_event e WHERE e.report_id = r.id AND e.action = 'handle'))
+                    - julianday((SELECT MIN(e.at) FROM report_event e WHERE e.report_id = r.id AND e.action = 'dispatch'))) * 1440
                 FROM report r WHERE r.created_epoch >= ? AND r.created_epoch < ? AND r.due_epoch IS NOT NULL
                 """, arguments: period) {
                 withLimit += 1
-                let due: Double = row["due_epoch"]
-                if let closed: Double = row["closed_epoch"], closed <= due { onTime += 1 }
-                if let dispatched = (row["dispatched"] as String?).flatMap(BusinessTime.parseInstant),
-                    let handled = (row["handled"] as String?).flatMap(BusinessTime.parseInstant)
-                {
-                    minutes.append(handled.timeIntervalSince(dispatched) / 60)
-                }
+                let due: Double = row[0]
+                if let closed: Double = row[1], closed <= due { onTime += 1 }
+                if let handling: Double = row[2] { minutes.append(handling) }
             }
             minutes.sort()
             let median: Double? = minutes.isEmpty ? nil : (minutes.count % 2 == 1
@@ -165,9 +171,11 @@ extension GuatanDatabase: StatisticsStore {
                 inspections[row["district"]] = row["n"]
             }
             let hotspots = try Row.fetchAll(db, sql: """
-                SELECT r.site_id, s.name, COUNT(*) AS n FROM report r JOIN site s ON s.id = r.site_id
-                WHERE r.created_epoch >= ? AND r.created_epoch < ? AND r.state <> 'duplicate'
-                GROUP BY r.site_id ORDER BY n DESC, r.site_id LIMIT 10
+                SELECT g.site_id, s.name, g.n FROM (
+                    SELECT site_id, COUNT(*) AS n FROM report
+                    WHERE created_epoch >= ? AND created_epoch < ? AND state <> 'duplicate' AND site_id IS NOT NULL
+                    GROUP BY site_id ORDER BY n DESC, site_id LIMIT 10
+                ) g JOIN site s ON s.id = g.site_id ORDER BY g.n DESC, g.site_id
                 """, arguments: period).map { (siteId: $0["site_id"] as String, siteName: $0["name"] as String, reports: $0["n"] as Int) }
             return Statistics(
                 checkInRates: rates, reports: reports, casesWithLimit: withLimit, closedWithinLimit: onTime, medianHandlingMinutes: median,

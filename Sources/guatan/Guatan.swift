@@ -11,7 +11,7 @@ struct Guatan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guatan",
         abstract: "Guatan (瓜摊): the seasonal fruit-stall programme's service.",
-        subcommands: [Serve.self, Migrate.self, ImportSites.self, User.self, Backup.self, Restore.self],
+        subcommands: [Serve.self, Migrate.self, ImportSites.self, User.self, Backup.self, Restore.self, GenerateSeason.self],
         defaultSubcommand: nil)
 }
 
@@ -150,7 +150,7 @@ struct Serve: AsyncParsableCommand {
         }
         let personalDataKey = try PersonalDataKey.loadOrCreate(in: options.dataDirectory)
         if demo {
-            try await loadDemo(into: database, key: personalDataKey, now: clock.now(), logger: logger)
+            try await loadDemoPopulation(into: database, key: personalDataKey, now: clock.now(), logger: logger)
         }
         let configuration = GuatanServiceConfiguration(
             host: host, port: port,
@@ -198,31 +198,31 @@ extension Serve {
         }
         return raw
     }
+}
 
-    /// Adds the demo population once and prints the logins to standard output.
-    func loadDemo(into database: GuatanDatabase, key: PersonalDataKey, now: Date, logger: Logger) async throws {
-        let slots = try await database.registryState(today: BusinessTime.localDate(of: now)).sites.reduce(0) { $0 + $1.slots.count }
-        // One bcrypt hash shared by every demo account: hashing two thousand would take minutes.
-        let hash = try await PasswordHasher().hash(DemoPopulation.password)
-        let season = BusinessTime.localDate(of: now).year
-        guard let summary = try database.loadDemo(
-            vendors: DemoPopulation.vendors(count: slots, key: key), passwordHash: hash, season: season, now: now)
-        else {
-            printNow("demo data already loaded; every demo account's password is \(DemoPopulation.password)")
-            return
-        }
-        var lines = [
-            "Demo data for season \(season): \(summary.vendorsCreated) vendors, \(summary.permitsIssued) permits issued, "
-                + "\(summary.applications) applications to review, \(summary.checkedInToday) stalls checked in today.",
-            "Every demo account's password: \(DemoPopulation.password)",
-            "  admin    \(summary.admin)",
-        ]
-        lines += summary.officers.map { "  officer  \($0.username)  (district \($0.district))" }
-        lines += summary.sampleVendors.map { "  vendor   \($0.username)  (slot \($0.slotId): \($0.situation))" }
-        lines.append("  … and every vendor demo.v0001 to demo.v\(zeroPadded(summary.vendorsCreated, width: 4))")
-        printNow(lines.joined(separator: "\n"))
-        logger.notice("demo data loaded", metadata: ["vendors": "\(summary.vendorsCreated)", "checked_in_today": "\(summary.checkedInToday)"])
+/// Adds the demo population once and prints the logins to standard output.
+func loadDemoPopulation(into database: GuatanDatabase, key: PersonalDataKey, now: Date, logger: Logger) async throws {
+    let slots = try await database.registryState(today: BusinessTime.localDate(of: now)).sites.reduce(0) { $0 + $1.slots.count }
+    // One bcrypt hash shared by every demo account: hashing two thousand would take minutes.
+    let hash = try await PasswordHasher().hash(DemoPopulation.password)
+    let season = BusinessTime.localDate(of: now).year
+    guard let summary = try database.loadDemo(
+        vendors: DemoPopulation.vendors(count: slots, key: key), passwordHash: hash, season: season, now: now)
+    else {
+        printNow("demo data already loaded; every demo account's password is \(DemoPopulation.password)")
+        return
     }
+    var lines = [
+        "Demo data for season \(season): \(summary.vendorsCreated) vendors, \(summary.permitsIssued) permits issued, "
+            + "\(summary.applications) applications to review, \(summary.checkedInToday) stalls checked in today.",
+        "Every demo account's password: \(DemoPopulation.password)",
+        "  admin    \(summary.admin)",
+    ]
+    lines += summary.officers.map { "  officer  \($0.username)  (district \($0.district))" }
+    lines += summary.sampleVendors.map { "  vendor   \($0.username)  (slot \($0.slotId): \($0.situation))" }
+    lines.append("  … and every vendor demo.v0001 to demo.v\(zeroPadded(summary.vendorsCreated, width: 4))")
+    printNow(lines.joined(separator: "\n"))
+    logger.notice("demo data loaded", metadata: ["vendors": "\(summary.vendorsCreated)", "checked_in_today": "\(summary.checkedInToday)"])
 }
 
 /// Prints at once: standard output to a pipe is otherwise held until the server stops.
