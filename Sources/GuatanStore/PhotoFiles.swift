@@ -28,28 +28,35 @@ public struct PhotoFiles: Sendable {
         directory.appendingPathComponent("\(id).\(type.fileExtension)")
     }
 
-    /// Writes the bytes durably (temporary file, fsync, rename, fsync of the folder).
+    /// Writes the bytes durably (temporary file, fsync, rename, fsync of the folder). A
+    /// failure (a full disk, a read-only mount) leaves no file behind and throws
+    /// `PhotoStorageError`: never the client's fault, so the service answers 503.
     public func save(_ bytes: [UInt8], id: String, type: PhotoType) throws -> StoredPhoto {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let target = url(id, type)
-        if !FileManager.default.fileExists(atPath: target.path) {
-            let temporary = directory.appendingPathComponent(".\(id).\(UUID().uuidString).tmp")
+        if FileManager.default.fileExists(atPath: target.path) {
+            return StoredPhoto(id: id, type: type, byteCount: bytes.count)
+        }
+        let temporary = directory.appendingPathComponent(".\(id).\(UUID().uuidString).tmp")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                 throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path])
             }
             let handle = try FileHandle(forWritingTo: temporary)
+            defer { try? handle.close() }
             try handle.write(contentsOf: bytes)
             try handle.synchronize()
-            try handle.close()
             if rename(temporary.path, target.path) != 0 {
-                try? FileManager.default.removeItem(at: temporary)
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
             }
-            let folder = open(directory.path, O_RDONLY)
-            if folder >= 0 {
-                fsync(folder)
-                close(folder)
-            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw PhotoStorageError(underlying: String(describing: error))
+        }
+        let folder = open(directory.path, O_RDONLY)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
         }
         return StoredPhoto(id: id, type: type, byteCount: bytes.count)
     }
@@ -57,4 +64,9 @@ public struct PhotoFiles: Sendable {
     public func read(_ photo: StoredPhoto) throws -> Data {
         try Data(contentsOf: url(photo.id, photo.type))
     }
+}
+
+/// The photo folder could not take a file: the disk is full or not writable just now.
+public struct PhotoStorageError: Error, Sendable {
+    public let underlying: String
 }

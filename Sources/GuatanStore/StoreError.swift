@@ -12,6 +12,7 @@ extension StoreError {
     /// the disk failed, another process holds the lock too long — or nil when `error` is not
     /// such a condition. Reads go on; the write can be retried later (503).
     public static func unavailability(of error: any Error) -> String? {
+        if error is PhotoStorageError { return "the server cannot store photos just now (its disk is full or not writable)" }
         guard let error = error as? DatabaseError else { return nil }
         switch error.resultCode {
         case .SQLITE_FULL: return "the server's disk is full"

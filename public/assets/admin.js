@@ -51,7 +51,7 @@
   }
 
   const STATUS_GROUPS = [["waiting", ["submitted", "accepted"]], ["working", ["dispatched", "handled", "verified"]], ["closed", ["closed"]], ["other", ["rejected", "duplicate"]]];
-  const GROUP_NAMES = { zh: { waiting: "待受理", working: "办理中", closed: "已结案", other: "不立案/重复" }, en: { waiting: "Waiting", working: "In hand", closed: "Closed", other: "Rejected/duplicate" } };
+  const GROUP_NAMES = { zh: { waiting: "待受理", working: "办理中", closed: "已结案", other: "不立案" }, en: { waiting: "Waiting", working: "In hand", closed: "Closed", other: "Not taken" } };
 
   async function overview() {
     const p = period();

@@ -32,7 +32,13 @@ const GuatanCharts = (() => {
       svg.append(node("text", { x: left - 4, y: yAt(tick) + 4, "text-anchor": "end" }, Math.round(tick * 100) + "%"));
     }
     const step = Math.max(1, Math.ceil(xs.length / 6));
-    xs.forEach((x, i) => { if (i % step === 0 || i === xs.length - 1) svg.append(node("text", { x: xAt(i), y: height - 8, "text-anchor": "middle" }, x.slice(5))); });
+    xs.forEach((x, i) => {
+      const last = i === xs.length - 1;
+      // The last label is the day that matters most; the one before gives way if they would touch.
+      if ((i % step === 0 && (xs.length - 1 - i >= step || xs.length === 1)) || last) {
+        svg.append(node("text", { x: xAt(i), y: height - 8, "text-anchor": last && xs.length > 1 ? "end" : "middle" }, x.slice(5)));
+      }
+    });
     series.forEach((s, index) => {
       const colour = PALETTE[index % PALETTE.length];
       const byX = new Map(s.points.map((p) => [p.x, p.y]));
@@ -57,9 +63,12 @@ const GuatanCharts = (() => {
     return svg;
   }
 
-  /** rows: [{label, parts: [{name, value}]}]: one horizontal bar per row, parts stacked. */
-  function bars(rows, { label, names = [], width = 640, rowHeight = 26 } = {}) {
-    const left = Math.min(130, width * 0.3), right = 40, top = names.length ? 30 : 8;
+  /** rows: [{label, parts: [{name, value}]}]: one horizontal bar per row, parts stacked.
+   * On a narrow screen each row's label goes above its bar, so long names are not cut. */
+  function bars(rows, { label, names = [], width = 640 } = {}) {
+    const narrow = width < 480;
+    const rowHeight = narrow ? 36 : 26;
+    const left = narrow ? 8 : 130, right = 44, top = names.length ? 30 : 8;
     const height = top + rows.length * rowHeight + 8;
     const svg = frame(width, height, label);
     const max = Math.max(1, ...rows.map((r) => r.parts.reduce((s, p) => s + p.value, 0)));
@@ -71,17 +80,21 @@ const GuatanCharts = (() => {
     });
     rows.forEach((row, r) => {
       const y = top + r * rowHeight;
-      svg.append(node("text", { x: left - 6, y: y + rowHeight / 2 + 4, "text-anchor": "end" }, row.label));
+      const barTop = narrow ? y + 15 : y + 4;
+      const barHeight = narrow ? rowHeight - 19 : rowHeight - 8;
+      svg.append(narrow
+        ? node("text", { x: left, y: y + 11 }, row.label)
+        : node("text", { x: left - 6, y: y + rowHeight / 2 + 4, "text-anchor": "end" }, row.label));
       let x = left;
       row.parts.forEach((part) => {
         if (!part.value) return;
         const index = Math.max(0, names.indexOf(part.name));
-        const rect = node("rect", { x, y: y + 4, width: Math.max(1, part.value * scale), height: rowHeight - 8, fill: PALETTE[index % PALETTE.length], "data-value": part.value });
+        const rect = node("rect", { x, y: barTop, width: Math.max(1, part.value * scale), height: barHeight, fill: PALETTE[index % PALETTE.length], "data-value": part.value });
         rect.append(node("title", {}, `${row.label} · ${part.name}: ${part.value}`));
         svg.append(rect);
         x += part.value * scale;
       });
-      svg.append(node("text", { x: x + 4, y: y + rowHeight / 2 + 4 }, String(row.parts.reduce((s, p) => s + p.value, 0))));
+      svg.append(node("text", { x: x + 4, y: barTop + barHeight / 2 + 4 }, String(row.parts.reduce((s, p) => s + p.value, 0))));
     });
     return svg;
   }

@@ -15,7 +15,7 @@ import pytest
 import requests
 from PIL import Image
 
-from conftest import ROOT, Server
+from conftest import ROOT, Server, run_cli
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -40,6 +40,18 @@ def site():
     """One demo server for the module: Leaflet from Debian when installed, no tiles."""
     folder = Path(tempfile.mkdtemp(prefix="guatan-pages-"))
     server = start(folder, "data")
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def season():
+    """A generated season up to the evening of 10 August: the dashboard has a summer to show."""
+    folder = Path(tempfile.mkdtemp(prefix="guatan-season-"))
+    made = run_cli("generate-season", "--through", "2026-08-09", data=folder / "data")
+    assert made.returncode == 0, made.stderr
+    server = Server(folder / "data", "--now", NOW, "--report-rate", "0").start(timeout=60)
     yield server
     server.stop()
     shutil.rmtree(folder, ignore_errors=True)
@@ -374,7 +386,8 @@ def test_an_officer_accepts_dispatches_and_settles_a_case_with_an_inspection(sit
 # Administrators
 
 
-def test_an_administrator_sees_the_season_in_charts_and_works_permits(site, browser):
+def test_an_administrator_sees_the_season_in_charts_and_works_permits(season, browser):
+    site = season
     officer = token(site, "demo.officer.cg")
     for n, category in enumerate(["hygiene", "short_weight", "occupying_road", "hygiene"]):
         filed = file_report(site, f"CG-00{n + 1}-01", category)
