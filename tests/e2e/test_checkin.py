@@ -111,38 +111,61 @@ def test_a_full_day_through_the_real_server(workdir):
         day.stop()
 
 
-def test_kill_9_during_a_burst_of_checkins_loses_no_answered_checkin(workdir):
+def test_kill_9_during_a_burst_loses_no_answered_checkin_report_or_inspection(workdir):
     Server(workdir / "data", "--demo", "--now", "2026-07-14T23:00:00+08:00").start().stop()
-    server = Server(workdir / "data", "--now", "2026-07-15T09:00:00+08:00").start()
+    server = Server(workdir / "data", "--now", "2026-07-15T09:00:00+08:00", "--report-rate", "0").start()
     officer = login(server, "demo.officer.cg")
+    inspector = login(server, "demo.officer.xg")
     admin = login(server, "demo.admin")
-    # Every issued permit of the district: the officer checks them in as fast as he can.
+    # Every issued permit of the district: the officer checks them in as fast as he can, while
+    # citizens report and another district's officer records inspections.
     db = sqlite3.connect(workdir / "data" / "guatan.sqlite")
     permits = [row[0] for row in db.execute("SELECT permit_no FROM permit WHERE district = 'CG' AND state = 'issued' ORDER BY permit_no")]
+    xg_slots = [row[0] for row in db.execute("SELECT slot.id FROM slot JOIN site ON site.id = slot.site_id WHERE site.district = 'XG' ORDER BY slot.id")]
     db.close()
     assert len(permits) > 300
-    answered = []
+    answered, reports, inspections = [], [], []
     lock = threading.Lock()
     killed = threading.Event()
 
-    def worker(chunk):
+    def maybe_kill():
+        if len(answered) >= 150 and len(reports) >= 10 and len(inspections) >= 10 and not killed.is_set():
+            killed.set()
+            server.process.send_signal(signal.SIGKILL)
+
+    def post(session, path, headers, body, into, key):
+        try:
+            r = session.post(server.base + path, headers=headers, timeout=10, json=body)
+        except requests.RequestException:
+            return False
+        if r.status_code in (200, 201):
+            with lock:
+                into.append(r.json()[key])
+                maybe_kill()
+        return True
+
+    def checkins(chunk):
         session = requests.Session()
         for number in chunk:
-            if killed.is_set():
+            if killed.is_set() or not post(session, "/api/v1/officer/checkins", officer, {"permit_no": number, "reason": "演练：手机没电"}, answered, "checkin_id"):
                 return
-            try:
-                r = session.post(server.base + "/api/v1/officer/checkins", headers=officer, timeout=10,
-                                 json={"permit_no": number, "reason": "演练：手机没电"})
-            except requests.RequestException:
-                return
-            if r.status_code in (200, 201):
-                with lock:
-                    answered.append(r.json())
-                    if len(answered) >= 150 and not killed.is_set():
-                        killed.set()
-                        server.process.send_signal(signal.SIGKILL)
 
-    threads = [threading.Thread(target=worker, args=(permits[i::16],)) for i in range(16)]
+    def citizen(n):
+        session = requests.Session()
+        for i in range(2000):
+            body = {"category": "hygiene", "description": f"演练举报 {n}-{i}", "slot_id": "AN-001-01"}
+            if killed.is_set() or not post(session, "/api/v1/reports", {}, body, reports, "report_id"):
+                return
+
+    def inspect(chunk):
+        session = requests.Session()
+        for slot in chunk * 20:
+            if killed.is_set() or not post(session, "/api/v1/inspections", inspector, {"slot_id": slot, "result": "compliant"}, inspections, "inspection_id"):
+                return
+
+    threads = [threading.Thread(target=checkins, args=(permits[i::12],)) for i in range(12)]
+    threads += [threading.Thread(target=citizen, args=(n,)) for n in range(3)]
+    threads += [threading.Thread(target=inspect, args=(xg_slots[i::3],)) for i in range(3)]
     for t in threads:
         t.start()
     for t in threads:
@@ -154,17 +177,22 @@ def test_kill_9_during_a_burst_of_checkins_loses_no_answered_checkin(workdir):
 
     restarted = Server(workdir / "data", "--now", "2026-07-15T09:00:00+08:00").start()
     try:
-        for record in answered:
-            stall = restarted.get(f"/api/v1/stalls/{record['slot_id']}").json()
-            assert stall["status_today"] == "open", record
         db = sqlite3.connect(workdir / "data" / "guatan.sqlite")
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = {row[0] for row in db.execute("SELECT id FROM checkin WHERE business_date = '2026-07-15'")}
+        stored_reports = {row[0] for row in db.execute("SELECT id FROM report")}
+        stored_inspections = {row[0] for row in db.execute("SELECT id FROM inspection")}
         db.close()
-        assert {r["checkin_id"] for r in answered} <= stored
+        assert set(answered) <= stored
+        assert set(reports) <= stored_reports
+        assert set(inspections) <= stored_inspections
+        # And the service shows them: the report's public page, the inspections in the district's list.
+        assert restarted.get(f"/api/v1/reports/{reports[-1]}").status_code == 200
         assert admin  # the admin's token was issued before the crash; sessions survive too
         me = requests.get(restarted.base + "/api/v1/me", headers=admin, timeout=10)
         assert me.status_code == 200
+        listed = requests.get(restarted.base + "/api/v1/inspections?district=XG&per_page=500", headers=admin, timeout=10).json()
+        assert listed["total"] >= len(inspections)
     finally:
         restarted.stop()
 
