@@ -27,6 +27,10 @@ public final class GuatanDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         self.pool = try DatabasePool(path: dataDirectory.appendingPathComponent(Self.fileName).path, configuration: configuration)
+        // GRDB switches the writer to WAL after prepareDatabase and sets synchronous = NORMAL
+        // with it, which survives a crash of the process but not a power cut: set FULL again
+        // on the one writer connection, so every commit's WAL frames are synced before it returns.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.logger = logger
         self.dataDirectory = dataDirectory
         self.groupCommit = GroupCommit(pool: pool)
