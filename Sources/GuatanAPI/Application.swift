@@ -138,7 +138,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         accounts: stores.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,
         personalDataKey: configuration.personalDataKey, clock: configuration.clock
     ).register(on: table)
-    PermitRoutes(permits: stores.permits, snapshots: snapshots, photos: stores.photos, clock: configuration.clock).register(on: table)
+    PermitRoutes(permits: stores.permits, registry: stores.registry, snapshots: snapshots, photos: stores.photos, clock: configuration.clock).register(on: table)
     CheckInRoutes(checkIns: stores.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
     ReportRoutes(
         reports: stores.reports, photos: stores.photos, limiter: ReportRateLimiter(perHour: configuration.reportRatePerHour),
@@ -148,7 +148,9 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         inspections: stores.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: stores.photos, snapshots: snapshots,
         clock: configuration.clock
     ).register(on: table)
-    StatisticsRoutes(statistics: stores.statistics, inspections: stores.inspections, reports: stores.reports, clock: configuration.clock).register(on: table)
+    StatisticsRoutes(
+        statistics: stores.statistics, inspections: stores.inspections, reports: stores.reports, registry: stores.registry, clock: configuration.clock
+    ).register(on: table)
     StallCodeRoutes(registry: stores.registry, publicURL: configuration.publicURL, clock: configuration.clock).register(on: table)
     Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, logger: logger).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)

@@ -8,6 +8,7 @@ import NIOPosix
 /// workflow, vendors see their own, and anyone can verify one by its number.
 struct PermitRoutes {
     let permits: any PermitStore
+    let registry: any RegistryStore
     let snapshots: RegistrySnapshotCache
     let photos: PhotoFiles
     let clock: ServiceClock
@@ -47,7 +48,8 @@ struct PermitRoutes {
     func apply(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let vendorId = try CheckInRoutes.vendorId(context)
         let form = try await MultipartForm.read(request, limit: Self.applicationLimit)
-        let input = try ApplicationInput(form, today: today)
+        // The season's dates as the store configures them, not the standard ones.
+        let input = try ApplicationInput(form, today: today, current: try await registry.season(year: today.year))
         guard let file = form.files(named: "certificate").first else {
             throw APIError.validation("attach the village committee's certificate (村委会证明) as the photo 'certificate'", field: "certificate")
         }
@@ -247,14 +249,13 @@ struct ApplicationInput {
     let expectedKg: Double
     let vehiclePlate: String?
 
-    init(_ form: MultipartForm, today: LocalDate) throws {
+    init(_ form: MultipartForm, today: LocalDate, current: Season) throws {
         if let raw = form.field("season") {
             guard let year = Int(raw) else { throw APIError.validation("season must be a year such as \(today.year)", field: "season") }
             season = year
         } else {
             season = today.year
         }
-        let current = Season.standard(year: today.year)
         guard season == today.year || season == today.year + 1 else {
             throw APIError.validation("applications are for this season (\(today.year)) or the next", field: "season")
         }

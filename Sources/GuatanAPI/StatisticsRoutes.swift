@@ -9,6 +9,7 @@ struct StatisticsRoutes {
     let statistics: any StatisticsStore
     let inspections: any InspectionStore
     let reports: any ReportStore
+    let registry: any RegistryStore
     let clock: ServiceClock
 
     struct ViolationRuleInput: Decodable {
@@ -23,8 +24,8 @@ struct StatisticsRoutes {
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.get("/api/v1/admin/stats") { request, context in
-            let period = try Period(request, today: BusinessTime.localDate(of: clock.now()))
-            return try await stats(period, context)
+            let query = try PeriodQuery(request, today: BusinessTime.localDate(of: clock.now()))
+            return try await stats(query, context)
         }
         routes.get("/api/v1/admin/idle-permits") { request, context in
             let days = try Query(request).int("days", in: 1...120, default: 5)!
@@ -41,29 +42,47 @@ struct StatisticsRoutes {
         routes.post("/api/v1/admin/violation-rules") { request, context in try await setViolationRule(request, context) }
         routes.post("/api/v1/admin/report-categories/{code}") { request, context in try await setTimeLimit(request, context) }
         routes.get("/api/v1/admin/exports/{file}") { request, context in
-            let period = try Period(request, today: BusinessTime.localDate(of: clock.now()))
-            return try await export(period, context)
+            let query = try PeriodQuery(request, today: BusinessTime.localDate(of: clock.now()))
+            return try await export(query, context)
         }
     }
 
-    /// `from` and `to` (business dates); by default the current season up to today.
+    /// `from` and `to` (business dates) as asked, read before the first await.
+    struct PeriodQuery {
+        let from: LocalDate?
+        let to: LocalDate?
+        let today: LocalDate
+
+        init(_ request: Request, today: LocalDate) throws {
+            let history = try HistoryFilter(request)
+            from = history.from
+            to = history.to
+            self.today = today
+        }
+    }
+
+    /// The period a figure covers: as asked, by default the current season (as the store
+    /// configures it) up to today.
     struct Period {
         let from: LocalDate
         let to: LocalDate
 
-        init(_ request: Request, today: LocalDate) throws {
-            let history = try HistoryFilter(request)
-            let season = Season.standard(year: today.year)
-            to = history.to ?? min(today, season.endsOn)
-            from = history.from ?? min(season.startsOn, to)
+        init(_ query: PeriodQuery, season: Season) throws {
+            to = query.to ?? min(query.today, season.endsOn)
+            from = query.from ?? min(season.startsOn, to)
             guard to.daysSinceEpoch - from.daysSinceEpoch <= 366 else {
                 throw APIError.validation("a period covers at most a year", field: "to")
             }
         }
     }
 
-    func stats(_ period: Period, _ context: GuatanRequestContext) async throws -> Response {
+    func period(_ query: PeriodQuery) async throws -> Period {
+        try Period(query, season: try await registry.season(year: query.today.year))
+    }
+
+    func stats(_ query: PeriodQuery, _ context: GuatanRequestContext) async throws -> Response {
         _ = try context.require(.admin)
+        let period = try await period(query)
         let figures = try await statistics.statistics(from: period.from, to: period.to)
         return try APIJSON.response(StatsBody(figures, period: period), headers: [.cacheControl: "no-store"])
     }
@@ -126,12 +145,13 @@ struct StatisticsRoutes {
         return try APIJSON.response(ListBody(items: items), headers: [.cacheControl: "no-store"])
     }
 
-    func export(_ period: Period, _ context: GuatanRequestContext) async throws -> Response {
+    func export(_ query: PeriodQuery, _ context: GuatanRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         let file = try context.parameters.require("file")
         guard file.hasSuffix(".csv"), let kind = ExportKind(rawValue: String(file.dropLast(4))) else {
             throw APIError.notFound("exports are \(ExportKind.allCases.map { $0.rawValue + ".csv" }.joined(separator: ", "))")
         }
+        let period = try await period(query)
         let rows = try await statistics.export(kind, from: period.from, to: period.to)
         // A BOM so spreadsheet programs read the Chinese as UTF-8.
         let text = "\u{FEFF}" + rows.map { $0.map(CSVText.field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"

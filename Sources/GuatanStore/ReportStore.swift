@@ -176,8 +176,15 @@ extension GuatanDatabase: ReportStore {
             }
             let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report" + whereClause, arguments: arguments) ?? 0
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM report\(whereClause) ORDER BY seq DESC LIMIT ? OFFSET ?", arguments: arguments + [page.perPage, page.offset])
-            return Page(items: try ids.compactMap { try Self.report(db, id: $0, withTimeline: false) }, total: total, request: page)
+            // The page's rows, then all their photos in one query: no query per row.
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM report\(whereClause) ORDER BY seq DESC LIMIT ? OFFSET ?", arguments: arguments + [page.perPage, page.offset])
+            var photos: [String: [String]] = [:]
+            for photo in try Row.fetchAll(db, cached: """
+                SELECT report_id, photo_id FROM report_photo WHERE report_id IN (SELECT value FROM json_each(?)) ORDER BY report_id, position
+                """, arguments: [Self.json(rows.map { $0["id"] as String })]) {
+                photos[photo["report_id"], default: []].append(photo["photo_id"])
+            }
+            return Page(items: rows.map { Self.report($0, photos: photos[$0["id"]] ?? [], timeline: []) }, total: total, request: page)
         }
     }
 
@@ -351,7 +358,11 @@ extension GuatanDatabase {
                     internalNote: event["internal_note"])
             }
             : []
-        return Report(
+        return report(row, photos: photos, timeline: timeline)
+    }
+
+    static func report(_ row: Row, photos: [String], timeline: [ReportEvent]) -> Report {
+        Report(
             id: row["id"], category: ReportCategory(rawValue: row["category"]) ?? .other, description: row["description"],
             slotId: row["slot_id"], siteId: row["site_id"], permitNumber: row["permit_no"], district: row["district"],
             position: Coordinate(lat: row["lat"], lng: row["lng"]), contactPhone: row["contact_phone"],
