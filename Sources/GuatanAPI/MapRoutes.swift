@@ -33,10 +33,7 @@ struct MapRoutes {
             rendered = snapshot.byDistrict[district]!
         case (_, let box?):
             // A viewport is rendered per request: small, and too varied to cache.
-            let features = snapshot.features.filter {
-                box.contains($0.position) && (district == nil || $0.properties.district == district)
-            }
-            rendered = try RenderedMap(features: features)
+            rendered = try RenderedMap(features: snapshot.features(in: box, district: district))
         }
         return HTTPCaching.respond(
             to: request, plain: rendered.plain, gzip: rendered.gzip, etag: rendered.etag, gzipEtag: rendered.gzipEtag,
