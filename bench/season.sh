@@ -39,7 +39,7 @@ fi
 work=$(mktemp -d)
 server=
 stop_server() { [[ -n $server ]] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; server=; }
-trap 'stop_server; rm -rf "$work"' EXIT
+trap 'status=$?; stop_server; [[ $status == 0 ]] || tail -20 "$work/serve.out" >&2; rm -rf "$work"' EXIT
 if [[ $scale == 1 ]]; then
     cp -r "$season" "$work/data"   # the writes below stay out of the kept season
     data="$work/data"
@@ -47,18 +47,22 @@ else
     data="$season"                 # too big to copy: only reads run at this scale
 fi
 
-start_ms() {  # launches the server and prints the milliseconds until /healthz answers
+start_server() {  # launches the server; sets ready_ms to the milliseconds until /healthz answers
     local start
     start=$(date +%s%N)
     "$bin" serve --data "$data" --port "$port" --log-level warning --now "$now" --report-rate 0 >"$work/serve.out" 2>&1 &
     server=$!
-    until curl -sf "$base/healthz" >/dev/null; do sleep 0.01; done
-    echo $(( ($(date +%s%N) - start) / 1000000 ))
+    until curl -sf "$base/healthz" >/dev/null; do
+        kill -0 "$server" 2>/dev/null || { echo "the server did not start" >&2; exit 1; }
+        sleep 0.01
+    done
+    ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 }
+curl -sf "$base/healthz" >/dev/null && { echo "port $port is taken by another server: stop it or set BENCH_PORT" >&2; exit 1; }
 # Start-up is timed on the second start (the first may bring the schema up to date).
-start_ms >/dev/null
+start_server
 stop_server
-ready_ms=$(start_ms)
+start_server
 
 token() {
     curl -sf -X POST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
@@ -94,6 +98,19 @@ request = function()
 end
 """]
 open(work + "/report.lua", "w").write("\n".join(lua))
+# Statistics over a different period each time (the season up to each of its days): every
+# request misses the 30-second cache and is computed in full.
+open(work + "/stats-uncached.lua", "w").write("""
+local n = 0
+local start = os.time({year = 2026, month = 6, day = 15, hour = 12})
+request = function()
+  -- 60 first days × 60 last days: no period repeats within a run.
+  n = n + 1
+  local from = start + (n % 60) * 86400
+  local to = start + (60 + math.floor(n / 60) % 60) * 86400
+  return wrk.format("GET", "/api/v1/admin/stats?from=" .. os.date("%Y-%m-%d", from) .. "&to=" .. os.date("%Y-%m-%d", to))
+end
+""")
 
 if scale == 1:
     def vendor(i):
@@ -112,14 +129,14 @@ request = function()
   local v = vendors[i]
   return wrk.format("POST", "/api/v1/checkins", {["Authorization"] = v[1], ["Content-Type"] = "application/json"}, v[2])
 end
-delay = function() return %d end
-""" % pause_ms]
+delay = function() return PAUSE end
+""".replace("PAUSE", str(pause_ms))]
     open(work + "/checkin.lua", "w").write("\n".join(lua))
 PY
 
 run_wrk() {  # connections path [header] [script] -> "rps p50 p99"
     local c=$1 path=$2 header=${3:-} script=${4:-} out
-    local args=(-t"$threads" -c"$c" -d"${duration}s" --latency)
+    local args=(-t"$(( c < threads ? c : threads ))" -c"$c" -d"${duration}s" --latency)
     [[ -n $header ]] && args+=(-H "$header")
     [[ -n $script ]] && args+=(-s "$script")
     out=$(wrk "${args[@]}" "$base$path")
@@ -153,17 +170,20 @@ echo "server clock $now; ready ${ready_ms} ms after launch; first map request ${
 echo "wrk -t$threads -d${duration}s"
 echo
 
+only=${ONLY:-}   # ONLY=checkin (or stats, intake, reads) runs one group
 if [[ $scale == 1 ]]; then
-    group "$connections" \
+    [[ -z $only || $only == reads ]] && group "$connections" \
         "map gzip|/api/v1/map.geojson|Accept-Encoding: gzip|" \
         "map 304|/api/v1/map.geojson|If-None-Match: $gzip_etag|" \
         "stall page|/api/v1/stalls/CG-001-01||" \
         "nearby 1 km|/api/v1/stalls/nearby?lat=36.0605&lng=103.83||" \
         "public report list|/api/v1/reports?district=CG||"
     # A few administrators look at the dashboard at once; citizens report at a steady pace.
-    group 4 "admin statistics (season)|/api/v1/admin/stats|Authorization: Bearer $admin|"
-    group 16 "report intake (JSON)|/api/v1/reports||$work/report.lua"
-    group "$vendors" "check-in, $vendors vendors pausing ${pause_ms} ms|/api/v1/checkins||$work/checkin.lua"
+    [[ -z $only || $only == stats ]] && group 4 "admin statistics (season)|/api/v1/admin/stats|Authorization: Bearer $admin|" \
+        "admin statistics, every request computed|/api/v1/admin/stats|Authorization: Bearer $admin|$work/stats-uncached.lua"
+    [[ -z $only || $only == stats ]] && group 1 "admin statistics, every request computed|/api/v1/admin/stats|Authorization: Bearer $admin|$work/stats-uncached.lua"
+    [[ -z $only || $only == intake ]] && group 16 "report intake (JSON)|/api/v1/reports||$work/report.lua"
+    [[ -z $only || $only == checkin ]] && group "$vendors" "check-in, $vendors vendors pausing ${pause_ms} ms|/api/v1/checkins||$work/checkin.lua"
 else
     group "$connections" \
         "map bbox, Chengguan's centre|/api/v1/map.geojson?bbox=103.80,36.03,103.88,36.08|Accept-Encoding: gzip|" \

@@ -142,7 +142,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     CheckInRoutes(checkIns: stores.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
     ReportRoutes(
         reports: stores.reports, photos: stores.photos, limiter: ReportRateLimiter(perHour: configuration.reportRatePerHour),
-        clock: configuration.clock
+        stallPages: snapshots.stallPages, clock: configuration.clock
     ).register(on: table)
     InspectionRoutes(
         inspections: stores.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: stores.photos, snapshots: snapshots,

@@ -64,7 +64,7 @@ struct CheckInRoutes {
     func checkOut(_ context: GuatanRequestContext) async throws -> Response {
         let vendorId = try Self.vendorId(context)
         let closed = try await checkIns.checkOut(vendorId: vendorId, at: clock.now())
-        snapshots.invalidate()
+        snapshots.invalidate(slotId: closed.slotId)
         return try APIJSON.response(CheckInBody(closed), headers: [.cacheControl: "no-store"])
     }
 
@@ -93,7 +93,7 @@ struct CheckInRoutes {
         switch outcome {
         case .created(let checkIn):
             // The stall is open now: the next map request rebuilds rather than waiting for its recheck.
-            snapshots.invalidate()
+            snapshots.invalidate(slotId: checkIn.slotId)
             return try APIJSON.response(CheckInBody(checkIn), status: .created, headers: [.cacheControl: "no-store"])
         case .repeated(let checkIn):
             return try APIJSON.response(CheckInBody(checkIn), headers: [.cacheControl: "no-store"])

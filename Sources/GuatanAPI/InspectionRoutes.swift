@@ -106,6 +106,8 @@ struct InspectionRoutes {
                 resolvesReports: (fields.resolvesReports ?? []).map { $0.uppercased() }, photos: stored),
             by: officer, at: clock.now())
         if !inspection.consequences.isEmpty { snapshots.invalidate() }
+        // The stall's page shows its last inspection and the cases this one settled.
+        snapshots.stallPages.invalidate(slotId: inspection.slotId)
         return try APIJSON.response(InspectionBody(inspection), status: .created, headers: [.cacheControl: "no-store"])
     }
 

@@ -115,7 +115,7 @@ struct PermitRoutes {
             vendorId: input.vendorId.trimmingCharacters(in: .whitespaces).uppercased(),
             slotId: input.slotId.trimmingCharacters(in: .whitespaces).uppercased(), season: season, produce: produce,
             state: input.issue == true ? .issued : .approved, actor: "account:\(admin.username)", at: clock.now())
-        snapshots.invalidate()
+        snapshots.invalidate(slotId: record.permit.slotId)
         return try APIJSON.response(PermitBody(record, today: today), status: .created)
     }
 
@@ -128,7 +128,7 @@ struct PermitRoutes {
                 "action must be one of \(PermitAction.allCases.map(\.rawValue).joined(separator: ", "))", field: "action")
         }
         let record = try await permits.transition(number: number, action: action, by: actor, reason: input.reason, at: clock.now())
-        snapshots.invalidate()
+        snapshots.invalidate(slotId: record.permit.slotId)
         return try APIJSON.response(PermitBody(record, today: today, actor: actor))
     }
 

@@ -167,6 +167,8 @@ final class RegistrySnapshotCache: Sendable {
     private let clock: ServiceClock
     private let state = Mutex(State())
     private let builder = Builder()
+    /// Stall pages, kept for a second and dropped by the writes that change them.
+    let stallPages = StallPageCache()
 
     init(store: any RegistryStore, clock: ServiceClock) {
         self.store = store
@@ -209,6 +211,12 @@ final class RegistrySnapshotCache: Sendable {
         state.withLock { $0.snapshot }
     }
 
+    /// A write changed this stall: the map is rebuilt on its next request, the stall's page at once.
+    func invalidate(slotId: String?) {
+        invalidate()
+        stallPages.invalidate(slotId: slotId)
+    }
+
     fileprivate func store(_ snapshot: RegistrySnapshot, checkedAt: ContinuousClock.Instant) {
         state.withLock {
             $0.snapshot = snapshot
@@ -241,4 +249,51 @@ final class RegistrySnapshotCache: Sendable {
             return snapshot
         }
     }
+}
+
+/// Stall pages as sent, for a second: when a news story sends thousands to one stall, the
+/// page is read from the database once a second instead of once a request. A write that
+/// changes a stall (a check-in, a report, an inspection, a permit's move) drops that stall's
+/// page at once; anything else (a registry edit, another process's write) shows within the
+/// second, as the map's registry check does.
+final class StallPageCache: Sendable {
+    static let lifetime: Duration = .seconds(1)
+    static let capacity = 20_000
+
+    struct Page: Sendable {
+        let body: ByteBuffer
+        let day: LocalDate
+        let storedAt: ContinuousClock.Instant
+    }
+
+    private let pages = Mutex([String: Page]())
+
+    private static func key(_ slotId: String, _ crs: CoordinateSystem) -> String {
+        slotId.uppercased() + "|" + crs.rawValue
+    }
+
+    func page(slotId: String, crs: CoordinateSystem, day: LocalDate) -> ByteBuffer? {
+        let now = ContinuousClock.now
+        return pages.withLock { pages in
+            guard let page = pages[Self.key(slotId, crs)], page.day == day, now - page.storedAt < Self.lifetime else { return nil }
+            return page.body
+        }
+    }
+
+    func store(_ body: ByteBuffer, slotId: String, crs: CoordinateSystem, day: LocalDate) {
+        let page = Page(body: body, day: day, storedAt: .now)
+        pages.withLock { pages in
+            // Bounded: a crawler walking every stall must not grow this without end.
+            if pages.count >= Self.capacity { pages.removeAll(keepingCapacity: true) }
+            pages[Self.key(slotId, crs)] = page
+        }
+    }
+
+    func invalidate(slotId: String?) {
+        guard let slotId else { return }
+        pages.withLock { pages in
+            for crs in CoordinateSystem.allCases { pages[Self.key(slotId, crs)] = nil }
+        }
+    }
+
 }

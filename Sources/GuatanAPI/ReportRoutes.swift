@@ -11,6 +11,8 @@ struct ReportRoutes {
     let reports: any ReportStore
     let photos: PhotoFiles
     let limiter: ReportRateLimiter
+    /// A stall's page counts its open cases: a report's steps drop that page.
+    let stallPages: StallPageCache
     let clock: ServiceClock
 
     /// Three photos of 5 MB and the fields.
@@ -103,6 +105,7 @@ struct ReportRoutes {
         let report = try await reports.submitReport(
             ReportIntake(category: category, description: description, subject: subject, contactPhone: phone), photos: stored,
             trackingHash: TrackingCode.hash(code), at: now)
+        stallPages.invalidate(slotId: report.slotId)
         limiter.record(address: context.clientAddress, at: now)
         let body = SubmittedBody(
             reportId: report.id, trackingCode: code, status: report.state.rawValue, district: report.district,
@@ -151,6 +154,7 @@ struct ReportRoutes {
         let report = try await reports.transition(
             reportId: id, action: action, by: actor, publicNote: input.publicNote, internalNote: input.internalNote, duplicateOf: input.duplicateOf,
             at: clock.now())
+        stallPages.invalidate(slotId: report.slotId)
         return try APIJSON.response(ReportBody(report, view: .staff, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
     }
 
@@ -170,6 +174,7 @@ struct ReportRoutes {
             throw APIError.validation("say what is still wrong (1–1000 characters)", field: "note")
         }
         let report = try await reports.reopen(trackingHash: TrackingCode.hash(code), note: note, at: clock.now())
+        stallPages.invalidate(slotId: report.slotId)
         return try APIJSON.response(ReportBody(report, view: .reporter, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GuatanCore
 import GuatanStore
 import Hummingbird
@@ -11,6 +12,7 @@ struct StatisticsRoutes {
     let reports: any ReportStore
     let registry: any RegistryStore
     let clock: ServiceClock
+    let cache = StatisticsCache()
 
     struct ViolationRuleInput: Decodable {
         let season: Int?
@@ -83,8 +85,17 @@ struct StatisticsRoutes {
     func stats(_ query: PeriodQuery, _ context: GuatanRequestContext) async throws -> Response {
         _ = try context.require(.admin)
         let period = try await period(query)
-        let figures = try await statistics.statistics(from: period.from, to: period.to)
-        return try APIJSON.response(StatsBody(figures, period: period), headers: [.cacheControl: "no-store"])
+        let key = "\(period.from)|\(period.to)"
+        let body: ByteBuffer
+        let asOf = clock.now()
+        if let cached = cache.figures(for: key, at: asOf) {
+            body = cached
+        } else {
+            let figures = try await statistics.statistics(from: period.from, to: period.to)
+            body = ByteBuffer(bytes: try APIJSON.encoder().encode(StatsBody(figures, period: period, asOf: asOf)))
+            cache.store(body, for: key, at: asOf)
+        }
+        return Response(status: .ok, headers: [.contentType: APIJSON.contentType, .cacheControl: "no-store"], body: .init(byteBuffer: body))
     }
 
     func idle(days: Int, _ context: GuatanRequestContext) async throws -> Response {
@@ -193,6 +204,7 @@ struct StatsBody: Encodable {
 
     let from: String
     let to: String
+    let asOf: String
     let checkinRates: [Rate]
     let reportsByCategory: [String: [String: Int]]
     let casesWithTimeLimit: Int
@@ -202,9 +214,10 @@ struct StatsBody: Encodable {
     let inspectionsByDistrict: [String: Int]
     let hotspots: [Hotspot]
 
-    init(_ figures: Statistics, period: StatisticsRoutes.Period) {
+    init(_ figures: Statistics, period: StatisticsRoutes.Period, asOf: Date) {
         from = period.from.description
         to = period.to.description
+        self.asOf = BusinessTime.rfc3339(asOf)
         checkinRates = figures.checkInRates.map {
             Rate(date: $0.date.description, district: $0.district, issued: $0.issued, checkedIn: $0.checkedIn,
                  rate: $0.issued == 0 ? nil : (Double($0.checkedIn) / Double($0.issued) * 1000).rounded() / 1000)
@@ -259,4 +272,29 @@ struct SanctionListBody: Encodable {
     let season: Int
     let items: [SanctionBody]
     let total: Int
+}
+
+/// A season's statistics, computed at most once every 30 seconds per period: a dashboard
+/// open in a few offices must not recount 170,000 check-ins on every refresh. The answer
+/// says when it was computed (`as_of`).
+final class StatisticsCache: Sendable {
+    /// Measured on the service's clock, so tests and demos that move time see it expire.
+    static let lifetime: TimeInterval = 30
+
+    private let entries = Mutex([String: (body: ByteBuffer, at: Date)]())
+
+    func figures(for key: String, at now: Date) -> ByteBuffer? {
+        entries.withLock { entries in
+            guard let entry = entries[key], now.timeIntervalSince(entry.at) < Self.lifetime, now >= entry.at else { return nil }
+            return entry.body
+        }
+    }
+
+    func store(_ body: ByteBuffer, for key: String, at now: Date) {
+        entries.withLock { entries in
+            // Periods are few (the season, a month, a week); old ones are dropped as they expire.
+            entries = entries.filter { now.timeIntervalSince($0.value.at) < Self.lifetime }
+            entries[key] = (body, now)
+        }
+    }
 }

@@ -94,8 +94,7 @@ extension GuatanDatabase: CheckInStore {
                 throw StoreError.notFound("no check-in today (\(day)) to close")
             }
             guard existing.checkedOutAt == nil else { return existing }
-            try db.execute(
-                sql: "UPDATE checkin SET checked_out_at = ? WHERE id = ?", arguments: [BusinessTime.rfc3339(at), existing.id])
+            try db.cachedStatement(sql: "UPDATE checkin SET checked_out_at = ? WHERE id = ?").execute(arguments: [BusinessTime.rfc3339(at), existing.id])
             try Self.bumpRegistryVersion(db)
             var closed = existing
             closed.checkedOutAt = at
@@ -214,8 +213,10 @@ extension GuatanDatabase {
     }
 
     static func subject(_ db: Database, _ permit: CheckInPermit, on day: LocalDate) throws -> CheckInSubject {
-        let season = try season(db, year: permit.season)
-        let seasonRadius = try Double.fetchOne(db, cached: "SELECT geofence_radius_m FROM season WHERE year = ?", arguments: [permit.season])
+        // One read of the season row: its dates and hours, and its geofence radius.
+        let row = try Row.fetchOne(db, cached: "SELECT * FROM season WHERE year = ?", arguments: [permit.season])
+        let season = row.flatMap(Self.season) ?? Season.standard(year: permit.season)
+        let seasonRadius: Double? = row?["geofence_radius_m"]
         return CheckInSubject(
             permitState: permit.state, season: season, siteOpensAt: permit.siteOpensAt, siteClosesAt: permit.siteClosesAt,
             slotPosition: permit.slotPosition, geofence: Geofence(radiusM: permit.siteGeofenceM ?? seasonRadius ?? Geofence.standard.radiusM),
@@ -261,11 +262,13 @@ extension GuatanDatabase {
             return .refused(decision.refusal ?? .noPermit, distanceM: decision.distanceM, limits: decision.limits)
         }
         let position = attempt.position
-        try db.execute(
+        // Cached statements: the morning's burst runs these thousands of times a minute.
+        try db.cachedStatement(
             sql: """
                 INSERT INTO checkin (permit_no, vendor_id, slot_id, district, business_date, checked_in_at, lat, lng, accuracy_m, distance_m, method, flagged)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 permit.number, permit.vendorId, permit.slotId, permit.district, attempt.day.description, BusinessTime.rfc3339(attempt.at),
                 position?.coordinate.lat, position?.coordinate.lng, position?.accuracyM, decision.distanceM, attempt.method.rawValue,
@@ -283,12 +286,13 @@ extension GuatanDatabase {
     }
 
     private static func record(_ db: Database, _ attempt: Attempt, decision: CheckInDecision?, outcome: String, checkinId: Int64?) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO checkin_attempt (vendor_id, permit_no, at, at_epoch, business_date, lat, lng, input_crs, accuracy_m, distance_m,
                     implied_speed_kmh, flagged, outcome, refusal, checkin_id, method, actor, reason)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 attempt.vendorId, attempt.permitNumber, BusinessTime.rfc3339(attempt.at), attempt.at.timeIntervalSince1970,
                 attempt.day.description, attempt.position?.coordinate.lat, attempt.position?.coordinate.lng, attempt.inputCRS,

@@ -303,12 +303,15 @@ extension GuatanDatabase: PermitStore {
     }
 
     static func season(_ db: Database, year: Int) throws -> Season {
-        guard let row = try Row.fetchOne(db, cached: "SELECT * FROM season WHERE year = ?", arguments: [year]),
-            let startsOn = LocalDate(row["starts_on"] as String), let endsOn = LocalDate(row["ends_on"] as String),
-            let opensAt = LocalTime(row["opens_at"] as String), let closesAt = LocalTime(row["closes_at"] as String),
-            let season = try? Season(year: year, startsOn: startsOn, endsOn: endsOn, opensAt: opensAt, closesAt: closesAt)
-        else { return Season.standard(year: year) }
-        return season
+        try Row.fetchOne(db, cached: "SELECT * FROM season WHERE year = ?", arguments: [year]).flatMap(season) ?? Season.standard(year: year)
+    }
+
+    /// A `season` row as the domain's Season; nil when the row does not hold together.
+    static func season(_ row: Row) -> Season? {
+        guard let startsOn = LocalDate(row["starts_on"] as String), let endsOn = LocalDate(row["ends_on"] as String),
+            let opensAt = LocalTime(row["opens_at"] as String), let closesAt = LocalTime(row["closes_at"] as String)
+        else { return nil }
+        return try? Season(year: row["year"], startsOn: startsOn, endsOn: endsOn, opensAt: opensAt, closesAt: closesAt)
     }
 
     static func json(_ list: [String]) -> String {

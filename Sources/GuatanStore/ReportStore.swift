@@ -102,12 +102,13 @@ extension GuatanDatabase: ReportStore {
             let main = try Self.openCaseNearby(db, category: intake.category, position: position, since: at.addingTimeInterval(-ReportWorkflow.duplicateWindow))
             let state: ReportState = main == nil ? .submitted : .duplicate
             let stamp = BusinessTime.rfc3339(at)
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO report (seq, id, tracking_hash, category, description, slot_id, site_id, permit_no, district, lat, lng,
                         contact_phone, state, duplicate_of, created_at, created_epoch, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     seq, id, trackingHash, intake.category.rawValue, intake.description, slotId, siteId, permitNumber, district, position.lat,
                     position.lng, intake.contactPhone, state.rawValue, main, stamp, at.timeIntervalSince1970, stamp,
@@ -175,9 +176,10 @@ extension GuatanDatabase: ReportStore {
                 arguments += [BusinessTime.rfc3339(after)]
             }
             let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report" + whereClause, arguments: arguments) ?? 0
+            // Cached by their text: a list asks the same few filter shapes over and over.
+            let total = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM report" + whereClause, arguments: arguments) ?? 0
             // The page's rows, then all their photos in one query: no query per row.
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM report\(whereClause) ORDER BY seq DESC LIMIT ? OFFSET ?", arguments: arguments + [page.perPage, page.offset])
+            let rows = try Row.fetchAll(db, cached: "SELECT * FROM report\(whereClause) ORDER BY seq DESC LIMIT ? OFFSET ?", arguments: arguments + [page.perPage, page.offset])
             var photos: [String: [String]] = [:]
             for photo in try Row.fetchAll(db, cached: """
                 SELECT report_id, photo_id FROM report_photo WHERE report_id IN (SELECT value FROM json_each(?)) ORDER BY report_id, position
@@ -338,11 +340,12 @@ extension GuatanDatabase {
         _ db: Database, reportId: String, at: Date, role: String, actor: String, action: String, from: ReportState?, to: ReportState,
         publicNote: String?, internalNote: String?
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO report_event (report_id, at, actor_role, actor, action, from_state, to_state, public_note, internal_note)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [reportId, BusinessTime.rfc3339(at), role, actor, action, from?.rawValue, to.rawValue, publicNote, internalNote])
     }
 

@@ -134,7 +134,7 @@ extension GuatanDatabase: RegistryStore {
 
     /// Called inside every write transaction that changes what the map shows.
     static func bumpRegistryVersion(_ db: Database) throws {
-        try db.execute(sql: "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'registry_version'")
+        try db.cachedStatement(sql: "UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'registry_version'").execute()
     }
 
     static func district(_ row: Row) -> District {

@@ -96,6 +96,29 @@ struct CheckInTests {
         return try #require(feature["properties"] as? [String: Any])
     }
 
+    @Test("a stall's page, kept for a second against crowds, changes at once with a check-in, a report, an inspection and a check-out")
+    func stallPageFollowsWrites() async throws {
+        try await Self.service().run { client in
+            let vendor = try await client.signIn("zhangsan")
+            let cg = try await client.signIn("cg.li")
+            let stall = { try await client.get("/api/v1/stalls/CG-001-01").json() }
+            #expect(try await stall()["status_today"] as? String == "assigned")
+            #expect(try await stall()["open_report_count"] as? Int == 0)  // served from the cache
+            let slot = try await Self.slotPosition(client)
+            #expect(try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor).status == .created)
+            #expect(try await stall()["status_today"] as? String == "open")
+            _ = try await ReportTests.submit(client, #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#)
+            #expect(try await stall()["open_report_count"] as? Int == 1)
+            _ = try await InspectionTests.inspect(client, cg, result: "warning")
+            #expect((try await stall()["last_inspection"] as? [String: Any])?["result"] as? String == "warning")
+            #expect(try await client.post("/api/v1/checkins/today/checkout", json: "", headers: vendor).status == .ok)
+            #expect(try await stall()["status_today"] as? String == "closed_for_day")
+            // The GCJ-02 view is kept apart from the WGS-84 one.
+            let gcj = try await client.get("/api/v1/stalls/CG-001-01?crs=gcj02").json()
+            #expect((gcj["position"] as? [String: Any])?["lat"] as? Double != (try await stall()["position"] as? [String: Any])?["lat"] as? Double)
+        }
+    }
+
     @Test("every refusal through HTTP: 422 with its code, and every attempt stored")
     func refusals() async throws {
         // Too far, with poor accuracy and without a permit, mid-morning.

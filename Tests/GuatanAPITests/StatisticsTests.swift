@@ -75,6 +75,18 @@ struct StatisticsTests {
             try await client.get("/api/v1/admin/exports/vendors.csv", headers: admin).expectError(.notFound, code: "NOT_FOUND")
             try await client.get("/api/v1/admin/exports/reports.csv", headers: cg).expectError(.forbidden, code: "FORBIDDEN")
             try await client.get("/api/v1/admin/stats?from=2025-01-01&to=2026-07-15", headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "to")
+
+            // Computed at most every 30 seconds per period, saying when: a new case shows after that.
+            #expect(stats["as_of"] as? String == "2026-07-15T10:30:00+08:00")
+            _ = try await ReportTests.submit(client, #"{"category": "noise", "description": "喇叭", "slot_id": "CG-001-01"}"#)
+            time.set("2026-07-15T10:30:20+08:00")
+            let cached = try await client.get("/api/v1/admin/stats?from=2026-07-15&to=2026-07-15", headers: admin).json()
+            #expect(cached["as_of"] as? String == "2026-07-15T10:30:00+08:00")
+            #expect((cached["reports_by_category"] as? [String: [String: Int]])?["noise"] == nil)
+            time.set("2026-07-15T10:30:31+08:00")
+            let fresh = try await client.get("/api/v1/admin/stats?from=2026-07-15&to=2026-07-15", headers: admin).json()
+            #expect(fresh["as_of"] as? String == "2026-07-15T10:30:31+08:00")
+            #expect((fresh["reports_by_category"] as? [String: [String: Int]])?["noise"]?["submitted"] == 1)
         }
     }
 
