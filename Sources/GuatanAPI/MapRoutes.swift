@@ -33,7 +33,7 @@ struct MapRoutes {
             rendered = snapshot.byDistrict[district]!
         case (_, let box?):
             // A viewport is rendered per request: small, and too varied to cache.
-            rendered = try RenderedMap(features: snapshot.features(in: box, district: district))
+            rendered = try snapshot.map(in: box, district: district)
         }
         return HTTPCaching.respond(
             to: request, plain: rendered.plain, gzip: rendered.gzip, etag: rendered.etag, gzipEtag: rendered.gzipEtag,

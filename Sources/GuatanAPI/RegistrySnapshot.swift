@@ -76,8 +76,17 @@ struct RenderedMap: Sendable {
     let gzipEtag: String
     let featureCount: Int
 
-    init(features: [MapFeature]) throws {
-        let data = try APIJSON.encoder().encode(FeatureCollection(features: features))
+    /// From features encoded one by one (once per snapshot): a viewport's map is then a
+    /// concatenation, not a fresh encoding. The bytes are what JSONEncoder makes of a
+    /// FeatureCollection with sorted keys: `{"features":[…],"type":"FeatureCollection"}`.
+    init(encoded features: [Data]) throws {
+        var data = Data("{\"features\":[".utf8)
+        data.reserveCapacity(features.reduce(64) { $0 + $1.count + 1 })
+        for (index, feature) in features.enumerated() {
+            if index > 0 { data.append(UInt8(ascii: ",")) }
+            data.append(feature)
+        }
+        data.append(contentsOf: Array("],\"type\":\"FeatureCollection\"}".utf8))
         var plain = ByteBuffer(bytes: data)
         self.plain = plain
         self.gzip = try plain.compress(with: .gzip())
@@ -86,6 +95,22 @@ struct RenderedMap: Sendable {
         self.etag = etag
         self.gzipEtag = String(etag.dropLast()) + "-gzip\""
         self.featureCount = features.count
+    }
+}
+
+/// Viewport maps (`bbox`) of one snapshot, as rendered: many phones open the same view.
+final class ViewportCache: Sendable {
+    static let capacity = 512
+    private let maps = Mutex([String: RenderedMap]())
+
+    func map(_ key: String, render: () throws -> RenderedMap) rethrows -> RenderedMap {
+        if let map = maps.withLock({ $0[key] }) { return map }
+        let map = try render()
+        maps.withLock { maps in
+            if maps.count >= Self.capacity { maps.removeAll(keepingCapacity: true) }
+            maps[key] = map
+        }
+        return map
     }
 }
 
@@ -98,11 +123,13 @@ struct RegistrySnapshot: Sendable {
     /// `/api/v1/districts` as sent: it changes only with the registry.
     let districtsBody: ByteBuffer
     let features: [MapFeature]
-    /// The same features by longitude: a viewport (`bbox`) is found by binary search, not a
-    /// scan of every site (39,000 at national scale).
-    let byLongitude: [MapFeature]
+    /// The features with their JSON by longitude: a viewport (`bbox`) is found by binary
+    /// search, not a scan of every site (39,000 at national scale), and sent without
+    /// encoding anything again.
+    let byLongitude: [(feature: MapFeature, json: Data)]
     let all: RenderedMap
     let byDistrict: [String: RenderedMap]
+    let viewports = ViewportCache()
 
     init(state: RegistryState, date: LocalDate) throws {
         self.version = state.version
@@ -111,32 +138,38 @@ struct RegistrySnapshot: Sendable {
         self.districtsBody = ByteBuffer(bytes: try APIJSON.encoder().encode(ListBody(items: districts.map(DistrictBody.init))))
         let features = state.sites.map(MapFeature.init)
         self.features = features
-        self.byLongitude = features.sorted { $0.position.lng < $1.position.lng }
-        self.all = try RenderedMap(features: features)
-        let grouped = Dictionary(grouping: features, by: \.properties.district)
+        let encoder = APIJSON.encoder()
+        let encoded = try features.map { (feature: $0, json: try encoder.encode($0)) }
+        self.byLongitude = encoded.sorted { $0.feature.position.lng < $1.feature.position.lng }
+        self.all = try RenderedMap(encoded: encoded.map(\.json))
+        let grouped = Dictionary(grouping: encoded, by: \.feature.properties.district)
         var byDistrict: [String: RenderedMap] = [:]
         for summary in districts {
-            byDistrict[summary.district.code] = try RenderedMap(features: grouped[summary.district.code] ?? [])
+            byDistrict[summary.district.code] = try RenderedMap(encoded: (grouped[summary.district.code] ?? []).map(\.json))
         }
         self.byDistrict = byDistrict
     }
 
-    /// The sites inside `box` (and `district`), in site order like the whole map.
-    func features(in box: BoundingBox, district: String?) -> [MapFeature] {
-        var low = 0
-        var high = byLongitude.count
-        while low < high {
-            let middle = (low + high) / 2
-            if byLongitude[middle].position.lng < box.minLng { low = middle + 1 } else { high = middle }
+    /// The map of the sites inside `box` (and `district`), in site order like the whole map.
+    func map(in box: BoundingBox, district: String?) throws -> RenderedMap {
+        let key = "\(box.minLng),\(box.minLat),\(box.maxLng),\(box.maxLat)|\(district ?? "")"
+        return try viewports.map(key) {
+            var low = 0
+            var high = byLongitude.count
+            while low < high {
+                let middle = (low + high) / 2
+                if byLongitude[middle].feature.position.lng < box.minLng { low = middle + 1 } else { high = middle }
+            }
+            var found: [(feature: MapFeature, json: Data)] = []
+            var index = low
+            while index < byLongitude.count, byLongitude[index].feature.position.lng <= box.maxLng {
+                let entry = byLongitude[index]
+                if box.contains(entry.feature.position), district == nil || entry.feature.properties.district == district { found.append(entry) }
+                index += 1
+            }
+            found.sort { $0.feature.properties.siteId < $1.feature.properties.siteId }
+            return try RenderedMap(encoded: found.map(\.json))
         }
-        var found: [MapFeature] = []
-        var index = low
-        while index < byLongitude.count, byLongitude[index].position.lng <= box.maxLng {
-            let feature = byLongitude[index]
-            if box.contains(feature.position), district == nil || feature.properties.district == district { found.append(feature) }
-            index += 1
-        }
-        return found.sorted { $0.properties.siteId < $1.properties.siteId }
     }
 
     /// The code of the district a filter names (case-insensitive), or a 400 naming the field.

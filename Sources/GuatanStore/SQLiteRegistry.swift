@@ -82,18 +82,18 @@ extension GuatanDatabase: RegistryStore {
                 JOIN district d ON d.code = s.district
                 WHERE r.min_lat <= ? AND r.max_lat >= ? AND r.min_lng <= ? AND r.max_lng >= ?
                 """, arguments: [box.maxLat, box.minLat, box.maxLng, box.minLng])
-            var found: [NearbyStall] = []
-            found.reserveCapacity(rows.count)
-            let permits = try Self.slotHoldings(db, on: today, in: .slots(rows.map { $0["slot_id"] }))
+            // Distance first, by column position (slot_id, site_id, number, slot_lat, slot_lng):
+            // only the nearest `limit` become stall views, with only their permits read.
+            var near: [(row: Row, slotId: String, distance: Double)] = []
+            near.reserveCapacity(rows.count)
             for row in rows {
-                let stall = Self.stallView(row, permits: permits)
-                let distance = Geodesy.distance(center, stall.slot.slot.position)
-                if distance <= radiusMetres {
-                    found.append(NearbyStall(stall: stall, distanceMetres: distance))
-                }
+                let distance = Geodesy.distance(center, Coordinate(lat: row[3], lng: row[4]))
+                if distance <= radiusMetres { near.append((row, row[0], distance)) }
             }
-            found.sort { ($0.distanceMetres, $0.stall.slot.slot.id) < ($1.distanceMetres, $1.stall.slot.slot.id) }
-            return Array(found.prefix(limit))
+            near.sort { ($0.distance, $0.slotId) < ($1.distance, $1.slotId) }
+            let nearest = near.prefix(limit)
+            let permits = try Self.slotHoldings(db, on: today, in: .slots(nearest.map(\.slotId)))
+            return nearest.map { NearbyStall(stall: Self.stallView($0.row, permits: permits), distanceMetres: $0.distance) }
         }
     }
 
