@@ -204,6 +204,12 @@ const Guatan = (() => {
     return node;
   }
 
+  /** Replaces a node's children, leaving out the nulls and flattening the lists of a render. */
+  function fill(node, ...children) {
+    node.replaceChildren(...children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false));
+    return node;
+  }
+
   class APIError extends Error {
     constructor(status, body) {
       const error = (body && body.error) || {};
@@ -369,6 +375,6 @@ const Guatan = (() => {
     return items;
   }
 
-  return { t, translate, onLanguage, setLanguage, get lang() { return lang; }, el, api, APIError, explain, showMessage, session, signOut,
+  return { t, translate, onLanguage, setLanguage, get lang() { return lang; }, el, fill, api, APIError, explain, showMessage, session, signOut,
     requireSignIn, header, position, formatTime, formatClock, allPages, params };
 })();

@@ -39,11 +39,13 @@
       const link = "/track.html?code=" + encodeURIComponent(created.tracking_code);
       result.className = "message ok";
       result.setAttribute("role", "status");
-      result.replaceChildren(
+      result.replaceChildren(...[
         el("div", {}, Guatan.lang === "zh" ? "举报已提交，谢谢！请保存查询码：" : "Report received, thank you. Keep your tracking code:"),
         el("div", { class: "tracking", id: "tracking-code" }, created.tracking_code),
         el("div", {}, el("a", { href: link, id: "tracking-link" }, t("track_title"))),
-        created.due_at ? el("div", { class: "small muted" }, t("due_at") + "：" + Guatan.formatTime(created.due_at)) : null);
+        created.due_at ? el("div", { class: "small muted" }, t("due_at") + "：" + Guatan.formatTime(created.due_at)) : null,
+      ].filter(Boolean));
+      result.scrollIntoView({ block: "center" });
       try { localStorage.setItem("guatan.lastTracking", created.tracking_code); } catch (_) { /* private mode */ }
       form.reset();
       listCases();

@@ -66,7 +66,7 @@
     if (!current) return;
     const report = current.report;
     const box = $("report");
-    box.replaceChildren(
+    Guatan.fill(box,
       el("h2", {}, `${report.category_name} · ${report.report_id}`), facts(report),
       el("p", { class: "description" }, report.description),
       report.photos.length ? el("div", { class: "photos" }, report.photos.map((src) => el("a", { href: src }, el("img", { src, alt: t("photos"), loading: "lazy" })))) : null,

@@ -45,7 +45,7 @@
     const checkOut = el("button", { type: "button", class: "secondary", id: "check-out", disabled: !state.today || !!state.today.checked_out_at }, t("checkout_button"));
     checkIn.addEventListener("click", () => doCheckIn(checkIn, result));
     checkOut.addEventListener("click", () => doCheckOut(checkOut, result));
-    app.replaceChildren(
+    Guatan.fill(app,
       el("p", { class: "row" }, el("span", { class: "muted" }, t("signed_in_as", { name: state.me ? (state.me.vendor ? state.me.vendor.name : state.me.username) : "" })),
         el("button", { type: "button", class: "secondary", onclick: Guatan.signOut, style: "flex:0 0 auto" }, t("sign_out"))),
       el("section", { class: "card" },

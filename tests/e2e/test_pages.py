@@ -106,7 +106,11 @@ def place(driver, base, lat, lng, accuracy=10):
 
 def keep(driver, name, whole=False):
     """Keeps the page as the README shows it, when asked (GUATAN_SCREENSHOTS=folder);
-    `whole` takes the page down to 2,000 px instead of one screen."""
+    `whole` takes the page down to 2,000 px instead of one screen. Every page kept is also
+    checked for a script's leftovers shown as words."""
+    text = driver.find_element(By.TAG_NAME, "body").text
+    for stray in ("null", "undefined", "[object", "NaN"):
+        assert stray not in text, f"the {name} page shows {stray!r}"
     folder = os.environ.get("GUATAN_SCREENSHOTS")
     if not folder:
         return
