@@ -267,6 +267,47 @@ def test_the_citizen_page_works_with_no_tiles_no_leaflet_and_no_internet(browser
         server.stop()
 
 
+def test_with_a_tile_source_the_map_draws_its_tiles_and_asks_for_positions_in_their_datum(browser, workdir):
+    if not Path("/usr/share/javascript/leaflet/leaflet.js").exists():
+        pytest.skip("tiles are drawn by Leaflet: install libjs-leaflet (.ci/run does)")
+    import http.server
+    import threading
+
+    requested = []
+    png = io.BytesIO()
+    Image.new("RGB", (256, 256), (230, 236, 220)).save(png, "PNG")
+
+    class Tiles(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requested.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            self.wfile.write(png.getvalue())
+
+        def log_message(self, *args):
+            pass
+
+    tiles = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    threading.Thread(target=tiles.serve_forever, daemon=True).start()
+    server = start(workdir, "tiles", "--tile-url", f"http://127.0.0.1:{tiles.server_port}/{{z}}/{{x}}/{{y}}.png",
+                   "--tile-crs", "gcj02", "--tile-attribution", "测试底图")
+    try:
+        config = requests.get(server.base + "/api/v1/web-config", timeout=10).json()
+        assert config["tiles"]["crs"] == "gcj02" and config["tiles"]["attribution"] == "测试底图"
+        browser.get(server.base + "/")
+        wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+        wait(browser, lambda d: len(requested) > 0)
+        assert all(path.endswith(".png") and path.count("/") == 3 for path in requested)
+        text_in(browser, ".leaflet-control-attribution", "测试底图")
+        # On a GCJ-02 base map the markers stand where the API's converted positions say.
+        fetched = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert any("/api/v1/sites?crs=gcj02" in name for name in fetched), fetched
+    finally:
+        server.stop()
+        tiles.shutdown()
+
+
 def test_pages_switch_to_english_and_stay_readable_with_large_text(site, browser):
     for path in ["/", "/track.html", "/vendor.html", "/officer.html", "/admin.html", "/s/CG-001-01"]:
         browser.get(site.base + path)
