@@ -142,7 +142,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     CheckInRoutes(checkIns: stores.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
     ReportRoutes(
         reports: stores.reports, photos: stores.photos, limiter: ReportRateLimiter(perHour: configuration.reportRatePerHour),
-        stallPages: snapshots.stallPages, clock: configuration.clock
+        stallPages: snapshots.stallPages, lists: snapshots.reportLists, clock: configuration.clock
     ).register(on: table)
     InspectionRoutes(
         inspections: stores.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: stores.photos, snapshots: snapshots,
@@ -152,7 +152,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         statistics: stores.statistics, inspections: stores.inspections, reports: stores.reports, registry: stores.registry, clock: configuration.clock
     ).register(on: table)
     StallCodeRoutes(registry: stores.registry, publicURL: configuration.publicURL, clock: configuration.clock).register(on: table)
-    Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, logger: logger).register(on: table)
+    Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, snapshots: snapshots, logger: logger).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 

@@ -108,6 +108,7 @@ struct InspectionRoutes {
         if !inspection.consequences.isEmpty { snapshots.invalidate() }
         // The stall's page shows its last inspection and the cases this one settled.
         snapshots.stallPages.invalidate(slotId: inspection.slotId)
+        snapshots.reportLists.removeAll()  // the cases it settled changed status
         return try APIJSON.response(InspectionBody(inspection), status: .created, headers: [.cacheControl: "no-store"])
     }
 

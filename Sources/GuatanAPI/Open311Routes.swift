@@ -13,6 +13,8 @@ struct Open311Routes {
     let reports: any ReportStore
     let apiKey: String?
     let clock: ServiceClock
+    /// The pages' caches of stalls and case lists: a new request changes both.
+    let snapshots: RegistrySnapshotCache
     /// Open311 answers its own errors, so real failures are logged here rather than by ErrorMiddleware.
     let logger: Logger
 
@@ -157,6 +159,8 @@ struct Open311Routes {
         let report = try await reports.submitReport(
             ReportIntake(category: category, description: description, subject: subject, contactPhone: phone), photos: [],
             trackingHash: TrackingCode.hash(code), at: clock.now())
+        snapshots.stallPages.invalidate(slotId: report.slotId)
+        snapshots.reportLists.removeAll()
         return .list("request", [
             .object([
                 ("service_request_id", .string(report.id)),

@@ -202,6 +202,8 @@ final class RegistrySnapshotCache: Sendable {
     private let builder = Builder()
     /// Stall pages, kept for a second and dropped by the writes that change them.
     let stallPages = StallPageCache()
+    /// Public lists of cases, likewise (any report's step drops them all).
+    let reportLists = MicroCache(capacity: 2_000)
 
     init(store: any RegistryStore, clock: ServiceClock) {
         self.store = store
@@ -284,49 +286,68 @@ final class RegistrySnapshotCache: Sendable {
     }
 }
 
+/// Answers kept for a moment: when a crowd asks the same thing, the database is read once
+/// a second instead of once a request. Writes that change an answer drop it at once.
+final class MicroCache: Sendable {
+    let lifetime: Duration
+    let capacity: Int
+    private let entries = Mutex([String: (body: ByteBuffer, at: ContinuousClock.Instant)]())
+
+    init(lifetime: Duration = .seconds(1), capacity: Int) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    func body(for key: String) -> ByteBuffer? {
+        let now = ContinuousClock.now
+        return entries.withLock { entries in
+            guard let entry = entries[key], now - entry.at < lifetime else { return nil }
+            return entry.body
+        }
+    }
+
+    func store(_ body: ByteBuffer, for key: String) {
+        let now = ContinuousClock.now
+        entries.withLock { entries in
+            // Bounded: a crawler walking every stall or filter must not grow this without end.
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = (body, now)
+        }
+    }
+
+    func remove(_ keys: [String]) {
+        entries.withLock { entries in
+            for key in keys { entries[key] = nil }
+        }
+    }
+
+    func removeAll() {
+        entries.withLock { $0.removeAll(keepingCapacity: true) }
+    }
+}
+
 /// Stall pages as sent, for a second: when a news story sends thousands to one stall, the
 /// page is read from the database once a second instead of once a request. A write that
 /// changes a stall (a check-in, a report, an inspection, a permit's move) drops that stall's
 /// page at once; anything else (a registry edit, another process's write) shows within the
 /// second, as the map's registry check does.
 final class StallPageCache: Sendable {
-    static let lifetime: Duration = .seconds(1)
-    static let capacity = 20_000
-
-    struct Page: Sendable {
-        let body: ByteBuffer
-        let day: LocalDate
-        let storedAt: ContinuousClock.Instant
-    }
-
-    private let pages = Mutex([String: Page]())
+    private let pages = MicroCache(capacity: 20_000)
 
     private static func key(_ slotId: String, _ crs: CoordinateSystem) -> String {
         slotId.uppercased() + "|" + crs.rawValue
     }
 
-    func page(slotId: String, crs: CoordinateSystem, day: LocalDate) -> ByteBuffer? {
-        let now = ContinuousClock.now
-        return pages.withLock { pages in
-            guard let page = pages[Self.key(slotId, crs)], page.day == day, now - page.storedAt < Self.lifetime else { return nil }
-            return page.body
-        }
+    func page(slotId: String, crs: CoordinateSystem) -> ByteBuffer? {
+        pages.body(for: Self.key(slotId, crs))
     }
 
-    func store(_ body: ByteBuffer, slotId: String, crs: CoordinateSystem, day: LocalDate) {
-        let page = Page(body: body, day: day, storedAt: .now)
-        pages.withLock { pages in
-            // Bounded: a crawler walking every stall must not grow this without end.
-            if pages.count >= Self.capacity { pages.removeAll(keepingCapacity: true) }
-            pages[Self.key(slotId, crs)] = page
-        }
+    func store(_ body: ByteBuffer, slotId: String, crs: CoordinateSystem) {
+        pages.store(body, for: Self.key(slotId, crs))
     }
 
     func invalidate(slotId: String?) {
         guard let slotId else { return }
-        pages.withLock { pages in
-            for crs in CoordinateSystem.allCases { pages[Self.key(slotId, crs)] = nil }
-        }
+        pages.remove(CoordinateSystem.allCases.map { Self.key(slotId, $0) })
     }
-
 }

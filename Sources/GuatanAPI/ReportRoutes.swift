@@ -13,6 +13,8 @@ struct ReportRoutes {
     let limiter: ReportRateLimiter
     /// A stall's page counts its open cases: a report's steps drop that page.
     let stallPages: StallPageCache
+    /// Public lists of cases, kept for a second; any report's step drops them all.
+    let lists: MicroCache
     let clock: ServiceClock
 
     /// Three photos of 5 MB and the fields.
@@ -49,7 +51,7 @@ struct ReportRoutes {
         routes.post("/api/v1/reports") { request, context in try await submit(request, context) }
         routes.get("/api/v1/reports") { request, context in
             let filter = try ReportListFilter(request)
-            return try await list(filter, context)
+            return try await list(filter, query: request.uri.query ?? "", context)
         }
         routes.get("/api/v1/reports/{report_id}") { request, context in
             let crs = try Query(request).coordinateSystem()
@@ -106,6 +108,7 @@ struct ReportRoutes {
             ReportIntake(category: category, description: description, subject: subject, contactPhone: phone), photos: stored,
             trackingHash: TrackingCode.hash(code), at: now)
         stallPages.invalidate(slotId: report.slotId)
+        lists.removeAll()
         limiter.record(address: context.clientAddress, at: now)
         let body = SubmittedBody(
             reportId: report.id, trackingCode: code, status: report.state.rawValue, district: report.district,
@@ -113,10 +116,16 @@ struct ReportRoutes {
         return try APIJSON.response(body, status: .created, headers: [.cacheControl: "no-store"])
     }
 
-    func list(_ filter: ReportListFilter, _ context: GuatanRequestContext) async throws -> Response {
-        let page = try await reports.reports(matching: filter.store, page: filter.page)
-        let now = clock.now()
-        return try APIJSON.response(ReportListBody(page, now: now, crs: filter.crs), headers: [.cacheControl: "no-cache"])
+    func list(_ filter: ReportListFilter, query: String, _ context: GuatanRequestContext) async throws -> Response {
+        let body: ByteBuffer
+        if let cached = lists.body(for: query) {
+            body = cached
+        } else {
+            let page = try await reports.reports(matching: filter.store, page: filter.page)
+            body = ByteBuffer(bytes: try APIJSON.encoder().encode(ReportListBody(page, now: clock.now(), crs: filter.crs)))
+            lists.store(body, for: query)
+        }
+        return Response(status: .ok, headers: [.contentType: APIJSON.contentType, .cacheControl: "no-cache"], body: .init(byteBuffer: body))
     }
 
     func show(_ crs: CoordinateSystem, _ context: GuatanRequestContext) async throws -> Response {
@@ -155,6 +164,7 @@ struct ReportRoutes {
             reportId: id, action: action, by: actor, publicNote: input.publicNote, internalNote: input.internalNote, duplicateOf: input.duplicateOf,
             at: clock.now())
         stallPages.invalidate(slotId: report.slotId)
+        lists.removeAll()
         return try APIJSON.response(ReportBody(report, view: .staff, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
     }
 
@@ -163,6 +173,7 @@ struct ReportRoutes {
         let input = try await JSONBody.decode(RatingInput.self, from: request, context: context, limit: 4096)
         try ReportRules.validateRatingInput(score: input.score, comment: input.comment)
         let report = try await reports.rate(trackingHash: TrackingCode.hash(code), score: input.score, comment: input.comment, at: clock.now())
+        lists.removeAll()
         return try APIJSON.response(ReportBody(report, view: .reporter, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
     }
 
@@ -175,6 +186,7 @@ struct ReportRoutes {
         }
         let report = try await reports.reopen(trackingHash: TrackingCode.hash(code), note: note, at: clock.now())
         stallPages.invalidate(slotId: report.slotId)
+        lists.removeAll()
         return try APIJSON.response(ReportBody(report, view: .reporter, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
     }
 

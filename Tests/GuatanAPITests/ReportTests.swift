@@ -97,6 +97,20 @@ struct ReportTests {
         }
     }
 
+    @Test("public case lists, kept for a second against crowds, show a new report and every step at once")
+    func listsFollowWrites() async throws {
+        try await PermitTests.service().run { client in
+            let cg = try await client.signIn("cg.li")
+            let list = { try await client.get("/api/v1/reports?slot_id=CG-001-01").json() }
+            #expect(try await list()["total"] as? Int == 0)
+            #expect(try await list()["total"] as? Int == 0)  // from the cache
+            let id = try #require(try await Self.submit(client, #"{"category": "noise", "description": "喇叭", "slot_id": "CG-001-01"}"#)["report_id"] as? String)
+            #expect(try await list()["total"] as? Int == 1)
+            #expect(try await Self.act(client, id, "accept", cg).status == .ok)
+            #expect(((try await list()["items"] as? [[String: Any]])?.first?["status"] as? String) == "accepted")
+        }
+    }
+
     @Test("photos: up to three, type by their bytes, metadata stripped, served for good; others refused")
     func photos() async throws {
         let service = try await PermitTests.service()
