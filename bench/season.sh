@@ -33,7 +33,7 @@ if [[ ! -f $season/guatan.sqlite ]]; then
     rm -rf "$season"
     mkdir -p bench/results
     echo "generating the season at scale $scale into $season (once) …" >&2
-    "$bin" generate-season --data "$season" --scale "$scale" --through 2026-10-14 --log-level warning >&2
+    "$bin" generate-season --data "$season" --scale "$scale" --season 2026 --through 2026-10-14 --log-level warning >&2
 fi
 
 work=$(mktemp -d)

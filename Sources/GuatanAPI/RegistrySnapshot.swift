@@ -63,22 +63,16 @@ struct MapFeature: Encodable, Sendable {
     }
 }
 
-struct FeatureCollection: Encodable {
-    let type = "FeatureCollection"
-    let features: [MapFeature]
-}
-
 /// A GeoJSON body ready to send: plain and gzip bytes with their strong ETags.
 struct RenderedMap: Sendable {
     let plain: ByteBuffer
     let gzip: ByteBuffer
     let etag: String
     let gzipEtag: String
-    let featureCount: Int
 
     /// From features encoded one by one (once per snapshot): a viewport's map is then a
-    /// concatenation, not a fresh encoding. The bytes are what JSONEncoder makes of a
-    /// FeatureCollection with sorted keys: `{"features":[…],"type":"FeatureCollection"}`.
+    /// concatenation, not a fresh encoding. The bytes are what JSONEncoder would make of the
+    /// collection with sorted keys: `{"features":[…],"type":"FeatureCollection"}`.
     init(encoded features: [Data]) throws {
         var data = Data("{\"features\":[".utf8)
         data.reserveCapacity(features.reduce(64) { $0 + $1.count + 1 })
@@ -94,7 +88,6 @@ struct RenderedMap: Sendable {
         let etag = Digest.etag(data)
         self.etag = etag
         self.gzipEtag = String(etag.dropLast()) + "-gzip\""
-        self.featureCount = features.count
     }
 }
 
@@ -122,7 +115,6 @@ struct RegistrySnapshot: Sendable {
     let districts: [DistrictSummary]
     /// `/api/v1/districts` as sent: it changes only with the registry.
     let districtsBody: ByteBuffer
-    let features: [MapFeature]
     /// The features with their JSON by longitude: a viewport (`bbox`) is found by binary
     /// search, not a scan of every site (39,000 at national scale), and sent without
     /// encoding anything again.
@@ -136,10 +128,8 @@ struct RegistrySnapshot: Sendable {
         self.date = date
         self.districts = state.districtSummaries
         self.districtsBody = ByteBuffer(bytes: try APIJSON.encoder().encode(ListBody(items: districts.map(DistrictBody.init))))
-        let features = state.sites.map(MapFeature.init)
-        self.features = features
         let encoder = APIJSON.encoder()
-        let encoded = try features.map { (feature: $0, json: try encoder.encode($0)) }
+        let encoded = try state.sites.map(MapFeature.init).map { (feature: $0, json: try encoder.encode($0)) }
         self.byLongitude = encoded.sorted { $0.feature.position.lng < $1.feature.position.lng }
         self.all = try RenderedMap(encoded: encoded.map(\.json))
         let grouped = Dictionary(grouping: encoded, by: \.feature.properties.district)

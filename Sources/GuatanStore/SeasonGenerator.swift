@@ -237,17 +237,17 @@ extension GuatanDatabase {
                         result.attempts += 1
                     }
                     let accuracy = (random.uniform(4...35) * 10).rounded() / 10
-                    let distance = (random.uniform(0...min(60, 90)) * 10).rounded() / 10
-                    let at_ = Self.offset(permit.position, metres: distance, bearing: random.uniform(0...(2 * .pi)))
+                    let distance = (random.uniform(0...60) * 10).rounded() / 10
+                    let phone = Self.offset(permit.position, metres: distance, bearing: random.uniform(0...(2 * .pi)))
                     let checkedOut: Date? = random.chance(0.85) ? closes.addingTimeInterval(-random.uniform(0...7200)) : nil
                     let stamp = BusinessTime.rfc3339(at)
                     try insertCheckIn.execute(arguments: [
                         permit.number, permit.vendorId, permit.slotId, permit.district, day.description, stamp, checkedOut.map(BusinessTime.rfc3339),
-                        at_.lat, at_.lng, accuracy, distance,
+                        phone.lat, phone.lng, accuracy, distance,
                     ])
                     let checkInId = db.lastInsertedRowID
                     try insertAttempt.execute(arguments: [
-                        permit.vendorId, permit.number, stamp, at.timeIntervalSince1970, day.description, at_.lat, at_.lng, accuracy, distance,
+                        permit.vendorId, permit.number, stamp, at.timeIntervalSince1970, day.description, phone.lat, phone.lng, accuracy, distance,
                         "checked_in", nil, checkInId, permit.vendorId,
                     ])
                     result.checkIns += 1
@@ -283,10 +283,10 @@ extension GuatanDatabase {
                     guard let (slotId, siteId, district, position) = slot else { continue }
                     let at = BusinessTime.instant(of: day, at: LocalTime(hour: 9, minute: 0)!).addingTimeInterval(random.uniform(0...39_600))
                     let month = String(day.description.prefix(7))
-                    var result_: InspectionResult = random.pick([(.compliant, 75), (.warning, 18), (.violation, 7)])
+                    var outcome: InspectionResult = random.pick([(.compliant, 75), (.warning, 18), (.violation, 7)])
                     var codes: [ViolationCode] = []
                     var deducted: [(ViolationCode, Int)] = []
-                    if result_ == .violation, let permit {
+                    if outcome == .violation, let permit {
                         let key = permit.number + "|" + month
                         var left = balances[key] ?? Scoring.monthlyPoints
                         let code: ViolationCode = random.pick(SeasonShape.violations)
@@ -297,10 +297,10 @@ extension GuatanDatabase {
                             deducted.append((code, code.defaultPoints))
                             balances[key] = left
                         } else {
-                            result_ = .warning
+                            outcome = .warning
                         }
-                    } else if result_ == .violation {
-                        result_ = .warning
+                    } else if outcome == .violation {
+                        outcome = .warning
                     }
                     let id = "I" + zeroPadded(nextInspection, width: 6)
                     let standing = Self.offset(position, metres: random.uniform(2...30), bearing: random.uniform(0...(2 * .pi)))
@@ -311,8 +311,8 @@ extension GuatanDatabase {
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
-                            nextInspection, id, slotId, siteId, district, permit?.number, "demo.officer.\(district.lowercased())", result_.rawValue,
-                            Self.json(codes.map(\.rawValue)), result_ == .compliant ? nil : "现场已告知整改", standing.lat, standing.lng,
+                            nextInspection, id, slotId, siteId, district, permit?.number, "demo.officer.\(district.lowercased())", outcome.rawValue,
+                            Self.json(codes.map(\.rawValue)), outcome == .compliant ? nil : "现场已告知整改", standing.lat, standing.lng,
                             (Geodesy.distance(standing, position) * 10).rounded() / 10, BusinessTime.rfc3339(at), day.description,
                         ])
                     for (code, points) in deducted {
@@ -340,10 +340,11 @@ extension GuatanDatabase {
         return result
     }
 
-    /// A Poisson-like whole number with the given mean (the day's reports or inspections).
+    /// A whole number around the given mean (the day's reports or inspections), never below zero.
     private static func count(_ mean: Double, _ random: inout SeasonRandom) -> Int {
         let whole = Int(mean)
-        return whole + (random.chance(mean - Double(whole)) ? 1 : 0) + (random.chance(0.5) ? 1 : 0) - (random.chance(0.5) ? 1 : 0)
+        let rounded = whole + (random.chance(mean - Double(whole)) ? 1 : 0)
+        return max(0, rounded + (random.chance(0.5) ? 1 : 0) - (random.chance(0.5) ? 1 : 0))
     }
 
     /// A point `metres` away from `point` in the direction `bearing` (radians from north).

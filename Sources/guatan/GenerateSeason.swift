@@ -26,8 +26,10 @@ struct GenerateSeason: AsyncParsableCommand {
     @Option(name: .customLong("scale"), help: "How many times the registry (1–100, default 1).")
     var scale = 1
 
-    @Option(name: .customLong("season"), help: "The season's year (default 2026).")
-    var year = 2026
+    @Option(name: .customLong("season"), help: "The season's year (default: this year).")
+    var seasonFlag: Int?
+
+    var year: Int { seasonFlag ?? BusinessTime.localDate(of: Date()).year }
 
     @Option(name: .customLong("through"), help: "The last day with data, YYYY-MM-DD (default: the season's last day).")
     var through: String?
@@ -48,11 +50,13 @@ struct GenerateSeason: AsyncParsableCommand {
             throw ValidationError("\(folder.path) already holds a database: generate-season fills a new data folder")
         }
         let started = ContinuousClock.now
-        let season = Season.standard(year: year)
-        // Everything is set up the evening before the season opens, as a city would.
-        let eve = BusinessTime.instant(of: season.startsOn.adding(days: -1), at: LocalTime(hour: 18, minute: 0)!)
+        // Everything is set up the evening before the season opens, as a city would; the
+        // season's dates are the store's (the seed loads with the standard ones).
+        let evening = { (season: Season) in BusinessTime.instant(of: season.startsOn.adding(days: -1), at: LocalTime(hour: 18, minute: 0)!) }
         let seed = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
-        let database = try openSeeded(folder, seed: seed, logger: logger, now: eve)
+        let database = try openSeeded(folder, seed: seed, logger: logger, now: evening(Season.standard(year: year)))
+        let season = try await database.season(year: year)
+        let eve = evening(season)
         let registry = try database.scaleRegistry(by: scale, now: eve)
         printNow("registry: \(registry.sites) sites, \(registry.slots) slots (scale \(scale))")
         let key = try PersonalDataKey.loadOrCreate(in: folder)

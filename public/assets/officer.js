@@ -10,10 +10,18 @@
   const STATUSES = ["submitted", "accepted", "dispatched", "handled", "verified", "closed", "rejected", "duplicate"];
   let account = null;
   let tab = "queue";
+  let shownWith;  // the case a case page shows, to show it again
+  // The district worked: an officer's own; an administrator chooses one.
+  let district = null;
+  let districts = [];
   const panel = el("section", { id: "panel" });
 
   Guatan.requireSignIn(app, ["officer", "admin"], async () => {
-    try { account = await api("/api/v1/me"); } catch (error) { app.replaceChildren(el("div", { class: "message error" }, explain(error))); return; }
+    try {
+      account = await api("/api/v1/me");
+      districts = (await api("/api/v1/districts", { auth: false })).items;
+    } catch (error) { app.replaceChildren(el("div", { class: "message error" }, explain(error))); return; }
+    district = account.district || (districts[0] && districts[0].code);
     frame();
     show(Guatan.params.get("case") ? "case" : "queue", Guatan.params.get("case"));
   });
@@ -21,14 +29,19 @@
   function frame() {
     const tabs = el("div", { class: "tabs", role: "tablist" }, ["queue", "cases", "inspect", "coverage"].map((name) =>
       el("button", { type: "button", role: "tab", id: "tab-" + name, "aria-selected": String(tab === name), onclick: () => show(name) }, t("tab_" + name))));
+    const chooser = account.role === "admin"
+      ? el("select", { id: "district", "aria-label": t("district"), onchange: (e) => { district = e.target.value; show(tab === "case" ? "queue" : tab); } },
+        districts.map((d) => el("option", { value: d.code, selected: d.code === district }, Guatan.lang === "zh" ? d.name : d.name_en)))
+      : null;
     app.replaceChildren(
       el("p", { class: "row" }, el("span", { class: "muted" }, t("signed_in_as", { name: `${account.username}（${account.district || t("role_admin")}）` })),
         el("button", { type: "button", class: "secondary", onclick: Guatan.signOut, style: "flex:0 0 auto" }, t("sign_out"))),
-      tabs, panel);
+      chooser || "", tabs, panel);
   }
 
   function show(name, argument) {
     tab = name;
+    shownWith = argument;
     app.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.id === "tab-" + name)));
     panel.replaceChildren(el("p", { class: "muted" }, t("loading")));
     ({ queue, cases, case: caseView, inspect, coverage })[name](argument);
@@ -47,8 +60,7 @@
 
   async function queue() {
     try {
-      const district = account.role === "admin" ? "?district=CG" : "";
-      const data = await api("/api/v1/officer/queue" + district);
+      const data = await api("/api/v1/officer/queue?district=" + encodeURIComponent(district));
       panel.replaceChildren(
         el("p", {}, `${data.district} · ${data.items.length}` + (data.overdue_count ? ` · ${t("overdue")} ${data.overdue_count}` : "")),
         data.items.length ? el("ul", { class: "list", id: "queue" }, data.items.map(caseItem)) : el("p", { class: "muted", id: "queue" }, t("queue_empty")));
@@ -59,8 +71,7 @@
     const select = el("select", { id: "status-filter", "aria-label": t("status_filter") }, STATUSES.map((s) => el("option", { value: s, selected: s === status }, t("rs_" + s))));
     select.addEventListener("change", () => cases(select.value));
     try {
-      const district = account.district ? `&district=${account.district}` : "";
-      const data = await api(`/api/v1/reports?status=${status}${district}&per_page=100`);
+      const data = await api(`/api/v1/reports?status=${status}&district=${encodeURIComponent(district)}&per_page=100`);
       panel.replaceChildren(el("label", { for: "status-filter" }, t("status_filter")), select,
         data.items.length ? el("ul", { class: "list", id: "cases" }, data.items.map(caseItem)) : el("p", { class: "muted", id: "cases" }, t("none")));
     } catch (error) { failed(error); }
@@ -179,8 +190,7 @@
     const input = el("input", { type: "number", id: "coverage-days", min: 1, max: 365, value: days });
     input.addEventListener("change", () => coverage(Number(input.value) || 7));
     try {
-      const district = account.role === "admin" ? "&district=CG" : "";
-      const data = await api(`/api/v1/officer/coverage?days=${days}${district}`);
+      const data = await api(`/api/v1/officer/coverage?days=${days}&district=${encodeURIComponent(district)}`);
       panel.replaceChildren(el("label", { for: "coverage-days" }, t("coverage_days")), input,
         el("p", {}, t("not_inspected", { days: data.days }) + ` ${data.total}`),
         el("ul", { class: "list", id: "coverage" }, data.items.slice(0, 200).map((site) => el("li", { "data-site": site.site_id },
@@ -188,5 +198,5 @@
     } catch (error) { failed(error); }
   }
 
-  Guatan.onLanguage(() => { if (account) { frame(); show(tab); } });
+  Guatan.onLanguage(() => { if (account) { frame(); show(tab, shownWith); } });
 })();

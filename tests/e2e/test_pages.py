@@ -49,7 +49,7 @@ def site():
 def season():
     """A generated season up to the evening of 10 August: the dashboard has a summer to show."""
     folder = Path(tempfile.mkdtemp(prefix="guatan-season-"))
-    made = run_cli("generate-season", "--through", "2026-08-09", data=folder / "data")
+    made = run_cli("generate-season", "--season", "2026", "--through", "2026-08-09", data=folder / "data")
     assert made.returncode == 0, made.stderr
     server = Server(folder / "data", "--now", NOW, "--report-rate", "0").start(timeout=60)
     yield server
@@ -464,3 +464,10 @@ def test_an_administrator_sees_the_season_in_charts_and_works_permits(season, br
     keep(browser, "admin-permits")
     permits = requests.get(site.base + "/api/v1/permits?state=reviewed", headers=token(site, "demo.admin"), timeout=10).json()
     assert number in [p["permit_no"] for p in permits["items"]]
+
+    # The officers' desk serves an administrator too, for the district he chooses.
+    browser.get(site.base + "/officer.html")
+    Select(visible(browser, "#district")).select_by_value("XG")
+    text_in(browser, "#panel", "XG")
+    queue = requests.get(site.base + "/api/v1/officer/queue?district=XG", headers=token(site, "demo.admin"), timeout=10).json()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#queue li[data-report]")) == len(queue["items"])

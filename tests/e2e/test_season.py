@@ -13,7 +13,7 @@ def sign_in(server, username):
 
 def test_a_generated_week_is_served_like_a_lived_one(workdir):
     data = workdir / "data"
-    made = run_cli("generate-season", "--through", "2026-06-21", data=data)
+    made = run_cli("generate-season", "--season", "2026", "--through", "2026-06-21", data=data)
     assert made.returncode == 0, made.stderr
     assert "7 days" in made.stdout and "check-ins" in made.stdout
     # It fills new folders only: a second run would mix two seasons.
