@@ -89,6 +89,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                         headers: [.allow: allow])
                 }
             }
+            switch apiError.status {
+            case .tooManyRequests:
+                GuatanMetrics.refused(status: 429, reason: context.endpointPath ?? "unmatched").increment()
+            case .serviceUnavailable:
+                GuatanMetrics.refused(status: 503, reason: StoreError.unavailableKind(of: error)?.label ?? "other").increment()
+            default:
+                break
+            }
             if apiError.status == .serviceUnavailable {
                 context.logger.warning("write refused: store unavailable", metadata: [
                     "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))",

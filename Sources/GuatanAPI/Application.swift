@@ -2,6 +2,8 @@ import Foundation
 import GuatanCore
 import GuatanStore
 import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
 import Logging
 
 /// Everything the HTTP service needs, decided by the command line (or a test).
@@ -24,6 +26,16 @@ public struct GuatanServiceConfiguration: Sendable {
     public var publicURL: String?
     /// What the pages' map draws on: tiles when the deployment has a source, Leaflet when installed.
     public var webMap: WebMapConfiguration
+    /// Reverse proxies believed about the client they forward for (`--trusted-proxy`).
+    public var trustedProxies = TrustedProxies()
+    /// The certificate when the service speaks HTTPS itself (`--tls-cert`, `--tls-key`).
+    public var certificates: CertificateStore?
+    /// A plain-HTTP port that redirects to HTTPS (`--redirect-http-port`).
+    public var redirectHTTPPort: Int?
+    /// One JSON line per request on standard error (`--log-format json`).
+    public var jsonRequestLog = false
+    /// Below this many free bytes in the data folder `/readyz` answers 503 (`--min-free-mb`).
+    public var minimumFreeBytes: Int64 = 100 << 20
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
@@ -57,13 +69,15 @@ public struct GuatanStores: Sendable {
     public var inspections: any InspectionStore
     public var statistics: any StatisticsStore
     public var audit: any AuditStore
+    public var operations: any OperationsStore
     public var photos: PhotoFiles
 
     public init(
         registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
         checkIns: any CheckInStore, reports: any ReportStore, inspections: any InspectionStore, statistics: any StatisticsStore, audit: any AuditStore,
-        photos: PhotoFiles
+        operations: any OperationsStore, photos: PhotoFiles
     ) {
+        self.operations = operations
         self.statistics = statistics
         self.reports = reports
         self.inspections = inspections
@@ -78,7 +92,7 @@ public struct GuatanStores: Sendable {
 
     public init(database: GuatanDatabase) {
         self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, reports: database, inspections: database, statistics: database, audit: database,
-            photos: PhotoFiles(dataDirectory: database.dataDirectory))
+            operations: database, photos: PhotoFiles(dataDirectory: database.dataDirectory))
     }
 }
 
@@ -88,13 +102,14 @@ public struct GuatanRouter {
     public let routes: [(method: HTTPRequest.Method, path: String)]
 }
 
-/// Builds the router: error mapping outermost, then metrics, authentication, static files, routes.
+/// Builds the router: the client's origin outermost, then metrics and the request log, error
+/// mapping, authentication, static files, routes.
 public func buildRouter(configuration: GuatanServiceConfiguration, stores: GuatanStores, logger: Logger) -> GuatanRouter {
     let router = Router(context: GuatanRequestContext.self, options: [.autoGenerateHeadEndpoints])
     let patterns = RoutePatterns()
+    router.add(middleware: ClientOriginMiddleware(proxies: configuration.trustedProxies, servesTLS: configuration.certificates != nil))
+    router.add(middleware: RequestMetricsMiddleware(jsonLog: configuration.jsonRequestLog ? RequestLog() : nil))
     router.add(middleware: ErrorMiddleware(patterns: patterns))
-    _ = GuatanMetrics.registry
-    router.add(middleware: MetricsMiddleware())
     router.add(middleware: AuthenticationMiddleware(accounts: stores.accounts, clock: configuration.clock))
     // Pages revalidate on every visit (cheap with ETags) so a deployment is seen at once.
     // Text is UTF-8: without the charset some clients would read the Chinese as Latin-1.
@@ -124,7 +139,10 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     if document == nil {
         logger.warning("no OpenAPI document", metadata: ["path": "\(openAPIFile.path)"])
     }
-    OperationsRoutes(openAPIDocument: document).register(on: table)
+    OperationsRoutes(
+        openAPIDocument: document, store: stores.operations, checkIns: stores.checkIns, clock: configuration.clock,
+        minimumFreeBytes: configuration.minimumFreeBytes, gauges: ResourceGauges(dataDirectory: stores.operations.dataDirectory)
+    ).register(on: table)
     WebConfigRoutes(map: configuration.webMap).register(on: table)
     let snapshots = RegistrySnapshotCache(store: stores.registry, clock: configuration.clock)
     PublicRoutes(registry: stores.registry, snapshots: snapshots, clock: configuration.clock).register(on: table)
@@ -156,10 +174,29 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     return GuatanRouter(router: router, routes: table.routes)
 }
 
-public func buildApplication(configuration: GuatanServiceConfiguration, stores: GuatanStores, logger: Logger) -> some ApplicationProtocol {
+/// The whole service: HTTP/1.1, or HTTPS with HTTP/2 when it has a certificate, plus the
+/// plain-HTTP redirect and the certificate reloader as services of the same lifecycle.
+public func buildApplication(configuration: GuatanServiceConfiguration, stores: GuatanStores, logger: Logger) throws -> some ApplicationProtocol {
     let built = buildRouter(configuration: configuration, stores: stores, logger: logger)
-    return Application(
-        router: built.router,
+    let server: HTTPServerBuilder
+    if let certificates = configuration.certificates {
+        server = try .http2Upgrade(tlsConfiguration: certificates.serverConfiguration())
+    } else {
+        server = .http1()
+    }
+    var app = Application(
+        router: built.router, server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "guatan"),
         logger: logger)
+    app.addServices(CertificateReloader(store: configuration.certificates, logger: logger))
+    if let redirectPort = configuration.redirectHTTPPort {
+        let redirect = HTTPSRedirect(
+            publicURL: configuration.publicURL, httpsPort: configuration.port,
+            acmeDirectory: stores.operations.dataDirectory.appendingPathComponent("acme-challenge", isDirectory: true))
+        app.addServices(Application(
+            router: redirect.router(logger: logger),
+            configuration: .init(address: .hostname(configuration.host, port: redirectPort), serverName: "guatan"),
+            logger: logger))
+    }
+    return app
 }

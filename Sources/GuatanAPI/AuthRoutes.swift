@@ -46,7 +46,7 @@ struct AuthRoutes {
         let username = input.username.trimmingCharacters(in: .whitespaces).lowercased()
         let now = clock.now()
         let failures = try await accounts.loginFailures(
-            username: username, address: context.clientAddress, since: now.addingTimeInterval(-throttle.window))
+            username: username, address: context.limitKey, since: now.addingTimeInterval(-throttle.window))
         if let wait = throttle.retryAfter(accountFailures: failures.account, addressFailures: failures.address, now: now) {
             throw APIError(
                 .tooManyRequests, code: "RATE_LIMITED", message: "too many failed sign-ins; try again in \(wait) s",
@@ -55,7 +55,7 @@ struct AuthRoutes {
         let credentials = try await accounts.credentials(username: username)
         let matches = try await passwords.verify(input.password, hash: credentials?.passwordHash ?? decoyHash)
         guard let credentials, matches else {
-            try await accounts.recordLoginFailure(username: username, address: context.clientAddress, at: now)
+            try await accounts.recordLoginFailure(username: username, address: context.limitKey, at: now)
             throw APIError(.unauthorized, code: "UNAUTHENTICATED", message: "wrong username or password")
         }
         let token = SessionToken.make()

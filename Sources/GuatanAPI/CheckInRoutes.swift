@@ -91,6 +91,11 @@ struct CheckInRoutes {
 
     private func respond(_ outcome: CheckInOutcome) throws -> Response {
         switch outcome {
+        case .created: GuatanMetrics.checkIn(outcome: "checked_in").increment()
+        case .repeated: GuatanMetrics.checkIn(outcome: "repeat").increment()
+        case .refused(let refusal, _, _): GuatanMetrics.checkIn(outcome: refusal.rawValue).increment()
+        }
+        switch outcome {
         case .created(let checkIn):
             // The stall is open now: the next map request rebuilds rather than waiting for its recheck.
             snapshots.invalidate(slotId: checkIn.slotId)

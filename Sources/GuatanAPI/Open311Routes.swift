@@ -23,15 +23,16 @@ struct Open311Routes {
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         for format in Open311Format.allCases {
-            routes.get("/open311/v2/discovery.\(format.rawValue)") { request, _ in
-                await respondAsync(format) { discovery(request) }
+            routes.get("/open311/v2/discovery.\(format.rawValue)") { request, context in
+                await respondAsync(format) { discovery(origin: context.origin(of: request)) }
             }
             routes.get("/open311/v2/services.\(format.rawValue)") { _, _ in
                 await respondAsync(format) { try await services() }
             }
-            routes.get("/open311/v2/requests.\(format.rawValue)") { request, _ in
+            routes.get("/open311/v2/requests.\(format.rawValue)") { request, context in
                 let query = Result { try RequestsQuery(request, now: clock.now()) }
-                return await respondAsync(format) { try await requests(try query.get(), request) }
+                let origin = context.origin(of: request)
+                return await respondAsync(format) { try await requests(try query.get(), origin: origin) }
             }
             routes.post("/open311/v2/requests.\(format.rawValue)") { request, context in
                 await respondAsync(format, status: .created) { try await submit(request, context) }
@@ -43,7 +44,8 @@ struct Open311Routes {
         }
         routes.get("/open311/v2/requests/{service_request_id}") { request, context in
             let (id, format) = Self.split(context.parameters.get("service_request_id") ?? "")
-            return await respondAsync(format) { try await single(id, request) }
+            let origin = context.origin(of: request)
+            return await respondAsync(format) { try await single(id, origin: origin) }
         }
         routes.get("/open311/v2/tokens/{token}") { _, context in
             let (token, format) = Self.split(context.parameters.get("token") ?? "")
@@ -59,7 +61,7 @@ struct Open311Routes {
 
     // MARK: resources
 
-    func discovery(_ request: Request) -> Open311Value {
+    func discovery(origin: String) -> Open311Value {
         let changeset = "2026-11-29T00:00:00+08:00"
         return .object([
             ("changeset", .string(changeset)),
@@ -68,7 +70,7 @@ struct Open311Routes {
             ("endpoints", .list("endpoint", [
                 .object([
                     ("specification", .string("http://wiki.open311.org/GeoReport_v2")),
-                    ("url", .string(Self.origin(request) + "/open311/v2")),
+                    ("url", .string(origin + "/open311/v2")),
                     ("changeset", .string(changeset)),
                     ("type", .string("production")),
                     ("formats", .list("format", [.string("application/json"), .string("text/xml")])),
@@ -110,14 +112,14 @@ struct Open311Routes {
         ])
     }
 
-    func requests(_ query: RequestsQuery, _ request: Request) async throws -> Open311Value {
+    func requests(_ query: RequestsQuery, origin: String) async throws -> Open311Value {
         let page = try await reports.reports(matching: query.filter, page: query.page)
-        return try await list(page.items, request)
+        return try await list(page.items, origin: origin)
     }
 
-    func single(_ id: String, _ request: Request) async throws -> Open311Value {
+    func single(_ id: String, origin: String) async throws -> Open311Value {
         guard let report = try await reports.report(id: id.uppercased()) else { throw Open311Error(.notFound, "no service request \(id)") }
-        return try await list([report], request)
+        return try await list([report], origin: origin)
     }
 
     func tokenLookup(_ token: String) async throws -> Open311Value {
@@ -173,9 +175,8 @@ struct Open311Routes {
 
     // MARK: mapping
 
-    func list(_ items: [Report], _ request: Request) async throws -> Open311Value {
+    func list(_ items: [Report], origin: String) async throws -> Open311Value {
         let places = try await reports.places(of: items)
-        let origin = Self.origin(request)
         return .list("request", items.map { report in
             let place = places[report.id]
             let lastNote = report.timeline.last(where: { $0.publicNote != nil })?.publicNote
@@ -199,11 +200,6 @@ struct Open311Routes {
                 ("media_url", report.photoIds.first.map { .string(origin + "/api/v1/photos/\($0)") } ?? .null),
             ])
         })
-    }
-
-    static func origin(_ request: Request) -> String {
-        let host = request.head.authority ?? "127.0.0.1"
-        return "http://\(host)"
     }
 
     static func formFields(_ body: String) -> [String: String] {

@@ -1,21 +1,18 @@
 import Foundation
 import Hummingbird
-import Metrics
+import GuatanCore
+import GuatanStore
 import Prometheus
-
-/// The process-wide Prometheus registry behind swift-metrics. swift-metrics can be
-/// bootstrapped once per process, so every application in it shares this one.
-public enum GuatanMetrics {
-    public static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
-    }()
-}
 
 /// Health, metrics and the API's own description.
 struct OperationsRoutes {
     let openAPIDocument: ByteBuffer?
+    let store: any OperationsStore
+    let checkIns: any CheckInStore
+    let clock: ServiceClock
+    /// Below this many free bytes in the data folder, `/readyz` says the service is not ready.
+    let minimumFreeBytes: Int64
+    let gauges: ResourceGauges
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.get("/healthz") { _, _ in
@@ -23,7 +20,23 @@ struct OperationsRoutes {
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(staticString: #"{"status":"ok"}"#)))
         }
+        // For the proxy's and the orchestrator's health checks: 503 with the reason when the
+        // database does not answer or the disk is (nearly) full, so traffic goes elsewhere.
+        routes.get("/readyz") { _, _ in
+            let (ready, checks) = await readiness()
+            let failing = checks.filter { !$0.ok }.map { "\($0.name): \($0.detail)" }
+            let body = try APIJSON.encoder().encode(ReadinessBody(
+                status: ready ? "ready" : "unavailable", reason: failing.isEmpty ? nil : failing.joined(separator: "; "), checks: checks))
+            var headers: HTTPFields = [.contentType: APIJSON.contentType, .cacheControl: "no-store"]
+            if !ready { headers[.retryAfter] = "30" }
+            return Response(status: ready ? .ok : .serviceUnavailable, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
         routes.get("/metrics") { _, _ in
+            gauges.update()
+            let today = BusinessTime.localDate(of: clock.now())
+            if let page = try? await checkIns.checkIns(district: nil, on: today, flaggedOnly: false, page: PageRequest(page: 1, perPage: 1)) {
+                GuatanMetrics.checkInsToday.set(Double(page.total))
+            }
             let text = GuatanMetrics.registry.emitToBuffer()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
@@ -37,5 +50,41 @@ struct OperationsRoutes {
                 to: request, plain: document, gzip: nil, etag: etag, gzipEtag: etag,
                 contentType: "application/yaml; charset=utf-8", cacheControl: "public, max-age=300")
         }
+    }
+}
+
+struct ReadinessBody: Encodable {
+    struct Check: Encodable {
+        let name: String
+        let ok: Bool
+        let detail: String
+    }
+    let status: String
+    /// What is wrong, in words, when not ready.
+    let reason: String?
+    let checks: [Check]
+}
+
+extension OperationsRoutes {
+    func readiness() async -> (Bool, [ReadinessBody.Check]) {
+        var checks: [ReadinessBody.Check] = []
+        do {
+            try await store.ping()
+            checks.append(.init(name: "database", ok: true, detail: "answers"))
+        } catch {
+            checks.append(.init(name: "database", ok: false, detail: "does not answer: \(StoreError.unavailability(of: error) ?? "error")"))
+        }
+        let megabyte: Int64 = 1 << 20
+        if let free = DiskSpace.freeBytes(at: store.dataDirectory) {
+            let room = free >= minimumFreeBytes
+            checks.append(.init(
+                name: "disk", ok: room,
+                detail: room
+                    ? "\(free / megabyte) MB free"
+                    : "only \(free / megabyte) MB free in the data folder, below the \(minimumFreeBytes / megabyte) MB it needs (--min-free-mb)"))
+        } else {
+            checks.append(.init(name: "disk", ok: false, detail: "the data folder cannot be read"))
+        }
+        return (checks.allSatisfy(\.ok), checks)
     }
 }

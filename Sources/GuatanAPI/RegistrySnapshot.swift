@@ -3,6 +3,7 @@ import Foundation
 import GuatanCore
 import GuatanStore
 import Hummingbird
+import Prometheus
 import Synchronization
 
 /// One GeoJSON feature per site (RFC 7946: WGS-84, `[lng, lat]`, at most 6 decimals).
@@ -95,9 +96,15 @@ struct RenderedMap: Sendable {
 final class ViewportCache: Sendable {
     static let capacity = 512
     private let maps = Mutex([String: RenderedMap]())
+    private let hits = GuatanMetrics.cache("viewports", hit: true)
+    private let misses = GuatanMetrics.cache("viewports", hit: false)
 
     func map(_ key: String, render: () throws -> RenderedMap) rethrows -> RenderedMap {
-        if let map = maps.withLock({ $0[key] }) { return map }
+        if let map = maps.withLock({ $0[key] }) {
+            hits.increment()
+            return map
+        }
+        misses.increment()
         let map = try render()
         maps.withLock { maps in
             if maps.count >= Self.capacity { maps.removeAll(keepingCapacity: true) }
@@ -193,7 +200,7 @@ final class RegistrySnapshotCache: Sendable {
     /// Stall pages, kept for a second and dropped by the writes that change them.
     let stallPages = StallPageCache()
     /// Public lists of cases, likewise (any report's step drops them all).
-    let reportLists = MicroCache(capacity: 2_000)
+    let reportLists = MicroCache(name: "report_lists", capacity: 2_000)
 
     init(store: any RegistryStore, clock: ServiceClock) {
         self.store = store
@@ -271,6 +278,7 @@ final class RegistrySnapshotCache: Sendable {
             let state = try await cache.store.registryState(today: today)
             let snapshot = try RegistrySnapshot(state: state, date: today)
             cache.store(snapshot, checkedAt: started)
+            GuatanMetrics.snapshotRebuilds.record(ContinuousClock.now - started)
             return snapshot
         }
     }
@@ -282,18 +290,24 @@ final class MicroCache: Sendable {
     let lifetime: Duration
     let capacity: Int
     private let entries = Mutex([String: (body: ByteBuffer, at: ContinuousClock.Instant)]())
+    private let hits: Prometheus.Counter
+    private let misses: Prometheus.Counter
 
-    init(lifetime: Duration = .seconds(1), capacity: Int) {
+    init(name: String, lifetime: Duration = .seconds(1), capacity: Int) {
         self.lifetime = lifetime
         self.capacity = capacity
+        self.hits = GuatanMetrics.cache(name, hit: true)
+        self.misses = GuatanMetrics.cache(name, hit: false)
     }
 
     func body(for key: String) -> ByteBuffer? {
         let now = ContinuousClock.now
-        return entries.withLock { entries in
+        let found = entries.withLock { entries -> ByteBuffer? in
             guard let entry = entries[key], now - entry.at < lifetime else { return nil }
             return entry.body
         }
+        (found == nil ? misses : hits).increment()
+        return found
     }
 
     func store(_ body: ByteBuffer, for key: String) {
@@ -322,7 +336,7 @@ final class MicroCache: Sendable {
 /// page at once; anything else (a registry edit, another process's write) shows within the
 /// second, as the map's registry check does.
 final class StallPageCache: Sendable {
-    private let pages = MicroCache(capacity: 20_000)
+    private let pages = MicroCache(name: "stall_pages", capacity: 20_000)
 
     private static func key(_ slotId: String, _ crs: CoordinateSystem) -> String {
         slotId.uppercased() + "|" + crs.rawValue

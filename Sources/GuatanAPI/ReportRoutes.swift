@@ -70,7 +70,7 @@ struct ReportRoutes {
 
     func submit(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let now = clock.now()
-        if let wait = limiter.retryAfter(address: context.clientAddress, at: now) {
+        if let wait = limiter.retryAfter(address: context.limitKey, at: now) {
             throw APIError(
                 .tooManyRequests, code: "RATE_LIMITED", message: "too many reports from this address; try again in \(wait) s",
                 headers: [.retryAfter: String(wait)])
@@ -109,7 +109,7 @@ struct ReportRoutes {
             trackingHash: TrackingCode.hash(code), at: now)
         stallPages.invalidate(slotId: report.slotId)
         lists.removeAll()
-        limiter.record(address: context.clientAddress, at: now)
+        limiter.record(address: context.limitKey, at: now)
         let body = SubmittedBody(
             reportId: report.id, trackingCode: code, status: report.state.rawValue, district: report.district,
             dueAt: report.dueAt.map(BusinessTime.rfc3339), duplicateOf: report.duplicateOf)

@@ -10,12 +10,27 @@ public struct GuatanRequestContext: RequestContext {
     public var account: Account?
     /// The bearer token's hash, kept so logout can end this very session.
     var sessionTokenHash: String?
-    /// The peer's IP address, for per-address limits; "unknown" when the transport has none.
-    public let clientAddress: String
+    /// The connection's peer: the client itself, or a proxy in front of the service.
+    let peerAddress: IPAddress?
+    /// The client's IP address as logged: the peer's, or behind a trusted proxy the one it
+    /// forwards for (`ClientOriginMiddleware`); "unknown" when the transport has none.
+    public internal(set) var clientAddress: String
+    /// What per-address limits count by: the client's address, an IPv6 client by its /64.
+    public internal(set) var limitKey: String
+    /// `https` when the client's connection is encrypted (here, or at a trusted proxy).
+    public internal(set) var scheme = "http"
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        let peer = source.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        self.peerAddress = peer
+        self.clientAddress = peer?.description ?? "unknown"
+        self.limitKey = peer?.limitKey ?? "unknown"
+    }
+
+    /// The address the client used to reach the service, such as `https://guatan.example.cn`.
+    func origin(of request: Request) -> String {
+        "\(scheme)://\(request.head.authority ?? "127.0.0.1")"
     }
 
     /// The account if it has one of `roles`: 401 when nobody is signed in, 403 otherwise.

@@ -19,8 +19,8 @@ struct StallCodeRoutes {
         routes.get("/sites/{site_id}/codes") { request, context in try await sheet(request, context) }
     }
 
-    func base(_ request: Request) -> String {
-        (publicURL ?? Open311Routes.origin(request)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+    func base(_ request: Request, _ context: GuatanRequestContext) -> String {
+        (publicURL ?? context.origin(of: request)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
     }
 
     static func stallURL(base: String, slotId: String) -> String {
@@ -32,10 +32,12 @@ struct StallCodeRoutes {
         guard try await registry.stall(slotId: slotId, today: BusinessTime.localDate(of: clock.now())) != nil else {
             throw APIError.notFound("no stall \(slotId)")
         }
-        let svg = try QRCode(text: Self.stallURL(base: base(request), slotId: slotId), errorCorrection: .quartile).svg()
-        return Response(
-            status: .ok, headers: [.contentType: "image/svg+xml; charset=utf-8", .cacheControl: "public, max-age=86400"],
-            body: .init(byteBuffer: ByteBuffer(string: svg)))
+        let svg = try QRCode(text: Self.stallURL(base: base(request, context), slotId: slotId), errorCorrection: .quartile).svg()
+        var headers: HTTPFields = [.contentType: "image/svg+xml; charset=utf-8", .cacheControl: "public, max-age=86400"]
+        // Without --public-url the code is made from the address asked for: a shared cache
+        // must keep one copy per host and scheme, or it would hand one host's code to another.
+        if publicURL == nil { headers[.vary] = "Host, X-Forwarded-Proto" }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: svg)))
     }
 
     /// The page a scan opens: server-rendered, Chinese first, readable on a 360-px phone without scripts.
@@ -101,7 +103,7 @@ struct StallCodeRoutes {
         guard let site = try await registry.site(id: siteId, today: BusinessTime.localDate(of: clock.now())) else {
             return html(status: .notFound, title: "没有这个摊点", body: "<p>No site \(HTML.escape(siteId)).</p>")
         }
-        let base = base(request)
+        let base = base(request, context)
         let cards = try site.slots.map { slot -> String in
             let url = Self.stallURL(base: base, slotId: slot.slot.id)
             let svg = try QRCode(text: url, errorCorrection: .quartile).svg(moduleSize: 4)
@@ -111,11 +113,23 @@ struct StallCodeRoutes {
                 """
         }.joined()
         let body = """
-            <p>\(HTML.escape(site.site.name)) · \(HTML.escape(site.site.address))</p>
+            \(printWarning(base: base))<p>\(HTML.escape(site.site.name)) · \(HTML.escape(site.site.address))</p>
             <p class="note">扫码查看摊位许可证并监督举报 · Scan to check the stall's permit or report a problem.</p>
             <div class="sheet">\(cards)</div>
             """
         return html(status: .ok, title: "一摊一码 \(site.site.name)", body: body, printable: true)
+    }
+
+    /// Printed codes live on the stalls for the whole season: they must point at the city's
+    /// public HTTPS address, not at whatever address an administrator happened to use.
+    func printWarning(base: String) -> String {
+        guard publicURL?.hasPrefix("https://") != true else { return "" }
+        let why = publicURL == nil
+            ? "这些二维码指向本次访问的地址 \(base)，不是市民能访问的正式地址。These codes point at the address this page was opened with, \(base), not the city's public address."
+            : "这些二维码指向 \(base)，不是 HTTPS 地址：手机浏览器会提示不安全，且无法定位。These codes point at \(base), which is not HTTPS: phones warn and cannot locate."
+        return """
+            <div class="warning" role="alert"><strong>请勿打印 · Do not print yet.</strong> \(HTML.escape(why))             请用 <code>guatan serve --public-url https://…</code>（或环境变量 GUATAN_PUBLIC_URL）设置正式的 HTTPS 地址后再打印。            Set the public HTTPS address with <code>--public-url https://…</code> (or GUATAN_PUBLIC_URL), then print.</div>
+            """
     }
 
     func html(status: HTTPResponse.Status, title: String, body: String, printable: Bool = false, scripts: [String] = []) -> Response {
@@ -126,6 +140,7 @@ struct StallCodeRoutes {
             textarea{min-height:5em}button{font-size:18px;padding:8px 20px;margin-top:8px}.note{color:#555;font-size:14px}
             .sheet{display:grid;grid-template-columns:repeat(3,1fr);gap:6mm}.card{border:1px dashed #999;padding:3mm;text-align:center;break-inside:avoid}
             .card svg{width:45mm;height:45mm}.no{font-weight:700;font-size:16px}.url{font-size:9px;color:#555;word-break:break-all}
+            .warning{border:3px solid #b00020;background:#fff0f0;color:#600;padding:3mm;margin:3mm 0;font-size:15px}
             @page{size:A4;margin:10mm}@media print{body{max-width:none}.note{display:none}}
             """
         let page = """

@@ -15,11 +15,13 @@ actor GroupCommit {
     static let maxBatch = 200
 
     private let pool: DatabasePool
+    private let observer: StoreObserver
     private var pending: [Job] = []
     private var draining = false
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, observer: StoreObserver) {
         self.pool = pool
+        self.observer = observer
     }
 
     func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -44,6 +46,8 @@ actor GroupCommit {
     }
 
     private func commit(_ batch: [Job]) async {
+        let started = ContinuousClock.now
+        defer { observer.groupCommitted(batch.count, ContinuousClock.now - started) }
         do {
             let results = try await pool.write { db in
                 batch.map { job -> Result<any Sendable, any Error> in

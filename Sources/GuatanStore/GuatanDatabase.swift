@@ -16,7 +16,7 @@ public final class GuatanDatabase: Sendable {
     let groupCommit: GroupCommit
 
     /// Opens (creating if needed) the database in `dataDirectory` and brings its schema up to date.
-    public init(dataDirectory: URL, logger: Logger = Logger(label: "guatan.store")) throws {
+    public init(dataDirectory: URL, logger: Logger = Logger(label: "guatan.store"), observer: StoreObserver = StoreObserver()) throws {
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -33,7 +33,7 @@ public final class GuatanDatabase: Sendable {
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.logger = logger
         self.dataDirectory = dataDirectory
-        self.groupCommit = GroupCommit(pool: pool)
+        self.groupCommit = GroupCommit(pool: pool, observer: observer)
         try Self.migrator.migrate(pool)
     }
 
@@ -50,6 +50,16 @@ public final class GuatanDatabase: Sendable {
         try pool.read { db in
             try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
         }
+    }
+}
+
+/// What the store tells the operations figures (`/metrics`) about its own work.
+public struct StoreObserver: Sendable {
+    /// A group commit's batch size and how long its transaction took, sync included.
+    public var groupCommitted: @Sendable (_ batch: Int, _ duration: Duration) -> Void
+
+    public init(groupCommitted: @escaping @Sendable (_ batch: Int, _ duration: Duration) -> Void = { _, _ in }) {
+        self.groupCommitted = groupCommitted
     }
 }
 
@@ -122,5 +132,19 @@ extension GuatanDatabase {
         try source.close()
         try Self.migrator.migrate(pool)
         return migrations
+    }
+}
+
+/// What the operations routes ask the store: whether it answers, and where its data lives.
+public protocol OperationsStore: Sendable {
+    /// The data folder whose disk is watched (database, photos).
+    var dataDirectory: URL { get }
+    /// Throws when the database cannot answer a read.
+    func ping() async throws
+}
+
+extension GuatanDatabase: OperationsStore {
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 }

@@ -12,13 +12,19 @@ extension StoreError {
     /// the disk failed, another process holds the lock too long — or nil when `error` is not
     /// such a condition. Reads go on; the write can be retried later (503).
     public static func unavailability(of error: any Error) -> String? {
-        if error is PhotoStorageError { return "the server cannot store photos just now (its disk is full or not writable)" }
+        unavailableKind(of: error)?.reason
+    }
+
+    /// Why the store cannot write just now, as a short label (for the operations figures)
+    /// and as words for the client; nil when `error` is not that kind of failure.
+    public static func unavailableKind(of error: any Error) -> (label: String, reason: String)? {
+        if error is PhotoStorageError { return ("photos_unwritable", "the server cannot store photos just now (its disk is full or not writable)") }
         guard let error = error as? DatabaseError else { return nil }
         switch error.resultCode {
-        case .SQLITE_FULL: return "the server's disk is full"
-        case .SQLITE_READONLY: return "the database is read-only just now"
-        case .SQLITE_IOERR, .SQLITE_CANTOPEN: return "the server cannot reach its disk"
-        case .SQLITE_BUSY, .SQLITE_LOCKED: return "the database is busy"
+        case .SQLITE_FULL: return ("disk_full", "the server's disk is full")
+        case .SQLITE_READONLY: return ("read_only", "the database is read-only just now")
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN: return ("io_error", "the server cannot reach its disk")
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return ("busy", "the database is busy")
         default: return nil
         }
     }

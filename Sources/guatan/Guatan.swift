@@ -5,6 +5,7 @@ import GuatanCore
 import GuatanStore
 import Hummingbird
 import Logging
+import Synchronization
 
 @main
 struct Guatan: AsyncParsableCommand {
@@ -27,12 +28,12 @@ struct DataOptions: ParsableArguments {
         URL(fileURLWithPath: setting(dataFlag, env: "GUATAN_DATA", default: "./data"), isDirectory: true)
     }
 
-    func makeLogger(label: String) throws -> Logger {
+    func makeLogger(label: String, json: Bool = false) throws -> Logger {
         let raw = setting(logLevelFlag, env: "GUATAN_LOG_LEVEL", default: "info")
         guard let level = Logger.Level(rawValue: raw.lowercased()) else {
             throw ValidationError("unknown log level '\(raw)'")
         }
-        LoggingBootstrap.once()
+        LoggingBootstrap.once(json: json)
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger
@@ -40,8 +41,10 @@ struct DataOptions: ParsableArguments {
 }
 
 /// Opens the data folder's database; an empty one is loaded with the seed registry first.
-func openSeeded(_ dataDirectory: URL, seed seedDirectory: URL, logger: Logger, now: Date) throws -> GuatanDatabase {
-    let database = try GuatanDatabase(dataDirectory: dataDirectory, logger: logger)
+func openSeeded(
+    _ dataDirectory: URL, seed seedDirectory: URL, logger: Logger, now: Date, observer: StoreObserver = StoreObserver()
+) throws -> GuatanDatabase {
+    let database = try GuatanDatabase(dataDirectory: dataDirectory, logger: logger, observer: observer)
     if try database.registryIsEmpty() {
         guard FileManager.default.fileExists(atPath: seedDirectory.appendingPathComponent("sites.csv").path) else {
             throw ValidationError("the database is empty and there is no seed registry at \(seedDirectory.path); pass --seed DIR")
@@ -59,18 +62,44 @@ func setting(_ flag: String?, env name: String, default fallback: String) -> Str
     flag ?? ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
 }
 
-/// swift-log is bootstrapped once per process; logs go to standard error with their metadata.
+/// swift-log is bootstrapped once per process; logs go to standard error with their
+/// metadata, as text or (`--log-format json`) one JSON object a line.
 enum LoggingBootstrap {
-    private static let done: Void = {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
-        }
-    }()
+    private static let done = Mutex(false)
 
-    static func once() {
-        _ = done
+    static func once(json: Bool) {
+        done.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in
+                if json { return JSONLogHandler(label: label) }
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .trace
+                return handler
+            }
+        }
+    }
+}
+
+/// A log line as a log collector reads it: `{"time","level","label","msg",…metadata}`.
+struct JSONLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var line: [String: String] = ["time": BusinessTime.rfc3339(Date()), "level": event.level.rawValue, "label": label, "msg": "\(event.message)"]
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) where line[key] == nil {
+            line[key] = "\(value)"
+        }
+        guard var data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        data.append(0x0A)
+        FileHandle.standardError.write(data)
     }
 }
 
@@ -122,8 +151,30 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("demo"), help: "Add demo accounts, vendors and permits for most slots of the current season, and print the demo logins.")
     var demo = false
 
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (such as certbot's fullchain.pem): serve HTTPS with HTTP/2 (env GUATAN_TLS_CERT). Reloaded on SIGHUP.")
+    var tlsCertFlag: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert (env GUATAN_TLS_KEY).")
+    var tlsKeyFlag: String?
+
+    @Option(name: .customLong("redirect-http-port"), help: "Also answer plain HTTP on this port with a 308 redirect to HTTPS (env GUATAN_REDIRECT_HTTP_PORT; needs --tls-cert).")
+    var redirectPortFlag: String?
+
+    @Option(name: .customLong("trusted-proxy"), help: "A reverse proxy's address or CIDR range whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable (env GUATAN_TRUSTED_PROXIES, comma-separated).")
+    var trustedProxyFlags: [String] = []
+
+    @Option(name: .customLong("min-free-mb"), help: "Free megabytes the data folder's disk must keep for /readyz to say ready (env GUATAN_MIN_FREE_MB, default 100).")
+    var minFreeFlag: String?
+
+    @Option(name: .customLong("log-format"), help: "text, or json: one JSON line per log entry and per request (env GUATAN_LOG_FORMAT, default text).")
+    var logFormatFlag: String?
+
     func run() async throws {
-        let logger = try options.makeLogger(label: "guatan")
+        let logFormat = setting(logFormatFlag, env: "GUATAN_LOG_FORMAT", default: "text").lowercased()
+        guard ["text", "json"].contains(logFormat) else {
+            throw ValidationError("--log-format must be text or json, not '\(logFormat)'")
+        }
+        let logger = try options.makeLogger(label: "guatan", json: logFormat == "json")
         let host = setting(hostFlag, env: "GUATAN_HOST", default: "127.0.0.1")
         let portText = setting(portFlag, env: "GUATAN_PORT", default: "8080")
         guard let port = Int(portText), (0...65535).contains(port) else {
@@ -139,7 +190,10 @@ struct Serve: AsyncParsableCommand {
         }
         let started = ContinuousClock.now
         let seedDirectory = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
-        let database = try openSeeded(options.dataDirectory, seed: seedDirectory, logger: logger, now: clock.now())
+        // A certificate that cannot serve stops start-up before anything else is done.
+        let certificates = try certificates()
+        let redirectHTTPPort = try redirectPort(tls: certificates != nil, port: port)
+        let database = try openSeeded(options.dataDirectory, seed: seedDirectory, logger: logger, now: clock.now(), observer: GuatanMetrics.storeObserver)
         let sessionText = setting(sessionHoursFlag, env: "GUATAN_SESSION_HOURS", default: "168")
         guard let sessionHours = Double(sessionText), sessionHours > 0, sessionHours <= 24 * 365 else {
             throw ValidationError("session hours must be a number from 0 to 8760, not '\(sessionText)'")
@@ -152,16 +206,27 @@ struct Serve: AsyncParsableCommand {
         if demo {
             try await loadDemoPopulation(into: database, key: personalDataKey, now: clock.now(), logger: logger)
         }
-        let configuration = GuatanServiceConfiguration(
+        var configuration = GuatanServiceConfiguration(
             host: host, port: port,
             publicDirectory: URL(fileURLWithPath: setting(publicFlag, env: "GUATAN_PUBLIC", default: "./public"), isDirectory: true),
             clock: clock, sessionLifetime: sessionHours * 3600, personalDataKey: personalDataKey, reportRatePerHour: reportRate,
             open311APIKey: (open311KeyFlag ?? ProcessInfo.processInfo.environment["GUATAN_OPEN311_API_KEY"]).flatMap { $0.isEmpty ? nil : $0 },
             publicURL: try publicURL(), webMap: try webMap())
-        let app = buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
+        configuration.trustedProxies = try trustedProxies()
+        configuration.certificates = certificates
+        configuration.redirectHTTPPort = redirectHTTPPort
+        configuration.jsonRequestLog = logFormat == "json"
+        let minFreeText = setting(minFreeFlag, env: "GUATAN_MIN_FREE_MB", default: "100")
+        guard let minFree = Int64(minFreeText), minFree >= 0, minFree <= 1 << 30 else {
+            throw ValidationError("--min-free-mb must be a whole number of megabytes, not '\(minFreeText)'")
+        }
+        configuration.minimumFreeBytes = minFree << 20
+        let app = try buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
         let elapsed = ContinuousClock.now - started
+        var address = "\(configuration.certificates == nil ? "http" : "https")://\(host):\(port)"
+        if let redirect = configuration.redirectHTTPPort { address += " (plain HTTP on \(redirect) redirects)" }
         logger.notice("starting", metadata: [
-            "address": "http://\(host):\(port)", "data": "\(options.dataDirectory.path)",
+            "address": "\(address)", "data": "\(options.dataDirectory.path)",
             "prepared_in_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
         ])
         // Stops accepting, finishes requests in flight, then returns on SIGTERM or SIGINT.
@@ -171,6 +236,43 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    func trustedProxies() throws -> TrustedProxies {
+        var entries = trustedProxyFlags
+        if entries.isEmpty, let raw = ProcessInfo.processInfo.environment["GUATAN_TRUSTED_PROXIES"] {
+            entries = raw.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+        }
+        return TrustedProxies(try entries.map { entry in
+            guard let range = AddressRange(entry.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--trusted-proxy must be an IP address or a CIDR range such as 10.0.0.0/8 or ::1, not '\(entry)'")
+            }
+            return range
+        })
+    }
+
+    /// The pair when HTTPS is asked for; a bad one stops start-up with one clear line.
+    func certificates() throws -> CertificateStore? {
+        let environment = ProcessInfo.processInfo.environment
+        let cert = (tlsCertFlag ?? environment["GUATAN_TLS_CERT"]).flatMap { $0.isEmpty ? nil : $0 }
+        let key = (tlsKeyFlag ?? environment["GUATAN_TLS_KEY"]).flatMap { $0.isEmpty ? nil : $0 }
+        switch (cert, key) {
+        case (nil, nil): return nil
+        case (.some, nil): throw ValidationError("--tls-cert needs --tls-key, the certificate's private key")
+        case (nil, .some): throw ValidationError("--tls-key needs --tls-cert, the certificate it belongs to")
+        case let (cert?, key?):
+            // One line, without the usage text a ValidationError would add: the flags were right.
+            return try CertificateStore(files: TLSFiles(certificate: cert, key: key))
+        }
+    }
+
+    func redirectPort(tls: Bool, port: Int) throws -> Int? {
+        guard let raw = redirectPortFlag ?? ProcessInfo.processInfo.environment["GUATAN_REDIRECT_HTTP_PORT"], !raw.isEmpty else { return nil }
+        guard let redirect = Int(raw), (1...65535).contains(redirect), redirect != port else {
+            throw ValidationError("--redirect-http-port must be a port from 1 to 65535 other than --port, not '\(raw)'")
+        }
+        guard tls else { throw ValidationError("--redirect-http-port redirects to HTTPS: it needs --tls-cert and --tls-key") }
+        return redirect
+    }
+
     func webMap() throws -> WebMapConfiguration {
         let environment = ProcessInfo.processInfo.environment
         let tileURL = (tileURLFlag ?? environment["GUATAN_TILE_URL"]).flatMap { $0.isEmpty ? nil : $0 }

@@ -21,7 +21,7 @@ struct AccessMatrixTests {
         let staff: Set<Caller> = [.officer, .admin]
         var table: [String: Set<Caller>] = [:]
         for route in [
-            "GET /healthz", "GET /openapi.yaml", "GET /metrics", "GET /api/v1/districts", "GET /api/v1/seasons/current", "GET /api/v1/sites",
+            "GET /healthz", "GET /readyz", "GET /openapi.yaml", "GET /metrics", "GET /api/v1/districts", "GET /api/v1/seasons/current", "GET /api/v1/sites",
             "GET /api/v1/sites/{site_id}", "GET /api/v1/stalls/nearby", "GET /api/v1/stalls/{slot_id}", "GET /api/v1/map.geojson",
             "GET /api/v1/permits/verify/{permit_no}", "POST /api/v1/auth/login", "POST /api/v1/reports", "GET /api/v1/reports",
             "GET /api/v1/reports/{report_id}", "GET /api/v1/reports/track/{tracking_code}", "POST /api/v1/reports/track/{tracking_code}/rating",

@@ -69,12 +69,26 @@ struct OperationsTests {
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
             let text = response.text
-            #expect(text.contains("# TYPE hb_requests counter") || text.contains("# TYPE hb_requests_total counter"))
-            #expect(text.contains(#"http_route="/api/v1/districts""#))
-            #expect(text.contains(#"http_route="/api/v1/sites/{site_id}""#), "routes are labelled by pattern, not by ID")
+            #expect(text.contains("# TYPE guatan_http_requests_total counter"))
+            #expect(text.contains(#"route="/api/v1/districts""#))
+            #expect(text.contains(#"route="/api/v1/sites/{site_id}""#), "routes are labelled by pattern, not by ID")
             #expect(!text.contains("CG-001\""))
-            #expect(text.contains("http_server_request_duration"))
-            #expect(text.contains(#"http_response_status_code="400""#))
+            #expect(text.contains("guatan_http_request_duration_seconds_bucket"))
+            #expect(text.contains(#"status="400""#))
+            // promtool's rules: every family has HELP text, and every counter ends in _total.
+            var helped = Set<String>()
+            for line in text.split(separator: "\n") where line.hasPrefix("# ") {
+                let parts = line.split(separator: " ")
+                if parts[1] == "HELP" { helped.insert(String(parts[2])) }
+                if parts[1] == "TYPE" {
+                    #expect(helped.contains(String(parts[2])), "\(parts[2]) has no HELP")
+                    if parts[3] == "counter" { #expect(parts[2].hasSuffix("_total"), "\(parts[2])") }
+                }
+            }
+            for family in ["guatan_data_free_bytes", "guatan_database_bytes", "guatan_process_resident_memory_bytes", "guatan_process_open_fds",
+                "guatan_checkins_today", "guatan_group_commit_batch_size", "guatan_snapshot_rebuild_duration_seconds"] {
+                #expect(text.contains("# TYPE \(family) "), "\(family) is missing")
+            }
         }
     }
 }
