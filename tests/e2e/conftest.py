@@ -32,10 +32,12 @@ def free_port() -> int:
 class Server:
     """One `guatan serve` process on a loopback port and its own data folder."""
 
-    def __init__(self, data: Path, *extra: str, env: dict | None = None):
+    def __init__(self, data: Path, *extra: str, env: dict | None = None, scheme: str = "http", ca: Path | None = None):
         self.data = data
         self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{scheme}://127.0.0.1:{self.port}"
+        # HTTPS is checked against the test's own certificate authority, never skipped.
+        self.verify = str(ca) if ca else True
         self.log = data.parent / f"serve-{self.port}.log"
         self.args = [str(binary()), "serve", "--port", str(self.port), "--data", str(data), *extra]
         self.env = {**os.environ, **(env or {})}
@@ -49,14 +51,14 @@ class Server:
             if self.process.poll() is not None:
                 raise AssertionError(f"server exited with {self.process.returncode}:\n{self.log.read_text()}")
             try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
+                if requests.get(self.base + "/healthz", timeout=1, verify=self.verify).status_code == 200:
                     return self
             except requests.ConnectionError:
                 time.sleep(0.1)
         raise AssertionError(f"server did not start in {timeout} s:\n{self.log.read_text()}")
 
     def get(self, path: str, **kwargs) -> requests.Response:
-        return requests.get(self.base + path, timeout=10, **kwargs)
+        return requests.get(self.base + path, timeout=10, verify=self.verify, **kwargs)
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 15.0) -> int:
         if self.process is None or self.process.poll() is not None:
@@ -69,6 +71,43 @@ class Server:
 
     def output(self) -> str:
         return self.log.read_text()
+
+
+class CertificateAuthority:
+    """A certificate authority of the test's own, and server certificates it signs (openssl)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.cert = folder / "ca.pem"
+        self.key = folder / "ca.key"
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                "-subj", "/CN=Guatan test CA", "-keyout", self.key, "-out", self.cert)
+
+    def issue(self, name: str, *hosts: str, days: int = 2) -> tuple[Path, Path]:
+        """A certificate for `hosts` (names or IP addresses): (chain file, key file)."""
+        key, csr, cert = self.folder / f"{name}.key", self.folder / f"{name}.csr", self.folder / f"{name}.pem"
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", f"/CN={hosts[0]}",
+                "-keyout", key, "-out", csr)
+        alt = ",".join(("IP:" if h.replace(".", "").isdigit() or ":" in h else "DNS:") + h for h in hosts)
+        extensions = self.folder / f"{name}.ext"
+        extensions.write_text(f"subjectAltName={alt}\nextendedKeyUsage=serverAuth\n")
+        openssl("x509", "-req", "-in", csr, "-CA", self.cert, "-CAkey", self.key, "-CAcreateserial", "-days", str(days),
+                "-extfile", extensions, "-out", cert)
+        return cert, key
+
+    @staticmethod
+    def spki_hash(key: Path) -> str:
+        """The key's SPKI SHA-256 in base64, as Chromium's --ignore-certificate-errors-spki-list takes it."""
+        public = openssl("pkey", "-in", key, "-pubout", "-outform", "DER").stdout
+        import base64, hashlib
+        return base64.b64encode(hashlib.sha256(public).digest()).decode()
+
+
+def openssl(*args) -> subprocess.CompletedProcess:
+    done = subprocess.run(["openssl", *map(str, args)], capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr.decode()
+    return done
 
 
 def run_cli(*args: str, data: Path, stdin: str | None = None) -> subprocess.CompletedProcess:

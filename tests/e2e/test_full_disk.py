@@ -51,10 +51,12 @@ def jpeg():
 
 def test_a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers(small_disk):
     data = small_disk / "data"
-    server = Server(data, "--demo", "--now", "2026-07-15T09:00:00+08:00", "--report-rate", "0")
+    server = Server(data, "--demo", "--now", "2026-07-15T09:00:00+08:00", "--report-rate", "0", "--min-free-mb", "4")
     server.log = small_disk.parent / "serve-full-disk.log"  # the log is not on the small disk
     server.start(timeout=60)
     try:
+        ready = server.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
         acknowledged = []
         for n in range(5):
             answer = report(server, n)
@@ -62,6 +64,12 @@ def test_a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers(small_disk
             acknowledged.append(answer.json()["report_id"])
 
         filler = fill(small_disk)
+        # The proxy's health check says at once why this instance should get no traffic.
+        ready = server.get("/readyz")
+        assert ready.status_code == 503 and ready.headers["Retry-After"], ready.text
+        disk = next(c for c in ready.json()["checks"] if c["name"] == "disk")
+        assert not disk["ok"] and "--min-free-mb" in disk["detail"] and "0 MB free" in disk["detail"]
+        assert "MB free" in ready.json()["reason"]
         # The WAL may still hold a little room: write until the disk says no, never a 500.
         refused = None
         for n in range(5, 3000):
@@ -84,8 +92,9 @@ def test_a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers(small_disk
         assert requests.get(server.base + "/api/v1/map.geojson", timeout=10).status_code == 200
         assert requests.get(server.base + "/api/v1/reports?slot_id=CG-001-01", timeout=10).json()["total"] == before
 
-        # Room again: writes work at once, photos too.
+        # Room again: writes work at once, photos too, and the instance is ready.
         filler.unlink()
+        assert server.get("/readyz").status_code == 200
         answer = report(server, "after")
         assert answer.status_code == 201, answer.text
         acknowledged.append(answer.json()["report_id"])

@@ -57,13 +57,13 @@ def season():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def make_browser():
+def make_browser(*extra_arguments: str):
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.fail("chromium and chromium-driver are needed (Debian packages; .ci/run installs them)")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN", "--disable-gpu",
-                     f"--window-size={PHONE['width']},{PHONE['height']}"]:
+                     f"--window-size={PHONE['width']},{PHONE['height']}", *extra_arguments]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

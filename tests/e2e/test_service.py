@@ -135,7 +135,7 @@ def test_home_page_and_documents(server):
     home = server.get("/")
     assert home.status_code == 200 and "瓜摊" in home.text
     assert server.get("/openapi.yaml").headers["Content-Type"].startswith("application/yaml")
-    assert "hb_requests" in server.get("/metrics").text
+    assert "guatan_http_requests_total" in server.get("/metrics").text
 
 
 def test_first_admin_from_the_command_line_then_sign_in_over_http(server):

@@ -53,7 +53,30 @@ def test_a_scanned_stall_code_leads_to_the_stall_page(workdir):
 def test_the_public_url_is_what_printed_codes_point_at(workdir):
     server = Server(workdir / "data", "--now", "2026-07-15T09:00:00+08:00", "--public-url", "https://guatan.lanzhou.example").start()
     try:
-        svg = server.get("/api/v1/stalls/AN-001-01/code.svg").text
-        assert scan(svg, workdir / "an.png") == "https://guatan.lanzhou.example/s/AN-001-01"
+        answer = server.get("/api/v1/stalls/AN-001-01/code.svg")
+        assert scan(answer.text, workdir / "an.png") == "https://guatan.lanzhou.example/s/AN-001-01"
+        # One code for every host: a shared cache may keep it as it is.
+        assert "Vary" not in answer.headers
+        # The sheet prints without a warning: the codes point at the public HTTPS address.
+        assert "请勿打印" not in server.get("/sites/AN-001/codes").text
     finally:
         server.stop()
+
+
+def test_without_a_public_url_codes_follow_the_host_and_the_sheet_says_what_to_set(workdir):
+    server = Server(workdir / "data", "--now", "2026-07-15T09:00:00+08:00").start()
+    try:
+        answer = server.get("/api/v1/stalls/AN-001-01/code.svg", headers={"Host": "stalls.example:8080"})
+        assert scan(answer.text, workdir / "host.png") == "http://stalls.example:8080/s/AN-001-01"
+        # Made from the Host header: a shared cache must keep one per host (and scheme).
+        assert "Host" in answer.headers["Vary"] and "public" in answer.headers["Cache-Control"]
+        sheet = server.get("/sites/AN-001/codes").text
+        assert "请勿打印" in sheet and "--public-url https://" in sheet
+    finally:
+        server.stop()
+    plain = Server(workdir / "plain", "--now", "2026-07-15T09:00:00+08:00", "--public-url", "http://guatan.lanzhou.example").start()
+    try:
+        sheet = plain.get("/sites/AN-001/codes").text
+        assert "请勿打印" in sheet and "not HTTPS" in sheet
+    finally:
+        plain.stop()
