@@ -3,6 +3,7 @@ logged as JSON, installed from deploy/ under systemd with a nightly backup."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -113,6 +114,15 @@ def test_the_metrics_of_a_busy_server_pass_promtool(workdir):
         # An unknown path is counted under one label, never under its own name.
         assert 'route="NotFound",status="404"' in text and "no-such-route" not in text
         assert server.get("/readyz").json()["status"] == "ready"
+
+        # The Grafana dashboard in deploy/ asks only for figures the service really has.
+        dashboard = json.loads((ROOT / "deploy" / "grafana" / "guatan-dashboard.json").read_text())
+        asked = {name for panel in dashboard["panels"] for target in panel["targets"]
+                 for name in re.findall(r"guatan_[a-z_]+", target["expr"])}
+        assert len(asked) >= 12
+        for name in asked:
+            family = re.sub(r"_(bucket|sum|count)$", "", name)
+            assert f"# TYPE {family} " in text, f"the dashboard asks for {name}, which /metrics does not have"
     finally:
         server.stop()
 
