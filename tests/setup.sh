@@ -16,7 +16,7 @@ packages=(
     "chromium:/usr/bin/chromium"                     # the page tests drive a real browser
     "chromium-driver:/usr/bin/chromedriver"
     "libjs-leaflet:/usr/share/javascript/leaflet/leaflet.js"   # the map pages load Leaflet from the machine
-    "libjs-leaflet.markercluster:/usr/share/javascript/leaflet.markercluster/leaflet.markercluster.js"
+    "libjs-leaflet.markercluster:/usr/share/javascript/leaflet/leaflet.markercluster.js"
     "nginx:/usr/sbin/nginx"                          # the HTTPS test puts the service behind nginx
     "prometheus:/usr/bin/promtool"                   # promtool checks /metrics
     "openssl:/usr/bin/openssl"                       # makes the tests' certificates
