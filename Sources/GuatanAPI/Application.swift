@@ -107,7 +107,9 @@ public struct GuatanRouter {
 public func buildRouter(configuration: GuatanServiceConfiguration, stores: GuatanStores, logger: Logger) -> GuatanRouter {
     let router = Router(context: GuatanRequestContext.self, options: [.autoGenerateHeadEndpoints])
     let patterns = RoutePatterns()
-    router.add(middleware: ClientOriginMiddleware(proxies: configuration.trustedProxies, servesTLS: configuration.certificates != nil))
+    router.add(middleware: ClientOriginMiddleware(
+        proxies: configuration.trustedProxies, servesTLS: configuration.certificates != nil,
+        publicURL: configuration.publicURL?.trimmingCharacters(in: CharacterSet(charactersIn: "/"))))
     router.add(middleware: RequestMetricsMiddleware(jsonLog: configuration.jsonRequestLog ? RequestLog() : nil))
     router.add(middleware: ErrorMiddleware(patterns: patterns))
     router.add(middleware: AuthenticationMiddleware(accounts: stores.accounts, clock: configuration.clock))

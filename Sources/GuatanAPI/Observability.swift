@@ -210,11 +210,14 @@ struct ClientOriginMiddleware: RouterMiddleware {
     let proxies: TrustedProxies
     /// The service itself speaks TLS (`--tls-cert`).
     let servesTLS: Bool
+    /// `--public-url`, without a trailing slash.
+    let publicURL: String?
 
     static let strictTransportSecurity = "max-age=31536000; includeSubDomains"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        context.publicOrigin = publicURL
         let peer = context.peerAddress
         if !proxies.ranges.isEmpty, let peer, proxies.trusts(peer) {
             let forwarded = request.headers[values: .xForwardedFor]

@@ -28,9 +28,13 @@ public struct GuatanRequestContext: RequestContext {
         self.limitKey = peer?.limitKey ?? "unknown"
     }
 
-    /// The address the client used to reach the service, such as `https://guatan.example.cn`.
+    /// The service's public address (`--public-url`), when the deployment names one.
+    var publicOrigin: String?
+
+    /// The address links in answers start with: the public address when set, otherwise the
+    /// one the client used to reach the service, such as `https://guatan.example.cn`.
     func origin(of request: Request) -> String {
-        "\(scheme)://\(request.head.authority ?? "127.0.0.1")"
+        publicOrigin ?? "\(scheme)://\(request.head.authority ?? "127.0.0.1")"
     }
 
     /// The account if it has one of `roles`: 401 when nobody is signed in, 403 otherwise.

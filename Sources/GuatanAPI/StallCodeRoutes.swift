@@ -20,7 +20,7 @@ struct StallCodeRoutes {
     }
 
     func base(_ request: Request, _ context: GuatanRequestContext) -> String {
-        (publicURL ?? context.origin(of: request)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        context.origin(of: request)
     }
 
     static func stallURL(base: String, slotId: String) -> String {

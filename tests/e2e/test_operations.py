@@ -60,6 +60,10 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit_and_an_ipv6_64_is_
         # What the proxy says about the scheme is believed: HSTS on its HTTPS answers.
         hsts = requests.get(server.base + "/healthz", headers={"X-Forwarded-Proto": "https"}, timeout=10)
         assert "max-age" in hsts.headers["Strict-Transport-Security"]
+        # Links the service makes name the scheme the client really used.
+        discovery = requests.get(server.base + "/open311/v2/discovery.json", headers={"X-Forwarded-Proto": "https", "Host": "stalls.example"},
+                                 timeout=10).json()
+        assert discovery["endpoints"][0]["url"] == "https://stalls.example/open311/v2"
     finally:
         server.stop()
 

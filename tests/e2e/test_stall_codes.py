@@ -57,6 +57,9 @@ def test_the_public_url_is_what_printed_codes_point_at(workdir):
         assert scan(answer.text, workdir / "an.png") == "https://guatan.lanzhou.example/s/AN-001-01"
         # One code for every host: a shared cache may keep it as it is.
         assert "Vary" not in answer.headers
+        # Links in answers use it too (Open311's discovery names its endpoint by it).
+        discovery = server.get("/open311/v2/discovery.json").json()
+        assert [e["url"] for e in discovery["endpoints"]] == ["https://guatan.lanzhou.example/open311/v2"]
         # The sheet prints without a warning: the codes point at the public HTTPS address.
         assert "请勿打印" not in server.get("/sites/AN-001/codes").text
     finally:
