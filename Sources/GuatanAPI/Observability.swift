@@ -26,6 +26,25 @@ public enum GuatanMetrics {
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
 
+    /// The request figures of one (method, route, status), looked up once: the registry
+    /// checks names and labels on every lookup, which is not for every request. Bounded by
+    /// the routes and statuses the service has.
+    static func requestFigures(method: String, route: String, status: Int) -> (count: Prometheus.Counter, duration: DurationHistogram) {
+        let key = RequestKey(method: method, route: route, status: status)
+        if let found = requestCache.withLock({ $0[key] }) { return found }
+        let figures = (requests(method: method, route: route, status: status), requestDuration(method: method, route: route))
+        requestCache.withLock { $0[key] = figures }
+        return figures
+    }
+
+    private struct RequestKey: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
+
+    private static let requestCache = Mutex<[RequestKey: (count: Prometheus.Counter, duration: DurationHistogram)]>([:])
+
     static func requests(method: String, route: String, status: Int) -> Prometheus.Counter {
         registry.makeCounter(descriptor: describe("guatan_http_requests_total", "HTTP requests answered, by method, route pattern and status"), labels: [("method", method), ("route", route), ("status", String(status))])
     }
@@ -170,8 +189,9 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         // Files and unknown paths share one label each: a crawler cannot grow the series.
         let route = context.endpointPath ?? (status == 404 ? "NotFound" : "files")
         let method = request.method.rawValue
-        GuatanMetrics.requests(method: method, route: route, status: status).increment()
-        GuatanMetrics.requestDuration(method: method, route: route).record(elapsed)
+        let figures = GuatanMetrics.requestFigures(method: method, route: route, status: status)
+        figures.count.increment()
+        figures.duration.record(elapsed)
         jsonLog?.write(method: method, route: route, path: request.uri.path, status: status, elapsed: elapsed, client: context.clientAddress)
     }
 }
@@ -221,10 +241,7 @@ struct ClientOriginMiddleware: RouterMiddleware {
         let peer = context.peerAddress
         if !proxies.ranges.isEmpty, let peer, proxies.trusts(peer) {
             let forwarded = request.headers[values: .xForwardedFor]
-            if let client = proxies.client(peer: peer, forwardedFor: forwarded) {
-                context.clientAddress = client.description
-                context.limitKey = client.limitKey
-            }
+            context.client = proxies.client(peer: peer, forwardedFor: forwarded) ?? peer
             if let scheme = proxies.forwardedScheme(peer: peer, header: request.headers[.xForwardedProto]) {
                 context.scheme = scheme
             }

@@ -12,11 +12,14 @@ public struct GuatanRequestContext: RequestContext {
     var sessionTokenHash: String?
     /// The connection's peer: the client itself, or a proxy in front of the service.
     let peerAddress: IPAddress?
-    /// The client's IP address as logged: the peer's, or behind a trusted proxy the one it
-    /// forwards for (`ClientOriginMiddleware`); "unknown" when the transport has none.
-    public internal(set) var clientAddress: String
+    /// The client: the peer, or behind a trusted proxy the one it forwards for
+    /// (`ClientOriginMiddleware`); nil when the transport has no address.
+    var client: IPAddress?
+    /// The client's IP address as logged; "unknown" when the transport has none. Made when
+    /// asked, not for every request.
+    public var clientAddress: String { client?.description ?? "unknown" }
     /// What per-address limits count by: the client's address, an IPv6 client by its /64.
-    public internal(set) var limitKey: String
+    public var limitKey: String { client?.limitKey ?? "unknown" }
     /// `https` when the client's connection is encrypted (here, or at a trusted proxy).
     public internal(set) var scheme = "http"
 
@@ -24,8 +27,7 @@ public struct GuatanRequestContext: RequestContext {
         self.coreContext = .init(source: source)
         let peer = source.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
         self.peerAddress = peer
-        self.clientAddress = peer?.description ?? "unknown"
-        self.limitKey = peer?.limitKey ?? "unknown"
+        self.client = peer
     }
 
     /// The service's public address (`--public-url`), when the deployment names one.
