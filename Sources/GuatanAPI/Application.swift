@@ -36,6 +36,10 @@ public struct GuatanServiceConfiguration: Sendable {
     public var jsonRequestLog = false
     /// Below this many free bytes in the data folder `/readyz` answers 503 (`--min-free-mb`).
     public var minimumFreeBytes: Int64 = 100 << 20
+    /// Photo bytes one address may send with reports per hour (`--report-upload-mb`).
+    public var reportUploadBytesPerHour = 50 << 20
+    /// Requests with photos read and processed at once (`--max-uploads`); more get 503 at once.
+    public var concurrentUploads = 8
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
@@ -146,6 +150,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         minimumFreeBytes: configuration.minimumFreeBytes, gauges: ResourceGauges(dataDirectory: stores.operations.dataDirectory)
     ).register(on: table)
     WebConfigRoutes(map: configuration.webMap).register(on: table)
+    let photoIntake = PhotoIntake(files: stores.photos, minimumFreeBytes: configuration.minimumFreeBytes, uploads: UploadGate(limit: configuration.concurrentUploads))
     let snapshots = RegistrySnapshotCache(store: stores.registry, clock: configuration.clock)
     PublicRoutes(registry: stores.registry, snapshots: snapshots, clock: configuration.clock).register(on: table)
     MapRoutes(snapshots: snapshots).register(on: table)
@@ -158,14 +163,15 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         accounts: stores.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,
         personalDataKey: configuration.personalDataKey, clock: configuration.clock
     ).register(on: table)
-    PermitRoutes(permits: stores.permits, registry: stores.registry, snapshots: snapshots, photos: stores.photos, clock: configuration.clock).register(on: table)
+    PermitRoutes(permits: stores.permits, registry: stores.registry, snapshots: snapshots, photos: photoIntake, clock: configuration.clock).register(on: table)
     CheckInRoutes(checkIns: stores.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
     ReportRoutes(
-        reports: stores.reports, photos: stores.photos, limiter: ReportRateLimiter(perHour: configuration.reportRatePerHour),
+        reports: stores.reports, inspections: stores.inspections, photos: photoIntake,
+        limiter: ReportRateLimiter(perHour: configuration.reportRatePerHour, bytesPerHour: configuration.reportUploadBytesPerHour),
         stallPages: snapshots.stallPages, lists: snapshots.reportLists, clock: configuration.clock
     ).register(on: table)
     InspectionRoutes(
-        inspections: stores.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: stores.photos, snapshots: snapshots,
+        inspections: stores.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: photoIntake, snapshots: snapshots,
         clock: configuration.clock
     ).register(on: table)
     StatisticsRoutes(
@@ -191,6 +197,7 @@ public func buildApplication(configuration: GuatanServiceConfiguration, stores: 
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "guatan"),
         logger: logger)
     app.addServices(CertificateReloader(store: configuration.certificates, logger: logger))
+    app.addServices(PhotoSweeper(files: stores.photos, store: stores.operations, logger: logger))
     if let redirectPort = configuration.redirectHTTPPort {
         let redirect = HTTPSRedirect(
             publicURL: configuration.publicURL, httpsPort: configuration.port,

@@ -9,7 +9,7 @@ struct InspectionRoutes {
     let inspections: any InspectionStore
     let checkIns: any CheckInStore
     let permits: any PermitStore
-    let photos: PhotoFiles
+    let photos: PhotoIntake
     let snapshots: RegistrySnapshotCache
     let clock: ServiceClock
 
@@ -61,22 +61,26 @@ struct InspectionRoutes {
     func inspect(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let officer = try context.require(.officer, .admin)
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        var fields: JSONInput
-        var uploads: [[UInt8]] = []
-        if contentType.hasPrefix("multipart/form-data") {
+        guard contentType.hasPrefix("multipart/form-data") else {
+            let fields = try await JSONBody.decode(JSONInput.self, from: request, context: context, limit: 16 * 1024)
+            return try await record(fields, uploads: [], by: officer)
+        }
+        return try await photos.uploads.run {
             let form = try await MultipartForm.read(request, limit: ReportRoutes.intakeLimit)
             let list: (String) -> [String]? = { name in
                 form.fields[name].map { $0.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty } }
             }
-            fields = JSONInput(
+            let fields = JSONInput(
                 slotId: form.field("slot_id"), result: form.field("result"), violations: list("violations"), note: form.fields["note"]?.last,
                 lat: try ReportRoutes.number(form.field("lat"), field: "lat"), lng: try ReportRoutes.number(form.field("lng"), field: "lng"),
                 crs: form.field("crs"), resolvesReports: list("resolves_reports"))
-            uploads = form.files(named: "photo").map(\.bytes)
+            let uploads = form.files(named: "photo").map(\.bytes)
             guard uploads.count <= ReportRules.maxPhotos else { throw APIError.validation("at most \(ReportRules.maxPhotos) photos", field: "photo") }
-        } else {
-            fields = try await JSONBody.decode(JSONInput.self, from: request, context: context, limit: 16 * 1024)
+            return try await record(fields, uploads: uploads, by: officer)
         }
+    }
+
+    func record(_ fields: JSONInput, uploads: [[UInt8]], by officer: Account) async throws -> Response {
         guard let slotId = fields.slotId?.trimmingCharacters(in: .whitespaces).uppercased(), !slotId.isEmpty else {
             throw APIError.validation("slot_id is required", field: "slot_id")
         }
@@ -99,12 +103,15 @@ struct InspectionRoutes {
             guard let lng = fields.lng else { throw APIError.validation("lng is required with lat", field: "lng") }
             position = try PositionInput.parse(lat: lat, lng: lng, crs: fields.crs)
         }
-        let stored = try await photos.keep(uploads, field: "photo")
-        let inspection = try await inspections.inspect(
-            InspectionInput(
-                slotId: slotId, result: result, violations: violations, note: note?.isEmpty == true ? nil : note, position: position,
-                resolvesReports: (fields.resolvesReports ?? []).map { $0.uppercased() }, photos: stored),
-            by: officer, at: clock.now())
+        let now = clock.now()
+        let resolves = (fields.resolvesReports ?? []).map { $0.uppercased() }
+        let inspection = try await photos.keeping(uploads, field: "photo") { [inspections] stored in
+            try await inspections.inspect(
+                InspectionInput(
+                    slotId: slotId, result: result, violations: violations, note: note?.isEmpty == true ? nil : note, position: position,
+                    resolvesReports: resolves, photos: stored),
+                by: officer, at: now)
+        }
         if !inspection.consequences.isEmpty { snapshots.invalidate() }
         // The stall's page shows its last inspection and the cases this one settled.
         snapshots.stallPages.invalidate(slotId: inspection.slotId)

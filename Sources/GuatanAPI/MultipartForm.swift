@@ -4,6 +4,7 @@ import Hummingbird
 import MultipartKit
 import NIOPosix
 import GuatanStore
+import Synchronization
 
 /// A `multipart/form-data` body read whole (MultipartKit's parser): text fields and files.
 struct MultipartForm {
@@ -104,10 +105,18 @@ extension PhotoError {
     }
 }
 
-extension PhotoFiles {
-    /// Checks uploaded photos (type by their bytes, size, structure), strips their metadata and
-    /// writes them to disk off the event loop; the first bad one is a 415, 413 or 400 naming `field`.
-    func keep(_ uploads: [[UInt8]], field: String) async throws -> [StoredPhoto] {
+/// Photos of one request on their way in: checked, cleaned, staged off the event loop, and
+/// kept only when the request's own write commits (`PhotoFiles`). Photos need room: below
+/// `minimumFreeBytes` free in the data folder uploads answer 503, so that the disk never fills
+/// to where check-ins and reports without photos would fail too.
+struct PhotoIntake: Sendable {
+    let files: PhotoFiles
+    let minimumFreeBytes: Int64
+    let uploads: UploadGate
+
+    /// Cleans `uploads` (the first bad one is a 415, 413 or 400 naming `field`), stages them,
+    /// runs `commit` with them and moves them in when it returns; when it throws they are gone.
+    func keeping<T: Sendable>(_ uploads: [[UInt8]], field: String, _ commit: ([StoredPhoto]) async throws -> T) async throws -> T {
         var cleaned: [(bytes: [UInt8], type: PhotoType)] = []
         for upload in uploads {
             do {
@@ -116,11 +125,62 @@ extension PhotoFiles {
                 throw error.apiError(field: field)
             }
         }
-        let photos = self
-        let ready = cleaned
-        return try await NIOThreadPool.singleton.runIfActive {
-            try ready.map { try photos.save($0.bytes, id: Digest.sha256Hex($0.bytes), type: $0.type) }
+        if !cleaned.isEmpty, let free = DiskSpace.freeBytes(at: files.directory.deletingLastPathComponent()),
+            free - Int64(cleaned.reduce(0) { $0 + $1.bytes.count }) < minimumFreeBytes
+        {
+            throw APIError(
+                .serviceUnavailable, code: "UNAVAILABLE",
+                message: "the server has no room for photos just now; send the report without photos, or try again later",
+                headers: [.retryAfter: "600"])
         }
+        let files = self.files
+        let ready = cleaned
+        let staged = try await NIOThreadPool.singleton.runIfActive {
+            var staged: [StagedPhoto] = []
+            do {
+                for photo in ready { staged.append(try files.stage(photo.bytes, id: Digest.sha256Hex(photo.bytes), type: photo.type)) }
+            } catch {
+                files.discard(staged)
+                throw error
+            }
+            return staged
+        }
+        let result: T
+        do {
+            result = try await commit(staged.map(\.photo))
+        } catch {
+            files.discard(staged)
+            throw error
+        }
+        // Committed: a failure to move the files in now is the sweep's to finish at the next start.
+        try? await NIOThreadPool.singleton.runIfActive { try files.promote(staged) }
+        return result
+    }
+}
+
+/// At most `limit` requests with uploads read and processed at once (each holds up to 16 MB
+/// in memory); one more is told to come back in a moment instead of waiting in a queue.
+final class UploadGate: Sendable {
+    let limit: Int
+    private let active = Mutex(0)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let admitted = active.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else {
+            throw APIError(
+                .serviceUnavailable, code: "UNAVAILABLE", message: "too many uploads at once; try again in a few seconds",
+                headers: [.retryAfter: "5"])
+        }
+        defer { active.withLock { $0 -= 1 } }
+        return try await body()
     }
 }
 

@@ -10,7 +10,7 @@ struct PermitRoutes {
     let permits: any PermitStore
     let registry: any RegistryStore
     let snapshots: RegistrySnapshotCache
-    let photos: PhotoFiles
+    let photos: PhotoIntake
     let clock: ServiceClock
 
     /// A certificate photo (5 MB) and a few short fields.
@@ -47,21 +47,25 @@ struct PermitRoutes {
     /// (repeated, or separated by commas or 、), `expected_kg`, `vehicle_plate`, and the file `certificate`.
     func apply(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let vendorId = try CheckInRoutes.vendorId(context)
+        return try await photos.uploads.run { try await apply(request, vendorId: vendorId) }
+    }
+
+    func apply(_ request: Request, vendorId: String) async throws -> Response {
         let form = try await MultipartForm.read(request, limit: Self.applicationLimit)
         // The season's dates as the store configures them, not the standard ones.
         let input = try ApplicationInput(form, today: today, current: try await registry.season(year: today.year))
         guard let file = form.files(named: "certificate").first else {
             throw APIError.validation("attach the village committee's certificate (村委会证明) as the photo 'certificate'", field: "certificate")
         }
-        guard let photo = try await photos.keep([file.bytes], field: "certificate").first else {
-            throw APIError.validation("the certificate could not be kept", field: "certificate")
+        let now = clock.now()
+        let record = try await photos.keeping([file.bytes], field: "certificate") { [permits] stored in
+            try await permits.apply(
+                vendorId: vendorId,
+                PermitApplication(
+                    season: input.season, place: input.place, produce: input.produce, expectedKg: input.expectedKg,
+                    vehiclePlate: input.vehiclePlate, certificate: stored[0]),
+                at: now)
         }
-        let record = try await permits.apply(
-            vendorId: vendorId,
-            PermitApplication(
-                season: input.season, place: input.place, produce: input.produce, expectedKg: input.expectedKg,
-                vehiclePlate: input.vehiclePlate, certificate: photo),
-            at: clock.now())
         return try APIJSON.response(PermitBody(record, today: today), status: .created, headers: [.cacheControl: "no-store"])
     }
 
@@ -91,7 +95,8 @@ struct PermitRoutes {
         guard let found = try await permits.certificate(permitNumber: number) else {
             throw APIError.notFound("no certificate on file for permit \(number)")
         }
-        let data = try await NIOThreadPool.singleton.runIfActive { [photos] in try photos.read(found.photo) }
+        let files = photos.files
+        let data = try await NIOThreadPool.singleton.runIfActive { try files.read(found.photo) }
         return Response(
             status: .ok,
             headers: [.contentType: found.photo.type.rawValue, .cacheControl: "private, no-store", .contentDisposition: "inline"],

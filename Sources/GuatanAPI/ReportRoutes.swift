@@ -9,7 +9,9 @@ import Synchronization
 /// code for the reporter, public cases for everyone, the loop for the district's officers.
 struct ReportRoutes {
     let reports: any ReportStore
-    let photos: PhotoFiles
+    /// Inspection photos are served by the same route, to staff only.
+    let inspections: any InspectionStore
+    let photos: PhotoIntake
     let limiter: ReportRateLimiter
     /// A stall's page counts its open cases: a report's steps drop that page.
     let stallPages: StallPageCache
@@ -70,27 +72,29 @@ struct ReportRoutes {
 
     func submit(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let now = clock.now()
-        if let wait = limiter.retryAfter(address: context.limitKey, at: now) {
-            throw APIError(
-                .tooManyRequests, code: "RATE_LIMITED", message: "too many reports from this address; try again in \(wait) s",
-                headers: [.retryAfter: String(wait)])
-        }
+        // Every attempt counts, refused ones too: a stream of bad reports costs its sender.
+        try limiter.admit(address: context.limitKey, at: now)
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        let fields: JSONIntake
-        var uploads: [[UInt8]] = []
-        if contentType.hasPrefix("multipart/form-data") {
+        guard contentType.hasPrefix("multipart/form-data") else {
+            let fields = try await JSONBody.decode(JSONIntake.self, from: request, context: context, limit: 16 * 1024)
+            return try await accept(fields, uploads: [], context, at: now)
+        }
+        return try await photos.uploads.run {
             let form = try await MultipartForm.read(request, limit: Self.intakeLimit)
-            fields = try JSONIntake(
+            let uploads = form.files(named: "photo").map(\.bytes)
+            try limiter.charge(address: context.limitKey, bytes: uploads.reduce(0) { $0 + $1.count }, at: now)
+            let fields = try JSONIntake(
                 category: form.field("category"), description: form.fields["description"]?.last, slotId: form.field("slot_id"),
                 permitNo: form.field("permit_no"), lat: Self.number(form.field("lat"), field: "lat"), lng: Self.number(form.field("lng"), field: "lng"),
                 crs: form.field("crs"), contactPhone: form.field("contact_phone"))
-            uploads = form.files(named: "photo").map(\.bytes)
             guard uploads.count <= ReportRules.maxPhotos else {
                 throw APIError.validation("at most \(ReportRules.maxPhotos) photos", field: "photo")
             }
-        } else {
-            fields = try await JSONBody.decode(JSONIntake.self, from: request, context: context, limit: 16 * 1024)
+            return try await accept(fields, uploads: uploads, context, at: now)
         }
+    }
+
+    func accept(_ fields: JSONIntake, uploads: [[UInt8]], _ context: GuatanRequestContext, at now: Date) async throws -> Response {
         let (category, description, phone) = try ReportRules.validate(category: fields.category, description: fields.description, contactPhone: fields.contactPhone)
         let subject: ReportIntake.Subject
         if let slot = fields.slotId?.trimmingCharacters(in: .whitespaces), !slot.isEmpty {
@@ -102,14 +106,13 @@ struct ReportRoutes {
             guard let lng = fields.lng else { throw APIError.validation("lng is required with lat", field: "lng") }
             subject = .place(try PositionInput.parse(lat: lat, lng: lng, crs: fields.crs))
         }
-        let stored = try await photos.keep(uploads, field: "photo")
         let code = TrackingCode.make()
-        let report = try await reports.submitReport(
-            ReportIntake(category: category, description: description, subject: subject, contactPhone: phone), photos: stored,
-            trackingHash: TrackingCode.hash(code), at: now)
+        let intake = ReportIntake(category: category, description: description, subject: subject, contactPhone: phone)
+        let report = try await photos.keeping(uploads, field: "photo") { [reports] stored in
+            try await reports.submitReport(intake, photos: stored, trackingHash: TrackingCode.hash(code), at: now)
+        }
         stallPages.invalidate(slotId: report.slotId)
         lists.removeAll()
-        limiter.record(address: context.limitKey, at: now)
         let body = SubmittedBody(
             reportId: report.id, trackingCode: code, status: report.state.rawValue, district: report.district,
             dueAt: report.dueAt.map(BusinessTime.rfc3339), duplicateOf: report.duplicateOf)
@@ -197,21 +200,32 @@ struct ReportRoutes {
         return try APIJSON.response(ListBody(items: items))
     }
 
-    /// Reports' photos: public evidence, named by their content, so cached for good.
+    /// Reports' photos are public evidence, named by their content, so cached for good.
+    /// Inspection photos are the officers' record: their district's officers and administrators
+    /// only, never kept by a shared cache; anyone else is told there is no such photo.
     func photo(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let raw = try context.parameters.require("photo_id")
-        let id = raw.split(separator: ".").first.map(String.init) ?? raw
-        guard id.count == 64, id.allSatisfy(\.isHexDigit), let photo = try await reports.publicPhoto(id: id.lowercased()) else {
+        let id = (raw.split(separator: ".").first.map(String.init) ?? raw).lowercased()
+        guard id.count == 64, id.allSatisfy(\.isHexDigit) else { throw APIError.notFound("no photo \(raw)") }
+        let photo: StoredPhoto
+        let cacheControl: String
+        if let found = try await reports.publicPhoto(id: id) {
+            (photo, cacheControl) = (found, "public, max-age=31536000, immutable")
+        } else if let account = context.account, account.role != .vendor, let found = try await inspections.inspectionPhoto(id: id),
+            account.role == .admin || found.districts.contains(account.district ?? "")
+        {
+            (photo, cacheControl) = (found.photo, "private, no-store")
+        } else {
             throw APIError.notFound("no photo \(raw)")
         }
         let etag = "\"\(photo.id.prefix(32))\""
         if request.headers[.ifNoneMatch] == etag {
-            return Response(status: .notModified, headers: [.eTag: etag, .cacheControl: "public, max-age=31536000, immutable"])
+            return Response(status: .notModified, headers: [.eTag: etag, .cacheControl: cacheControl])
         }
-        let data = try await NIOThreadPool.singleton.runIfActive { [photos] in try photos.read(photo) }
+        let files = photos.files
+        let data = try await NIOThreadPool.singleton.runIfActive { try files.read(photo) }
         return Response(
-            status: .ok,
-            headers: [.contentType: photo.type.rawValue, .cacheControl: "public, max-age=31536000, immutable", .eTag: etag],
+            status: .ok, headers: [.contentType: photo.type.rawValue, .cacheControl: cacheControl, .eTag: etag],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -247,36 +261,71 @@ enum TrackingCode {
     }
 }
 
-/// Reports accepted per client address per hour (`--report-rate`, 0 turns it off). In memory:
-/// a restart forgets, which costs an abuser one more hour's worth at most.
+/// Report attempts per client address per hour (`--report-rate`, 0 turns it off) and the
+/// photo bytes one address may send in that hour (`--report-upload-mb`). Every attempt counts,
+/// accepted or refused, so bad requests cost their sender and no one else. In memory: a
+/// restart forgets, which costs an abuser one more hour's worth at most.
 final class ReportRateLimiter: Sendable {
     let perHour: Int
+    let bytesPerHour: Int
     private let window: TimeInterval = 3600
-    private let recent = Mutex<[String: [Date]]>([:])
+    private struct Usage {
+        var attempts: [Date] = []
+        var uploads: [(at: Date, bytes: Int)] = []
+    }
+    private let recent = Mutex<[String: Usage]>([:])
 
-    init(perHour: Int) {
+    init(perHour: Int, bytesPerHour: Int = 50 << 20) {
         self.perHour = perHour
+        self.bytesPerHour = bytesPerHour
     }
 
-    /// Seconds to wait, or nil when the address may report now.
-    func retryAfter(address: String, at now: Date) -> Int? {
-        guard perHour > 0 else { return nil }
-        return recent.withLock { recent in
-            let times = (recent[address] ?? []).filter { now.timeIntervalSince($0) < window }
-            recent[address] = times
-            guard times.count >= perHour, let oldest = times.first else { return nil }
-            return max(1, Int((window - now.timeIntervalSince(oldest)).rounded(.up)))
+    /// Counts the attempt, or refuses it (429 with `Retry-After`) when the address has used
+    /// its hour's reports or bytes. Checked and counted under one lock, so parallel requests
+    /// cannot all slip through.
+    func admit(address: String, at now: Date) throws {
+        guard perHour > 0 else { return }
+        let wait: Int? = recent.withLock { recent in
+            var usage = recent[address] ?? Usage()
+            usage.attempts.removeAll { now.timeIntervalSince($0) >= window }
+            usage.uploads.removeAll { now.timeIntervalSince($0.at) >= window }
+            defer {
+                recent[address] = usage
+                // Forget idle addresses now and then so the table stays bounded.
+                if recent.count > 10_000 {
+                    recent = recent.filter { $0.value.attempts.contains { now.timeIntervalSince($0) < window } }
+                }
+            }
+            if usage.attempts.count >= perHour, let oldest = usage.attempts.first {
+                return max(1, Int((window - now.timeIntervalSince(oldest)).rounded(.up)))
+            }
+            if usage.uploads.reduce(0, { $0 + $1.bytes }) >= bytesPerHour, let oldest = usage.uploads.first {
+                return max(1, Int((window - now.timeIntervalSince(oldest.at)).rounded(.up)))
+            }
+            usage.attempts.append(now)
+            return nil
+        }
+        if let wait {
+            throw APIError(
+                .tooManyRequests, code: "RATE_LIMITED", message: "too many reports from this address; try again in \(wait) s",
+                headers: [.retryAfter: String(wait)])
         }
     }
 
-    func record(address: String, at now: Date) {
-        guard perHour > 0 else { return }
-        recent.withLock { recent in
-            recent[address, default: []].append(now)
-            // Forget idle addresses now and then so the table stays small.
-            if recent.count > 10_000 {
-                recent = recent.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
-            }
+    /// Counts an attempt's photo bytes; refuses it when they take the address past its budget.
+    func charge(address: String, bytes: Int, at now: Date) throws {
+        guard perHour > 0, bytes > 0 else { return }
+        let over: Bool = recent.withLock { recent in
+            var usage = recent[address] ?? Usage()
+            let used = usage.uploads.filter { now.timeIntervalSince($0.at) < window }.reduce(0) { $0 + $1.bytes }
+            usage.uploads.append((now, bytes))
+            recent[address] = usage
+            return used + bytes > bytesPerHour
+        }
+        if over {
+            throw APIError(
+                .tooManyRequests, code: "RATE_LIMITED", message: "this address has sent too many photo bytes this hour; try again later",
+                headers: [.retryAfter: "600"])
         }
     }
 }

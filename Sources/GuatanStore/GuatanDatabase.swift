@@ -141,10 +141,17 @@ public protocol OperationsStore: Sendable {
     var dataDirectory: URL { get }
     /// Throws when the database cannot answer a read.
     func ping() async throws
+    /// Every photo a row refers to (reports, inspections, certificates): the photo sweep keeps these.
+    func referencedPhotoIds() async throws -> Set<String>
 }
 
 extension GuatanDatabase: OperationsStore {
     public func ping() async throws {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func referencedPhotoIds() async throws -> Set<String> {
+        // A photo row is written only in the transaction of the record that refers to it.
+        try await pool.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM photo")) }
     }
 }

@@ -70,6 +70,8 @@ public protocol InspectionStore: Sendable {
     /// Records an inspection in one transaction: deductions, settled cases, and the escalation
     /// (a third exhausted month revokes the permit and bars the vendor from the next season).
     func inspect(_ input: InspectionInput, by officer: Account, at: Date) async throws -> Inspection
+    /// A photo of an inspection, with the districts of the inspections that carry it (staff only).
+    func inspectionPhoto(id: String) async throws -> (photo: StoredPhoto, districts: Set<String>)?
     func inspections(slotId: String?, district: String?, from: LocalDate?, to: LocalDate?, page: PageRequest) async throws -> Page<Inspection>
     /// A vendor's deductions, newest first, with this month's balance of his current permit.
     func deductions(vendorId: String, season: Int) async throws -> [PointDeduction]
@@ -84,6 +86,18 @@ public protocol InspectionStore: Sendable {
 }
 
 extension GuatanDatabase: InspectionStore {
+    public func inspectionPhoto(id: String) async throws -> (photo: StoredPhoto, districts: Set<String>)? {
+        try await pool.read { db in
+            let districts = Set(try String.fetchAll(db, cached: """
+                SELECT DISTINCT i.district FROM inspection_photo ip JOIN inspection i ON i.id = ip.inspection_id WHERE ip.photo_id = ?
+                """, arguments: [id]))
+            guard !districts.isEmpty, let row = try Row.fetchOne(db, cached: "SELECT * FROM photo WHERE id = ?", arguments: [id]),
+                let type = PhotoType(rawValue: row["media_type"])
+            else { return nil }
+            return (StoredPhoto(id: row["id"], type: type, byteCount: row["byte_count"]), districts)
+        }
+    }
+
     public func inspect(_ input: InspectionInput, by officer: Account, at: Date) async throws -> Inspection {
         try await pool.write { db in
             guard let slot = try Row.fetchOne(db, cached: """
@@ -116,7 +130,7 @@ extension GuatanDatabase: InspectionStore {
                 ])
             for (index, photo) in input.photos.enumerated() {
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO photo (id, media_type, byte_count, purpose, created_at) VALUES (?, ?, ?, 'report', ?)",
+                    sql: "INSERT OR IGNORE INTO photo (id, media_type, byte_count, purpose, created_at) VALUES (?, ?, ?, 'inspection', ?)",
                     arguments: [photo.id, photo.type.rawValue, photo.byteCount, stamp])
                 try db.execute(sql: "INSERT INTO inspection_photo (inspection_id, position, photo_id) VALUES (?, ?, ?)", arguments: [id, index + 1, photo.id])
             }

@@ -12,61 +12,157 @@ public struct StoredPhoto: Sendable, Hashable {
         self.type = type
         self.byteCount = byteCount
     }
+
+    var fileName: String { "\(id).\(type.fileExtension)" }
 }
 
-/// The photo folder (`DATA/photos`). A photo is written and synced before the transaction
-/// that refers to it commits, so an acknowledged write never points at a missing file; a
-/// crash in between leaves at worst an unreferenced file, which harms nothing.
+/// A photo written to the staging folder for a request that has not committed yet.
+public struct StagedPhoto: Sendable, Hashable {
+    public var photo: StoredPhoto
+    let stagingName: String
+}
+
+/// The photo folder (`DATA/photos`) and its staging folder (`DATA/photo-staging`).
+///
+/// A photo is kept only for a request that validates and commits: it is written and synced
+/// into staging first, moved into `photos/` once the transaction that refers to it has
+/// committed, and removed when the request fails. A crash between the commit and the move
+/// leaves a staged file that a row refers to; `sweep` moves it in at the next start, and
+/// removes every other staged file and every photo no row refers to.
 public struct PhotoFiles: Sendable {
     public let directory: URL
+    public let staging: URL
 
     public init(dataDirectory: URL) {
         directory = dataDirectory.appendingPathComponent("photos", isDirectory: true)
+        staging = dataDirectory.appendingPathComponent("photo-staging", isDirectory: true)
     }
 
     func url(_ id: String, _ type: PhotoType) -> URL {
         directory.appendingPathComponent("\(id).\(type.fileExtension)")
     }
 
-    /// Writes the bytes durably (temporary file, fsync, rename, fsync of the folder). A
-    /// failure (a full disk, a read-only mount) leaves no file behind and throws
-    /// `PhotoStorageError`: never the client's fault, so the service answers 503.
-    public func save(_ bytes: [UInt8], id: String, type: PhotoType) throws -> StoredPhoto {
-        let target = url(id, type)
-        if FileManager.default.fileExists(atPath: target.path) {
-            return StoredPhoto(id: id, type: type, byteCount: bytes.count)
-        }
-        let temporary = directory.appendingPathComponent(".\(id).\(UUID().uuidString).tmp")
+    /// Writes the bytes durably into staging (fsync of the file and of the folder). A failure
+    /// (a full disk, a read-only mount) leaves no file behind and throws `PhotoStorageError`:
+    /// never the client's fault, so the service answers 503.
+    public func stage(_ bytes: [UInt8], id: String, type: PhotoType) throws -> StagedPhoto {
+        let photo = StoredPhoto(id: id, type: type, byteCount: bytes.count)
+        let name = "\(photo.fileName).\(UUID().uuidString)"
+        let target = staging.appendingPathComponent(name)
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path])
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            guard FileManager.default.createFile(atPath: target.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: target.path])
             }
-            let handle = try FileHandle(forWritingTo: temporary)
+            let handle = try FileHandle(forWritingTo: target)
             defer { try? handle.close() }
             try handle.write(contentsOf: bytes)
             try handle.synchronize()
-            if rename(temporary.path, target.path) != 0 {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
-            }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
+            try? FileManager.default.removeItem(at: target)
             throw PhotoStorageError(underlying: String(describing: error))
         }
-        let folder = open(directory.path, O_RDONLY)
-        if folder >= 0 {
-            fsync(folder)
-            close(folder)
+        Self.syncFolder(staging)
+        return StagedPhoto(photo: photo, stagingName: name)
+    }
+
+    /// After the commit: each staged file into `photos/` (a photo already there, the same bytes
+    /// by its name, is kept and the staged copy dropped).
+    public func promote(_ staged: [StagedPhoto]) throws {
+        guard !staged.isEmpty else { return }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for file in staged {
+            let source = staging.appendingPathComponent(file.stagingName)
+            let target = url(file.photo.id, file.photo.type)
+            if FileManager.default.fileExists(atPath: target.path) {
+                try? FileManager.default.removeItem(at: source)
+            } else if rename(source.path, target.path) != 0, !FileManager.default.fileExists(atPath: target.path) {
+                throw PhotoStorageError(underlying: "could not move \(file.stagingName) into photos: errno \(errno)")
+            }
         }
-        return StoredPhoto(id: id, type: type, byteCount: bytes.count)
+        Self.syncFolder(directory)
+    }
+
+    /// The request failed or was refused: nothing of it stays on disk.
+    public func discard(_ staged: [StagedPhoto]) {
+        for file in staged {
+            try? FileManager.default.removeItem(at: staging.appendingPathComponent(file.stagingName))
+        }
+    }
+
+    /// Removes the photos no row refers to and the staged files of requests that never
+    /// committed, and moves in staged files whose row did commit. `stagedBefore` spares staged
+    /// files younger than it (requests still in flight); nil at start-up, when none are.
+    ///
+    /// The folders are listed before the rows are read: a file reaches `photos/` only after its
+    /// row has committed, so every listed photo that a row refers to is among the rows read.
+    @discardableResult
+    public func sweep(stagedBefore: Date?, referenced readReferences: () async throws -> Set<String>) async throws -> PhotoSweep {
+        var result = PhotoSweep()
+        let manager = FileManager.default
+        let stagedNames = (try? manager.contentsOfDirectory(atPath: staging.path)) ?? []
+        let photoNames = (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
+        let referenced = try await readReferences()
+        for name in stagedNames {
+            let parts = name.split(separator: ".")
+            let source = staging.appendingPathComponent(name)
+            if let stagedBefore, let modified = (try? manager.attributesOfItem(atPath: source.path))?[.modificationDate] as? Date,
+                modified > stagedBefore
+            {
+                continue
+            }
+            if parts.count == 3, referenced.contains(String(parts[0])), let type = PhotoType(fileExtension: String(parts[1])) {
+                let photo = StoredPhoto(id: String(parts[0]), type: type, byteCount: 0)
+                if (try? promote([StagedPhoto(photo: photo, stagingName: name)])) != nil {
+                    result.movedIn += 1
+                    continue
+                }
+            }
+            if (try? manager.removeItem(at: source)) != nil { result.removed += 1 }
+        }
+        for name in photoNames {
+            let id = name.split(separator: ".").first.map(String.init) ?? name
+            guard !referenced.contains(id) else { continue }
+            if (try? manager.removeItem(at: directory.appendingPathComponent(name))) != nil { result.removed += 1 }
+        }
+        return result
     }
 
     public func read(_ photo: StoredPhoto) throws -> Data {
         try Data(contentsOf: url(photo.id, photo.type))
     }
+
+    static func syncFolder(_ folder: URL) {
+        let descriptor = open(folder.path, O_RDONLY)
+        if descriptor >= 0 {
+            fsync(descriptor)
+            close(descriptor)
+        }
+    }
+}
+
+/// What a sweep of the photo folders did.
+public struct PhotoSweep: Sendable, Equatable {
+    public var removed = 0
+    public var movedIn = 0
+    public init() {}
 }
 
 /// The photo folder could not take a file: the disk is full or not writable just now.
 public struct PhotoStorageError: Error, Sendable {
     public let underlying: String
+    public init(underlying: String) {
+        self.underlying = underlying
+    }
+}
+
+extension PhotoType {
+    init?(fileExtension: String) {
+        switch fileExtension {
+        case "jpg": self = .jpeg
+        case "png": self = .png
+        case "webp": self = .webp
+        default: return nil
+        }
+    }
 }

@@ -301,7 +301,7 @@ extension GuatanDatabase: ReportStore {
 
     public func publicPhoto(id: String) async throws -> StoredPhoto? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, cached: "SELECT * FROM photo WHERE id = ? AND purpose = 'report'", arguments: [id]),
+            guard let row = try Row.fetchOne(db, cached: "SELECT * FROM photo WHERE id = ? AND EXISTS (SELECT 1 FROM report_photo WHERE photo_id = photo.id)", arguments: [id]),
                 let type = PhotoType(rawValue: row["media_type"])
             else { return nil }
             return StoredPhoto(id: row["id"], type: type, byteCount: row["byte_count"])

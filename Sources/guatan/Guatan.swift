@@ -163,8 +163,14 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("trusted-proxy"), help: "A reverse proxy's address or CIDR range whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable (env GUATAN_TRUSTED_PROXIES, comma-separated).")
     var trustedProxyFlags: [String] = []
 
-    @Option(name: .customLong("min-free-mb"), help: "Free megabytes the data folder's disk must keep for /readyz to say ready (env GUATAN_MIN_FREE_MB, default 100).")
+    @Option(name: .customLong("min-free-mb"), help: "Free megabytes the data folder's disk must keep: below it photo uploads answer 503 and /readyz says not ready, while check-ins and reports without photos go on (env GUATAN_MIN_FREE_MB, default 100).")
     var minFreeFlag: String?
+
+    @Option(name: .customLong("report-upload-mb"), help: "Photo megabytes one address may send with reports per hour (env GUATAN_REPORT_UPLOAD_MB, default 50).")
+    var reportUploadFlag: String?
+
+    @Option(name: .customLong("max-uploads"), help: "Requests with photos handled at once; more answer 503 with Retry-After (env GUATAN_MAX_UPLOADS, default 8).")
+    var maxUploadsFlag: String?
 
     @Option(name: .customLong("log-format"), help: "text, or json: one JSON line per log entry and per request (env GUATAN_LOG_FORMAT, default text).")
     var logFormatFlag: String?
@@ -221,7 +227,20 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--min-free-mb must be a whole number of megabytes, not '\(minFreeText)'")
         }
         configuration.minimumFreeBytes = minFree << 20
-        let app = try buildApplication(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
+        let uploadText = setting(reportUploadFlag, env: "GUATAN_REPORT_UPLOAD_MB", default: "50")
+        guard let uploadMB = Int(uploadText), (1...100_000).contains(uploadMB) else {
+            throw ValidationError("--report-upload-mb must be a whole number from 1 to 100000, not '\(uploadText)'")
+        }
+        configuration.reportUploadBytesPerHour = uploadMB << 20
+        let maxUploadsText = setting(maxUploadsFlag, env: "GUATAN_MAX_UPLOADS", default: "8")
+        guard let maxUploads = Int(maxUploadsText), (1...1000).contains(maxUploads) else {
+            throw ValidationError("--max-uploads must be a whole number from 1 to 1000, not '\(maxUploadsText)'")
+        }
+        configuration.concurrentUploads = maxUploads
+        let stores = GuatanStores(database: database)
+        // Nothing is in flight yet: every staged file is either committed (moved in) or dropped.
+        await PhotoSweeper.sweep(files: stores.photos, store: stores.operations, stagedBefore: nil, logger: logger)
+        let app = try buildApplication(configuration: configuration, stores: stores, logger: logger)
         let elapsed = ContinuousClock.now - started
         var address = "\(configuration.certificates == nil ? "http" : "https")://\(host):\(port)"
         if let redirect = configuration.redirectHTTPPort { address += " (plain HTTP on \(redirect) redirects)" }

@@ -65,17 +65,22 @@ struct TestService {
     let database: GuatanDatabase
     let built: GuatanRouter
 
-    init(now: Date = TestService.midSeason, reportRate: Int = 100, clock: ServiceClock? = nil) throws {
+    init(
+        now: Date = TestService.midSeason, reportRate: Int = 100, clock: ServiceClock? = nil,
+        configure: (inout GuatanServiceConfiguration) -> Void = { _ in }
+    ) throws {
         folder = try TemporaryDataFolder()
         database = try GuatanDatabase(dataDirectory: folder.url)
         try database.loadSeedIfNeeded(from: Repo.seed, now: now)
         var logger = Logger(label: "guatan.test")
         logger.logLevel = .warning
-        built = buildRouter(
-            configuration: GuatanServiceConfiguration(
-                publicDirectory: Repo.publicDirectory, clock: clock ?? .fixed(now), passwords: TestService.passwords,
-                personalDataKey: try PersonalDataKey.loadOrCreate(in: folder.url), reportRatePerHour: reportRate),
-            stores: GuatanStores(database: database), logger: logger)
+        var configuration = GuatanServiceConfiguration(
+            publicDirectory: Repo.publicDirectory, clock: clock ?? .fixed(now), passwords: TestService.passwords,
+            personalDataKey: try PersonalDataKey.loadOrCreate(in: folder.url), reportRatePerHour: reportRate)
+        // Tests run wherever the temporary folder is; only the tests of the disk limit set one.
+        configuration.minimumFreeBytes = 0
+        configure(&configuration)
+        built = buildRouter(configuration: configuration, stores: GuatanStores(database: database), logger: logger)
     }
 
     func run(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {

@@ -1,0 +1,36 @@
+import Foundation
+import GuatanStore
+import Logging
+import ServiceLifecycle
+
+/// Removes photos no row refers to and staged files of requests that never committed, at
+/// start-up (`run` sweeps first) and then every hour.
+public struct PhotoSweeper: Service {
+    let files: PhotoFiles
+    let store: any OperationsStore
+    let logger: Logger
+    var interval: Duration = .seconds(3600)
+
+    /// One sweep; staged files younger than `stagedBefore` belong to requests in flight.
+    public static func sweep(files: PhotoFiles, store: any OperationsStore, stagedBefore: Date?, logger: Logger) async {
+        do {
+            let result = try await files.sweep(stagedBefore: stagedBefore) { try await store.referencedPhotoIds() }
+            if result != PhotoSweep() {
+                logger.info("photo sweep", metadata: ["removed": "\(result.removed)", "moved_in": "\(result.movedIn)"])
+            }
+        } catch {
+            logger.warning("photo sweep skipped: the database did not answer", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            await Self.sweep(files: files, store: store, stagedBefore: Date().addingTimeInterval(-3600), logger: logger)
+        }
+    }
+}

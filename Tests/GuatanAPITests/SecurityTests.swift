@@ -1,0 +1,127 @@
+import Foundation
+import GuatanAPI
+import GuatanCore
+import GuatanStore
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// Files of a folder, recursively (hidden ones too), empty when it does not exist.
+func filesIn(_ folder: URL) -> [String] {
+    (FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String] ?? []).filter { name in
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &isFolder) && !isFolder.boolValue
+    }
+}
+
+@Suite("Security review: uploads that cost the sender, private photos")
+struct UploadSecurityTests {
+    /// 4 MB that start like a JPEG: what the review sent to fill the disk.
+    static let junkJPEG: [UInt8] = [0xFF, 0xD8, 0xFF, 0xDA] + (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+
+    static func reportForm(slot: String, photo: [UInt8]) -> MultipartBody {
+        var form = MultipartBody()
+        form.field("category", "hygiene")
+        form.field("description", "摊位周围有垃圾")
+        form.field("slot_id", slot)
+        form.file("photo", filename: "a.jpg", contentType: "image/jpeg", photo)
+        return form
+    }
+
+    @Test("a refused report leaves no photo on disk, and refused attempts count against the address's limit")
+    func refusedReportsKeepNothing() async throws {
+        let service = try TestService(reportRate: 3)
+        let data = service.folder.url
+        try await service.run { client in
+            // An unknown stall with a good photo, then a broken photo: both refused, nothing kept.
+            try await client.post("/api/v1/reports", form: Self.reportForm(slot: "XX-999-99", photo: ApplicationTests.photo))
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "slot_id")
+            let junk = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "XX-999-99", photo: Self.junkJPEG))
+            #expect([.badRequest, .unsupportedMediaType].contains(junk.status), "\(junk.text)")
+            #expect(filesIn(data.appendingPathComponent("photos")).isEmpty)
+            #expect(filesIn(data.appendingPathComponent("photo-staging")).isEmpty)
+            // Two refusals used two of the hour's three attempts.
+            let accepted = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "CG-001-01", photo: ApplicationTests.photo))
+            #expect(accepted.status == .created, "\(accepted.text)")
+            #expect(filesIn(data.appendingPathComponent("photos")).count == 1)
+            try await client.post("/api/v1/reports", json: #"{"category": "suggestion", "description": "再来一次", "slot_id": "CG-001-01"}"#)
+                .expectError(.tooManyRequests, code: "RATE_LIMITED")
+        }
+    }
+
+    @Test("an address that has sent its hour's photo bytes is refused before more are read")
+    func uploadBudget() async throws {
+        let service = try TestService(reportRate: 100) { $0.reportUploadBytesPerHour = 6 << 20 }
+        try await service.run { client in
+            let first = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "XX-999-99", photo: Self.junkJPEG))
+            #expect(first.status != .tooManyRequests)
+            try await client.post("/api/v1/reports", form: Self.reportForm(slot: "XX-999-99", photo: Self.junkJPEG))
+                .expectError(.tooManyRequests, code: "RATE_LIMITED")
+            try await client.post("/api/v1/reports", form: Self.reportForm(slot: "CG-001-01", photo: ApplicationTests.photo))
+                .expectError(.tooManyRequests, code: "RATE_LIMITED")
+        }
+    }
+
+    @Test("below --min-free-mb photos are refused with 503 while a report without photos is taken")
+    func photosNeedRoom() async throws {
+        let service = try TestService { $0.minimumFreeBytes = Int64.max / 2 }
+        let staging = service.folder.url.appendingPathComponent("photo-staging")
+        try await service.run { client in
+            let refused = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "CG-001-01", photo: ApplicationTests.photo))
+            try refused.expectError(.serviceUnavailable, code: "UNAVAILABLE")
+            #expect(refused.headers[.retryAfter] != nil)
+            let plain = try await client.post(
+                "/api/v1/reports", json: #"{"category": "hygiene", "description": "摊位周围有垃圾", "slot_id": "CG-001-01"}"#)
+            #expect(plain.status == .created, "\(plain.text)")
+            #expect(filesIn(staging).isEmpty)
+        }
+    }
+
+    @Test("inspection photos: the district's officers and administrators see them, the public and other districts do not")
+    func inspectionPhotosArePrivate() async throws {
+        let service = try await CheckInTests.service()
+        try await service.run { client in
+            let cg = try await client.signIn("cg.li")
+            var form = MultipartBody()
+            form.field("slot_id", "CG-001-01")
+            form.field("result", "compliant")
+            form.file("photo", filename: "a.jpg", contentType: "image/jpeg", ApplicationTests.photo)
+            let inspection = try await client.post("/api/v1/inspections", form: form, headers: cg)
+            #expect(inspection.status == .created, "\(inspection.text)")
+            let url = try #require((try inspection.json()["photos"] as? [String])?.first)
+            try await client.get(url).expectError(.notFound, code: "NOT_FOUND")
+            try await client.get(url, headers: try await client.signIn("xg.sun")).expectError(.notFound, code: "NOT_FOUND")
+            try await client.get(url, headers: try await client.signIn("zhangsan")).expectError(.notFound, code: "NOT_FOUND")
+            let seen = try await client.get(url, headers: cg)
+            #expect(seen.status == .ok)
+            #expect(seen.headers[.cacheControl] == "private, no-store")
+            #expect(try await client.get(url, headers: try await client.signIn("admin")).status == .ok)
+        }
+    }
+
+    @Test("the sweep removes photos no row refers to and moves in a staged photo whose row committed")
+    func sweep() async throws {
+        let folder = try TemporaryDataFolder()
+        let files = PhotoFiles(dataDirectory: folder.url)
+        let kept = try files.stage([1, 2, 3], id: String(repeating: "a", count: 64), type: .jpeg)
+        let orphan = try files.stage([4, 5, 6], id: String(repeating: "b", count: 64), type: .png)
+        try files.promote([orphan])
+        let abandoned = try files.stage([7, 8], id: String(repeating: "c", count: 64), type: .webp)
+        _ = abandoned
+        let result = try await files.sweep(stagedBefore: nil) { [String(repeating: "a", count: 64)] }
+        #expect(result.movedIn == 1)
+        #expect(result.removed == 2)
+        #expect(filesIn(files.directory) == [kept.photo.fileNameForTests])
+        #expect(filesIn(files.staging).isEmpty)
+        // A staged file younger than the cut-off belongs to a request in flight and stays.
+        let inFlight = try files.stage([9], id: String(repeating: "d", count: 64), type: .jpeg)
+        try await files.sweep(stagedBefore: Date().addingTimeInterval(-3600)) { [] }
+        #expect(filesIn(files.staging).count == 1)
+        files.discard([inFlight])
+    }
+}
+
+extension StoredPhoto {
+    var fileNameForTests: String { "\(id).\(type.fileExtension)" }
+}
