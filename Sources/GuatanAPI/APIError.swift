@@ -139,6 +139,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(.conflict, code: "CONFLICT", message: reason)
         case StoreError.notFound(let reason):
             return .notFound(reason)
+        case is BcryptPool.Busy:
+            return APIError(.tooManyRequests, code: "RATE_LIMITED", message: "the server is busy checking passwords; try again in a moment",
+                headers: [.retryAfter: "2"])
         case let error as DecodingError:
             return .validation(describe(error), field: decodingField(error))
         case let error as any HTTPResponseError:

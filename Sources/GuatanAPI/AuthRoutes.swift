@@ -45,22 +45,30 @@ struct AuthRoutes {
         let input = try await JSONBody.decode(LoginInput.self, from: request, context: context, limit: 4096)
         let username = input.username.trimmingCharacters(in: .whitespaces).lowercased()
         let now = clock.now()
-        let failures = try await accounts.loginFailures(
-            username: username, address: context.limitKey, since: now.addingTimeInterval(-throttle.window))
-        if let wait = throttle.retryAfter(accountFailures: failures.account, addressFailures: failures.address, now: now) {
+        let attempt = try await accounts.reserveLoginAttempt(username: username, address: context.limitKey, throttle: throttle, at: now)
+        guard case .reserved(let reservation) = attempt else {
+            let wait = if case .wait(let seconds) = attempt { seconds } else { 1 }
             throw APIError(
-                .tooManyRequests, code: "RATE_LIMITED", message: "too many failed sign-ins; try again in \(wait) s",
+                .tooManyRequests, code: "RATE_LIMITED", message: "too many failed sign-ins from this address; try again in \(wait) s",
                 headers: [.retryAfter: String(wait)])
         }
         let credentials = try await accounts.credentials(username: username)
-        let matches = try await passwords.verify(input.password, hash: credentials?.passwordHash ?? decoyHash)
+        let matches: Bool
+        do {
+            matches = try await passwords.verify(input.password, hash: credentials?.passwordHash ?? decoyHash)
+        } catch is BcryptPool.Busy {
+            // Not checked, so not a failure of this user's.
+            try await accounts.cancelLoginAttempt(reservation)
+            throw APIError(.tooManyRequests, code: "RATE_LIMITED", message: "the server is busy checking sign-ins; try again in a moment",
+                headers: [.retryAfter: "2"])
+        }
         guard let credentials, matches else {
-            try await accounts.recordLoginFailure(username: username, address: context.limitKey, at: now)
             throw APIError(.unauthorized, code: "UNAUTHENTICATED", message: "wrong username or password")
         }
         let token = SessionToken.make()
         let expiresAt = now.addingTimeInterval(sessionLifetime)
-        try await accounts.startSession(tokenHash: SessionToken.hash(token), accountId: credentials.account.id, at: now, expiresAt: expiresAt)
+        try await accounts.startSession(
+            tokenHash: SessionToken.hash(token), accountId: credentials.account.id, address: context.limitKey, at: now, expiresAt: expiresAt)
         let body = LoginBody(
             token: token, role: credentials.account.role.rawValue, username: credentials.account.username,
             expiresAt: BusinessTime.rfc3339(expiresAt))

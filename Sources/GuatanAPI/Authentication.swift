@@ -3,16 +3,22 @@ import GuatanCore
 import GuatanStore
 import Hummingbird
 import HummingbirdBcrypt
+import NIOCore
 import NIOPosix
+import Synchronization
 
-/// Passwords are bcrypt hashes; hashing and checking run on NIO's thread pool, never on
-/// the threads that serve requests, because each takes tens to hundreds of milliseconds.
+/// Passwords are bcrypt hashes. Hashing and checking take tens to hundreds of milliseconds
+/// each, so they run on a thread pool of their own (`BcryptPool`), never on the threads that
+/// serve requests nor on the pool that reads files and photos: a flood of sign-ins waits for
+/// bcrypt and nothing else does.
 public struct PasswordHasher: Sendable {
     /// bcrypt's work factor: 12 in service, lower in tests to keep them quick.
     public let cost: UInt8
+    let pool: BcryptPool
 
-    public init(cost: UInt8 = 12) {
+    public init(cost: UInt8 = 12, pool: BcryptPool = .shared) {
         self.cost = cost
+        self.pool = pool
     }
 
     /// A hash of a random secret at this cost, checked against when a username is unknown,
@@ -23,11 +29,42 @@ public struct PasswordHasher: Sendable {
 
     public func hash(_ password: String) async throws -> String {
         let cost = self.cost
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await pool.run { Bcrypt.hash(password, cost: cost) }
     }
 
     public func verify(_ password: String, hash: String) async throws -> Bool {
-        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        try await pool.run { Bcrypt.verify(password, hash: hash) }
+    }
+}
+
+/// The threads bcrypt runs on, with a bounded queue: when `maxPending` checks are already
+/// running or waiting, another is refused at once (`BcryptPool.Busy`, a 429 with Retry-After)
+/// instead of queueing without end.
+public final class BcryptPool: Sendable {
+    public struct Busy: Error, Sendable {}
+
+    /// Half the machine's cores (at least one), so requests keep the rest.
+    public static let shared = BcryptPool(threads: max(1, System.coreCount / 2), maxPending: 32)
+
+    let maxPending: Int
+    private let threads: NIOThreadPool
+    private let pending = Mutex(0)
+
+    public init(threads count: Int, maxPending: Int) {
+        self.maxPending = maxPending
+        threads = NIOThreadPool(numberOfThreads: count)
+        threads.start()
+    }
+
+    func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
+        let admitted = pending.withLock { count in
+            guard count < maxPending else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw Busy() }
+        defer { pending.withLock { $0 -= 1 } }
+        return try await threads.runIfActive(work)
     }
 }
 

@@ -76,30 +76,51 @@ public enum AccountRules {
     }
 }
 
-/// Slows down password guessing: too many failed logins for one account, or from one
-/// address, within the window are refused until the oldest of them leaves it.
+/// Slows down password guessing without handing anyone a way to lock others out.
+///
+/// Failures count per (account, address): after `freeFailures` of them one address waits
+/// before it may try that account again, `firstDelay` at first and twice as long after every
+/// further failure, up to `maxDelay`; the owner signing in from his own phone is never held up
+/// by someone guessing from elsewhere. An address that tries many accounts is held by
+/// `maxFailuresPerAddress` within `window` across all of them.
 public struct LoginThrottle: Sendable {
     public var window: TimeInterval
-    public var maxFailuresPerAccount: Int
+    public var freeFailures: Int
+    public var firstDelay: TimeInterval
+    public var maxDelay: TimeInterval
     public var maxFailuresPerAddress: Int
 
-    public init(window: TimeInterval = 15 * 60, maxFailuresPerAccount: Int = 5, maxFailuresPerAddress: Int = 20) {
+    public init(
+        window: TimeInterval = 15 * 60, freeFailures: Int = 5, firstDelay: TimeInterval = 30, maxDelay: TimeInterval = 3600,
+        maxFailuresPerAddress: Int = 20
+    ) {
         self.window = window
-        self.maxFailuresPerAccount = maxFailuresPerAccount
+        self.freeFailures = freeFailures
+        self.firstDelay = firstDelay
+        self.maxDelay = maxDelay
         self.maxFailuresPerAddress = maxFailuresPerAddress
     }
 
+    /// How far back failures matter: the longest delay, or the address window.
+    public var memory: TimeInterval { max(window, maxDelay * 2) }
+
     /// Seconds to wait before another attempt, or nil when one may be made now.
-    /// `accountFailures` and `addressFailures` are the instants of failures within the window.
-    public func retryAfter(accountFailures: [Date], addressFailures: [Date], now: Date) -> Int? {
-        func wait(_ failures: [Date], limit: Int) -> TimeInterval? {
-            let recent = failures.filter { now.timeIntervalSince($0) < window }.sorted()
-            guard recent.count >= limit else { return nil }
-            // The attempt is allowed again once enough failures have aged out of the window.
-            return recent[recent.count - limit].addingTimeInterval(window).timeIntervalSince(now)
+    /// `pairFailures` are this address's failures for this account (within `memory`),
+    /// `addressFailures` this address's failures for any account.
+    public func retryAfter(pairFailures: [Date], addressFailures: [Date], now: Date) -> Int? {
+        var waits: [TimeInterval] = []
+        let pair = pairFailures.filter { now.timeIntervalSince($0) < memory }.sorted()
+        if pair.count >= freeFailures, let last = pair.last {
+            let doublings = min(pair.count - freeFailures, 30)
+            let delay = min(firstDelay * Double(1 << doublings), maxDelay)
+            waits.append(last.addingTimeInterval(delay).timeIntervalSince(now))
         }
-        let waits = [wait(accountFailures, limit: maxFailuresPerAccount), wait(addressFailures, limit: maxFailuresPerAddress)].compactMap { $0 }
-        guard let longest = waits.max() else { return nil }
+        let recent = addressFailures.filter { now.timeIntervalSince($0) < window }.sorted()
+        if recent.count >= maxFailuresPerAddress {
+            // Allowed again once enough failures have aged out of the window.
+            waits.append(recent[recent.count - maxFailuresPerAddress].addingTimeInterval(window).timeIntervalSince(now))
+        }
+        guard let longest = waits.max(), longest > 0 else { return nil }
         return max(1, Int(longest.rounded(.up)))
     }
 }

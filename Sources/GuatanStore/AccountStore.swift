@@ -8,15 +8,26 @@ public protocol AccountStore: Sendable {
     func createAccount(username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, actor: String, at: Date) async throws -> Account
     /// The account and its password hash, for checking a login; nil when unknown or disabled.
     func credentials(username: String) async throws -> (account: Account, passwordHash: String)?
-    /// Failed logins since `since` for the username and for the address.
-    func loginFailures(username: String, address: String, since: Date) async throws -> (account: [Date], address: [Date])
-    func recordLoginFailure(username: String, address: String, at: Date) async throws
-    /// Starts a session after a successful login and forgets the account's failures.
-    func startSession(tokenHash: String, accountId: Int64, at: Date, expiresAt: Date) async throws
+    /// Reserves a sign-in attempt before the password is checked: in one transaction the
+    /// throttle reads this address's failures and, if it allows the attempt, records it as a
+    /// failure, so parallel guesses are counted one after the other. A right password then
+    /// forgets it (`startSession`); `cancelLoginAttempt` takes it back when no check was made.
+    func reserveLoginAttempt(username: String, address: String, throttle: LoginThrottle, at: Date) async throws -> LoginAttempt
+    func cancelLoginAttempt(_ id: Int64) async throws
+    /// Starts a session after a successful login and forgets this address's failures for the account.
+    func startSession(tokenHash: String, accountId: Int64, address: String, at: Date, expiresAt: Date) async throws
     /// The account of a live session: not revoked, not expired, account not disabled.
     func account(sessionTokenHash: String, at: Date) async throws -> Account?
     func endSession(tokenHash: String, at: Date) async throws
     func districtCodes() async throws -> Set<String>
+}
+
+/// What the throttle said to a sign-in attempt.
+public enum LoginAttempt: Sendable, Equatable {
+    /// Go on and check the password; the attempt is counted under this id.
+    case reserved(Int64)
+    /// Refused: try again in this many seconds.
+    case wait(seconds: Int)
 }
 
 extension GuatanDatabase: AccountStore {
@@ -50,32 +61,38 @@ extension GuatanDatabase: AccountStore {
         }
     }
 
-    public func loginFailures(username: String, address: String, since: Date) async throws -> (account: [Date], address: [Date]) {
-        try await pool.read { db in
-            let byAccount = try Double.fetchAll(db, cached: "SELECT at FROM login_failure WHERE username = ? AND at >= ?", arguments: [username, since.timeIntervalSince1970])
-            let byAddress = try Double.fetchAll(db, cached: "SELECT at FROM login_failure WHERE address = ? AND at >= ?", arguments: [address, since.timeIntervalSince1970])
-            return (byAccount.map(Date.init(timeIntervalSince1970:)), byAddress.map(Date.init(timeIntervalSince1970:)))
-        }
-    }
-
-    public func recordLoginFailure(username: String, address: String, at: Date) async throws {
+    public func reserveLoginAttempt(username: String, address: String, throttle: LoginThrottle, at now: Date) async throws -> LoginAttempt {
         try await pool.write { db in
+            let pair = try Double.fetchAll(db, cached: "SELECT at FROM login_failure WHERE username = ? AND address = ? AND at >= ?",
+                arguments: [username, address, now.timeIntervalSince1970 - throttle.memory])
+            let byAddress = try Double.fetchAll(db, cached: "SELECT at FROM login_failure WHERE address = ? AND at >= ?",
+                arguments: [address, now.timeIntervalSince1970 - throttle.window])
+            if let wait = throttle.retryAfter(
+                pairFailures: pair.map(Date.init(timeIntervalSince1970:)), addressFailures: byAddress.map(Date.init(timeIntervalSince1970:)), now: now)
+            {
+                return .wait(seconds: wait)
+            }
             try db.execute(
-                sql: "INSERT INTO login_failure (username, address, at) VALUES (?, ?, ?)",
-                arguments: [username, address, at.timeIntervalSince1970])
-            // Failures older than a day no longer matter to any throttle.
-            try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [at.timeIntervalSince1970 - 86_400])
+                sql: "INSERT INTO login_failure (username, address, at) VALUES (?, ?, ?)", arguments: [username, address, now.timeIntervalSince1970])
+            let id = db.lastInsertedRowID
+            // Failures older than any throttle remembers no longer matter.
+            try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [now.timeIntervalSince1970 - max(86_400, throttle.memory)])
+            return .reserved(id)
         }
     }
 
-    public func startSession(tokenHash: String, accountId: Int64, at: Date, expiresAt: Date) async throws {
+    public func cancelLoginAttempt(_ id: Int64) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM login_failure WHERE id = ?", arguments: [id]) }
+    }
+
+    public func startSession(tokenHash: String, accountId: Int64, address: String, at: Date, expiresAt: Date) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: "INSERT INTO session (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                 arguments: [tokenHash, accountId, BusinessTime.rfc3339(at), expiresAt.timeIntervalSince1970])
             try db.execute(
-                sql: "DELETE FROM login_failure WHERE username = (SELECT username FROM account WHERE id = ?)",
-                arguments: [accountId])
+                sql: "DELETE FROM login_failure WHERE address = ? AND username = (SELECT username FROM account WHERE id = ?)",
+                arguments: [address, accountId])
             try db.execute(sql: "DELETE FROM session WHERE expires_at < ?", arguments: [at.timeIntervalSince1970 - 86_400])
         }
     }

@@ -379,6 +379,10 @@ extension GuatanDatabase {
                 CREATE INDEX inspection_photo_by_photo ON inspection_photo(photo_id);
                 """)
         }
+        migrator.registerMigration("2026-12-03-login-pairs") { db in
+            // The sign-in throttle counts failures per (account, address).
+            try db.execute(sql: "CREATE INDEX login_failure_by_pair ON login_failure(username, address, at)")
+        }
         return migrator
     }()
 }

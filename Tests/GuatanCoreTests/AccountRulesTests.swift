@@ -31,21 +31,28 @@ struct AccountRulesTests {
         #expect(throws: ValidationError.self) { try AccountRules.validateBinding(role: .vendor, district: nil, knownDistricts: known) }
     }
 
-    @Test("the login throttle opens again when the oldest failure leaves the window")
+    @Test("the login throttle: a delay per account and address that doubles with each failure, and a cap per address")
     func throttle() {
-        let throttle = LoginThrottle(window: 900, maxFailuresPerAccount: 5, maxFailuresPerAddress: 20)
+        let throttle = LoginThrottle(window: 900, freeFailures: 5, firstDelay: 30, maxDelay: 3600, maxFailuresPerAddress: 20)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        let four = (1...4).map { now.addingTimeInterval(-Double($0) * 60) }
-        #expect(throttle.retryAfter(accountFailures: four, addressFailures: four, now: now) == nil)
-        let five = four + [now.addingTimeInterval(-600)]
-        // The oldest of the five failed 600 s ago: it leaves the 900 s window in 300 s.
-        #expect(throttle.retryAfter(accountFailures: five, addressFailures: [], now: now) == 300)
-        // Failures older than the window do not count.
-        let old = (1...10).map { now.addingTimeInterval(-1000 - Double($0)) }
-        #expect(throttle.retryAfter(accountFailures: old, addressFailures: old, now: now) == nil)
+        let four = (1...4).map { now.addingTimeInterval(-Double($0) * 10) }
+        #expect(throttle.retryAfter(pairFailures: four, addressFailures: four, now: now) == nil)
+        // The fifth failure, 10 s ago: 30 s from it.
+        let five = four + [now.addingTimeInterval(-10)]
+        #expect(throttle.retryAfter(pairFailures: five, addressFailures: [], now: now) == 20)
+        // Each further failure doubles the wait: the seventh costs 120 s.
+        let seven = five + [now.addingTimeInterval(-5), now.addingTimeInterval(-1)]
+        #expect(throttle.retryAfter(pairFailures: seven, addressFailures: [], now: now) == 119)
+        // The wait never passes an hour, however many guesses.
+        let many = (1...40).map { now.addingTimeInterval(-Double($0)) }
+        #expect(throttle.retryAfter(pairFailures: many, addressFailures: [], now: now) == 3599)
+        // Once the delay has passed one more attempt may be made.
+        #expect(throttle.retryAfter(pairFailures: five.map { $0.addingTimeInterval(-30) }, addressFailures: [], now: now) == nil)
         // Many names tried from one address are throttled by the address.
         let spray = (1...20).map { now.addingTimeInterval(-Double($0)) }
-        #expect(throttle.retryAfter(accountFailures: [], addressFailures: spray, now: now) == 880)
+        #expect(throttle.retryAfter(pairFailures: [], addressFailures: spray, now: now) == 880)
+        let old = (1...30).map { now.addingTimeInterval(-1000 - Double($0)) }
+        #expect(throttle.retryAfter(pairFailures: [], addressFailures: old, now: now) == nil)
     }
 
     @Test("access: 401 for nobody, 403 for the wrong role or district, admins everywhere")
