@@ -39,6 +39,9 @@ struct AdminRoutes {
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.post("/api/v1/admin/users") { request, context in try await createUser(request, context) }
+        routes.get("/api/v1/admin/users") { _, context in try await listUsers(context) }
+        routes.post("/api/v1/admin/users/{username}/disable") { _, context in try await setDisabled(true, context) }
+        routes.post("/api/v1/admin/users/{username}/enable") { _, context in try await setDisabled(false, context) }
         routes.post("/api/v1/admin/vendors") { request, context in try await createVendor(request, context) }
         routes.get("/api/v1/admin/audit") { request, context in try await auditLog(request, context) }
     }
@@ -70,6 +73,22 @@ struct AdminRoutes {
         return try APIJSON.response(body, status: .created, headers: [.cacheControl: "no-store"])
     }
 
+    /// Every account with its state: who can sign in, who is disabled, how many sessions are live.
+    func listUsers(_ context: GuatanRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let items = try await accounts.accountList().map(UserBody.init)
+        return try APIJSON.response(ListBody(items: items), headers: [.cacheControl: "no-store"])
+    }
+
+    /// Takes access back (a stolen phone, an officer who left): every session ends at once, the
+    /// next request with its token is a 401. Enabling lets the account sign in again.
+    func setDisabled(_ disabled: Bool, _ context: GuatanRequestContext) async throws -> Response {
+        let admin = try context.require(.admin)
+        let username = try context.parameters.require("username").lowercased()
+        let summary = try await accounts.setAccountDisabled(username: username, disabled: disabled, actor: "account:\(admin.username)", at: clock.now())
+        return try APIJSON.response(UserBody(summary), headers: [.cacheControl: "no-store"])
+    }
+
     /// Officers and administrators; vendors' accounts come with their vendor record.
     func createUser(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let admin = try context.require(.admin)
@@ -91,6 +110,45 @@ struct AdminRoutes {
             accountId: account.id, username: account.username, role: account.role.rawValue, district: account.district,
             vendorId: nil, vendor: nil)
         return try APIJSON.response(body, status: .created)
+    }
+}
+
+struct UserBody: Encodable {
+    let accountId: Int64
+    let username: String
+    let role: String
+    let district: String?
+    let vendorId: String?
+    let createdAt: String
+    let disabledAt: String?
+    let liveSessions: Int
+
+    init(_ summary: AccountSummary) {
+        accountId = summary.account.id
+        username = summary.account.username
+        role = summary.account.role.rawValue
+        district = summary.account.district
+        vendorId = summary.account.vendorId
+        createdAt = summary.createdAt
+        disabledAt = summary.disabledAt
+        liveSessions = summary.liveSessions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accountId, username, role, district, vendorId, createdAt, disabledAt, liveSessions
+    }
+
+    // Nulls are written out: a list where some accounts lack "disabled_at" would read as unknown.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(accountId, forKey: .accountId)
+        try container.encode(username, forKey: .username)
+        try container.encode(role, forKey: .role)
+        try container.encode(district, forKey: .district)
+        try container.encode(vendorId, forKey: .vendorId)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(disabledAt, forKey: .disabledAt)
+        try container.encode(liveSessions, forKey: .liveSessions)
     }
 }
 

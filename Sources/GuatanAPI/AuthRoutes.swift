@@ -39,6 +39,7 @@ struct AuthRoutes {
         routes.post("/api/v1/auth/login") { request, context in try await login(request, context) }
         routes.post("/api/v1/auth/logout") { _, context in try await logout(context) }
         routes.get("/api/v1/me") { _, context in try await me(context) }
+        routes.post("/api/v1/me/password") { request, context in try await changePassword(request, context) }
     }
 
     func login(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
@@ -73,6 +74,43 @@ struct AuthRoutes {
             token: token, role: credentials.account.role.rawValue, username: credentials.account.username,
             expiresAt: BusinessTime.rfc3339(expiresAt))
         return try APIJSON.response(body, headers: [.cacheControl: "no-store"])
+    }
+
+    struct PasswordInput: Decodable {
+        let oldPassword: String
+        let newPassword: String
+    }
+
+    /// Every role changes its own password with the old one; the other sessions end (a phone
+    /// left signed in somewhere is signed out), this one goes on. The old password is checked
+    /// under the same throttle as a sign-in, so a stolen session cannot guess it.
+    func changePassword(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let account = try context.require(.admin, .officer, .vendor)
+        let input = try await JSONBody.decode(PasswordInput.self, from: request, context: context, limit: 4096)
+        try AccountRules.validatePassword(input.newPassword, username: account.username)
+        let now = clock.now()
+        let attempt = try await accounts.reserveLoginAttempt(username: account.username, address: context.limitKey, throttle: throttle, at: now)
+        guard case .reserved(let reservation) = attempt else {
+            let wait = if case .wait(let seconds) = attempt { seconds } else { 1 }
+            throw APIError(.tooManyRequests, code: "RATE_LIMITED", message: "too many wrong passwords; try again in \(wait) s",
+                headers: [.retryAfter: String(wait)])
+        }
+        let credentials = try await accounts.credentials(username: account.username)
+        let matches: Bool
+        do {
+            matches = try await passwords.verify(input.oldPassword, hash: credentials?.passwordHash ?? decoyHash)
+        } catch is BcryptPool.Busy {
+            try await accounts.cancelLoginAttempt(reservation)
+            throw BcryptPool.Busy()
+        }
+        guard matches else {
+            throw APIError.validation("the old password is not right", field: "old_password")
+        }
+        try await accounts.cancelLoginAttempt(reservation)
+        let hash = try await passwords.hash(input.newPassword)
+        try await accounts.changePassword(
+            username: account.username, passwordHash: hash, keepingSession: context.sessionTokenHash, actor: "account:\(account.username)", at: now)
+        return Response(status: .noContent, headers: [.cacheControl: "no-store"])
     }
 
     func logout(_ context: GuatanRequestContext) async throws -> Response {

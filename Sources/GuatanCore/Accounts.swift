@@ -55,6 +55,14 @@ public enum AccountRules {
         }
     }
 
+    /// Access can be taken from anyone but the city's last active administrator: without one,
+    /// nobody could give it back short of the command line on the server.
+    public static func checkDisable(_ account: Account, activeAdmins: Int) throws(ValidationError) {
+        if account.role == .admin, activeAdmins <= 1 {
+            throw ValidationError(field: "username", message: "\(account.username) is the last active administrator; enable or create another first")
+        }
+    }
+
     /// An officer belongs to exactly one district; admins to none. Vendors are bound to a
     /// vendor record instead, which the vendor registry creates together with the account.
     public static func validateBinding(role: Role, district: String?, knownDistricts: Set<String>) throws(ValidationError) {

@@ -19,7 +19,23 @@ public protocol AccountStore: Sendable {
     /// The account of a live session: not revoked, not expired, account not disabled.
     func account(sessionTokenHash: String, at: Date) async throws -> Account?
     func endSession(tokenHash: String, at: Date) async throws
+    /// Every account with its state, by username.
+    func accountList() async throws -> [AccountSummary]
+    /// Disables an account and ends every one of its sessions at once, or enables it again;
+    /// `.notFound` for an unknown username, `.conflict` for the last active administrator.
+    func setAccountDisabled(username: String, disabled: Bool, actor: String, at: Date) async throws -> AccountSummary
+    /// Sets a new password hash and ends every session of the account except `keepingSession`.
+    func changePassword(username: String, passwordHash: String, keepingSession: String?, actor: String, at: Date) async throws
     func districtCodes() async throws -> Set<String>
+}
+
+/// An account as the administrators' list shows it.
+public struct AccountSummary: Sendable, Hashable {
+    public var account: Account
+    public var createdAt: String
+    public var disabledAt: String?
+    /// Sessions not ended and not expired.
+    public var liveSessions: Int
 }
 
 /// What the throttle said to a sign-in attempt.
@@ -112,6 +128,67 @@ extension GuatanDatabase: AccountStore {
                 sql: "UPDATE session SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
                 arguments: [BusinessTime.rfc3339(at), tokenHash])
         }
+    }
+
+    public func accountList() async throws -> [AccountSummary] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
+                FROM account a ORDER BY a.username
+                """, arguments: [Date().timeIntervalSince1970]).map(Self.summary)
+        }
+    }
+
+    public func setAccountDisabled(username: String, disabled: Bool, actor: String, at: Date) async throws -> AccountSummary {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM account WHERE username = ?", arguments: [username]) else {
+                throw StoreError.notFound("no account \(username)")
+            }
+            let account = Self.account(row)
+            let wasDisabled = (row["disabled_at"] as String?) != nil
+            let stamp = BusinessTime.rfc3339(at)
+            if disabled, !wasDisabled {
+                let activeAdmins = try Int.fetchOne(db, sql: "SELECT count(*) FROM account WHERE role = 'admin' AND disabled_at IS NULL") ?? 0
+                do {
+                    try AccountRules.checkDisable(account, activeAdmins: activeAdmins)
+                } catch {
+                    throw StoreError.conflict((error as? GuatanCore.ValidationError)?.message ?? "\(error)")
+                }
+                try db.execute(sql: "UPDATE account SET disabled_at = ? WHERE id = ?", arguments: [stamp, account.id])
+                try db.execute(sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL", arguments: [stamp, account.id])
+                try Self.audit(db, at: at, actor: actor, action: "account.disable", entity: "account", entityId: username, before: nil, after: ["disabled_at": stamp])
+            } else if !disabled, wasDisabled {
+                try db.execute(sql: "UPDATE account SET disabled_at = NULL WHERE id = ?", arguments: [account.id])
+                try Self.audit(db, at: at, actor: actor, action: "account.enable", entity: "account", entityId: username,
+                    before: ["disabled_at": row["disabled_at"]], after: nil)
+            }
+            let updated = try Row.fetchOne(db, sql: """
+                SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
+                FROM account a WHERE a.id = ?
+                """, arguments: [at.timeIntervalSince1970, account.id])!
+            return Self.summary(updated)
+        }
+    }
+
+    public func changePassword(username: String, passwordHash: String, keepingSession: String?, actor: String, at: Date) async throws {
+        try await pool.write { db in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM account WHERE username = ?", arguments: [username]) else {
+                throw StoreError.notFound("no account \(username)")
+            }
+            let stamp = BusinessTime.rfc3339(at)
+            try db.execute(sql: "UPDATE account SET password_hash = ? WHERE id = ?", arguments: [passwordHash, id])
+            try db.execute(
+                sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL AND token_hash IS NOT ?",
+                arguments: [stamp, id, keepingSession])
+            let ended = db.changesCount
+            // The hash itself never goes into the audit log.
+            try Self.audit(db, at: at, actor: actor, action: "account.password", entity: "account", entityId: username, before: nil,
+                after: ["sessions_ended": String(ended)])
+        }
+    }
+
+    static func summary(_ row: Row) -> AccountSummary {
+        AccountSummary(account: account(row), createdAt: row["created_at"], disabledAt: row["disabled_at"], liveSessions: row["live"])
     }
 
     public func districtCodes() async throws -> Set<String> {

@@ -38,6 +38,13 @@ extension GuatanDatabase {
     /// season and its hours, two in three issued stalls are checked in today.
     public func loadDemo(vendors: [DemoVendor], passwordHash: String, season year: Int, now: Date) throws -> DemoSummary? {
         try pool.write { db in
+            // Demo accounts share a published password: never beside real ones.
+            let foreign = try String.fetchAll(db, sql: "SELECT username FROM account WHERE username NOT GLOB 'demo.*' ORDER BY username LIMIT 3")
+            if !foreign.isEmpty {
+                throw StoreError.conflict(
+                    "this data folder holds accounts --demo did not make (\(foreign.joined(separator: ", ")), …): --demo adds an administrator "
+                        + "with a published password, so it runs only on a folder of its own; leave out --demo or use another --data")
+            }
             if try Int.fetchOne(db, sql: "SELECT 1 FROM account WHERE username = ?", arguments: [Self.demoAdmin]) != nil {
                 return nil
             }

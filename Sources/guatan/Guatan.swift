@@ -210,7 +210,11 @@ struct Serve: AsyncParsableCommand {
         }
         let personalDataKey = try PersonalDataKey.loadOrCreate(in: options.dataDirectory)
         if demo {
-            try await loadDemoPopulation(into: database, key: personalDataKey, now: clock.now(), logger: logger)
+            do {
+                try await loadDemoPopulation(into: database, key: personalDataKey, now: clock.now(), logger: logger)
+            } catch StoreError.conflict(let reason) {
+                throw ValidationError(reason)
+            }
         }
         var configuration = GuatanServiceConfiguration(
             host: host, port: port,
@@ -453,7 +457,100 @@ struct ImportSites: AsyncParsableCommand {
 struct User: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage accounts from the command line (the first administrator, for one).",
-        subcommands: [Add.self])
+        subcommands: [Add.self, List.self, Disable.self, Enable.self, Passwd.self])
+
+    static var actor: String {
+        "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the accounts: role, district, created, disabled, live sessions.")
+
+        @OptionGroup var options: DataOptions
+
+        func run() async throws {
+            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
+            for item in try await database.accountList() {
+                let state = item.disabledAt.map { "disabled since \($0)" } ?? "active, \(item.liveSessions) live session(s)"
+                let place = item.account.district ?? item.account.vendorId ?? "-"
+                print("\(item.account.username)\t\(item.account.role.rawValue)\t\(place)\tcreated \(item.createdAt)\t\(state)")
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable an account: it cannot sign in, and every session it has ends at once (the next request is refused).")
+
+        @OptionGroup var options: DataOptions
+
+        @Argument(help: "The account's username.")
+        var username: String
+
+        func run() async throws {
+            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
+            do {
+                _ = try await database.setAccountDisabled(username: username.lowercased(), disabled: true, actor: User.actor, at: Date())
+                print("disabled \(username.lowercased()); its sessions have ended")
+            } catch StoreError.conflict(let reason) {
+                throw ValidationError(reason)
+            } catch StoreError.notFound(let reason) {
+                throw ValidationError(reason)
+            }
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled account again: it may sign in.")
+
+        @OptionGroup var options: DataOptions
+
+        @Argument(help: "The account's username.")
+        var username: String
+
+        func run() async throws {
+            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
+            do {
+                _ = try await database.setAccountDisabled(username: username.lowercased(), disabled: false, actor: User.actor, at: Date())
+                print("enabled \(username.lowercased())")
+            } catch StoreError.notFound(let reason) {
+                throw ValidationError(reason)
+            }
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set an account's password (read from standard input); every session it has ends.",
+            discussion: "echo 'a new long password' | guatan user passwd cg.li --password-stdin")
+
+        @OptionGroup var options: DataOptions
+
+        @Argument(help: "The account's username.")
+        var username: String
+
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input (required: never on the command line).")
+        var passwordStdin = false
+
+        func run() async throws {
+            guard passwordStdin else { throw ValidationError("pass --password-stdin and give the password on standard input") }
+            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no password on standard input") }
+            let username = self.username.lowercased()
+            do {
+                try AccountRules.validatePassword(line, username: username)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            do {
+                let hash = try await PasswordHasher().hash(line)
+                try await database.changePassword(username: username, passwordHash: hash, keepingSession: nil, actor: User.actor, at: Date())
+                print("set the password of \(username); its sessions have ended")
+            } catch StoreError.notFound(let reason) {
+                throw ValidationError(reason)
+            }
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -499,7 +596,7 @@ struct User: AsyncParsableCommand {
                 throw ValidationError(error.message)
             }
             let hash = try await PasswordHasher().hash(line)
-            let actor = "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+            let actor = User.actor
             do {
                 let account = try await database.createAccount(
                     username: username, passwordHash: hash, role: role, district: district?.uppercased(), vendorId: nil,

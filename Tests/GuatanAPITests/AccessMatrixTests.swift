@@ -33,7 +33,7 @@ struct AccessMatrixTests {
             "GET /open311/v2/requests.json", "GET /open311/v2/requests.xml", "POST /open311/v2/requests.json", "POST /open311/v2/requests.xml",
             "GET /open311/v2/services/{service_code}", "GET /open311/v2/requests/{service_request_id}", "GET /open311/v2/tokens/{token}",
         ] { table[route] = everyone }
-        for route in ["GET /api/v1/me", "POST /api/v1/auth/logout"] { table[route] = everyone.subtracting([.anonymous]) }
+        for route in ["GET /api/v1/me", "POST /api/v1/auth/logout", "POST /api/v1/me/password"] { table[route] = everyone.subtracting([.anonymous]) }
         for route in [
             "GET /api/v1/me/permits", "POST /api/v1/permit-applications", "POST /api/v1/checkins", "POST /api/v1/checkins/today/checkout",
             "GET /api/v1/me/checkins", "GET /api/v1/me/points",
@@ -52,7 +52,8 @@ struct AccessMatrixTests {
             "POST /api/v1/admin/users", "POST /api/v1/admin/vendors", "POST /api/v1/admin/permits", "GET /api/v1/admin/audit",
             "GET /api/v1/admin/stats", "GET /api/v1/admin/idle-permits", "GET /api/v1/admin/sanctions", "GET /api/v1/admin/exports/{file}",
             "GET /api/v1/admin/violation-rules", "POST /api/v1/admin/violation-rules", "POST /api/v1/admin/report-categories/{code}",
-            "POST /api/v1/admin/deductions/{deduction_id}/annul",
+            "POST /api/v1/admin/deductions/{deduction_id}/annul", "GET /api/v1/admin/users", "POST /api/v1/admin/users/{username}/disable",
+            "POST /api/v1/admin/users/{username}/enable",
         ] { table[route] = [.admin] }
         return table
     }()
@@ -91,6 +92,7 @@ struct AccessMatrixTests {
                     .replacingOccurrences(of: "{service_code}", with: "hygiene.json").replacingOccurrences(of: "{service_request_id}", with: "R000001.json")
                     .replacingOccurrences(of: "{token}", with: "x.json").replacingOccurrences(of: "{file}", with: "permits.csv")
                     .replacingOccurrences(of: "{code}", with: "hygiene").replacingOccurrences(of: "{deduction_id}", with: "1")
+                    .replacingOccurrences(of: "{username}", with: "nobody")
                     + (route.path.hasSuffix("/nearby") ? "?lat=36.06&lng=103.83" : "")
                 // Signing out is tried last: it ends the session the other rows use.
                 for caller in Caller.allCases where !(caller != .anonymous && key == "POST /api/v1/auth/logout") {

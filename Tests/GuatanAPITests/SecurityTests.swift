@@ -125,3 +125,64 @@ struct UploadSecurityTests {
 extension StoredPhoto {
     var fileNameForTests: String { "\(id).\(type.fileExtension)" }
 }
+
+@Suite("Security review: access can be taken back")
+struct AccountLifecycleTests {
+    @Test("an administrator disables an officer: his sessions end at once, he cannot sign in; enabled, he can; both audited")
+    func disableAndEnable() async throws {
+        let service = try await PermitTests.service()
+        try await service.run { client in
+            let admin = try await client.signIn("admin")
+            let phone = try await client.signIn("cg.li")
+            #expect(try await client.get("/api/v1/me", headers: phone).status == .ok)
+            try await client.post("/api/v1/admin/users/cg.li/disable", json: "{}", headers: phone).expectError(.forbidden, code: "FORBIDDEN")
+            let disabled = try await client.post("/api/v1/admin/users/cg.li/disable", json: "{}", headers: admin)
+            #expect(disabled.status == .ok, "\(disabled.text)")
+            #expect(try disabled.json()["disabled_at"] as? String != nil)
+            #expect(try disabled.json()["live_sessions"] as? Int == 0)
+            try await client.get("/api/v1/me", headers: phone).expectError(.unauthorized, code: "UNAUTHENTICATED")
+            try await client.post("/api/v1/auth/login", json: #"{"username": "cg.li", "password": "\#(TestService.password)"}"#)
+                .expectError(.unauthorized, code: "UNAUTHENTICATED")
+            let listed = try #require(try await client.get("/api/v1/admin/users", headers: admin).json()["items"] as? [[String: Any]])
+            #expect(listed.first { $0["username"] as? String == "cg.li" }?["disabled_at"] as? String != nil)
+            #expect(try await client.post("/api/v1/admin/users/cg.li/enable", json: "{}", headers: admin).status == .ok)
+            _ = try await client.signIn("cg.li")
+            try await client.post("/api/v1/admin/users/nobody/disable", json: "{}", headers: admin).expectError(.notFound, code: "NOT_FOUND")
+            let audit = try #require(try await client.get("/api/v1/admin/audit?entity=account&entity_id=cg.li", headers: admin).json()["items"] as? [[String: Any]])
+            #expect(Set(audit.compactMap { $0["action"] as? String }).isSuperset(of: ["account.disable", "account.enable"]))
+        }
+    }
+
+    @Test("the last active administrator cannot be disabled")
+    func lastAdmin() async throws {
+        let service = try await PermitTests.service()
+        try await service.run { client in
+            let admin = try await client.signIn("admin")
+            try await client.post("/api/v1/admin/users/admin/disable", json: "{}", headers: admin).expectError(.conflict, code: "CONFLICT")
+            #expect(try await client.get("/api/v1/me", headers: admin).status == .ok)
+        }
+    }
+
+    @Test("every role changes its own password with the old one; its other sessions end, this one goes on")
+    func changePassword() async throws {
+        let service = try await PermitTests.service()
+        try await service.run { client in
+            let phone = try await client.signIn("zhangsan")
+            let desk = try await client.signIn("zhangsan")
+            try await client.post("/api/v1/me/password", json: #"{"old_password": "wrong wrong", "new_password": "a new long password"}"#, headers: desk)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "old_password")
+            try await client.post("/api/v1/me/password", json: #"{"old_password": "\#(TestService.password)", "new_password": "short"}"#, headers: desk)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "password")
+            let changed = try await client.post(
+                "/api/v1/me/password", json: #"{"old_password": "\#(TestService.password)", "new_password": "a new long password"}"#, headers: desk)
+            #expect(changed.status == .noContent, "\(changed.text)")
+            try await client.get("/api/v1/me", headers: phone).expectError(.unauthorized, code: "UNAUTHENTICATED")
+            #expect(try await client.get("/api/v1/me", headers: desk).status == .ok)
+            try await client.post("/api/v1/auth/login", json: #"{"username": "zhangsan", "password": "\#(TestService.password)"}"#)
+                .expectError(.unauthorized, code: "UNAUTHENTICATED")
+            _ = try await client.signIn("zhangsan", password: "a new long password")
+            try await client.post("/api/v1/me/password", json: #"{"old_password": "x", "new_password": "a new long password"}"#)
+                .expectError(.unauthorized, code: "UNAUTHENTICATED")
+        }
+    }
+}
