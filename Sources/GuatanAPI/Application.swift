@@ -115,6 +115,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         proxies: configuration.trustedProxies, servesTLS: configuration.certificates != nil,
         publicURL: configuration.publicURL?.trimmingCharacters(in: CharacterSet(charactersIn: "/"))))
     router.add(middleware: RequestMetricsMiddleware(jsonLog: configuration.jsonRequestLog ? RequestLog() : nil))
+    router.add(middleware: SecurityHeadersMiddleware(tileURL: configuration.webMap.tileURL))
     router.add(middleware: ErrorMiddleware(patterns: patterns))
     router.add(middleware: AuthenticationMiddleware(accounts: stores.accounts, clock: configuration.clock))
     // Pages revalidate on every visit (cheap with ETags) so a deployment is seen at once.

@@ -29,16 +29,17 @@ public struct PasswordHasher: Sendable {
 
     public func hash(_ password: String) async throws -> String {
         let cost = self.cost
-        return try await pool.run { Bcrypt.hash(password, cost: cost) }
+        // Making a hash is an administrator's or the owner's deliberate act: it waits its turn.
+        return try await pool.run(bounded: false) { Bcrypt.hash(password, cost: cost) }
     }
 
     public func verify(_ password: String, hash: String) async throws -> Bool {
-        try await pool.run { Bcrypt.verify(password, hash: hash) }
+        try await pool.run(bounded: true) { Bcrypt.verify(password, hash: hash) }
     }
 }
 
 /// The threads bcrypt runs on, with a bounded queue: when `maxPending` checks are already
-/// running or waiting, another is refused at once (`BcryptPool.Busy`, a 429 with Retry-After)
+/// running or waiting, another password check is refused at once (`BcryptPool.Busy`, a 429 with Retry-After)
 /// instead of queueing without end.
 public final class BcryptPool: Sendable {
     public struct Busy: Error, Sendable {}
@@ -56,9 +57,12 @@ public final class BcryptPool: Sendable {
         threads.start()
     }
 
-    func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
+    /// Checks and hashes running or waiting now.
+    public var inFlight: Int { pending.withLock { $0 } }
+
+    func run<T: Sendable>(bounded: Bool, _ work: @escaping @Sendable () -> T) async throws -> T {
         let admitted = pending.withLock { count in
-            guard count < maxPending else { return false }
+            guard !bounded || count < maxPending else { return false }
             count += 1
             return true
         }

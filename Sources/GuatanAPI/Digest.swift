@@ -18,6 +18,11 @@ enum Digest {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A Content-Security-Policy source for one inline block: `'sha256-<base64>'`.
+    static func cspHash(_ text: String) -> String {
+        "'sha256-" + Data(SHA256.hash(data: Data(text.utf8))).base64EncodedString() + "'"
+    }
+
     /// A strong ETag for a body: the first 128 bits of its SHA-256, quoted.
     static func etag(_ data: some DataProtocol) -> String {
         "\"" + sha256Hex(data, bytes: 16) + "\""

@@ -133,7 +133,27 @@ struct StallCodeRoutes {
     }
 
     func html(status: HTTPResponse.Status, title: String, body: String, printable: Bool = false, scripts: [String] = []) -> Response {
-        let style = """
+        let style = Self.style
+        let page = """
+            <!doctype html><html lang="zh-CN"><head><meta charset="utf-8">\
+            <meta name="viewport" content="width=device-width,initial-scale=1"><title>\(HTML.escape(title))</title>\
+            \(scripts.isEmpty ? "" : "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/assets/guatan.css\">")<style>\(style)</style></head>\
+            <body\(printable ? " class=\"print\"" : "")><main><h1>\(HTML.escape(title))</h1>\(body)</main>\
+            \(scripts.map { "<script src=\"\($0)\"></script>" }.joined())</body></html>
+            """
+        return Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache", .contentSecurityPolicy: Self.policy],
+            body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    /// The pages' own policy: their one style block by its hash, scripts from here only.
+    static let policy = [
+        "default-src 'self'", "script-src 'self'", "style-src 'self' \(Digest.cspHash(style))", "img-src 'self' data:", "connect-src 'self'",
+        "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+    ].joined(separator: "; ")
+
+    static let style = """
             body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:0 auto;max-width:640px;padding:12px;line-height:1.5}
             table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px;border-bottom:1px solid #ddd;vertical-align:top}
             th{width:38%;font-weight:600}label{display:block;margin:8px 0}select,textarea,input{width:100%;box-sizing:border-box;font-size:16px}
@@ -143,17 +163,6 @@ struct StallCodeRoutes {
             .warning{border:3px solid #b00020;background:#fff0f0;color:#600;padding:3mm;margin:3mm 0;font-size:15px}
             @page{size:A4;margin:10mm}@media print{body{max-width:none}.note{display:none}}
             """
-        let page = """
-            <!doctype html><html lang="zh-CN"><head><meta charset="utf-8">\
-            <meta name="viewport" content="width=device-width,initial-scale=1"><title>\(HTML.escape(title))</title>\
-            \(scripts.isEmpty ? "" : "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/assets/guatan.css\">")<style>\(style)</style></head>\
-            <body\(printable ? " class=\"print\"" : "")><main><h1>\(HTML.escape(title))</h1>\(body)</main>\
-            \(scripts.map { "<script src=\"\($0)\"></script>" }.joined())</body></html>
-            """
-        return Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(string: page)))
-    }
 }
 
 enum HTML {

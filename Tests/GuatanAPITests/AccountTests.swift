@@ -129,7 +129,7 @@ struct AccountTests {
         try await service.run { client in
             // Occupy the single slot with a slow hash.
             let slow = Task { try await PasswordHasher(cost: 14, pool: pool).hash("long running") }
-            try await Task.sleep(for: .milliseconds(50))
+            while pool.inFlight == 0 { try await Task.sleep(for: .milliseconds(5)) }
             let busy = try await client.post("/api/v1/auth/login", json: #"{"username": "officer1", "password": "correct horse battery"}"#)
             try busy.expectError(.tooManyRequests, code: "RATE_LIMITED")
             #expect(busy.headers[.retryAfter] != nil)

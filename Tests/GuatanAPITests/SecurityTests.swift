@@ -2,6 +2,7 @@ import Foundation
 import GuatanAPI
 import GuatanCore
 import GuatanStore
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -185,4 +186,66 @@ struct AccountLifecycleTests {
                 .expectError(.unauthorized, code: "UNAUTHENTICATED")
         }
     }
+}
+
+@Suite("Security review: headers on every answer, no posts from other sites")
+struct SecurityHeaderTests {
+    @Test("pages may not be framed, load only their own scripts and styles, and the tracking page sends no referrer")
+    func pageHeaders() async throws {
+        let service = try TestService { $0.webMap.tileURL = "https://{s}.tiles.example.cn/{z}/{x}/{y}.png" }
+        try await service.run { client in
+            for page in ["/admin.html", "/officer.html", "/index.html", "/track.html", "/s/CG-001-01", "/sites/CG-001/codes"] {
+                let response = try await client.get(page)
+                #expect(response.status == .ok, "\(page)")
+                let policy = try #require(response.headers[.contentSecurityPolicy], "\(page)")
+                #expect(policy.contains("frame-ancestors 'none'"), "\(page)")
+                #expect(policy.contains("script-src 'self'"), "\(page)")
+                #expect(!policy.contains("unsafe-inline"), "\(page)")
+                #expect(response.headers[.xFrameOptionsTest] == "DENY", "\(page)")
+                #expect(response.headers[.xContentTypeOptionsTest] == "nosniff", "\(page)")
+                #expect(response.headers[.permissionsPolicyTest]?.contains("geolocation=(self)") == true)
+            }
+            #expect(try await client.get("/index.html").headers[.contentSecurityPolicy]?.contains("https://*.tiles.example.cn") == true)
+            #expect(try await client.get("/track.html").headers[.referrerPolicyTest] == "no-referrer")
+            #expect(try await client.get("/api/v1/reports/track/0123456789ABCDEF").headers[.referrerPolicyTest] == "no-referrer")
+            #expect(try await client.get("/index.html").headers[.referrerPolicyTest] == "strict-origin-when-cross-origin")
+        }
+    }
+
+    @Test("API answers, errors included, carry nosniff and a policy that loads nothing")
+    func apiHeaders() async throws {
+        let service = try TestService()
+        try await service.run { client in
+            for uri in ["/api/v1/sites", "/api/v1/stalls/XX-1", "/no/such/page", "/api/v1/stalls/CG-001-01/code.svg"] {
+                let response = try await client.get(uri)
+                #expect(response.headers[.xContentTypeOptionsTest] == "nosniff", "\(uri)")
+                #expect(response.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'none'") == true, "\(uri)")
+            }
+        }
+    }
+
+    @Test("another site cannot post the report form or sign in from its visitors' browsers (403); our own pages and other clients can")
+    func crossSitePosts() async throws {
+        let service = try TestService { $0.publicURL = "https://guatan.example.cn" }
+        let body = #"{"category": "suggestion", "description": "瓜很甜", "slot_id": "CG-001-01"}"#
+        try await service.run { client in
+            try await client.post("/api/v1/reports", json: body, headers: [.secFetchSiteTest: "cross-site"]).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.post("/api/v1/reports", json: body, headers: [.secFetchSiteTest: "same-site"]).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.post("/api/v1/reports", json: body, headers: [.origin: "https://evil.example"]).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.post("/api/v1/auth/login", json: #"{"username": "a", "password": "b"}"#, headers: [.secFetchSiteTest: "cross-site"])
+                .expectError(.forbidden, code: "FORBIDDEN")
+            #expect(try await client.post("/api/v1/reports", json: body, headers: [.secFetchSiteTest: "same-origin"]).status == .created)
+            #expect(try await client.post("/api/v1/reports", json: body).status == .created)
+            let sameHost = try await client.post("/api/v1/reports", json: body, headers: [.origin: "https://guatan.example.cn"])
+            #expect(sameHost.status == .created, "\(sameHost.text)")
+        }
+    }
+}
+
+extension HTTPTypes.HTTPField.Name {
+    static let xFrameOptionsTest = Self("X-Frame-Options")!
+    static let xContentTypeOptionsTest = Self("X-Content-Type-Options")!
+    static let permissionsPolicyTest = Self("Permissions-Policy")!
+    static let referrerPolicyTest = Self("Referrer-Policy")!
+    static let secFetchSiteTest = Self("Sec-Fetch-Site")!
 }

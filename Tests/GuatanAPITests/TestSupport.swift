@@ -50,7 +50,8 @@ final class TestTime: Sendable {
 struct TestService {
     static let midSeason = BusinessTime.parseInstant("2026-07-15T09:00:00+08:00")!
     /// bcrypt's lowest cost keeps the tests quick; the service uses 12.
-    static let passwords = PasswordHasher(cost: 4)
+    /// The tests run side by side: their own pool, with room for all of them.
+    static let passwords = PasswordHasher(cost: 4, pool: BcryptPool(threads: 2, maxPending: 100_000))
     static let password = "correct horse battery"
 
     /// Creates an account straight in the store, as `guatan user add` does.

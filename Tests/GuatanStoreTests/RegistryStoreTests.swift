@@ -31,7 +31,8 @@ struct RegistryStoreTests {
         #expect(try reopened.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now) == nil)
         let total = try await reopened.registryState(today: Fixtures.today).districtSummaries.map(\.slotCount).reduce(0, +)
         #expect(total == 2059)
-        #expect(try reopened.appliedMigrations() == ["2026-11-29-registry", "2026-11-29-accounts", "2026-11-29-vendors", "2026-11-29-permits", "2026-11-29-checkins", "2026-11-29-applications", "2026-11-29-reports", "2026-11-29-inspections", "2026-11-29-permit-issued-at", "2026-11-29-statistics-indexes"])
+        #expect(try reopened.appliedMigrations() == ["2026-11-29-registry", "2026-11-29-accounts", "2026-11-29-vendors", "2026-11-29-permits", "2026-11-29-checkins", "2026-11-29-applications", "2026-11-29-reports", "2026-11-29-inspections", "2026-11-29-permit-issued-at", "2026-11-29-statistics-indexes",
+            "2026-12-03-private-inspection-photos", "2026-12-03-login-pairs"])
         #expect(try reopened.integrityProblems().isEmpty)
         #expect(try reopened.auditTrail(entity: "registry", id: "seed").map(\.action) == ["registry.seed"])
     }

@@ -71,10 +71,13 @@ const GuatanMap = (() => {
           if (!at) continue;
           const status = highlight && highlight.has(p.site_id) ? "hotspot" : statusOf(p);
           const size = status === "hotspot" ? 24 : 18;
-          const marker = L.marker(at, {
-            title: p.name,
-            icon: L.divIcon({ className: "", html: `<div class="site-marker" data-site="${p.site_id}" style="background:${COLOURS[status]};width:${size}px;height:${size}px"></div>`, iconSize: [size, size] }),
-          });
+          // Built as an element, its look set through the DOM: the pages' Content-Security-Policy
+          // allows no style attributes in markup.
+          const dot = document.createElement("div");
+          dot.className = "site-marker";
+          dot.dataset.site = p.site_id;
+          Object.assign(dot.style, { background: COLOURS[status], width: `${size}px`, height: `${size}px` });
+          const marker = L.marker(at, { title: p.name, icon: L.divIcon({ className: "", html: dot, iconSize: [size, size] }) });
           marker.on("click", () => onSelect(feature));
           layer.addLayer(marker);
           bounds.push(at);
