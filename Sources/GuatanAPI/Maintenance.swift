@@ -24,9 +24,10 @@ public struct PhotoSweeper: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled {
+        // The wait ends at once on SIGTERM, so the server stops without waiting for the next sweep.
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: interval)
+                try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
             } catch {
                 return
             }
