@@ -180,6 +180,7 @@ struct Open311Routes {
         return .list("request", items.map { report in
             let place = places[report.id]
             let lastNote = report.timeline.last(where: { $0.publicNote != nil })?.publicNote
+            let shown = report.slotId != nil ? report.position : ReportRules.publicPosition(report.position)
             return .object([
                 ("service_request_id", .string(report.id)),
                 ("status", .string(report.state.isOpen ? "open" : "closed")),
@@ -195,8 +196,8 @@ struct Open311Routes {
                 ("address", Open311Value(place?.address)),
                 ("address_id", Open311Value(report.slotId ?? report.siteId)),
                 ("zipcode", .null),
-                ("lat", .number(PositionBody.round6(report.position.lat))),
-                ("long", .number(PositionBody.round6(report.position.lng))),
+                ("lat", .number(PositionBody.round6(shown.lat))),
+                ("long", .number(PositionBody.round6(shown.lng))),
                 ("media_url", report.photoIds.first.map { .string(origin + "/api/v1/photos/\($0)") } ?? .null),
             ])
         })

@@ -441,7 +441,8 @@ struct ReportBody: Encodable {
         slotId = report.slotId
         siteId = report.siteId
         permitNo = report.permitNumber
-        position = PositionBody(report.position, crs: crs)
+        // A report about a place may have been made from home: the public sees it on a 50 m grid.
+        position = PositionBody(view == .staff || report.slotId != nil ? report.position : ReportRules.publicPosition(report.position), crs: crs)
         description = view == .staff ? report.description : ReportRules.publicDescription(report.description)
         photos = report.photoIds.map { "/api/v1/photos/\($0)" }
         createdAt = BusinessTime.rfc3339(report.createdAt)
@@ -451,7 +452,7 @@ struct ReportBody: Encodable {
         closedAt = report.closedAt.map(BusinessTime.rfc3339)
         duplicateOf = report.duplicateOf
         rating = report.rating
-        ratingComment = report.ratingComment
+        ratingComment = view == .staff ? report.ratingComment : report.ratingComment.map(PrivateText.mask)
         timeline = report.timeline.map {
             EventBody(
                 at: BusinessTime.rfc3339($0.at), actorRole: $0.actorRole, action: $0.action, status: $0.toState.rawValue,

@@ -293,26 +293,83 @@ public enum ReportRules {
         return (category, text, phone)
     }
 
-    /// A description as the public sees it: any run of seven or more digits (a phone number
-    /// a reporter typed into the text) is starred out, so no contact leaks through the words.
+    /// A description as the public sees it (see `PrivateText.mask`).
     public static func publicDescription(_ text: String) -> String {
+        PrivateText.mask(text)
+    }
+
+    /// Where a report about a place (not a stall) is shown to the public: on a grid of about
+    /// 50 m, so that a report made from home does not point at the door. Officers see it exact.
+    public static func publicPosition(_ position: Coordinate) -> Coordinate {
+        let step = 0.0005
+        return Coordinate(lat: (position.lat / step).rounded() * step, lng: (position.lng / step).rounded() * step)
+    }
+}
+
+/// The one masking function for free text the public sees (descriptions, public notes, rating
+/// comments): any run of seven or more digits is starred out, whether the digits are ASCII or
+/// full-width (`１３８…`) and whether they are split by spaces, dots or dashes (`138-1234-5678`,
+/// `138 1234 5678`, `0931.8123456`, `(0931) 8123456`): mobile and landline numbers and ID-card
+/// numbers (their final `X` too). Dates written `2026-07-15` stay.
+public enum PrivateText {
+    static let separators: Set<Character> = [" ", "\u{3000}", "\u{00A0}", "-", "\u{FF0D}", "\u{2010}", "\u{2011}", "\u{2012}", "\u{2013}", "\u{2014}",
+        ".", "\u{FF0E}", "\u{00B7}", "\u{30FB}", "(", ")", "\u{FF08}", "\u{FF09}", "/", "_", "+", "\u{FF0B}"]
+
+    /// The digit's value when `character` is a decimal digit in any script's form (ASCII, full-width…).
+    static func isDigit(_ character: Character) -> Bool {
+        character.unicodeScalars.count == 1 && character.unicodeScalars.first!.properties.numericType == .decimal
+    }
+
+    static func isDate(_ run: [Character]) -> Bool {
+        let text = String(run.map { character -> Character in
+            guard let value = character.unicodeScalars.first?.properties.numericValue, isDigit(character) else { return character }
+            return Character(String(Int(value)))
+        })
+        let parts = text.split(omittingEmptySubsequences: false) { "-./".contains($0) }
+        guard parts.count == 3, parts[0].count == 4, (1...2).contains(parts[1].count), (1...2).contains(parts[2].count),
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
+        else { return false }
+        return (1900...2100).contains(year) && (1...12).contains(month) && (1...31).contains(day)
+    }
+
+    public static func mask(_ text: String) -> String {
+        let characters = Array(text)
         var out = ""
-        var digits = ""
-        func flush() {
-            out += digits.filter(\.isNumber).count >= 7 ? String(repeating: "*", count: digits.count) : digits
-            digits = ""
-        }
-        for character in text {
-            if character.isASCII, character.isNumber {
-                digits.append(character)
-            } else if !digits.isEmpty, character == " " || character == "-" {
-                digits.append(character)
-            } else {
-                flush()
-                out.append(character)
+        var index = 0
+        while index < characters.count {
+            guard isDigit(characters[index]) else {
+                out.append(characters[index])
+                index += 1
+                continue
             }
+            // A run: digits, with separators only where a digit follows them.
+            var end = index
+            var digits = 0
+            var scan = index
+            while scan < characters.count {
+                if isDigit(characters[scan]) {
+                    digits += 1
+                    scan += 1
+                    end = scan
+                } else if separators.contains(characters[scan]) {
+                    var next = scan
+                    while next < characters.count, separators.contains(characters[next]), next - scan < 3 { next += 1 }
+                    guard next < characters.count, isDigit(characters[next]) else { break }
+                    scan = next
+                } else {
+                    break
+                }
+            }
+            // An ID card's check character.
+            if digits == 17, end < characters.count, "xX\u{FF38}\u{FF58}".contains(characters[end]) { end += 1 }
+            let run = Array(characters[index..<end])
+            if digits >= 7, !isDate(run) {
+                out += String(repeating: "*", count: run.count)
+            } else {
+                out += String(run)
+            }
+            index = end
         }
-        flush()
         return out
     }
 }

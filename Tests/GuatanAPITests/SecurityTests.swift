@@ -249,3 +249,36 @@ extension HTTPTypes.HTTPField.Name {
     static let referrerPolicyTest = Self("Referrer-Policy")!
     static let secFetchSiteTest = Self("Sec-Fetch-Site")!
 }
+
+@Suite("Security review: nothing private in public views")
+struct PublicPrivacyTests {
+    @Test("a rating comment is masked for the public; a place report is shown on a 50 m grid, exact to its officers")
+    func ratingAndPlace() async throws {
+        let service = try await PermitTests.service()
+        try await service.run { client in
+            let cg = try await client.signIn("cg.li")
+            let admin = try await client.signIn("admin")
+            let submitted = try await ReportTests.submit(client, #"{"category": "hygiene", "description": "门口有垃圾", "lat": 36.061234, "lng": 103.834567}"#)
+            let id = try #require(submitted["report_id"] as? String)
+            let code = try #require(submitted["tracking_code"] as? String)
+            let shown = try #require(try await client.get("/api/v1/reports/\(id)").json()["position"] as? [String: Any])
+            #expect(shown["lat"] as? Double != 36.061234)
+            let exact = try #require(try await client.get("/api/v1/reports/\(id)", headers: cg).json()["position"] as? [String: Any])
+            #expect(exact["lat"] as? Double == 36.061234)
+            #expect(exact["lng"] as? Double == 103.834567)
+            let open311 = try await client.get("/open311/v2/requests/\(id).json").text
+            #expect(!open311.contains("36.061234"))
+
+            for (action, who) in [("accept", cg), ("dispatch", cg), ("handle", cg), ("verify", admin), ("close", cg)] {
+                #expect(try await ReportTests.act(client, id, action, note: "已处理", who).status == .ok, "\(action)")
+            }
+            let rated = try await client.post("/api/v1/reports/track/\(code)/rating", json: #"{"score": 2, "comment": "不满意，请回电 138-1234-5678"}"#)
+            #expect(rated.status == .ok, "\(rated.text)")
+            for view in [try await client.get("/api/v1/reports/\(id)").text, try await client.get("/api/v1/reports?status=closed").text] {
+                #expect(!view.contains("1234"), "\(view)")
+                #expect(view.contains("不满意"))
+            }
+            #expect(try await client.get("/api/v1/reports/\(id)", headers: cg).text.contains("138-1234-5678"))
+        }
+    }
+}

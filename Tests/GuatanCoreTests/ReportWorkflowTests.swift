@@ -111,3 +111,39 @@ struct ReportWorkflowTests {
         #expect(ReportCategory.shortWeight.nameZh == "缺斤短两/价格")
     }
 }
+
+@Suite("Private text in public views")
+struct PrivateTextTests {
+    @Test("mobile, landline and ID-card numbers are starred out however they are written", arguments: [
+        ("打13812345678找我", "打", 11, "找我"),
+        ("电话１３８１２３４５６７８", "电话", 11, ""),
+        ("手机138-1234-5678谢谢", "手机", 13, "谢谢"),
+        ("手机 138 1234 5678。", "手机 ", 13, "。"),
+        ("call 138.1234.5678", "call ", 13, ""),
+        ("座机0931-8123456", "座机", 12, ""),
+        ("座机(0931) 8123456", "座机(", 13, ""),
+        ("座机０９３１－８１２３４５６", "座机", 12, ""),
+        ("身份证62010219800615123X", "身份证", 18, ""),
+        ("身份证 6201 0219 8006 1512 3x", "身份证 ", 22, ""),
+        ("+86 138 1234 5678", "+", 16, ""),
+    ])
+    func masked(text: String, before: String, stars: Int, after: String) {
+        #expect(PrivateText.mask(text) == before + String(repeating: "*", count: stars) + after)
+    }
+
+    @Test("short numbers, prices, times and dates stay", arguments: [
+        "3号摊位 5元一斤", "早上 9:30 到 10:00", "2026-07-15 下午", "称了 2.5 公斤少了 0.3", "摊位 CG-001-01", "123 456",
+    ])
+    func kept(text: String) {
+        #expect(PrivateText.mask(text) == text)
+    }
+
+    @Test("a place report's public position is on a 50 m grid")
+    func position() {
+        let exact = Coordinate(lat: 36.061234, lng: 103.834567)
+        let shown = ReportRules.publicPosition(exact)
+        #expect(abs(shown.lat - 36.061) < 1e-9)
+        #expect(abs(shown.lng - 103.8345) < 1e-9)
+        #expect(Geodesy.distance(exact, shown) < 50)
+    }
+}

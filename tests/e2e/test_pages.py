@@ -79,7 +79,13 @@ def make_browser(*extra_arguments: str):
 def browser():
     driver = make_browser()
     yield driver
-    driver.quit()
+    # The pages run under the service's Content-Security-Policy: anything it blocked (an inline
+    # script, a style attribute, a foreign host) is a page that silently lost part of itself.
+    try:
+        blocked = [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry.get("message", "")]
+    finally:
+        driver.quit()
+    assert not blocked, "the Content-Security-Policy blocked: " + "\n".join(blocked)
 
 
 def wait(driver, condition, timeout=15):
