@@ -13,17 +13,27 @@ public struct PersonalDataKey: Sendable {
         self.bytes = bytes.withUnsafeBytes { Array($0) }
     }
 
-    /// Reads the key from `dataDirectory`, creating a random 256-bit one on first use.
+    /// Reads the key from `dataDirectory`, creating a random 256-bit one on first use only:
+    /// a key file that is there but cannot be read or is not a key stops start-up with
+    /// `PersonalDataKeyError`. Never a new key then: the ID-card hashes of every vendor
+    /// registered before would no longer match, and duplicates would go unseen.
     public static func loadOrCreate(in dataDirectory: URL) throws -> PersonalDataKey {
         let file = dataDirectory.appendingPathComponent(fileName)
-        if let text = try? String(contentsOf: file, encoding: .utf8) {
+        var status = stat()
+        if lstat(file.path, &status) == 0 {
+            let text: String
+            do {
+                text = try String(contentsOf: file, encoding: .utf8)
+            } catch {
+                throw PersonalDataKeyError(file: file.path, problem: "cannot be read (\(String(cString: strerror(errno))); check its owner and permissions)")
+            }
             let hex = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else {
+                throw PersonalDataKeyError(file: file.path, problem: "is not a key (64 hexadecimal digits expected); restore it from the backup")
+            }
             let bytes = stride(from: 0, to: hex.count - 1, by: 2).compactMap { offset -> UInt8? in
                 let start = hex.index(hex.startIndex, offsetBy: offset)
                 return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
-            }
-            guard bytes.count == 32 else {
-                throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: file.path])
             }
             return PersonalDataKey(bytes: bytes)
         }
@@ -31,10 +41,14 @@ public struct PersonalDataKey: Sendable {
         let hex = key.withUnsafeBytes { Digest.hex($0) }
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         // Created with owner-only permissions before the secret is written into it.
-        guard FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: file.path])
+        // O_EXCL: created here with owner-only permissions, never written over.
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            throw PersonalDataKeyError(file: file.path, problem: "cannot be created (\(String(cString: strerror(errno))))")
         }
-        try Data((hex + "\n").utf8).write(to: file)
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        try handle.write(contentsOf: Data((hex + "\n").utf8))
+        try handle.synchronize()
         return key.withUnsafeBytes { PersonalDataKey(bytes: Array($0)) }
     }
 
@@ -43,4 +57,11 @@ public struct PersonalDataKey: Sendable {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(idCardNo.uppercased().utf8), using: SymmetricKey(data: bytes))
         return Digest.hex(mac)
     }
+}
+
+/// The personal-data key is there but unusable: the service does not start.
+public struct PersonalDataKeyError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let problem: String
+    public var description: String { "the personal-data key \(file) \(problem)" }
 }

@@ -142,6 +142,12 @@ extension GuatanDatabase: PermitStore {
         if let other = try String.fetchOne(db, cached: live + "vendor_id = ?", arguments: [season, vendor.id]) {
             throw StoreError.conflict("vendor \(vendor.id) already has a live permit for \(season): \(other)")
         }
+        // A plate registered to another vendor cannot be claimed: otherwise anyone could block
+        // the real owner's application by naming his vehicle first. The answer names the rule,
+        // never the other vendor.
+        if try Int.fetchOne(db, cached: "SELECT 1 FROM vendor WHERE vehicle_plate = ? AND id <> ?", arguments: [plate, vendor.id]) != nil {
+            throw StoreError.conflict("the vehicle \(plate) is registered to another vendor: apply with your own vehicle's plate (一车一证), or ask the bureau to correct the registration")
+        }
         if let other = try String.fetchOne(db, cached: live + "vehicle_plate = ?", arguments: [season, plate]) {
             throw StoreError.conflict("vehicle \(plate) already has a live permit for \(season): \(other) (一车一证)")
         }

@@ -210,12 +210,21 @@ extension GuatanDatabase: ReportStore {
                 arguments += [BusinessTime.rfc3339(at), at.timeIntervalSince1970]
             case .markDuplicate:
                 guard let main = duplicateOf?.uppercased(), main != reportId,
-                    let mainState = try String.fetchOne(db, cached: "SELECT state FROM report WHERE id = ?", arguments: [main])
+                    let mainRow = try Row.fetchOne(db, cached: "SELECT state, district FROM report WHERE id = ?", arguments: [main]),
+                    let district = try String.fetchOne(db, cached: "SELECT district FROM report WHERE id = ?", arguments: [reportId])
                 else {
                     throw ValidationError(field: "duplicate_of", message: "name the report this one duplicates (another report's ID)")
                 }
-                guard ReportState(rawValue: mainState) != .duplicate else {
+                let mainState = ReportState(rawValue: mainRow["state"])
+                guard mainState != .duplicate else {
                     throw ValidationError(field: "duplicate_of", message: "\(main) is itself a duplicate; link to its main case")
+                }
+                // Linking closes this case without work: only to a case of the same squad that is still being handled.
+                guard (mainRow["district"] as String) == district else {
+                    throw ValidationError(field: "duplicate_of", message: "\(main) belongs to another district; a case is linked only to one of its own district")
+                }
+                guard mainState?.isOpen == true else {
+                    throw ValidationError(field: "duplicate_of", message: "\(main) is no longer open; link only to a case still being handled")
                 }
                 sets.append("duplicate_of = ?")
                 arguments += [main]

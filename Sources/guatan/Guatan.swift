@@ -14,6 +14,46 @@ struct Guatan: AsyncParsableCommand {
         abstract: "Guatan (瓜摊): the seasonal fruit-stall programme's service.",
         subcommands: [Serve.self, Migrate.self, ImportSites.self, User.self, Backup.self, Restore.self, GenerateSeason.self],
         defaultSubcommand: nil)
+
+    /// Everything the service and the command line write (database, WAL, key, backups,
+    /// photos) is the service user's alone: files 0600, folders 0700.
+    static func main() async {
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Held by `serve` for as long as it runs (`DATA/serve.lock`, flock): a second server on the
+/// same folder and a `restore` under a running server are refused instead of racing it.
+final class DataFolderLock {
+    private let descriptor: Int32
+
+    init(_ dataDirectory: URL, purpose: String) throws {
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // A folder made before umask 077 was set is closed to others now.
+        chmod(dataDirectory.path, 0o700)
+        let path = dataDirectory.appendingPathComponent("serve.lock").path
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw ValidationError("a Guatan server is running on \(dataDirectory.path); stop it before \(purpose)")
+        }
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
 }
 
 /// Options every subcommand takes. Flags win; environment variables are the fallback.
@@ -199,6 +239,9 @@ struct Serve: AsyncParsableCommand {
         // A certificate that cannot serve stops start-up before anything else is done.
         let certificates = try certificates()
         let redirectHTTPPort = try redirectPort(tls: certificates != nil, port: port)
+        let lock = try DataFolderLock(options.dataDirectory, purpose: "starting another on the same folder")
+        defer { withExtendedLifetime(lock) {} }
+        let personalDataKey = try PersonalDataKey.loadOrCreate(in: options.dataDirectory)
         let database = try openSeeded(options.dataDirectory, seed: seedDirectory, logger: logger, now: clock.now(), observer: GuatanMetrics.storeObserver)
         let sessionText = setting(sessionHoursFlag, env: "GUATAN_SESSION_HOURS", default: "168")
         guard let sessionHours = Double(sessionText), sessionHours > 0, sessionHours <= 24 * 365 else {
@@ -208,7 +251,6 @@ struct Serve: AsyncParsableCommand {
         guard let reportRate = Int(reportRateText), reportRate >= 0, reportRate <= 100_000 else {
             throw ValidationError("report rate must be a whole number from 0 to 100000, not '\(reportRateText)'")
         }
-        let personalDataKey = try PersonalDataKey.loadOrCreate(in: options.dataDirectory)
         if demo {
             do {
                 try await loadDemoPopulation(into: database, key: personalDataKey, now: clock.now(), logger: logger)
@@ -394,6 +436,8 @@ struct Restore: AsyncParsableCommand {
         let logger = try options.makeLogger(label: "guatan.restore")
         let source = URL(fileURLWithPath: file)
         guard FileManager.default.fileExists(atPath: source.path) else { throw ValidationError("no backup at \(file)") }
+        let lock = try DataFolderLock(options.dataDirectory, purpose: "restoring into it")
+        defer { withExtendedLifetime(lock) {} }
         do {
             _ = try GuatanDatabase.check(source)
             let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)

@@ -282,3 +282,50 @@ struct PublicPrivacyTests {
         }
     }
 }
+
+@Suite("Security review: no squatting, no links across districts")
+struct IntegrityTests {
+    @Test("an application cannot name another vendor's vehicle plate (409 naming the rule, not the vendor)")
+    func plateSquatting() async throws {
+        let service = try await PermitTests.service()
+        try await service.run { client in
+            let lisi = try await client.signIn("lisi")
+            var form = ApplicationTests.form(slot: "CG-002-01")
+            form.field("vehicle_plate", "甘A12345")
+            let refused = try await client.post("/api/v1/permit-applications", form: form, headers: lisi)
+            let error = try refused.expectError(.conflict, code: "CONFLICT")
+            let message = try #require(error["message"] as? String)
+            #expect(message.contains("一车一证"))
+            #expect(!message.contains("V000001") && !message.contains("张"))
+            // The owner applies with his own plate.
+            let zhangsan = try await client.signIn("zhangsan")
+            var own = ApplicationTests.form(slot: "CG-002-01")
+            own.field("vehicle_plate", "甘A12345")
+            let applied = try await client.post("/api/v1/permit-applications", form: own, headers: zhangsan)
+            #expect(applied.status == .created, "\(applied.text)")
+        }
+    }
+
+    @Test("mark_duplicate links only to an open case of the same district")
+    func duplicates() async throws {
+        let service = try await PermitTests.service()
+        let other = try await service.database.submitReport(
+            ReportIntake(category: .hygiene, description: "垃圾", subject: .slot("XG-001-01"), contactPhone: nil), photos: [],
+            trackingHash: "x1", at: TestService.midSeason)
+        try await service.run { client in
+            let cg = try await client.signIn("cg.li")
+            let admin = try await client.signIn("admin")
+            let first = try #require(try await ReportTests.submit(client, #"{"category": "hygiene", "description": "垃圾一", "slot_id": "CG-001-01"}"#)["report_id"] as? String)
+            let second = try #require(try await ReportTests.submit(client, #"{"category": "noise", "description": "喇叭太吵", "slot_id": "CG-002-01"}"#)["report_id"] as? String)
+            func link(_ id: String, to main: String, _ who: HTTPFields) async throws -> TestResponse {
+                try await client.post("/api/v1/reports/\(id)/transitions", json: #"{"action": "mark_duplicate", "duplicate_of": "\#(main)", "public_note": "同一问题"}"#, headers: who)
+            }
+            try await link(second, to: other.id, admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "duplicate_of")
+            // A closed case: rejected first, then nothing can be linked to it.
+            #expect(try await ReportTests.act(client, first, "reject", note: "不属于本摊", cg).status == .ok)
+            try await link(second, to: first, cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "duplicate_of")
+            let third = try #require(try await ReportTests.submit(client, #"{"category": "hygiene", "description": "地上有瓜皮", "slot_id": "CG-002-01"}"#)["report_id"] as? String)
+            #expect(try await link(second, to: third, cg).status == .ok)
+        }
+    }
+}
