@@ -40,6 +40,8 @@ public struct GuatanServiceConfiguration: Sendable {
     public var reportUploadBytesPerHour = 50 << 20
     /// Requests with photos read and processed at once (`--max-uploads`); more get 503 at once.
     public var concurrentUploads = 8
+    /// Seconds a connection may send nothing before it is closed (`--idle-timeout`).
+    public var idleTimeoutSeconds = 30
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
@@ -188,10 +190,16 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
 public func buildApplication(configuration: GuatanServiceConfiguration, stores: GuatanStores, logger: Logger) throws -> some ApplicationProtocol {
     let built = buildRouter(configuration: configuration, stores: stores, logger: logger)
     let server: HTTPServerBuilder
+    // A connection that sends nothing for the idle timeout (a slow client trickling its
+    // request head, a phone gone out of coverage) is closed with its buffers.
+    let idle = configuration.idleTimeoutSeconds
+    let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(Int64(idle)))
     if let certificates = configuration.certificates {
-        server = try .http2Upgrade(tlsConfiguration: certificates.serverConfiguration())
+        server = try .http2Upgrade(
+            tlsConfiguration: certificates.serverConfiguration(),
+            configuration: .init(idleTimeout: .seconds(idle), gracefulCloseTimeout: .seconds(5), streamConfiguration: http1))
     } else {
-        server = .http1()
+        server = .http1(configuration: http1)
     }
     var app = Application(
         router: built.router, server: server,

@@ -53,7 +53,7 @@ struct ReportRoutes {
         routes.post("/api/v1/reports") { request, context in try await submit(request, context) }
         routes.get("/api/v1/reports") { request, context in
             let filter = try ReportListFilter(request)
-            return try await list(filter, query: request.uri.query ?? "", context)
+            return try await list(filter, query: filter.cacheKey, context)
         }
         routes.get("/api/v1/reports/{report_id}") { request, context in
             let crs = try Query(request).coordinateSystem()
@@ -357,6 +357,12 @@ struct ReportListFilter {
         store = filter
         crs = try query.coordinateSystem()
         page = try query.page()
+    }
+
+    /// The cache's key: the parsed filter, so `?x=1`, `?x=2` and reordered parameters are one entry.
+    var cacheKey: String {
+        [store.slotId ?? "", store.siteId ?? "", store.district ?? "", store.category?.rawValue ?? "", store.state?.rawValue ?? "",
+         crs.rawValue, String(page.page), String(page.perPage)].joined(separator: "|")
     }
 }
 

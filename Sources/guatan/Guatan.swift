@@ -209,6 +209,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("report-upload-mb"), help: "Photo megabytes one address may send with reports per hour (env GUATAN_REPORT_UPLOAD_MB, default 50).")
     var reportUploadFlag: String?
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may send nothing, a request head included, before it is closed (env GUATAN_IDLE_TIMEOUT, default 30).")
+    var idleTimeoutFlag: String?
+
     @Option(name: .customLong("max-uploads"), help: "Requests with photos handled at once; more answer 503 with Retry-After (env GUATAN_MAX_UPLOADS, default 8).")
     var maxUploadsFlag: String?
 
@@ -283,6 +286,11 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--max-uploads must be a whole number from 1 to 1000, not '\(maxUploadsText)'")
         }
         configuration.concurrentUploads = maxUploads
+        let idleText = setting(idleTimeoutFlag, env: "GUATAN_IDLE_TIMEOUT", default: "30")
+        guard let idle = Int(idleText), (1...3600).contains(idle) else {
+            throw ValidationError("--idle-timeout must be a whole number of seconds from 1 to 3600, not '\(idleText)'")
+        }
+        configuration.idleTimeoutSeconds = idle
         let stores = GuatanStores(database: database)
         // Nothing is in flight yet: every staged file is either committed (moved in) or dropped.
         await PhotoSweeper.sweep(files: stores.photos, store: stores.operations, stagedBefore: nil, logger: logger)
