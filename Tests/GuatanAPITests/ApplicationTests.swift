@@ -13,7 +13,7 @@ struct ApplicationTests {
             [0xFF, marker, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
         }
         return [0xFF, 0xD8] + segment(0xE0, Array("JFIF\0\u{1}\u{1}".utf8)) + segment(0xE1, Array("Exif\0\0GPS 36.1N 103.7E serial 99".utf8))
-            + segment(0xDB, [0, 1, 2]) + segment(0xDA, [1, 2, 3]) + [0x11, 0x22, 0x33, 0xFF, 0xD9]
+            + segment(0xDB, [0, 1, 2]) + segment(0xC0, [8, 0, 1, 0, 1, 1, 1, 0x11, 0]) + segment(0xDA, [1, 2, 3]) + [0x11, 0x22, 0x33, 0xFF, 0xD9]
     }()
 
     static func form(slot: String? = "CG-002-01", site: String? = nil, produce: [String] = ["白兰瓜", "黄河蜜瓜"], kg: String? = "800",

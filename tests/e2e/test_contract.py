@@ -181,7 +181,8 @@ def test_checkin_and_application_answers_match_the_document(workdir):
         assert requests.post(server.base + "/api/v1/admin/vendors", json=farmer, headers=admin, timeout=10).status_code == 201
         zhao = {"Authorization": "Bearer " + requests.post(server.base + "/api/v1/auth/login", timeout=30,
                 json={"username": "zhaoliu", "password": "melons of qingcheng"}).json()["token"]}
-        jpeg = bytes([0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xDA, 0, 3, 1, 0x11, 0xFF, 0xD9])
+        jpeg = bytes([0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x11, 0,
+                      0xFF, 0xDA, 0, 3, 1, 0x11, 0xFF, 0xD9])
         free_site = next(f["properties"]["site_id"] for f in server.get("/api/v1/map.geojson").json()["features"]
                          if f["properties"]["assigned_count"] < f["properties"]["slot_count"])
         applied = requests.post(server.base + "/api/v1/permit-applications", headers=zhao, timeout=10,

@@ -20,7 +20,7 @@ def segment(marker, payload):
     return bytes([0xFF, marker, (len(payload) + 2) >> 8, (len(payload) + 2) & 0xFF]) + payload
 
 
-TINY_JPEG = b"\xff\xd8" + segment(0xE0, b"JFIF\0\1\1") + segment(0xDB, b"\0\1\2") + segment(0xDA, b"\1\2\3") + b"\x11\x22\x33\xff\xd9"
+TINY_JPEG = b"\xff\xd8" + segment(0xE0, b"JFIF\0\1\1") + segment(0xDB, b"\0\1\2") + segment(0xC0, b"\x08\0\x01\0\x01\x01\x01\x11\0") + segment(0xDA, b"\1\2\3") + b"\x11\x22\x33\xff\xd9"
 
 
 def files_in(folder):
