@@ -95,20 +95,26 @@ struct RenderedMap: Sendable {
 /// Viewport maps (`bbox`) of one snapshot, as rendered: many phones open the same view.
 final class ViewportCache: Sendable {
     static let capacity = 512
-    private let maps = Mutex([String: RenderedMap]())
+    /// Bounded in bytes too: 512 whole-city views would be hundreds of megabytes.
+    static let maxBytes = 64 << 20
+    private let maps = Mutex((entries: [String: RenderedMap](), bytes: 0))
     private let hits = GuatanMetrics.cache("viewports", hit: true)
     private let misses = GuatanMetrics.cache("viewports", hit: false)
 
     func map(_ key: String, render: () throws -> RenderedMap) rethrows -> RenderedMap {
-        if let map = maps.withLock({ $0[key] }) {
+        if let map = maps.withLock({ $0.entries[key] }) {
             hits.increment()
             return map
         }
         misses.increment()
         let map = try render()
+        let size = map.plain.readableBytes + map.gzip.readableBytes
+        guard size <= Self.maxBytes / 8 else { return map }
         maps.withLock { maps in
-            if maps.count >= Self.capacity { maps.removeAll(keepingCapacity: true) }
-            maps[key] = map
+            if maps.entries.count >= Self.capacity || maps.bytes + size > Self.maxBytes {
+                maps = ([:], 0)
+            }
+            if maps.entries.updateValue(map, forKey: key) == nil { maps.bytes += size }
         }
         return map
     }
@@ -289,21 +295,24 @@ final class RegistrySnapshotCache: Sendable {
 final class MicroCache: Sendable {
     let lifetime: Duration
     let capacity: Int
-    private let entries = Mutex([String: (body: ByteBuffer, at: ContinuousClock.Instant)]())
+    /// The bodies' bytes at most, whatever their number.
+    let maxBytes: Int
+    private let state = Mutex((entries: [String: (body: ByteBuffer, at: ContinuousClock.Instant)](), bytes: 0))
     private let hits: Prometheus.Counter
     private let misses: Prometheus.Counter
 
-    init(name: String, lifetime: Duration = .seconds(1), capacity: Int) {
+    init(name: String, lifetime: Duration = .seconds(1), capacity: Int, maxBytes: Int = 32 << 20) {
         self.lifetime = lifetime
         self.capacity = capacity
+        self.maxBytes = maxBytes
         self.hits = GuatanMetrics.cache(name, hit: true)
         self.misses = GuatanMetrics.cache(name, hit: false)
     }
 
     func body(for key: String) -> ByteBuffer? {
         let now = ContinuousClock.now
-        let found = entries.withLock { entries -> ByteBuffer? in
-            guard let entry = entries[key], now - entry.at < lifetime else { return nil }
+        let found = state.withLock { state -> ByteBuffer? in
+            guard let entry = state.entries[key], now - entry.at < lifetime else { return nil }
             return entry.body
         }
         (found == nil ? misses : hits).increment()
@@ -312,21 +321,36 @@ final class MicroCache: Sendable {
 
     func store(_ body: ByteBuffer, for key: String) {
         let now = ContinuousClock.now
-        entries.withLock { entries in
-            // Bounded: a crawler walking every stall or filter must not grow this without end.
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = (body, now)
+        let size = body.readableBytes
+        guard size <= maxBytes / 8 else { return }
+        state.withLock { state in
+            // Bounded in entries and bytes: a crawler walking every stall or filter must not
+            // grow this without end. Expired entries go first; if that is not enough, all.
+            if state.entries.count >= capacity || state.bytes + size > maxBytes {
+                state.entries = state.entries.filter { now - $0.value.at < lifetime }
+                state.bytes = state.entries.values.reduce(0) { $0 + $1.body.readableBytes }
+                if state.entries.count >= capacity || state.bytes + size > maxBytes {
+                    state = ([:], 0)
+                }
+            }
+            if let old = state.entries.updateValue((body, now), forKey: key) { state.bytes -= old.body.readableBytes }
+            state.bytes += size
         }
     }
 
+    /// Bytes held now (for tests and the bound's proof).
+    var byteCount: Int { state.withLock { $0.bytes } }
+
     func remove(_ keys: [String]) {
-        entries.withLock { entries in
-            for key in keys { entries[key] = nil }
+        state.withLock { state in
+            for key in keys {
+                if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.body.readableBytes }
+            }
         }
     }
 
     func removeAll() {
-        entries.withLock { $0.removeAll(keepingCapacity: true) }
+        state.withLock { $0 = ([:], 0) }
     }
 }
 
