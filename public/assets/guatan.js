@@ -195,6 +195,8 @@ const Guatan = (() => {
       if (value === null || value === undefined || value === false) continue;
       if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
       else if (name === "class") node.className = value;
+      // Through the DOM, not as an attribute: the Content-Security-Policy allows no style attributes.
+      else if (name === "style") node.style.cssText = value;
       else node.setAttribute(name, value === true ? "" : value);
     }
     for (const child of children.flat()) {

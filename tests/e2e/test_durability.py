@@ -80,9 +80,12 @@ def test_every_write_is_synced_to_disk_before_it_is_answered(workdir):
     for request_line in ["POST /api/v1/reports HTTP/1.1", "POST /api/v1/officer/checkins", "POST /api/v1/inspections"]:
         calls = handled(lines, request_line)
         assert synced_after_last_write(calls, r"guatan\.sqlite-wal"), f"{request_line} was answered before its WAL was synced"
-    # The photo: its file is synced (and renamed into place) before the transaction's WAL sync.
+    # The photo: staged and synced before the transaction's WAL sync, moved into photos/ (the
+    # folder synced) after it: a refused request never leaves a file among the photos.
     photo_request = [i for i, line in enumerate(lines) if "POST /api/v1/reports HTTP/1.1" in line][-1]
     calls = handled(lines[photo_request:], "POST /api/v1/reports HTTP/1.1")
-    photo_sync = next(i for i, line in enumerate(calls) if re.search(r"f(data)?sync\(\d+<[^>]*/photos/[^>]*\.tmp>", line))
+    photo_sync = next(i for i, line in enumerate(calls) if re.search(r"f(data)?sync\(\d+<[^>]*/photo-staging/[^>]*\.jpg\.[^>]*>", line))
     wal_syncs = [i for i, line in enumerate(calls) if re.search(r"f(data)?sync\(\d+<[^>]*guatan\.sqlite-wal>", line)]
     assert wal_syncs and photo_sync < max(wal_syncs)
+    folder_syncs = [i for i, line in enumerate(calls) if re.search(r"fsync\(\d+<[^>]*/photos>\)", line)]
+    assert folder_syncs and max(folder_syncs) > max(wal_syncs), "the photo was not moved in after the commit"

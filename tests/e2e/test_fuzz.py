@@ -76,10 +76,11 @@ def test_malformed_photos_are_refused_or_accepted_never_a_crash(fuzzed):
         r = requests.post(fuzzed.base + "/api/v1/reports", timeout=10,
                           data={"category": "hygiene", "description": f"fuzz {i}", "slot_id": "CG-001-01"},
                           files={"photo": ("p.bin", body, "application/octet-stream")})
-        assert r.status_code in (201, 415), f"case {i}: {r.status_code} {r.text[:200]}"
+        # 413: a mutated header that claims more than 40 megapixels is refused as too large.
+        assert r.status_code in (201, 413, 415), f"case {i}: {r.status_code} {r.text[:200]}"
         seen.add(r.status_code)
         if r.status_code == 201:
             url = fuzzed.get(f"/api/v1/reports/{r.json()['report_id']}").json()["photos"][0]
             assert fuzzed.get(url).status_code == 200
-    assert seen == {201, 415}, "the mutations should produce both outcomes"
+    assert {201, 415} <= seen, "the mutations should produce both outcomes"
     assert fuzzed.get("/healthz").status_code == 200

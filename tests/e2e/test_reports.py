@@ -119,8 +119,10 @@ def test_an_inspection_with_a_photo_settles_a_case(workdir):
         assert inspected.status_code == 201, inspected.text
         body = inspected.json()
         assert body["points_deducted"] == 3 and body["violations"] == ["outside_boundary"]
-        photo = server.get(body["photos"][0])
-        assert photo.status_code == 200 and b"Huawei" not in photo.content and not Image.open(io.BytesIO(photo.content)).getexif()
+        # Inspection photos are the officers' record: the public is told there is none.
+        assert server.get(body["photos"][0]).status_code == 404
+        photo = server.get(body["photos"][0], headers=officer)
+        assert photo.status_code == 200 and photo.headers["Cache-Control"] == "private, no-store" and b"Huawei" not in photo.content and not Image.open(io.BytesIO(photo.content)).getexif()
         case = server.get(f"/api/v1/reports/{report['report_id']}").json()
         assert case["status"] == "handled" and body["inspection_id"] in case["timeline"][-1]["public_note"]
         stall = server.get("/api/v1/stalls/CG-001-01").json()
