@@ -30,7 +30,7 @@
     app.replaceChildren(
       el("p", { class: "row" }, el("span", { class: "muted" }, t("signed_in_as", { name: Guatan.session().username })),
         el("button", { type: "button", class: "secondary", onclick: Guatan.signOut, style: "flex:0 0 auto" }, t("sign_out"))),
-      el("div", { class: "tabs", role: "tablist" }, ["overview", "permits", "vendors", "exports"].map((name) =>
+      el("div", { class: "tabs", role: "tablist" }, ["overview", "permits", "vendors", "accounts", "exports"].map((name) =>
         el("button", { type: "button", role: "tab", id: "tab-" + name, "aria-selected": String(name === tab), onclick: () => show(name) }, t("tab_" + name)))),
       panel);
   }
@@ -39,7 +39,7 @@
     tab = name;
     app.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.id === "tab-" + name)));
     panel.replaceChildren(el("p", { class: "muted" }, t("loading")));
-    ({ overview, permits, vendors, exports })[name]();
+    ({ overview, permits, vendors, accounts, exports })[name]();
   }
 
   function period() {
@@ -186,6 +186,37 @@
       } catch (error) { showMessage(permitMessage, "error", explain(error)); }
     });
     panel.replaceChildren(el("div", { class: "grid2" }, form, permitForm));
+  }
+
+  /** Who can sign in: take access back from a lost phone or a departed officer at once. */
+  async function accounts() {
+    const message = el("div", { class: "hidden", id: "account-result" });
+    let list;
+    try { list = (await api("/api/v1/admin/users")).items; } catch (error) { panel.replaceChildren(el("div", { class: "message error" }, explain(error))); return; }
+    const act = async (user, action) => {
+      try {
+        await api(`/api/v1/admin/users/${encodeURIComponent(user.username)}/${action}`, { method: "POST", json: {} });
+        await accounts();
+        showMessage(document.getElementById("account-result"), "ok", t("acct_done_" + action, { name: user.username }));
+      } catch (error) { showMessage(message, "error", explain(error)); }
+    };
+    // Staff by default; a vendor's account is found by typing (a season has thousands).
+    const filter = el("input", { type: "search", id: "account-filter", placeholder: t("username"), autocomplete: "off" });
+    const items = el("ul", { class: "plain", id: "accounts" });
+    const item = (user) => el("li", { "data-user": user.username, class: "card" },
+      el("strong", {}, user.username), " ", el("span", { class: "chip plain" }, user.role),
+      el("div", { class: "small muted" }, [user.district || user.vendor_id,
+        user.disabled_at ? t("acct_disabled", { at: user.disabled_at.slice(0, 16).replace("T", " ") }) : t("acct_active", { n: user.live_sessions })].filter(Boolean).join(" · ")),
+      user.username === Guatan.session().username ? null : el("button", { type: "button", class: "secondary", "data-action": user.disabled_at ? "enable" : "disable",
+        onclick: () => act(user, user.disabled_at ? "enable" : "disable") }, t(user.disabled_at ? "act_enable" : "act_disable")));
+    const draw = () => {
+      const wanted = filter.value.trim().toLowerCase();
+      items.replaceChildren(...list.filter((u) => wanted ? u.username.includes(wanted) : u.role !== "vendor").slice(0, 100).map(item));
+    };
+    filter.addEventListener("input", draw);
+    draw();
+    const table = el("div", { class: "card" }, el("h2", {}, t("accounts_title")), message, el("label", { for: "account-filter" }, t("username")), filter, items);
+    panel.replaceChildren(el("div", { class: "grid2" }, table, Guatan.passwordForm()));
   }
 
   function exports() {

@@ -74,7 +74,10 @@ const Guatan = (() => {
       v_short_weight: "缺斤短两（6 分）", v_permit_not_shown: "未亮证经营（1 分）", v_person_permit_slot_mismatch: "人证位不符（12 分）",
       v_not_cleaned_up: "收摊未清理（2 分）",
       // admin
-      admin_title: "管理驾驶舱", tab_overview: "季度概览", tab_permits: "许可证", tab_vendors: "摊主", tab_exports: "导出",
+      admin_title: "管理驾驶舱", tab_overview: "季度概览", tab_permits: "许可证", tab_vendors: "摊主", tab_exports: "导出", tab_accounts: "账号",
+      accounts_title: "账号与登录", acct_active: "可登录 · {n} 个会话", acct_disabled: "已停用（{at}）", act_disable: "停用并退出所有登录",
+      act_enable: "恢复", acct_done_disable: "已停用 {name}：其所有登录已立即失效。", acct_done_enable: "已恢复 {name}。",
+      change_password: "修改我的密码", old_password: "原密码", new_password: "新密码（至少 8 位）", password_changed: "密码已修改；其他设备上的登录已退出。",
       period_from: "从", period_to: "到", refresh: "刷新", chart_checkin: "每日出摊率（按城区）", chart_reports: "举报类别与状态",
       compliance: "按时办结率", compliance_detail: "{closed} / {total} 件在时限内结案", median_handling: "办结用时中位数 {n} 分钟",
       hotspots: "举报集中的摊点", inspections_by_district: "各区检查次数", no_data: "这段时间没有数据。",
@@ -149,7 +152,10 @@ const Guatan = (() => {
       v_outside_boundary: "Outside the stall (3)", v_not_own_produce: "Not own produce (6)", v_hygiene: "Hygiene (2)",
       v_short_weight: "Short weight (6)", v_permit_not_shown: "Permit not shown (1)", v_person_permit_slot_mismatch: "Person/permit/stall mismatch (12)",
       v_not_cleaned_up: "Not cleaned up (2)",
-      admin_title: "Season dashboard", tab_overview: "Overview", tab_permits: "Permits", tab_vendors: "Vendors", tab_exports: "Exports",
+      admin_title: "Season dashboard", tab_overview: "Overview", tab_permits: "Permits", tab_vendors: "Vendors", tab_exports: "Exports", tab_accounts: "Accounts",
+      accounts_title: "Accounts and sign-ins", acct_active: "active · {n} sessions", acct_disabled: "disabled ({at})", act_disable: "Disable and sign out everywhere",
+      act_enable: "Enable", acct_done_disable: "{name} disabled: every sign-in of it has ended.", acct_done_enable: "{name} enabled.",
+      change_password: "Change my password", old_password: "Current password", new_password: "New password (8 or more)", password_changed: "Password changed; other devices are signed out.",
       period_from: "From", period_to: "To", refresh: "Refresh", chart_checkin: "Daily check-in rate by district", chart_reports: "Reports by category and status",
       compliance: "Closed within the time limit", compliance_detail: "{closed} of {total} cases", median_handling: "Median handling time {n} min",
       hotspots: "Sites with most reports", inspections_by_district: "Inspections by district", no_data: "No data for this period.",
@@ -186,6 +192,24 @@ const Guatan = (() => {
     localStorage.setItem("guatan.lang", next);
     translate();
     listeners.forEach((callback) => callback());
+  }
+
+  /** Every role changes its own password; the other devices' sign-ins end. */
+  function passwordForm() {
+    const message = el("div", { class: "hidden", id: "password-result" });
+    const form = el("form", { class: "card", id: "password-form" }, el("h2", {}, t("change_password")),
+      el("label", { for: "old-password" }, t("old_password")), el("input", { type: "password", id: "old-password", name: "old_password", required: true, autocomplete: "current-password" }),
+      el("label", { for: "new-password" }, t("new_password")), el("input", { type: "password", id: "new-password", name: "new_password", required: true, minlength: 8, autocomplete: "new-password" }),
+      el("p", {}, el("button", { type: "submit" }, t("submit"))), message);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        await api("/api/v1/me/password", { method: "POST", json: Object.fromEntries(new FormData(form)) });
+        showMessage(message, "ok", t("password_changed"));
+        form.reset();
+      } catch (error) { showMessage(message, "error", explain(error)); }
+    });
+    return form;
   }
 
   /** Builds an element: el("li", {class: "x", onclick: f}, "text", child). */
@@ -378,5 +402,5 @@ const Guatan = (() => {
   }
 
   return { t, translate, onLanguage, setLanguage, get lang() { return lang; }, el, fill, api, APIError, explain, showMessage, session, signOut,
-    requireSignIn, header, position, formatTime, formatClock, allPages, params };
+    requireSignIn, header, passwordForm, position, formatTime, formatClock, allPages, params };
 })();

@@ -36,7 +36,8 @@
     app.replaceChildren(
       el("p", { class: "row" }, el("span", { class: "muted" }, t("signed_in_as", { name: `${account.username}（${account.district || t("role_admin")}）` })),
         el("button", { type: "button", class: "secondary", onclick: Guatan.signOut, style: "flex:0 0 auto" }, t("sign_out"))),
-      chooser || "", tabs, panel);
+      chooser || "", tabs, panel,
+      el("details", { id: "password" }, el("summary", {}, t("change_password")), Guatan.passwordForm()));
   }
 
   function show(name, argument) {

@@ -55,7 +55,8 @@
       el("section", { class: "card", id: "history" }, el("h2", {}, t("history")),
         state.history.length ? el("table", { class: "data" }, el("tbody", {}, state.history.map((c) => el("tr", {},
           el("td", {}, c.business_date), el("td", {}, Guatan.formatClock(c.checked_in_at) + (c.checked_out_at ? "–" + Guatan.formatClock(c.checked_out_at) : "")),
-          el("td", {}, c.distance_m !== null && c.distance_m !== undefined ? t("meters", { n: Math.round(c.distance_m) }) : c.method))))) : el("p", { class: "muted" }, t("none"))));
+          el("td", {}, c.distance_m !== null && c.distance_m !== undefined ? t("meters", { n: Math.round(c.distance_m) }) : c.method))))) : el("p", { class: "muted" }, t("none"))),
+      el("details", { id: "password" }, el("summary", {}, t("change_password")), Guatan.passwordForm()));
   }
 
   async function load() {

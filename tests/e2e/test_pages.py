@@ -477,3 +477,33 @@ def test_an_administrator_sees_the_season_in_charts_and_works_permits(season, br
     text_in(browser, "#panel", "XG")
     queue = requests.get(site.base + "/api/v1/officer/queue?district=XG", headers=token(site, "demo.admin"), timeout=10).json()
     assert len(browser.find_elements(By.CSS_SELECTOR, "#queue li[data-report]")) == len(queue["items"])
+
+
+def test_an_administrator_takes_a_lost_phones_access_back_and_an_officer_changes_his_password(site, browser):
+    phone = token(site, "demo.officer.qlh")
+    assert requests.get(site.base + "/api/v1/me", headers=phone, timeout=10).status_code == 200
+    browser.get(site.base + "/admin.html")
+    sign_in(browser, "demo.admin")
+    visible(browser, "#tab-accounts").click()
+    visible(browser, "#accounts li[data-user='demo.officer.qlh'] button[data-action=disable]").click()
+    text_in(browser, "#account-result", "demo.officer.qlh")
+    visible(browser, "#accounts li[data-user='demo.officer.qlh'] button[data-action=enable]")
+    # The lost phone's sign-in has ended at once.
+    assert requests.get(site.base + "/api/v1/me", headers=phone, timeout=10).status_code == 401
+    keep(browser, "admin-accounts")
+    browser.find_element(By.CSS_SELECTOR, "#accounts li[data-user='demo.officer.qlh'] button[data-action=enable]").click()
+    visible(browser, "#accounts li[data-user='demo.officer.qlh'] button[data-action=disable]")
+
+    # The officer, back at his desk, changes his password; his other devices are signed out.
+    other_device = token(site, "demo.officer.qlh")
+    browser.execute_script("localStorage.clear()")
+    browser.get(site.base + "/officer.html")
+    sign_in(browser, "demo.officer.qlh")
+    visible(browser, "#password summary").click()
+    visible(browser, "#old-password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "new-password").send_keys("a new summer password")
+    browser.find_element(By.CSS_SELECTOR, "#password-form button[type=submit]").click()
+    text_in(browser, "#password-result", "密码已修改")
+    assert requests.get(site.base + "/api/v1/me", headers=other_device, timeout=10).status_code == 401
+    answer = requests.post(site.base + "/api/v1/auth/login", json={"username": "demo.officer.qlh", "password": "a new summer password"}, timeout=10)
+    assert answer.status_code == 200
