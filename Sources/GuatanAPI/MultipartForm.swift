@@ -34,14 +34,29 @@ struct MultipartForm {
             throw APIError(
                 .unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "send the form as multipart/form-data with a boundary")
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError(.contentTooLarge, code: "TOO_LARGE", message: "the form must be at most \(limit / 1024 / 1024) MB")
+        var buffer = ByteBuffer()
+        let started = ContinuousClock.now
+        for try await chunk in request.body {
+            guard buffer.readableBytes + chunk.readableBytes <= limit else {
+                throw APIError(.contentTooLarge, code: "TOO_LARGE", message: "the form must be at most \(limit / 1024 / 1024) MB")
+            }
+            buffer.writeImmutableBuffer(chunk)
+            // An upload holds one of the few upload places: one trickled slower than the
+            // slowest phone network is ended (a stalled one is closed by the idle timeout).
+            let elapsed = ContinuousClock.now - started
+            if elapsed > minimumRateGrace, Double(buffer.readableBytes) < minimumBytesPerSecond * elapsed.seconds {
+                throw APIError(
+                    .requestTimeout, code: "REQUEST_TIMEOUT",
+                    message: "the upload is arriving too slowly (under \(Int(minimumBytesPerSecond) / 1024) KB/s); try again on a better connection",
+                    headers: [.connection: "close"])
+            }
         }
         return try parse(buffer, boundary: boundary.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
     }
+
+    /// Slower than 2G (EDGE) carries a photo: 8 KB/s, after a grace of 10 s.
+    static let minimumBytesPerSecond = 8.0 * 1024
+    static let minimumRateGrace = Duration.seconds(10)
 
     static func parse(_ buffer: ByteBuffer, boundary: String) throws -> MultipartForm {
         var form = MultipartForm()
@@ -184,6 +199,10 @@ final class UploadGate: Sendable {
         defer { active.withLock { $0 -= 1 } }
         return try await body()
     }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// A position given as `lat`, `lng` and `crs`, checked and converted to WGS-84.

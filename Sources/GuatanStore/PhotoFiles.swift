@@ -121,7 +121,8 @@ public struct PhotoFiles: Sendable {
             if (try? manager.removeItem(at: source)) != nil { result.removed += 1 }
         }
         for name in photoNames {
-            let id = name.split(separator: ".").first.map(String.init) ?? name
+            // A hidden name is a temporary file an earlier version wrote here and never finished.
+            let id = name.hasPrefix(".") ? "" : name.split(separator: ".").first.map(String.init) ?? name
             guard !referenced.contains(id) else { continue }
             if (try? manager.removeItem(at: directory.appendingPathComponent(name))) != nil { result.removed += 1 }
         }

@@ -1,5 +1,5 @@
 import Foundation
-import GuatanAPI
+@testable import GuatanAPI
 import GuatanCore
 import GuatanStore
 import Hummingbird
@@ -127,12 +127,14 @@ struct AccountTests {
         let service = try TestService { $0.passwords = PasswordHasher(cost: 4, pool: pool) }
         try await service.addAccount("officer1", role: .officer, district: "CG")
         try await service.run { client in
-            // Occupy the single slot with a slow hash.
-            let slow = Task { try await PasswordHasher(cost: 14, pool: pool).hash("long running") }
+            // Occupy the single place with work that ends only when the test says so.
+            let release = DispatchSemaphore(value: 0)
+            let slow = Task { try await pool.run(bounded: false) { release.wait() } }
             while pool.inFlight == 0 { try await Task.sleep(for: .milliseconds(5)) }
             let busy = try await client.post("/api/v1/auth/login", json: #"{"username": "officer1", "password": "correct horse battery"}"#)
             try busy.expectError(.tooManyRequests, code: "RATE_LIMITED")
             #expect(busy.headers[.retryAfter] != nil)
+            release.signal()
             _ = try await slow.value
             _ = try await client.signIn("officer1")
         }

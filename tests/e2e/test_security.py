@@ -136,3 +136,30 @@ def test_an_unusable_personal_data_key_stops_start_up_and_is_never_replaced(work
     finished = subprocess.run(Server(data, "--now", NOW).args, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert finished.returncode != 0 and "personal-data.key" in finished.stderr, finished.stderr
     assert key.read_text() == "not a key\n"
+
+
+def test_an_upload_trickled_slower_than_any_phone_network_is_ended(workdir):
+    server = Server(workdir / "data", "--now", NOW).start()
+    try:
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        s.sendall(b"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=xyz\r\n"
+                  b"Content-Length: 1000000\r\n\r\n--xyz\r\n")
+        started = time.monotonic()
+        answer = b""
+        s.settimeout(0.5)
+        while time.monotonic() - started < 25 and b"\r\n\r\n" not in answer:
+            try:
+                s.sendall(b"a" * 200)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            try:
+                answer += s.recv(4096)
+            except socket.timeout:
+                pass
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert time.monotonic() - started < 20
+        # Meanwhile everyone else is served as usual.
+        assert server.get("/healthz").status_code == 200
+        s.close()
+    finally:
+        server.stop()
