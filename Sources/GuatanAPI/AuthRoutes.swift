@@ -46,26 +46,10 @@ struct AuthRoutes {
         let input = try await JSONBody.decode(LoginInput.self, from: request, context: context, limit: 4096)
         let username = input.username.trimmingCharacters(in: .whitespaces).lowercased()
         let now = clock.now()
-        let attempt = try await accounts.reserveLoginAttempt(username: username, address: context.limitKey, throttle: throttle, at: now)
-        guard case .reserved(let reservation) = attempt else {
-            let wait = if case .wait(let seconds) = attempt { seconds } else { 1 }
-            throw APIError(
-                .tooManyRequests, code: "RATE_LIMITED", message: "too many failed sign-ins from this address; try again in \(wait) s",
-                headers: [.retryAfter: String(wait)])
-        }
-        let credentials = try await accounts.credentials(username: username)
-        let matches: Bool
-        do {
-            matches = try await passwords.verify(input.password, hash: credentials?.passwordHash ?? decoyHash)
-        } catch is BcryptPool.Busy {
-            // Not checked, so not a failure of this user's.
-            try await accounts.cancelLoginAttempt(reservation)
-            throw APIError(.tooManyRequests, code: "RATE_LIMITED", message: "the server is busy checking sign-ins; try again in a moment",
-                headers: [.retryAfter: "2"])
-        }
-        guard let credentials, matches else {
+        guard let checked = try await checkPassword(input.password, username: username, context, at: now) else {
             throw APIError(.unauthorized, code: "UNAUTHENTICATED", message: "wrong username or password")
         }
+        let credentials = checked.credentials
         let token = SessionToken.make()
         let expiresAt = now.addingTimeInterval(sessionLifetime)
         try await accounts.startSession(
@@ -89,28 +73,42 @@ struct AuthRoutes {
         let input = try await JSONBody.decode(PasswordInput.self, from: request, context: context, limit: 4096)
         try AccountRules.validatePassword(input.newPassword, username: account.username)
         let now = clock.now()
-        let attempt = try await accounts.reserveLoginAttempt(username: account.username, address: context.limitKey, throttle: throttle, at: now)
-        guard case .reserved(let reservation) = attempt else {
-            let wait = if case .wait(let seconds) = attempt { seconds } else { 1 }
-            throw APIError(.tooManyRequests, code: "RATE_LIMITED", message: "too many wrong passwords; try again in \(wait) s",
-                headers: [.retryAfter: String(wait)])
-        }
-        let credentials = try await accounts.credentials(username: account.username)
-        let matches: Bool
-        do {
-            matches = try await passwords.verify(input.oldPassword, hash: credentials?.passwordHash ?? decoyHash)
-        } catch is BcryptPool.Busy {
-            try await accounts.cancelLoginAttempt(reservation)
-            throw BcryptPool.Busy()
-        }
-        guard matches else {
+        guard let checked = try await checkPassword(input.oldPassword, username: account.username, context, at: now) else {
             throw APIError.validation("the old password is not right", field: "old_password")
         }
-        try await accounts.cancelLoginAttempt(reservation)
+        // Right: this attempt was no failure.
+        try await accounts.cancelLoginAttempt(checked.reservation)
         let hash = try await passwords.hash(input.newPassword)
         try await accounts.changePassword(
             username: account.username, passwordHash: hash, keepingSession: context.sessionTokenHash, actor: "account:\(account.username)", at: now)
         return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+    }
+
+    /// Checks a password under the sign-in throttle: the attempt is reserved (counted as a
+    /// failure) before bcrypt runs, so parallel guesses are counted one after the other; it is
+    /// taken back when bcrypt had no room to check, and stays counted when the password is
+    /// wrong. The credentials and the reservation when it matches, nil when it does not.
+    func checkPassword(_ password: String, username: String, _ context: GuatanRequestContext, at now: Date) async throws
+        -> (credentials: (account: Account, passwordHash: String), reservation: Int64)?
+    {
+        let attempt = try await accounts.reserveLoginAttempt(username: username, address: context.limitKey, throttle: throttle, at: now)
+        guard case .reserved(let reservation) = attempt else {
+            let wait = if case .wait(let seconds) = attempt { seconds } else { 1 }
+            throw APIError(
+                .tooManyRequests, code: "RATE_LIMITED", message: "too many wrong passwords from this address; try again in \(wait) s",
+                headers: [.retryAfter: String(wait)])
+        }
+        let credentials = try await accounts.credentials(username: username)
+        let matches: Bool
+        do {
+            matches = try await passwords.verify(password, hash: credentials?.passwordHash ?? decoyHash)
+        } catch is BcryptPool.Busy {
+            // Not checked, so not a failure of this user's; mapped to 429 with Retry-After.
+            try await accounts.cancelLoginAttempt(reservation)
+            throw BcryptPool.Busy()
+        }
+        guard let credentials, matches else { return nil }
+        return (credentials, reservation)
     }
 
     func logout(_ context: GuatanRequestContext) async throws -> Response {

@@ -53,7 +53,7 @@ struct ReportRoutes {
         routes.post("/api/v1/reports") { request, context in try await submit(request, context) }
         routes.get("/api/v1/reports") { request, context in
             let filter = try ReportListFilter(request)
-            return try await list(filter, query: filter.cacheKey, context)
+            return try await list(filter, context)
         }
         routes.get("/api/v1/reports/{report_id}") { request, context in
             let crs = try Query(request).coordinateSystem()
@@ -119,14 +119,14 @@ struct ReportRoutes {
         return try APIJSON.response(body, status: .created, headers: [.cacheControl: "no-store"])
     }
 
-    func list(_ filter: ReportListFilter, query: String, _ context: GuatanRequestContext) async throws -> Response {
+    func list(_ filter: ReportListFilter, _ context: GuatanRequestContext) async throws -> Response {
         let body: ByteBuffer
-        if let cached = lists.body(for: query) {
+        if let cached = lists.body(for: filter.cacheKey) {
             body = cached
         } else {
             let page = try await reports.reports(matching: filter.store, page: filter.page)
             body = ByteBuffer(bytes: try APIJSON.encoder().encode(ReportListBody(page, now: clock.now(), crs: filter.crs)))
-            lists.store(body, for: query)
+            lists.store(body, for: filter.cacheKey)
         }
         return Response(status: .ok, headers: [.contentType: APIJSON.contentType, .cacheControl: "no-cache"], body: .init(byteBuffer: body))
     }

@@ -315,7 +315,7 @@ public enum PrivateText {
     static let separators: Set<Character> = [" ", "\u{3000}", "\u{00A0}", "-", "\u{FF0D}", "\u{2010}", "\u{2011}", "\u{2012}", "\u{2013}", "\u{2014}",
         ".", "\u{FF0E}", "\u{00B7}", "\u{30FB}", "(", ")", "\u{FF08}", "\u{FF09}", "/", "_", "+", "\u{FF0B}"]
 
-    /// The digit's value when `character` is a decimal digit in any script's form (ASCII, full-width…).
+    /// Whether `character` is a decimal digit in any script's form (ASCII, full-width…).
     static func isDigit(_ character: Character) -> Bool {
         character.unicodeScalars.count == 1 && character.unicodeScalars.first!.properties.numericType == .decimal
     }

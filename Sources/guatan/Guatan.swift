@@ -432,7 +432,7 @@ struct Backup: AsyncParsableCommand {
 
 struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a backup and restore it into the data folder (stop the service first).",
+        abstract: "Check a backup and restore it into the data folder (refused while a server runs on it).",
         discussion: "Copy personal-data.key and photos/ back beside it from the same backup.")
 
     @OptionGroup var options: DataOptions
@@ -511,6 +511,17 @@ struct User: AsyncParsableCommand {
         abstract: "Manage accounts from the command line (the first administrator, for one).",
         subcommands: [Add.self, List.self, Disable.self, Enable.self, Passwd.self])
 
+    static func setDisabled(_ disabled: Bool, username: String, options: DataOptions) async throws {
+        let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
+        do {
+            _ = try await database.setAccountDisabled(username: username.lowercased(), disabled: disabled, actor: actor, at: Date())
+        } catch StoreError.conflict(let reason) {
+            throw ValidationError(reason)
+        } catch StoreError.notFound(let reason) {
+            throw ValidationError(reason)
+        }
+    }
+
     static var actor: String {
         "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
     }
@@ -540,15 +551,8 @@ struct User: AsyncParsableCommand {
         var username: String
 
         func run() async throws {
-            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
-            do {
-                _ = try await database.setAccountDisabled(username: username.lowercased(), disabled: true, actor: User.actor, at: Date())
-                print("disabled \(username.lowercased()); its sessions have ended")
-            } catch StoreError.conflict(let reason) {
-                throw ValidationError(reason)
-            } catch StoreError.notFound(let reason) {
-                throw ValidationError(reason)
-            }
+            try await User.setDisabled(true, username: username, options: options)
+            print("disabled \(username.lowercased()); its sessions have ended")
         }
     }
 
@@ -561,13 +565,8 @@ struct User: AsyncParsableCommand {
         var username: String
 
         func run() async throws {
-            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
-            do {
-                _ = try await database.setAccountDisabled(username: username.lowercased(), disabled: false, actor: User.actor, at: Date())
-                print("enabled \(username.lowercased())")
-            } catch StoreError.notFound(let reason) {
-                throw ValidationError(reason)
-            }
+            try await User.setDisabled(false, username: username, options: options)
+            print("enabled \(username.lowercased())")
         }
     }
 
