@@ -38,21 +38,37 @@ let package = Package(
             name: "QRCode",
             swiftSettings: swiftSettings
         ),
+        // The store protocols and the records they speak, the same for every backend.
         .target(
-            name: "GuatanStore",
+            name: "GuatanStoreInterface",
+            dependencies: ["GuatanCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The embedded SQLite backend: the only place SQLite's SQL lives.
+        .target(
+            name: "GuatanSQLite",
             dependencies: [
                 "GuatanCore",
+                "GuatanStoreInterface",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // The programme's workflows: load what a rule needs, let GuatanCore decide, write the
+        // outcome and its audit entry in one store transaction, say what changed.
+        .target(
+            name: "GuatanServices",
+            dependencies: ["GuatanCore", "GuatanStoreInterface"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GuatanAPI",
             dependencies: [
                 "GuatanCore",
-                "GuatanStore",
+                "GuatanStoreInterface",
+                "GuatanServices",
                 "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -76,7 +92,9 @@ let package = Package(
             name: "guatan",
             dependencies: [
                 "GuatanCore",
-                "GuatanStore",
+                "GuatanStoreInterface",
+                "GuatanSQLite",
+                "GuatanServices",
                 "GuatanAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -96,9 +114,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "GuatanStoreTests",
+            name: "GuatanSQLiteTests",
             dependencies: [
-                "GuatanCore", "GuatanStore",
+                "GuatanCore", "GuatanStoreInterface", "GuatanSQLite", "GuatanServices",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -106,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "GuatanAPITests",
             dependencies: [
-                "GuatanCore", "GuatanStore", "GuatanAPI",
+                "GuatanCore", "GuatanStoreInterface", "GuatanSQLite", "GuatanServices", "GuatanAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

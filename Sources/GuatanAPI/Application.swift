@@ -1,6 +1,6 @@
 import Foundation
 import GuatanCore
-import GuatanStore
+import GuatanStoreInterface
 import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
@@ -61,44 +61,6 @@ public struct GuatanServiceConfiguration: Sendable {
         self.passwords = passwords
         self.sessionLifetime = sessionLifetime
         self.loginThrottle = loginThrottle
-    }
-}
-
-/// The stores the routes work on: one per module of the programme.
-public struct GuatanStores: Sendable {
-    public var registry: any RegistryStore
-    public var accounts: any AccountStore
-    public var vendors: any VendorStore
-    public var permits: any PermitStore
-    public var checkIns: any CheckInStore
-    public var reports: any ReportStore
-    public var inspections: any InspectionStore
-    public var statistics: any StatisticsStore
-    public var audit: any AuditStore
-    public var operations: any OperationsStore
-    public var photos: PhotoFiles
-
-    public init(
-        registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
-        checkIns: any CheckInStore, reports: any ReportStore, inspections: any InspectionStore, statistics: any StatisticsStore, audit: any AuditStore,
-        operations: any OperationsStore, photos: PhotoFiles
-    ) {
-        self.operations = operations
-        self.statistics = statistics
-        self.reports = reports
-        self.inspections = inspections
-        self.registry = registry
-        self.accounts = accounts
-        self.vendors = vendors
-        self.permits = permits
-        self.checkIns = checkIns
-        self.audit = audit
-        self.photos = photos
-    }
-
-    public init(database: GuatanDatabase) {
-        self.init(registry: database, accounts: database, vendors: database, permits: database, checkIns: database, reports: database, inspections: database, statistics: database, audit: database,
-            operations: database, photos: PhotoFiles(dataDirectory: database.dataDirectory))
     }
 }
 

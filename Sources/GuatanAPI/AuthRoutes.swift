@@ -1,6 +1,6 @@
 import Foundation
 import GuatanCore
-import GuatanStore
+import GuatanStoreInterface
 import Hummingbird
 
 /// Signing in and out, and who am I.

@@ -1,6 +1,6 @@
 import Foundation
 import GuatanCore
-import GuatanStore
+import GuatanStoreInterface
 import Hummingbird
 
 /// The daily check-in (出摊打卡): the vendor taps at his stall, the server's clock and the

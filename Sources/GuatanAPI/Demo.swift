@@ -1,6 +1,6 @@
 import Foundation
 import GuatanCore
-import GuatanStore
+import GuatanStoreInterface
 
 /// The demo population for `guatan serve --demo`: farmers from Lanzhou's own counties with
 /// the fruit they are known for, made deterministically so every demo looks the same. The

@@ -1,6 +1,6 @@
 import Foundation
 import GuatanCore
-import GuatanStore
+import GuatanStoreInterface
 import Hummingbird
 
 /// Enforcement (执法监督): officers inspect stalls, violations cost the permit points, the

@@ -1,5 +1,5 @@
 import Foundation
-import GuatanStore
+import GuatanStoreInterface
 import Logging
 import ServiceLifecycle
 

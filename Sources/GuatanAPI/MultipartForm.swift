@@ -3,7 +3,7 @@ import GuatanCore
 import Hummingbird
 import MultipartKit
 import NIOPosix
-import GuatanStore
+import GuatanStoreInterface
 import Synchronization
 
 /// A `multipart/form-data` body read whole (MultipartKit's parser): text fields and files.

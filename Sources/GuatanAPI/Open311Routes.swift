@@ -1,7 +1,7 @@
 import Foundation
 import FoundationXML
 import GuatanCore
-import GuatanStore
+import GuatanStoreInterface
 import Hummingbird
 import Logging
 

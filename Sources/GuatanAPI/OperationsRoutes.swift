@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import GuatanCore
-import GuatanStore
+import GuatanStoreInterface
 import Prometheus
 
 /// Health, metrics and the API's own description.

@@ -1,6 +1,6 @@
 import Foundation
 import GuatanCore
-import GuatanStore
+import GuatanStoreInterface
 import Hummingbird
 
 /// The registry as citizens read it: districts, the season, sites, stalls, nearby search.

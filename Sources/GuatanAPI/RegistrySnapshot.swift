@@ -1,7 +1,7 @@
 import CompressNIO
 import Foundation
 import GuatanCore
-import GuatanStore
+import GuatanStoreInterface
 import Hummingbird
 import Prometheus
 import Synchronization

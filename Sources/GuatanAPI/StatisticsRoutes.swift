@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import GuatanCore
-import GuatanStore
+import GuatanStoreInterface
 import Hummingbird
 
 /// What the bureau watches: check-in rates, the case loop's figures, inspections, hotspots;

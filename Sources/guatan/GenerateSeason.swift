@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import GuatanAPI
 import GuatanCore
-import GuatanStore
+import GuatanSQLite
+import GuatanStoreInterface
 
 /// `guatan generate-season`: a whole season of realistic data in a new data folder, for
 /// benchmarks and demonstrations at the programme's real size or at national scale.

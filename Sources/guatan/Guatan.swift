@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import GuatanAPI
 import GuatanCore
-import GuatanStore
+import GuatanSQLite
+import GuatanStoreInterface
 import Hummingbird
 import Logging
 import Synchronization

@@ -1,7 +1,8 @@
 import Foundation
 @testable import GuatanAPI
 import GuatanCore
-import GuatanStore
+import GuatanSQLite
+import GuatanStoreInterface
 import Hummingbird
 import HummingbirdTesting
 import Testing

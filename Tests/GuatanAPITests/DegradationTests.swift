@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import GuatanCore
-@testable import GuatanStore
+@testable import GuatanSQLite
+import GuatanStoreInterface
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -30,12 +31,15 @@ struct DegradationTests {
         }
     }
 
-    @Test("full disk, I/O error and a held lock are unavailability too; other database errors are not")
+    @Test("SQLite's full disk, I/O error and a held lock become the store's unavailability; a broken unique rule a conflict; other errors stay")
     func classification() {
-        #expect(StoreError.unavailability(of: DatabaseError(resultCode: .SQLITE_FULL)) != nil)
-        #expect(StoreError.unavailability(of: DatabaseError(resultCode: .SQLITE_IOERR)) != nil)
-        #expect(StoreError.unavailability(of: DatabaseError(resultCode: .SQLITE_BUSY)) != nil)
-        #expect(StoreError.unavailability(of: DatabaseError(resultCode: .SQLITE_CONSTRAINT)) == nil)
+        func mapped(_ code: ResultCode) -> any Error { GuatanDatabase.storeError(DatabaseError(resultCode: code)) }
+        #expect(StoreError.unavailability(of: mapped(.SQLITE_FULL)) != nil)
+        #expect(StoreError.unavailability(of: mapped(.SQLITE_IOERR)) != nil)
+        #expect(StoreError.unavailability(of: mapped(.SQLITE_BUSY)) != nil)
+        #expect(StoreError.unavailability(of: mapped(.SQLITE_CONSTRAINT)) == nil)
+        #expect(mapped(.SQLITE_CONSTRAINT_UNIQUE) as? StoreError != nil)
+        #expect(mapped(.SQLITE_CONSTRAINT) is DatabaseError)
         #expect(StoreError.unavailability(of: StoreError.notFound("x")) == nil)
     }
 }

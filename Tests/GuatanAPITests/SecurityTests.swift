@@ -1,7 +1,8 @@
 import Foundation
 import GuatanAPI
 import GuatanCore
-import GuatanStore
+import GuatanSQLite
+import GuatanStoreInterface
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

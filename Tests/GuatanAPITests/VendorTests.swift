@@ -1,6 +1,7 @@
 import Foundation
 import GuatanCore
-import GuatanStore
+import GuatanSQLite
+import GuatanStoreInterface
 import Hummingbird
 import HummingbirdTesting
 import Testing

@@ -1,45 +1,12 @@
 import Foundation
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
-public protocol CheckInStore: Sendable {
-    /// A vendor's check-in by phone for the business day of `at`; every attempt is stored.
-    func checkIn(vendorId: String, position: ReportedPosition?, inputCRS: CoordinateSystem, at: Date) async throws -> CheckInOutcome
-    /// An officer checks a vendor in on his behalf (phone broken, no signal): audited with the reason.
-    /// `.notFound` for an unknown permit, `PermitError.forbidden` outside the officer's district.
-    func checkIn(permitNumber: String, onBehalfBy officer: Account, reason: String, at: Date) async throws -> CheckInOutcome
-    /// 收摊: closes today's check-in; a second check-out changes nothing. `.notFound` before any check-in today.
-    func checkOut(vendorId: String, at: Date) async throws -> CheckIn
-    /// A vendor's own check-ins, newest first, between two business dates inclusive.
-    func checkIns(vendorId: String, from: LocalDate?, to: LocalDate?, page: PageRequest) async throws -> Page<CheckIn>
-    /// A district's check-ins of a day (all districts when nil), optionally only those flagged for review.
-    func checkIns(district: String?, on day: LocalDate, flaggedOnly: Bool, page: PageRequest) async throws -> Page<CheckIn>
-    /// Points left this month on a permit.
-    func pointsBalance(permitNumber: String, on day: LocalDate) async throws -> Int
-    /// Deducts points from a permit's balance for a month (a violation's cost).
-    func deductPoints(permitNumber: String, month: String, points: Int, code: String, at: Date) async throws
-    /// Every attempt of a vendor, oldest first: what the phone said and what was decided.
-    func checkInAttempts(vendorId: String) async throws -> [CheckInAttemptRecord]
-}
-
-/// One stored check-in attempt.
-public struct CheckInAttemptRecord: Sendable, Hashable {
-    public var at: Date
-    public var permitNumber: String?
-    /// `checked_in`, `repeat` or `refused`.
-    public var outcome: String
-    public var refusal: String?
-    public var distanceM: Double?
-    public var accuracyM: Double?
-    public var impliedSpeedKmh: Double?
-    public var flagged: Bool
-    public var method: String
-    public var actor: String
-}
 
 extension GuatanDatabase: CheckInStore {
     public func checkIn(vendorId: String, position: ReportedPosition?, inputCRS: CoordinateSystem, at: Date) async throws -> CheckInOutcome {
-        try await groupCommit.write { db in
+        try await batchedWrite { db in
             let day = BusinessTime.localDate(of: at)
             let permit = try Self.checkInPermit(db, vendorId: vendorId, season: day.year)
             let attempt = Attempt(
@@ -56,7 +23,7 @@ extension GuatanDatabase: CheckInStore {
     }
 
     public func checkIn(permitNumber: String, onBehalfBy officer: Account, reason: String, at: Date) async throws -> CheckInOutcome {
-        try await groupCommit.write { db in
+        try await batchedWrite { db in
             guard let permit = try Self.checkInPermit(db, number: permitNumber) else {
                 throw StoreError.notFound("no permit \(permitNumber)")
             }
@@ -86,7 +53,7 @@ extension GuatanDatabase: CheckInStore {
     }
 
     public func checkOut(vendorId: String, at: Date) async throws -> CheckIn {
-        try await groupCommit.write { db in
+        try await batchedWrite { db in
             let day = BusinessTime.localDate(of: at)
             guard let permit = try Self.checkInPermit(db, vendorId: vendorId, season: day.year),
                 let existing = try Self.checkIn(db, permitNumber: permit.number, on: day)
@@ -103,7 +70,7 @@ extension GuatanDatabase: CheckInStore {
     }
 
     public func checkIns(vendorId: String, from: LocalDate?, to: LocalDate?, page: PageRequest) async throws -> Page<CheckIn> {
-        try await pool.read { db in
+        try await read { db in
             let filter = "vendor_id = ? AND business_date >= ? AND business_date <= ?"
             let arguments: StatementArguments = [vendorId, from?.description ?? "0000-00-00", to?.description ?? "9999-99-99"]
             let total = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM checkin WHERE \(filter)", arguments: arguments) ?? 0
@@ -115,7 +82,7 @@ extension GuatanDatabase: CheckInStore {
     }
 
     public func checkIns(district: String?, on day: LocalDate, flaggedOnly: Bool, page: PageRequest) async throws -> Page<CheckIn> {
-        try await pool.read { db in
+        try await read { db in
             var filter = "business_date = ?"
             var arguments: StatementArguments = [day.description]
             if let district {
@@ -132,11 +99,11 @@ extension GuatanDatabase: CheckInStore {
     }
 
     public func pointsBalance(permitNumber: String, on day: LocalDate) async throws -> Int {
-        try await pool.read { db in try Self.pointsBalance(db, permitNumber: permitNumber, on: day) }
+        try await read { db in try Self.pointsBalance(db, permitNumber: permitNumber, on: day) }
     }
 
     public func deductPoints(permitNumber: String, month: String, points: Int, code: String, at: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO point_deduction (permit_no, month, points, code, at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [permitNumber, month, points, code, BusinessTime.rfc3339(at)])
@@ -144,7 +111,7 @@ extension GuatanDatabase: CheckInStore {
     }
 
     public func checkInAttempts(vendorId: String) async throws -> [CheckInAttemptRecord] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, cached: "SELECT * FROM checkin_attempt WHERE vendor_id = ? ORDER BY id", arguments: [vendorId]).map { row in
                 CheckInAttemptRecord(
                     at: Date(timeIntervalSince1970: row["at_epoch"]), permitNumber: row["permit_no"], outcome: row["outcome"],

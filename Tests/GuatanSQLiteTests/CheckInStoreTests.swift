@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import GuatanCore
-@testable import GuatanStore
+@testable import GuatanSQLite
+import GuatanStoreInterface
 import Testing
 
 @Suite("Check-in store: group commit, uniqueness, per-site geofence")

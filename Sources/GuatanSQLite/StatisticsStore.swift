@@ -1,62 +1,12 @@
 import Foundation
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
-public struct IdlePermit: Sendable, Hashable {
-    public var permitNumber: String
-    public var vendorId: String
-    public var slotId: String
-    public var district: String
-    public var lastCheckIn: LocalDate?
-    /// Consecutive season days without a check-in, up to yesterday.
-    public var idleDays: Int
-}
-
-public struct Sanction: Sendable, Hashable {
-    /// `suspended`, `revoked` or `barred`.
-    public var kind: String
-    public var vendorId: String
-    public var permitNumber: String?
-    public var season: Int
-    public var reason: String
-    public var at: Date?
-    public var by: String
-}
-
-public struct DailyCheckInRate: Sendable, Hashable {
-    public var date: LocalDate
-    public var district: String
-    public var issued: Int
-    public var checkedIn: Int
-}
-
-public struct Statistics: Sendable {
-    public var checkInRates: [DailyCheckInRate]
-    /// category → status → count
-    public var reports: [String: [String: Int]]
-    public var casesWithLimit: Int
-    public var closedWithinLimit: Int
-    public var medianHandlingMinutes: Double?
-    public var inspectionsByDistrict: [String: Int]
-    /// Sites with the most reports in the period.
-    public var hotspots: [(siteId: String, siteName: String, reports: Int)]
-}
-
-public protocol StatisticsStore: Sendable {
-    func idlePermits(on today: LocalDate, minimumDays: Int) async throws -> [IdlePermit]
-    func sanctions(season: Int) async throws -> [Sanction]
-    func statistics(from: LocalDate, to: LocalDate) async throws -> Statistics
-    /// Rows for a CSV export: a header, then one row per record in the period.
-    func export(_ kind: ExportKind, from: LocalDate, to: LocalDate) async throws -> [[String]]
-}
-
-public enum ExportKind: String, Sendable, CaseIterable {
-    case checkins, reports, inspections, permits
-}
 
 extension GuatanDatabase: StatisticsStore {
     public func idlePermits(on today: LocalDate, minimumDays: Int) async throws -> [IdlePermit] {
-        try await pool.read { db in
+        try await read { db in
             let season = try Self.season(db, year: today.year)
             let yesterday = min(today.adding(days: -1), season.endsOn)
             guard yesterday >= season.startsOn else { return [] }
@@ -78,7 +28,7 @@ extension GuatanDatabase: StatisticsStore {
     }
 
     public func sanctions(season: Int) async throws -> [Sanction] {
-        try await pool.read { db in
+        try await read { db in
             var result: [Sanction] = []
             for row in try Row.fetchAll(db, sql: """
                 SELECT p.permit_no, p.vendor_id, p.state, a.at, a.actor, a.after_json FROM permit p
@@ -100,7 +50,7 @@ extension GuatanDatabase: StatisticsStore {
     }
 
     public func statistics(from: LocalDate, to: LocalDate) async throws -> Statistics {
-        try await pool.read { db in
+        try await read { db in
             let range: StatementArguments = [from.description, to.description]
             // Issued permits of each district as of each day (issued by then, counted while not revoked).
             var rates: [DailyCheckInRate] = []
@@ -184,7 +134,7 @@ extension GuatanDatabase: StatisticsStore {
     }
 
     public func export(_ kind: ExportKind, from: LocalDate, to: LocalDate) async throws -> [[String]] {
-        try await pool.read { db in
+        try await read { db in
             let range: StatementArguments = [from.description, to.description]
             func text(_ value: DatabaseValue) -> String {
                 switch value.storage {

@@ -1,93 +1,12 @@
 import Foundation
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
-/// What an officer records at a stall.
-public struct InspectionInput: Sendable {
-    public var slotId: String
-    public var result: InspectionResult
-    public var violations: [ViolationCode]
-    public var note: String?
-    public var position: Coordinate?
-    public var resolvesReports: [String]
-    public var photos: [StoredPhoto]
-
-    public init(
-        slotId: String, result: InspectionResult, violations: [ViolationCode], note: String?, position: Coordinate?, resolvesReports: [String],
-        photos: [StoredPhoto]
-    ) {
-        self.slotId = slotId
-        self.result = result
-        self.violations = violations
-        self.note = note
-        self.position = position
-        self.resolvesReports = resolvesReports
-        self.photos = photos
-    }
-}
-
-public struct Inspection: Sendable, Hashable {
-    public var id: String
-    public var slotId: String
-    public var siteId: String
-    public var district: String
-    public var permitNumber: String?
-    public var officer: String
-    public var result: InspectionResult
-    public var violations: [ViolationCode]
-    public var note: String?
-    public var position: Coordinate?
-    public var distanceM: Double?
-    public var at: Date
-    public var businessDate: LocalDate
-    public var photoIds: [String]
-    /// Points deducted by this inspection (0 for a warning or when no permit holds the stall).
-    public var pointsDeducted: Int
-    /// What the inspection led to: `permit_revoked`, `vendor_barred` (empty most days).
-    public var consequences: [String]
-}
-
-public struct PointDeduction: Sendable, Hashable {
-    public var id: Int64
-    public var permitNumber: String
-    public var month: String
-    public var points: Int
-    public var code: String
-    public var inspectionId: String?
-    public var at: Date
-    public var annulled: Bool
-    public var annulReason: String?
-}
-
-public struct CoverageGap: Sendable, Hashable {
-    public var siteId: String
-    public var siteName: String
-    public var position: Coordinate
-    public var lastInspected: LocalDate?
-}
-
-public protocol InspectionStore: Sendable {
-    /// Records an inspection in one transaction: deductions, settled cases, and the escalation
-    /// (a third exhausted month revokes the permit and bars the vendor from the next season).
-    func inspect(_ input: InspectionInput, by officer: Account, at: Date) async throws -> Inspection
-    /// A photo of an inspection, with the districts of the inspections that carry it (staff only).
-    func inspectionPhoto(id: String) async throws -> (photo: StoredPhoto, districts: Set<String>)?
-    func inspections(slotId: String?, district: String?, from: LocalDate?, to: LocalDate?, page: PageRequest) async throws -> Page<Inspection>
-    /// A vendor's deductions, newest first, with this month's balance of his current permit.
-    func deductions(vendorId: String, season: Int) async throws -> [PointDeduction]
-    func annulDeduction(id: Int64, by admin: Account, reason: String, at: Date) async throws -> PointDeduction
-    /// Sites of a district not inspected since `since` (never inspected first).
-    func coverageGaps(district: String, since: LocalDate) async throws -> [CoverageGap]
-    /// The district's dispatched cases by due time.
-    func queue(district: String) async throws -> [Report]
-    /// Points per violation in a season: the season's own values over API.md's defaults.
-    func violationRules(season: Int) async throws -> [ViolationCode: Int]
-    func setViolationPoints(season: Int, code: ViolationCode, points: Int, by admin: Account, at: Date) async throws
-}
 
 extension GuatanDatabase: InspectionStore {
     public func inspectionPhoto(id: String) async throws -> (photo: StoredPhoto, districts: Set<String>)? {
-        try await pool.read { db in
+        try await read { db in
             let districts = Set(try String.fetchAll(db, cached: """
                 SELECT DISTINCT i.district FROM inspection_photo ip JOIN inspection i ON i.id = ip.inspection_id WHERE ip.photo_id = ?
                 """, arguments: [id]))
@@ -99,7 +18,7 @@ extension GuatanDatabase: InspectionStore {
     }
 
     public func inspect(_ input: InspectionInput, by officer: Account, at: Date) async throws -> Inspection {
-        try await pool.write { db in
+        try await write { db in
             guard let slot = try Row.fetchOne(db, cached: """
                 SELECT slot.id, slot.site_id, slot.lat, slot.lng, s.district FROM slot JOIN site s ON s.id = slot.site_id WHERE slot.id = ?
                 """, arguments: [input.slotId])
@@ -226,7 +145,7 @@ extension GuatanDatabase: InspectionStore {
     }
 
     public func inspections(slotId: String?, district: String?, from: LocalDate?, to: LocalDate?, page: PageRequest) async throws -> Page<Inspection> {
-        try await pool.read { db in
+        try await read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let slotId { conditions.append("slot_id = ?"); arguments += [slotId] }
@@ -241,7 +160,7 @@ extension GuatanDatabase: InspectionStore {
     }
 
     public func deductions(vendorId: String, season: Int) async throws -> [PointDeduction] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT d.* FROM point_deduction d JOIN permit p ON p.permit_no = d.permit_no
                 WHERE p.vendor_id = ? AND p.season = ? ORDER BY d.id DESC
@@ -250,7 +169,7 @@ extension GuatanDatabase: InspectionStore {
     }
 
     public func annulDeduction(id: Int64, by admin: Account, reason: String, at: Date) async throws -> PointDeduction {
-        try await pool.write { db in
+        try await write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM point_deduction WHERE id = ?", arguments: [id]) else {
                 throw StoreError.notFound("no deduction \(id)")
             }
@@ -266,7 +185,7 @@ extension GuatanDatabase: InspectionStore {
     }
 
     public func coverageGaps(district: String, since: LocalDate) async throws -> [CoverageGap] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT s.id, s.name, s.lat, s.lng, MAX(i.business_date) AS last FROM site s
                 LEFT JOIN inspection i ON i.site_id = s.id
@@ -281,21 +200,21 @@ extension GuatanDatabase: InspectionStore {
     }
 
     public func queue(district: String) async throws -> [Report] {
-        try await pool.read { db in
+        try await read { db in
             try String.fetchAll(db, sql: "SELECT id FROM report WHERE district = ? AND state = 'dispatched' ORDER BY due_epoch, seq", arguments: [district])
                 .compactMap { try Self.report(db, id: $0, withTimeline: false) }
         }
     }
 
     public func violationRules(season: Int) async throws -> [ViolationCode: Int] {
-        try await pool.read { db in
+        try await read { db in
             let own = try Self.violationPoints(db, season: season)
             return Dictionary(uniqueKeysWithValues: ViolationCode.allCases.map { ($0, own[$0] ?? $0.defaultPoints) })
         }
     }
 
     public func setViolationPoints(season: Int, code: ViolationCode, points: Int, by admin: Account, at: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             let before = try Self.violationPoints(db, season: season)[code] ?? code.defaultPoints
             try db.execute(
                 sql: "INSERT INTO violation_rule (season, code, points) VALUES (?, ?, ?) ON CONFLICT (season, code) DO UPDATE SET points = excluded.points",

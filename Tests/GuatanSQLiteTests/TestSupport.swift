@@ -1,6 +1,7 @@
 import Foundation
 import GuatanCore
-import GuatanStore
+import GuatanSQLite
+import GuatanStoreInterface
 
 /// A fresh data folder per test, removed afterwards.
 final class TemporaryDataFolder {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 import Logging
 
 /// The embedded SQLite database in the data folder: one `DatabasePool` (WAL mode,
@@ -53,15 +54,6 @@ public final class GuatanDatabase: Sendable {
     }
 }
 
-/// What the store tells the operations figures (`/metrics`) about its own work.
-public struct StoreObserver: Sendable {
-    /// A group commit's batch size and how long its transaction took, sync included.
-    public var groupCommitted: @Sendable (_ batch: Int, _ duration: Duration) -> Void
-
-    public init(groupCommitted: @escaping @Sendable (_ batch: Int, _ duration: Duration) -> Void = { _, _ in }) {
-        self.groupCommitted = groupCommitted
-    }
-}
 
 extension GuatanDatabase {
     /// True until the registry has sites (a fresh data folder).
@@ -135,23 +127,13 @@ extension GuatanDatabase {
     }
 }
 
-/// What the operations routes ask the store: whether it answers, and where its data lives.
-public protocol OperationsStore: Sendable {
-    /// The data folder whose disk is watched (database, photos).
-    var dataDirectory: URL { get }
-    /// Throws when the database cannot answer a read.
-    func ping() async throws
-    /// Every photo a row refers to (reports, inspections, certificates): the photo sweep keeps these.
-    func referencedPhotoIds() async throws -> Set<String>
-}
-
 extension GuatanDatabase: OperationsStore {
     public func ping() async throws {
-        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     public func referencedPhotoIds() async throws -> Set<String> {
         // A photo row is written only in the transaction of the record that refers to it.
-        try await pool.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM photo")) }
+        try await read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM photo")) }
     }
 }

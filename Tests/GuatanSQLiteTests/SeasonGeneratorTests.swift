@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import GuatanCore
-@testable import GuatanStore
+@testable import GuatanSQLite
+import GuatanStoreInterface
 import Testing
 
 @Suite("generate-season: a scaled registry and a season's history that the service reads as its own")

@@ -1,76 +1,8 @@
 import Foundation
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
-/// A permit with what the people looking at it need: the holder, his origin, the site.
-public struct PermitRecord: Sendable, Hashable {
-    public var permit: Permit
-    public var holderName: String
-    public var origin: String
-    public var siteId: String
-    public var siteName: String
-    public var seasonDates: Season
-    /// An application's expected amount of fruit, in kilograms.
-    public var expectedKg: Double?
-    /// Whether an application's certificate photo is on file.
-    public var hasCertificate: Bool
-}
-
-public protocol PermitStore: Sendable {
-    /// An administrator's permit, `approved` or `issued` at once. `.conflict` when the slot,
-    /// the vendor or the vehicle already has a live permit in that season.
-    func createPermit(vendorId: String, slotId: String, season: Int, produce: [String], state: PermitState, actor: String, at: Date) async throws -> PermitRecord
-    func permit(number: String) async throws -> PermitRecord?
-    /// Moves a permit through its workflow, as `actor` and at `at`; the rules are PermitWorkflow's.
-    func transition(number: String, action: PermitAction, by actor: Account, reason: String?, at: Date) async throws -> PermitRecord
-    func permits(vendorId: String) async throws -> [PermitRecord]
-    /// A vendor's application (申请): a `requested` permit for a slot, or for the first free slot of a site.
-    func apply(vendorId: String, _ application: PermitApplication, at: Date) async throws -> PermitRecord
-    /// The certificate photo of an application, with the permit's district (for access).
-    func certificate(permitNumber: String) async throws -> (district: String, photo: StoredPhoto)?
-    /// Permits for officers and administrators: by district, state, season, vendor; newest first.
-    func permits(matching filter: PermitFilter, page: PageRequest) async throws -> Page<PermitRecord>
-}
-
-/// What a vendor applies for.
-public struct PermitApplication: Sendable {
-    public enum Place: Sendable {
-        case slot(String)
-        /// Any free slot of the site.
-        case site(String)
-    }
-
-    public var season: Int
-    public var place: Place
-    public var produce: [String]
-    public var expectedKg: Double
-    /// The vehicle for this season; the vendor's registered one when nil.
-    public var vehiclePlate: String?
-    public var certificate: StoredPhoto
-
-    public init(season: Int, place: Place, produce: [String], expectedKg: Double, vehiclePlate: String?, certificate: StoredPhoto) {
-        self.season = season
-        self.place = place
-        self.produce = produce
-        self.expectedKg = expectedKg
-        self.vehiclePlate = vehiclePlate
-        self.certificate = certificate
-    }
-}
-
-public struct PermitFilter: Sendable {
-    public var district: String?
-    public var state: PermitState?
-    public var season: Int?
-    public var vendorId: String?
-
-    public init(district: String? = nil, state: PermitState? = nil, season: Int? = nil, vendorId: String? = nil) {
-        self.district = district
-        self.state = state
-        self.season = season
-        self.vendorId = vendorId
-    }
-}
 
 extension GuatanDatabase: PermitStore {
     static let liveStates = "('requested', 'reviewed', 'approved', 'issued', 'suspended')"
@@ -78,7 +10,7 @@ extension GuatanDatabase: PermitStore {
     public func createPermit(
         vendorId: String, slotId: String, season: Int, produce: [String], state: PermitState, actor: String, at: Date
     ) async throws -> PermitRecord {
-        try await pool.write { db in
+        try await write { db in
             guard let vendor = try Row.fetchOne(db, cached: "SELECT * FROM vendor WHERE id = ?", arguments: [vendorId]).map(Self.vendor) else {
                 throw ValidationError(field: "vendor_id", message: "no vendor \(vendorId)")
             }
@@ -90,7 +22,7 @@ extension GuatanDatabase: PermitStore {
     }
 
     public func apply(vendorId: String, _ application: PermitApplication, at: Date) async throws -> PermitRecord {
-        try await pool.write { db in
+        try await write { db in
             guard let vendor = try Row.fetchOne(db, cached: "SELECT * FROM vendor WHERE id = ?", arguments: [vendorId]).map(Self.vendor) else {
                 throw StoreError.notFound("no vendor \(vendorId)")
             }
@@ -173,7 +105,7 @@ extension GuatanDatabase: PermitStore {
     }
 
     public func certificate(permitNumber: String) async throws -> (district: String, photo: StoredPhoto)? {
-        try await pool.read { db in
+        try await read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT p.district, ph.id, ph.media_type, ph.byte_count FROM permit p JOIN photo ph ON ph.id = p.certificate_photo
                 WHERE p.permit_no = ?
@@ -185,7 +117,7 @@ extension GuatanDatabase: PermitStore {
     }
 
     public func permits(matching filter: PermitFilter, page: PageRequest) async throws -> Page<PermitRecord> {
-        try await pool.read { db in
+        try await read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let district = filter.district {
@@ -214,11 +146,11 @@ extension GuatanDatabase: PermitStore {
     }
 
     public func permit(number: String) async throws -> PermitRecord? {
-        try await pool.read { db in try Self.permitRecord(db, number: number) }
+        try await read { db in try Self.permitRecord(db, number: number) }
     }
 
     public func transition(number: String, action: PermitAction, by actor: Account, reason: String?, at: Date) async throws -> PermitRecord {
-        try await pool.write { db in
+        try await write { db in
             guard let record = try Self.permitRecord(db, number: number) else {
                 throw StoreError.notFound("no permit \(number)")
             }
@@ -239,7 +171,7 @@ extension GuatanDatabase: PermitStore {
     }
 
     public func permits(vendorId: String) async throws -> [PermitRecord] {
-        try await pool.read { db in
+        try await read { db in
             try String.fetchAll(db, cached: "SELECT permit_no FROM permit WHERE vendor_id = ? ORDER BY season DESC, seq DESC", arguments: [vendorId])
                 .compactMap { try Self.permitRecord(db, number: $0) }
         }

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import GuatanCore
-import GuatanStore
+import GuatanSQLite
+import GuatanStoreInterface
 import Testing
 
 @Suite("Registry store")

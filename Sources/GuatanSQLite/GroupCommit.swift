@@ -1,4 +1,5 @@
 import GRDB
+import GuatanStoreInterface
 
 /// Group commit for small, frequent writes (the morning's check-ins): writes that arrive
 /// while one transaction is being committed wait and are committed together in the next,

@@ -1,4 +1,5 @@
 import Foundation
+import GuatanStoreInterface
 import GRDB
 import GuatanCore
 

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import GuatanCore
-@testable import GuatanStore
+@testable import GuatanSQLite
+import GuatanStoreInterface
 import Testing
 
 @Suite("Durability settings: every commit is synced before it is acknowledged")

@@ -1,22 +1,8 @@
 import Foundation
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
-/// One line of the audit log: who changed what, when, with the state before and after.
-public struct AuditEntry: Sendable, Hashable {
-    public var at: String
-    public var actor: String
-    public var action: String
-    public var entity: String
-    public var entityId: String
-    public var before: String?
-    public var after: String?
-}
-
-/// Reading the audit log (administrators only).
-public protocol AuditStore: Sendable {
-    func auditEntries(entity: String?, entityId: String?, actor: String?, page: PageRequest) async throws -> Page<AuditEntry>
-}
 
 extension GuatanDatabase: AuditStore {}
 
@@ -42,7 +28,7 @@ extension GuatanDatabase {
 
     /// The audit log, newest first, filtered by entity, entity ID and actor.
     public func auditEntries(entity: String?, entityId: String?, actor: String?, page: PageRequest) async throws -> Page<AuditEntry> {
-        try await pool.read { db in
+        try await read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             for (column, value) in [("entity", entity), ("entity_id", entityId), ("actor", actor)] {

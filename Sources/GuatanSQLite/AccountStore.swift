@@ -1,56 +1,14 @@
 import Foundation
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
-/// Accounts, sessions and failed logins.
-public protocol AccountStore: Sendable {
-    /// Creates an account (the password already hashed); `.conflict` when the username is taken.
-    func createAccount(username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, actor: String, at: Date) async throws -> Account
-    /// The account and its password hash, for checking a login; nil when unknown or disabled.
-    func credentials(username: String) async throws -> (account: Account, passwordHash: String)?
-    /// Reserves a sign-in attempt before the password is checked: in one transaction the
-    /// throttle reads this address's failures and, if it allows the attempt, records it as a
-    /// failure, so parallel guesses are counted one after the other. A right password then
-    /// forgets it (`startSession`); `cancelLoginAttempt` takes it back when no check was made.
-    func reserveLoginAttempt(username: String, address: String, throttle: LoginThrottle, at: Date) async throws -> LoginAttempt
-    func cancelLoginAttempt(_ id: Int64) async throws
-    /// Starts a session after a successful login and forgets this address's failures for the account.
-    func startSession(tokenHash: String, accountId: Int64, address: String, at: Date, expiresAt: Date) async throws
-    /// The account of a live session: not revoked, not expired, account not disabled.
-    func account(sessionTokenHash: String, at: Date) async throws -> Account?
-    func endSession(tokenHash: String, at: Date) async throws
-    /// Every account with its state, by username.
-    func accountList() async throws -> [AccountSummary]
-    /// Disables an account and ends every one of its sessions at once, or enables it again;
-    /// `.notFound` for an unknown username, `.conflict` for the last active administrator.
-    func setAccountDisabled(username: String, disabled: Bool, actor: String, at: Date) async throws -> AccountSummary
-    /// Sets a new password hash and ends every session of the account except `keepingSession`.
-    func changePassword(username: String, passwordHash: String, keepingSession: String?, actor: String, at: Date) async throws
-    func districtCodes() async throws -> Set<String>
-}
-
-/// An account as the administrators' list shows it.
-public struct AccountSummary: Sendable, Hashable {
-    public var account: Account
-    public var createdAt: String
-    public var disabledAt: String?
-    /// Sessions not ended and not expired.
-    public var liveSessions: Int
-}
-
-/// What the throttle said to a sign-in attempt.
-public enum LoginAttempt: Sendable, Equatable {
-    /// Go on and check the password; the attempt is counted under this id.
-    case reserved(Int64)
-    /// Refused: try again in this many seconds.
-    case wait(seconds: Int)
-}
 
 extension GuatanDatabase: AccountStore {
     public func createAccount(
         username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, actor: String, at: Date
     ) async throws -> Account {
-        try await pool.write { db in
+        try await write { db in
             if try Int.fetchOne(db, cached: "SELECT 1 FROM account WHERE username = ?", arguments: [username]) != nil {
                 throw StoreError.conflict("the username \(username) is taken")
             }
@@ -70,7 +28,7 @@ extension GuatanDatabase: AccountStore {
     }
 
     public func credentials(username: String) async throws -> (account: Account, passwordHash: String)? {
-        try await pool.read { db in
+        try await read { db in
             guard let row = try Row.fetchOne(db, cached: "SELECT * FROM account WHERE username = ? AND disabled_at IS NULL", arguments: [username])
             else { return nil }
             return (Self.account(row), row["password_hash"])
@@ -78,7 +36,7 @@ extension GuatanDatabase: AccountStore {
     }
 
     public func reserveLoginAttempt(username: String, address: String, throttle: LoginThrottle, at now: Date) async throws -> LoginAttempt {
-        try await pool.write { db in
+        try await write { db in
             let pair = try Double.fetchAll(db, cached: "SELECT at FROM login_failure WHERE username = ? AND address = ? AND at >= ?",
                 arguments: [username, address, now.timeIntervalSince1970 - throttle.memory])
             let byAddress = try Double.fetchAll(db, cached: "SELECT at FROM login_failure WHERE address = ? AND at >= ?",
@@ -98,11 +56,11 @@ extension GuatanDatabase: AccountStore {
     }
 
     public func cancelLoginAttempt(_ id: Int64) async throws {
-        try await pool.write { db in try db.execute(sql: "DELETE FROM login_failure WHERE id = ?", arguments: [id]) }
+        try await write { db in try db.execute(sql: "DELETE FROM login_failure WHERE id = ?", arguments: [id]) }
     }
 
     public func startSession(tokenHash: String, accountId: Int64, address: String, at: Date, expiresAt: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO session (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                 arguments: [tokenHash, accountId, BusinessTime.rfc3339(at), expiresAt.timeIntervalSince1970])
@@ -114,7 +72,7 @@ extension GuatanDatabase: AccountStore {
     }
 
     public func account(sessionTokenHash: String, at: Date) async throws -> Account? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db, cached: """
                 SELECT a.* FROM session s JOIN account a ON a.id = s.account_id
                 WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND a.disabled_at IS NULL
@@ -123,7 +81,7 @@ extension GuatanDatabase: AccountStore {
     }
 
     public func endSession(tokenHash: String, at: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "UPDATE session SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
                 arguments: [BusinessTime.rfc3339(at), tokenHash])
@@ -131,7 +89,7 @@ extension GuatanDatabase: AccountStore {
     }
 
     public func accountList() async throws -> [AccountSummary] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
                 FROM account a ORDER BY a.username
@@ -140,7 +98,7 @@ extension GuatanDatabase: AccountStore {
     }
 
     public func setAccountDisabled(username: String, disabled: Bool, actor: String, at: Date) async throws -> AccountSummary {
-        try await pool.write { db in
+        try await write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM account WHERE username = ?", arguments: [username]) else {
                 throw StoreError.notFound("no account \(username)")
             }
@@ -171,7 +129,7 @@ extension GuatanDatabase: AccountStore {
     }
 
     public func changePassword(username: String, passwordHash: String, keepingSession: String?, actor: String, at: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM account WHERE username = ?", arguments: [username]) else {
                 throw StoreError.notFound("no account \(username)")
             }
@@ -192,7 +150,7 @@ extension GuatanDatabase: AccountStore {
     }
 
     public func districtCodes() async throws -> Set<String> {
-        try await pool.read { db in Set(try String.fetchAll(db, cached: "SELECT code FROM district")) }
+        try await read { db in Set(try String.fetchAll(db, cached: "SELECT code FROM district")) }
     }
 
     static func account(_ row: Row) -> Account {

@@ -1,10 +1,11 @@
 import Foundation
+import GuatanStoreInterface
 import GRDB
 import GuatanCore
 
 extension GuatanDatabase: RegistryStore {
     public func sites(district: String?, text: String?, page: PageRequest) async throws -> Page<SiteSummary> {
-        try await pool.read { db in
+        try await read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let district {
@@ -28,7 +29,7 @@ extension GuatanDatabase: RegistryStore {
     }
 
     public func site(id: String, today: LocalDate) async throws -> SiteDetail? {
-        try await pool.read { db in
+        try await read { db in
             guard let row = try Row.fetchOne(db, cached: """
                 SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district WHERE s.id = ?
                 """, arguments: [id])
@@ -44,7 +45,7 @@ extension GuatanDatabase: RegistryStore {
     }
 
     public func stall(slotId: String, today: LocalDate) async throws -> StallView? {
-        try await pool.read { db in
+        try await read { db in
             guard let row = try Row.fetchOne(db, cached: """
                 SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
                        s.*, d.name AS district_name
@@ -71,7 +72,7 @@ extension GuatanDatabase: RegistryStore {
 
     public func stallsNearby(center: Coordinate, radiusMetres: Double, limit: Int, today: LocalDate) async throws -> [NearbyStall] {
         let box = Geodesy.boundingBox(around: center, radius: radiusMetres)
-        return try await pool.read { db in
+        return try await read { db in
             // The R*Tree narrows to the box; the exact distance then decides.
             let rows = try Row.fetchAll(db, cached: """
                 SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
@@ -98,7 +99,7 @@ extension GuatanDatabase: RegistryStore {
     }
 
     public func registryState(today: LocalDate) async throws -> RegistryState {
-        try await pool.read { db in
+        try await read { db in
             let version = try Self.registryVersion(db)
             let districts = try Row.fetchAll(db, cached: "SELECT * FROM district ORDER BY adcode").map(Self.district)
             let siteRows = try Row.fetchAll(db, cached: """
@@ -119,11 +120,11 @@ extension GuatanDatabase: RegistryStore {
     }
 
     public func season(year: Int) async throws -> Season {
-        try await pool.read { db in try Self.season(db, year: year) }
+        try await read { db in try Self.season(db, year: year) }
     }
 
     public func registryVersion() async throws -> Int64 {
-        try await pool.read { db in try Self.registryVersion(db) }
+        try await read { db in try Self.registryVersion(db) }
     }
 
     // MARK: - Rows to domain values

@@ -1,21 +1,14 @@
 import Foundation
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
-public protocol VendorStore: Sendable {
-    /// Registers a vendor and his vendor account in one transaction. `.conflict` when the
-    /// ID card (by its keyed hash) or the username is already registered.
-    func createVendor(
-        _ draft: VendorDraft, idCardHash: String, username: String, passwordHash: String, actor: String, at: Date
-    ) async throws -> (vendor: Vendor, account: Account)
-    func vendor(id: String) async throws -> Vendor?
-}
 
 extension GuatanDatabase: VendorStore {
     public func createVendor(
         _ draft: VendorDraft, idCardHash: String, username: String, passwordHash: String, actor: String, at: Date
     ) async throws -> (vendor: Vendor, account: Account) {
-        try await pool.write { db in
+        try await write { db in
             if let existing = try String.fetchOne(db, cached: "SELECT id FROM vendor WHERE id_card_hash = ?", arguments: [idCardHash]) {
                 throw StoreError.conflict("a vendor with this ID card is already registered as \(existing)")
             }
@@ -49,7 +42,7 @@ extension GuatanDatabase: VendorStore {
     }
 
     public func vendor(id: String) async throws -> Vendor? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db, cached: "SELECT * FROM vendor WHERE id = ?", arguments: [id]).map(Self.vendor)
         }
     }

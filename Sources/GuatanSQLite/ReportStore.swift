@@ -1,64 +1,14 @@
 import Foundation
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
-/// Which reports a list shows.
-public struct ReportFilter: Sendable {
-    public var slotId: String?
-    public var siteId: String?
-    public var district: String?
-    public var category: ReportCategory?
-    public var state: ReportState?
-    /// Open311's filters: several IDs, categories or states; a window on the report's time; changes since.
-    public var ids: [String]?
-    public var categories: [ReportCategory]?
-    public var states: [ReportState]?
-    public var createdFrom: Date?
-    public var createdTo: Date?
-    public var updatedAfter: Date?
-
-    public init(slotId: String? = nil, siteId: String? = nil, district: String? = nil, category: ReportCategory? = nil, state: ReportState? = nil) {
-        self.slotId = slotId
-        self.siteId = siteId
-        self.district = district
-        self.category = category
-        self.state = state
-    }
-}
-
-public struct ReportCategoryInfo: Sendable, Hashable {
-    public var category: ReportCategory
-    public var timeLimitMinutes: Int
-}
-
-public protocol ReportStore: Sendable {
-    /// Places a citizen's report (district and position from its stall, permit or the nearest
-    /// site), links it to an open case of the same category within 250 m and 24 hours, and
-    /// stores it with its photos and first timeline entry.
-    func submitReport(_ intake: ReportIntake, photos: [StoredPhoto], trackingHash: String, at: Date) async throws -> Report
-    func report(id: String) async throws -> Report?
-    func report(trackingHash: String) async throws -> Report?
-    func reports(matching filter: ReportFilter, page: PageRequest) async throws -> Page<Report>
-    /// An officer's or administrator's step in the loop; ReportWorkflow's rules.
-    func transition(
-        reportId: String, action: ReportAction, by actor: Account, publicNote: String?, internalNote: String?, duplicateOf: String?, at: Date
-    ) async throws -> Report
-    func reopen(trackingHash: String, note: String, at: Date) async throws -> Report
-    func rate(trackingHash: String, score: Int, comment: String?, at: Date) async throws -> Report
-    func reportCategories() async throws -> [ReportCategoryInfo]
-    /// A category's time limit from dispatch, for cases dispatched from now on.
-    func setTimeLimit(_ category: ReportCategory, minutes: Int, by admin: Account, at: Date) async throws
-    /// A photo citizens may see (reports' evidence); nil for private ones such as certificates.
-    func publicPhoto(id: String) async throws -> StoredPhoto?
-    /// The site's address and the district's name, for describing a report's place (Open311).
-    func places(of reports: [Report]) async throws -> [String: (address: String?, districtName: String)]
-}
 
 extension GuatanDatabase: ReportStore {
     static let openReportStates = "('submitted', 'accepted', 'dispatched', 'handled', 'verified')"
 
     public func submitReport(_ intake: ReportIntake, photos: [StoredPhoto], trackingHash: String, at: Date) async throws -> Report {
-        try await pool.write { db in
+        try await write { db in
             var slotId: String?
             var siteId: String?
             var permitNumber: String?
@@ -131,18 +81,18 @@ extension GuatanDatabase: ReportStore {
     }
 
     public func report(id: String) async throws -> Report? {
-        try await pool.read { db in try Self.report(db, id: id) }
+        try await read { db in try Self.report(db, id: id) }
     }
 
     public func report(trackingHash: String) async throws -> Report? {
-        try await pool.read { db in
+        try await read { db in
             guard let id = try String.fetchOne(db, cached: "SELECT id FROM report WHERE tracking_hash = ?", arguments: [trackingHash]) else { return nil }
             return try Self.report(db, id: id)
         }
     }
 
     public func reports(matching filter: ReportFilter, page: PageRequest) async throws -> Page<Report> {
-        try await pool.read { db in
+        try await read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             for (column, value) in [
@@ -193,7 +143,7 @@ extension GuatanDatabase: ReportStore {
     public func transition(
         reportId: String, action: ReportAction, by actor: Account, publicNote: String?, internalNote: String?, duplicateOf: String?, at: Date
     ) async throws -> Report {
-        try await pool.write { db in
+        try await write { db in
             guard let report = try Self.report(db, id: reportId, withTimeline: false) else { throw StoreError.notFound("no report \(reportId)") }
             let target = try ReportWorkflow.decide(action, on: report.state, by: actor, caseDistrict: report.district, publicNote: publicNote)
             var sets = ["state = ?", "updated_at = ?"]
@@ -243,7 +193,7 @@ extension GuatanDatabase: ReportStore {
     }
 
     public func reopen(trackingHash: String, note: String, at: Date) async throws -> Report {
-        try await pool.write { db in
+        try await write { db in
             guard let id = try String.fetchOne(db, cached: "SELECT id FROM report WHERE tracking_hash = ?", arguments: [trackingHash]),
                 let report = try Self.report(db, id: id, withTimeline: false)
             else { throw StoreError.notFound("no report with this tracking code") }
@@ -260,7 +210,7 @@ extension GuatanDatabase: ReportStore {
     }
 
     public func rate(trackingHash: String, score: Int, comment: String?, at: Date) async throws -> Report {
-        try await pool.write { db in
+        try await write { db in
             guard let id = try String.fetchOne(db, cached: "SELECT id FROM report WHERE tracking_hash = ?", arguments: [trackingHash]),
                 let report = try Self.report(db, id: id, withTimeline: false)
             else { throw StoreError.notFound("no report with this tracking code") }
@@ -277,7 +227,7 @@ extension GuatanDatabase: ReportStore {
     }
 
     public func reportCategories() async throws -> [ReportCategoryInfo] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, cached: "SELECT code, time_limit_minutes FROM report_category ORDER BY sort").compactMap { row in
                 ReportCategory(rawValue: row["code"]).map { ReportCategoryInfo(category: $0, timeLimitMinutes: row["time_limit_minutes"]) }
             }
@@ -285,7 +235,7 @@ extension GuatanDatabase: ReportStore {
     }
 
     public func places(of reports: [Report]) async throws -> [String: (address: String?, districtName: String)] {
-        try await pool.read { db in
+        try await read { db in
             let districts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, cached: "SELECT code, name FROM district").map { ($0["code"] as String, $0["name"] as String) })
             var result: [String: (address: String?, districtName: String)] = [:]
             for report in reports {
@@ -299,7 +249,7 @@ extension GuatanDatabase: ReportStore {
     }
 
     public func setTimeLimit(_ category: ReportCategory, minutes: Int, by admin: Account, at: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             let before = try Int.fetchOne(db, sql: "SELECT time_limit_minutes FROM report_category WHERE code = ?", arguments: [category.rawValue])
             try db.execute(sql: "UPDATE report_category SET time_limit_minutes = ? WHERE code = ?", arguments: [minutes, category.rawValue])
             try Self.audit(
@@ -309,7 +259,7 @@ extension GuatanDatabase: ReportStore {
     }
 
     public func publicPhoto(id: String) async throws -> StoredPhoto? {
-        try await pool.read { db in
+        try await read { db in
             guard let row = try Row.fetchOne(db, cached: "SELECT * FROM photo WHERE id = ? AND EXISTS (SELECT 1 FROM report_photo WHERE photo_id = photo.id)", arguments: [id]),
                 let type = PhotoType(rawValue: row["media_type"])
             else { return nil }
