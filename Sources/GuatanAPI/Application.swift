@@ -1,5 +1,6 @@
 import Foundation
 import GuatanCore
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 import HummingbirdCore
@@ -117,6 +118,9 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     WebConfigRoutes(map: configuration.webMap).register(on: table)
     let photoIntake = PhotoIntake(files: stores.photos, minimumFreeBytes: configuration.minimumFreeBytes, uploads: UploadGate(limit: configuration.concurrentUploads))
     let snapshots = RegistrySnapshotCache(store: stores.registry, clock: configuration.clock)
+    // Every committed write says what it changed; the caches drop exactly that, here only.
+    stores.workflow.changes.subscribe { [snapshots] changes in snapshots.apply(changes) }
+    let workflows = GuatanWorkflows(store: stores.workflow)
     PublicRoutes(registry: stores.registry, snapshots: snapshots, clock: configuration.clock).register(on: table)
     MapRoutes(snapshots: snapshots).register(on: table)
     AuthRoutes(
@@ -128,22 +132,23 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         accounts: stores.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,
         personalDataKey: configuration.personalDataKey, clock: configuration.clock
     ).register(on: table)
-    PermitRoutes(permits: stores.permits, registry: stores.registry, snapshots: snapshots, photos: photoIntake, clock: configuration.clock).register(on: table)
-    CheckInRoutes(checkIns: stores.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
+    PermitRoutes(permits: stores.permits, workflow: workflows.permits, registry: stores.registry, snapshots: snapshots, photos: photoIntake, clock: configuration.clock).register(on: table)
+    CheckInRoutes(checkIns: stores.checkIns, workflow: workflows.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
     ReportRoutes(
-        reports: stores.reports, inspections: stores.inspections, photos: photoIntake,
+        reports: stores.reports, workflow: workflows.reports, inspections: stores.inspections, photos: photoIntake,
         limiter: ReportRateLimiter(perHour: configuration.reportRatePerHour, bytesPerHour: configuration.reportUploadBytesPerHour),
         stallPages: snapshots.stallPages, lists: snapshots.reportLists, clock: configuration.clock
     ).register(on: table)
     InspectionRoutes(
-        inspections: stores.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: photoIntake, snapshots: snapshots,
+        inspections: stores.inspections, workflow: workflows.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: photoIntake,
+        snapshots: snapshots,
         clock: configuration.clock
     ).register(on: table)
     StatisticsRoutes(
-        statistics: stores.statistics, inspections: stores.inspections, reports: stores.reports, registry: stores.registry, clock: configuration.clock
+        statistics: stores.statistics, inspections: stores.inspections, workflows: workflows, reports: stores.reports, registry: stores.registry, clock: configuration.clock
     ).register(on: table)
     StallCodeRoutes(registry: stores.registry, publicURL: configuration.publicURL, clock: configuration.clock).register(on: table)
-    Open311Routes(reports: stores.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, snapshots: snapshots, logger: logger).register(on: table)
+    Open311Routes(reports: stores.reports, workflow: workflows.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, snapshots: snapshots, logger: logger).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GuatanCore
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 
@@ -7,6 +8,7 @@ import Hummingbird
 /// rules decide; 收摊 closes the day; an officer can check in a vendor whose phone failed.
 struct CheckInRoutes {
     let checkIns: any CheckInStore
+    let workflow: CheckInService
     let snapshots: RegistrySnapshotCache
     let clock: ServiceClock
 
@@ -57,14 +59,13 @@ struct CheckInRoutes {
         let input = try await JSONBody.decode(CheckInInput.self, from: request, context: context, limit: 4096)
         let crs = try Self.coordinateSystem(input.crs)
         let position = ReportedPosition(coordinate: try PositionInput.parse(lat: input.lat, lng: input.lng, crs: input.crs), accuracyM: input.accuracyM)
-        let outcome = try await checkIns.checkIn(vendorId: vendorId, position: position, inputCRS: crs, at: clock.now())
+        let outcome = try await workflow.checkIn(vendorId: vendorId, position: position, inputCRS: crs, at: clock.now())
         return try respond(outcome)
     }
 
     func checkOut(_ context: GuatanRequestContext) async throws -> Response {
         let vendorId = try Self.vendorId(context)
-        let closed = try await checkIns.checkOut(vendorId: vendorId, at: clock.now())
-        snapshots.invalidate(slotId: closed.slotId)
+        let closed = try await workflow.checkOut(vendorId: vendorId, at: clock.now())
         return try APIJSON.response(CheckInBody(closed), headers: [.cacheControl: "no-store"])
     }
 
@@ -85,7 +86,7 @@ struct CheckInRoutes {
             throw APIError.validation("reason must have at most 500 characters", field: "reason")
         }
         let number = input.permitNo.trimmingCharacters(in: .whitespaces).uppercased()
-        let outcome = try await checkIns.checkIn(permitNumber: number, onBehalfBy: officer, reason: reason, at: clock.now())
+        let outcome = try await workflow.checkIn(permitNumber: number, onBehalfBy: officer, reason: reason, at: clock.now())
         return try respond(outcome)
     }
 
@@ -97,8 +98,6 @@ struct CheckInRoutes {
         }
         switch outcome {
         case .created(let checkIn):
-            // The stall is open now: the next map request rebuilds rather than waiting for its recheck.
-            snapshots.invalidate(slotId: checkIn.slotId)
             return try APIJSON.response(CheckInBody(checkIn), status: .created, headers: [.cacheControl: "no-store"])
         case .repeated(let checkIn):
             return try APIJSON.response(CheckInBody(checkIn), headers: [.cacheControl: "no-store"])

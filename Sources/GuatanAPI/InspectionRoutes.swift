@@ -1,5 +1,6 @@
 import Foundation
 import GuatanCore
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 
@@ -7,6 +8,7 @@ import Hummingbird
 /// officer's day (queue and coverage), a vendor's own points, an administrator's annulment.
 struct InspectionRoutes {
     let inspections: any InspectionStore
+    let workflow: InspectionService
     let checkIns: any CheckInStore
     let permits: any PermitStore
     let photos: PhotoIntake
@@ -105,17 +107,13 @@ struct InspectionRoutes {
         }
         let now = clock.now()
         let resolves = (fields.resolvesReports ?? []).map { $0.uppercased() }
-        let inspection = try await photos.keeping(uploads, field: "photo") { [inspections] stored in
-            try await inspections.inspect(
+        let inspection = try await photos.keeping(uploads, field: "photo") { [workflow] stored in
+            try await workflow.inspect(
                 InspectionInput(
                     slotId: slotId, result: result, violations: violations, note: note?.isEmpty == true ? nil : note, position: position,
                     resolvesReports: resolves, photos: stored),
                 by: officer, at: now)
         }
-        if !inspection.consequences.isEmpty { snapshots.invalidate() }
-        // The stall's page shows its last inspection and the cases this one settled.
-        snapshots.stallPages.invalidate(slotId: inspection.slotId)
-        snapshots.reportLists.removeAll()  // the cases it settled changed status
         return try APIJSON.response(InspectionBody(inspection), status: .created, headers: [.cacheControl: "no-store"])
     }
 
@@ -174,7 +172,7 @@ struct InspectionRoutes {
         let input = try await JSONBody.decode(AnnulInput.self, from: request, context: context, limit: 4096)
         let reason = input.reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...500).contains(reason.count) else { throw APIError.validation("say why the deduction is annulled (1–500 characters)", field: "reason") }
-        let deduction = try await inspections.annulDeduction(id: id, by: admin, reason: reason, at: clock.now())
+        let deduction = try await workflow.annulDeduction(id: id, by: admin, reason: reason, at: clock.now())
         return try APIJSON.response(DeductionBody(deduction), headers: [.cacheControl: "no-store"])
     }
 }

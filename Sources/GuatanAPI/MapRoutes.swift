@@ -32,7 +32,7 @@ struct MapRoutes {
         case (let district?, nil):
             rendered = snapshot.byDistrict[district]!
         case (_, let box?):
-            // A viewport is rendered per request: small, and too varied to cache.
+            // A viewport is rendered once per snapshot and kept with it (bounded: ViewportCache).
             rendered = try snapshot.map(in: box, district: district)
         }
         return HTTPCaching.respond(

@@ -1,6 +1,7 @@
 import Foundation
 import FoundationXML
 import GuatanCore
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 import Logging
@@ -11,6 +12,7 @@ import Logging
 /// `{code, description}`.
 struct Open311Routes {
     let reports: any ReportStore
+    let workflow: ReportService
     let apiKey: String?
     let clock: ServiceClock
     /// The pages' caches of stalls and case lists: a new request changes both.
@@ -158,11 +160,9 @@ struct Open311Routes {
         }
         let code = TrackingCode.make()
         // The reporter's name and e-mail are not kept: the programme needs neither.
-        let report = try await reports.submitReport(
+        let report = try await workflow.submit(
             ReportIntake(category: category, description: description, subject: subject, contactPhone: phone), photos: [],
             trackingHash: TrackingCode.hash(code), at: clock.now())
-        snapshots.stallPages.invalidate(slotId: report.slotId)
-        snapshots.reportLists.removeAll()
         return .list("request", [
             .object([
                 ("service_request_id", .string(report.id)),

@@ -1,5 +1,6 @@
 import Foundation
 import GuatanCore
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 import NIOPosix
@@ -8,6 +9,7 @@ import NIOPosix
 /// workflow, vendors see their own, and anyone can verify one by its number.
 struct PermitRoutes {
     let permits: any PermitStore
+    let workflow: PermitService
     let registry: any RegistryStore
     let snapshots: RegistrySnapshotCache
     let photos: PhotoIntake
@@ -58,8 +60,8 @@ struct PermitRoutes {
             throw APIError.validation("attach the village committee's certificate (村委会证明) as the photo 'certificate'", field: "certificate")
         }
         let now = clock.now()
-        let record = try await photos.keeping([file.bytes], field: "certificate") { [permits] stored in
-            try await permits.apply(
+        let record = try await photos.keeping([file.bytes], field: "certificate") { [workflow] stored in
+            try await workflow.apply(
                 vendorId: vendorId,
                 PermitApplication(
                     season: input.season, place: input.place, produce: input.produce, expectedKg: input.expectedKg,
@@ -116,11 +118,10 @@ struct PermitRoutes {
         guard produce.count <= 10, produce.allSatisfy({ $0.count <= 20 }) else {
             throw APIError.validation("produce lists at most 10 kinds of at most 20 characters each", field: "produce")
         }
-        let record = try await permits.createPermit(
+        let record = try await workflow.create(
             vendorId: input.vendorId.trimmingCharacters(in: .whitespaces).uppercased(),
             slotId: input.slotId.trimmingCharacters(in: .whitespaces).uppercased(), season: season, produce: produce,
-            state: input.issue == true ? .issued : .approved, actor: "account:\(admin.username)", at: clock.now())
-        snapshots.invalidate(slotId: record.permit.slotId)
+            state: input.issue == true ? .issued : .approved, by: admin, at: clock.now())
         return try APIJSON.response(PermitBody(record, today: today), status: .created)
     }
 
@@ -132,8 +133,7 @@ struct PermitRoutes {
             throw APIError.validation(
                 "action must be one of \(PermitAction.allCases.map(\.rawValue).joined(separator: ", "))", field: "action")
         }
-        let record = try await permits.transition(number: number, action: action, by: actor, reason: input.reason, at: clock.now())
-        snapshots.invalidate(slotId: record.permit.slotId)
+        let record = try await workflow.transition(number: number, action: action, by: actor, reason: input.reason, at: clock.now())
         return try APIJSON.response(PermitBody(record, today: today, actor: actor))
     }
 

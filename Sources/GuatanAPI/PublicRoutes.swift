@@ -60,14 +60,12 @@ struct PublicRoutes {
         let id = try context.parameters.require("slot_id")
         let crs = try Query(request).coordinateSystem()
         let today = self.today
-        if let body = snapshots.stallPages.page(slotId: id, crs: crs) {
-            return Response(status: .ok, headers: [.contentType: APIJSON.contentType], body: .init(byteBuffer: body))
+        let body = try await snapshots.stallPages.page(slotId: id, crs: crs) { [registry] in
+            guard let stall = try await registry.stall(slotId: id, today: today) else {
+                throw APIError.notFound("no stall \(id)")
+            }
+            return ByteBuffer(bytes: try APIJSON.encoder().encode(StallBody(stall, today: today, crs: crs)))
         }
-        guard let stall = try await registry.stall(slotId: id, today: today) else {
-            throw APIError.notFound("no stall \(id)")
-        }
-        let body = ByteBuffer(bytes: try APIJSON.encoder().encode(StallBody(stall, today: today, crs: crs)))
-        snapshots.stallPages.store(body, slotId: id, crs: crs)
         return Response(status: .ok, headers: [.contentType: APIJSON.contentType], body: .init(byteBuffer: body))
     }
 

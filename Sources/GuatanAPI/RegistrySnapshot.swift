@@ -197,6 +197,11 @@ final class RegistrySnapshotCache: Sendable {
         var snapshot: RegistrySnapshot?
         var checkedAt: ContinuousClock.Instant?
         var refreshing = false
+        /// Moves with every invalidation: a rebuild that began before one cannot pass its
+        /// result off as current, and readers after it never get the older snapshot.
+        var generation: UInt64 = 0
+        /// The generation at which `snapshot` was last confirmed current.
+        var snapshotGeneration: UInt64 = 0
     }
 
     private let store: any RegistryStore
@@ -218,74 +223,95 @@ final class RegistrySnapshotCache: Sendable {
         let now = ContinuousClock.now
         enum Plan {
             case serve(RegistrySnapshot)
-            case refresh
+            case refresh(generation: UInt64)
         }
         let plan = state.withLock { state -> Plan in
-            if let snapshot = state.snapshot, snapshot.date == today {
+            if let snapshot = state.snapshot, snapshot.date == today, state.snapshotGeneration == state.generation {
                 if let checkedAt = state.checkedAt, now - checkedAt < Self.recheckInterval { return .serve(snapshot) }
-                // Another request is already rebuilding: readers get the snapshot they had
-                // meanwhile rather than queue behind the rebuild.
+                // Another request is already rechecking: readers get the snapshot they had
+                // meanwhile rather than queue behind it (no write of this process since).
                 if state.refreshing { return .serve(snapshot) }
             }
             state.refreshing = true
-            return .refresh
+            return .refresh(generation: state.generation)
         }
         switch plan {
         case .serve(let snapshot):
             return snapshot
-        case .refresh:
+        case .refresh(let generation):
             defer { state.withLock { $0.refreshing = false } }
-            return try await builder.refresh(cache: self, today: today)
+            return try await builder.refresh(cache: self, today: today, generation: generation)
         }
     }
 
-    /// A write in this process changed what the snapshot shows: the next request rechecks
-    /// the version at once instead of within the second.
+    /// A write changed what the snapshot shows: the next request reads the registry again,
+    /// and a rebuild already under way cannot store what it read before.
     func invalidate() {
-        state.withLock { $0.checkedAt = nil }
+        state.withLock {
+            $0.checkedAt = nil
+            $0.generation &+= 1
+        }
     }
 
     fileprivate func peek() -> RegistrySnapshot? {
         state.withLock { $0.snapshot }
     }
 
-    /// A write changed this stall: the map is rebuilt on its next request, the stall's page at once.
-    func invalidate(slotId: String?) {
-        invalidate()
-        stallPages.invalidate(slotId: slotId)
-    }
+    fileprivate var generation: UInt64 { state.withLock { $0.generation } }
 
-    fileprivate func store(_ snapshot: RegistrySnapshot, checkedAt: ContinuousClock.Instant) {
+    /// Keeps a snapshot read at `generation`; confirmed current only if nothing was invalidated since.
+    fileprivate func store(_ snapshot: RegistrySnapshot, checkedAt: ContinuousClock.Instant, generation: UInt64) {
         state.withLock {
+            guard $0.generation == generation else { return }
             $0.snapshot = snapshot
             $0.checkedAt = checkedAt
+            $0.snapshotGeneration = generation
         }
     }
 
     /// Serialises refreshes so a burst of requests after a change rebuilds once.
     private actor Builder {
-        private var inFlight: Task<RegistrySnapshot, any Error>?
+        private var inFlight: (task: Task<RegistrySnapshot, any Error>, generation: UInt64)?
 
-        func refresh(cache: RegistrySnapshotCache, today: LocalDate) async throws -> RegistrySnapshot {
-            if let inFlight { return try await inFlight.value }
-            let task = Task { try await Self.rebuild(cache: cache, today: today) }
-            inFlight = task
-            defer { inFlight = nil }
+        func refresh(cache: RegistrySnapshotCache, today: LocalDate, generation: UInt64) async throws -> RegistrySnapshot {
+            // A rebuild that began at this generation or later answers this request too; one
+            // that began before a later write does not: it is let finish, then a new one runs.
+            if let running = inFlight {
+                if running.generation >= generation { return try await running.task.value }
+                _ = try? await running.task.value
+                if let still = inFlight, still.generation >= generation { return try await still.task.value }
+            }
+            let started = cache.generation
+            let task = Task { try await Self.rebuild(cache: cache, today: today, generation: started) }
+            inFlight = (task, started)
+            defer { if inFlight?.generation == started { inFlight = nil } }
             return try await task.value
         }
 
-        private static func rebuild(cache: RegistrySnapshotCache, today: LocalDate) async throws -> RegistrySnapshot {
+        private static func rebuild(cache: RegistrySnapshotCache, today: LocalDate, generation: UInt64) async throws -> RegistrySnapshot {
             let started = ContinuousClock.now
             let version = try await cache.store.registryVersion()
             if let snapshot = cache.peek(), snapshot.date == today, snapshot.version == version {
-                cache.store(snapshot, checkedAt: started)
+                cache.store(snapshot, checkedAt: started, generation: generation)
                 return snapshot
             }
             let state = try await cache.store.registryState(today: today)
             let snapshot = try RegistrySnapshot(state: state, date: today)
-            cache.store(snapshot, checkedAt: started)
+            cache.store(snapshot, checkedAt: started, generation: generation)
             GuatanMetrics.snapshotRebuilds.record(ContinuousClock.now - started)
             return snapshot
+        }
+    }
+
+    /// Applies what a committed write changed to every cache of the public pages: the one
+    /// place invalidation happens, fed by the store's change feed (never by the routes).
+    func apply(_ changes: Set<StoreChange>) {
+        for change in changes {
+            switch change {
+            case .registry: invalidate()
+            case .stall(let slotId): stallPages.invalidate(slotId: slotId)
+            case .reportLists: reportLists.removeAll()
+            }
         }
     }
 }
@@ -297,7 +323,7 @@ final class MicroCache: Sendable {
     let capacity: Int
     /// The bodies' bytes at most, whatever their number.
     let maxBytes: Int
-    private let state = Mutex((entries: [String: (body: ByteBuffer, at: ContinuousClock.Instant)](), bytes: 0))
+    private let state = Mutex((entries: [String: (body: ByteBuffer, at: ContinuousClock.Instant)](), bytes: 0, generation: UInt64(0)))
     private let hits: Prometheus.Counter
     private let misses: Prometheus.Counter
 
@@ -319,18 +345,33 @@ final class MicroCache: Sendable {
         return found
     }
 
-    func store(_ body: ByteBuffer, for key: String) {
+    /// The cached answer, or `produce`'s, kept unless an invalidation happened while it was
+    /// being produced: a read begun before a write never puts its older answer back.
+    func body(for key: String, produce: @Sendable () async throws -> ByteBuffer) async throws -> ByteBuffer {
+        if let found = body(for: key) { return found }
+        let generation = self.generation
+        let body = try await produce()
+        store(body, for: key, readAt: generation)
+        return body
+    }
+
+    /// Moves with every invalidation.
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    func store(_ body: ByteBuffer, for key: String, readAt generation: UInt64) {
         let now = ContinuousClock.now
         let size = body.readableBytes
         guard size <= maxBytes / 8 else { return }
         state.withLock { state in
+            guard state.generation == generation else { return }
             // Bounded in entries and bytes: a crawler walking every stall or filter must not
             // grow this without end. Expired entries go first; if that is not enough, all.
             if state.entries.count >= capacity || state.bytes + size > maxBytes {
                 state.entries = state.entries.filter { now - $0.value.at < lifetime }
                 state.bytes = state.entries.values.reduce(0) { $0 + $1.body.readableBytes }
                 if state.entries.count >= capacity || state.bytes + size > maxBytes {
-                    state = ([:], 0)
+                    state.entries = [:]
+                    state.bytes = 0
                 }
             }
             if let old = state.entries.updateValue((body, now), forKey: key) { state.bytes -= old.body.readableBytes }
@@ -343,6 +384,7 @@ final class MicroCache: Sendable {
 
     func remove(_ keys: [String]) {
         state.withLock { state in
+            state.generation &+= 1
             for key in keys {
                 if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.body.readableBytes }
             }
@@ -350,7 +392,11 @@ final class MicroCache: Sendable {
     }
 
     func removeAll() {
-        state.withLock { $0 = ([:], 0) }
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries = [:]
+            state.bytes = 0
+        }
     }
 }
 
@@ -366,12 +412,8 @@ final class StallPageCache: Sendable {
         slotId.uppercased() + "|" + crs.rawValue
     }
 
-    func page(slotId: String, crs: CoordinateSystem) -> ByteBuffer? {
-        pages.body(for: Self.key(slotId, crs))
-    }
-
-    func store(_ body: ByteBuffer, slotId: String, crs: CoordinateSystem) {
-        pages.store(body, for: Self.key(slotId, crs))
+    func page(slotId: String, crs: CoordinateSystem, produce: @Sendable () async throws -> ByteBuffer) async throws -> ByteBuffer {
+        try await pages.body(for: Self.key(slotId, crs), produce: produce)
     }
 
     func invalidate(slotId: String?) {

@@ -1,5 +1,6 @@
 import Foundation
 import GuatanCore
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 import NIOPosix
@@ -9,6 +10,7 @@ import Synchronization
 /// code for the reporter, public cases for everyone, the loop for the district's officers.
 struct ReportRoutes {
     let reports: any ReportStore
+    let workflow: ReportService
     /// Inspection photos are served by the same route, to staff only.
     let inspections: any InspectionStore
     let photos: PhotoIntake
@@ -108,11 +110,9 @@ struct ReportRoutes {
         }
         let code = TrackingCode.make()
         let intake = ReportIntake(category: category, description: description, subject: subject, contactPhone: phone)
-        let report = try await photos.keeping(uploads, field: "photo") { [reports] stored in
-            try await reports.submitReport(intake, photos: stored, trackingHash: TrackingCode.hash(code), at: now)
+        let report = try await photos.keeping(uploads, field: "photo") { [workflow] stored in
+            try await workflow.submit(intake, photos: stored, trackingHash: TrackingCode.hash(code), at: now)
         }
-        stallPages.invalidate(slotId: report.slotId)
-        lists.removeAll()
         let body = SubmittedBody(
             reportId: report.id, trackingCode: code, status: report.state.rawValue, district: report.district,
             dueAt: report.dueAt.map(BusinessTime.rfc3339), duplicateOf: report.duplicateOf)
@@ -120,13 +120,9 @@ struct ReportRoutes {
     }
 
     func list(_ filter: ReportListFilter, _ context: GuatanRequestContext) async throws -> Response {
-        let body: ByteBuffer
-        if let cached = lists.body(for: filter.cacheKey) {
-            body = cached
-        } else {
+        let body = try await lists.body(for: filter.cacheKey) { [reports, clock] in
             let page = try await reports.reports(matching: filter.store, page: filter.page)
-            body = ByteBuffer(bytes: try APIJSON.encoder().encode(ReportListBody(page, now: clock.now(), crs: filter.crs)))
-            lists.store(body, for: filter.cacheKey)
+            return ByteBuffer(bytes: try APIJSON.encoder().encode(ReportListBody(page, now: clock.now(), crs: filter.crs)))
         }
         return Response(status: .ok, headers: [.contentType: APIJSON.contentType, .cacheControl: "no-cache"], body: .init(byteBuffer: body))
     }
@@ -163,11 +159,9 @@ struct ReportRoutes {
         for (name, note) in [("public_note", input.publicNote), ("internal_note", input.internalNote)] where (note?.count ?? 0) > 1000 {
             throw APIError.validation("\(name) must have at most 1000 characters", field: name)
         }
-        let report = try await reports.transition(
+        let report = try await workflow.transition(
             reportId: id, action: action, by: actor, publicNote: input.publicNote, internalNote: input.internalNote, duplicateOf: input.duplicateOf,
             at: clock.now())
-        stallPages.invalidate(slotId: report.slotId)
-        lists.removeAll()
         return try APIJSON.response(ReportBody(report, view: .staff, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
     }
 
@@ -175,8 +169,7 @@ struct ReportRoutes {
         let code = try context.parameters.require("tracking_code")
         let input = try await JSONBody.decode(RatingInput.self, from: request, context: context, limit: 4096)
         try ReportRules.validateRatingInput(score: input.score, comment: input.comment)
-        let report = try await reports.rate(trackingHash: TrackingCode.hash(code), score: input.score, comment: input.comment, at: clock.now())
-        lists.removeAll()
+        let report = try await workflow.rate(trackingHash: TrackingCode.hash(code), score: input.score, comment: input.comment, at: clock.now())
         return try APIJSON.response(ReportBody(report, view: .reporter, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
     }
 
@@ -187,9 +180,7 @@ struct ReportRoutes {
         guard (1...1000).contains(note.count) else {
             throw APIError.validation("say what is still wrong (1–1000 characters)", field: "note")
         }
-        let report = try await reports.reopen(trackingHash: TrackingCode.hash(code), note: note, at: clock.now())
-        stallPages.invalidate(slotId: report.slotId)
-        lists.removeAll()
+        let report = try await workflow.reopen(trackingHash: TrackingCode.hash(code), note: note, at: clock.now())
         return try APIJSON.response(ReportBody(report, view: .reporter, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
     }
 

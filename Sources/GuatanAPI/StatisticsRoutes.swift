@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import GuatanCore
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 
@@ -9,6 +10,7 @@ import Hummingbird
 struct StatisticsRoutes {
     let statistics: any StatisticsStore
     let inspections: any InspectionStore
+    let workflows: GuatanWorkflows
     let reports: any ReportStore
     let registry: any RegistryStore
     let clock: ServiceClock
@@ -136,7 +138,7 @@ struct StatisticsRoutes {
         }
         let season = input.season ?? BusinessTime.localDate(of: clock.now()).year
         guard (2000...2100).contains(season) else { throw APIError.validation("season must be a year", field: "season") }
-        try await inspections.setViolationPoints(season: season, code: code, points: input.points, by: admin, at: clock.now())
+        try await workflows.inspections.setViolationPoints(season: season, code: code, points: input.points, by: admin, at: clock.now())
         return try await violationRules(season: season, context)
     }
 
@@ -149,7 +151,7 @@ struct StatisticsRoutes {
         guard (10...(30 * 24 * 60)).contains(input.timeLimitMinutes) else {
             throw APIError.validation("time_limit_minutes must be from 10 to 43200 (30 days)", field: "time_limit_minutes")
         }
-        try await reports.setTimeLimit(category, minutes: input.timeLimitMinutes, by: admin, at: clock.now())
+        try await workflows.reports.setTimeLimit(category, minutes: input.timeLimitMinutes, by: admin, at: clock.now())
         let items = try await reports.reportCategories().map {
             CategoryBody(code: $0.category.rawValue, name: $0.category.nameZh, nameEn: $0.category.nameEn, timeLimitMinutes: $0.timeLimitMinutes)
         }

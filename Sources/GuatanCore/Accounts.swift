@@ -149,6 +149,18 @@ public enum Access {
         return account
     }
 
+    /// Which district a staff list shows: an officer's own (asking for another is 403), an
+    /// administrator's choice (nil: every district).
+    public static func districtScope(_ account: Account, asked: String?) throws(AccessError) -> String? {
+        switch account.role {
+        case .admin: return asked
+        case .officer:
+            if let asked, asked != account.district { throw .forbidden("officers work in their own district (\(account.district ?? "-"))") }
+            return account.district
+        case .vendor: throw .forbidden("only officers and administrators see a district's work")
+        }
+    }
+
     /// Admins act everywhere; an officer only in the district he belongs to.
     public static func requireDistrict(_ account: Account, _ district: String) throws(AccessError) {
         switch account.role {

@@ -21,6 +21,31 @@ public enum PermitState: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
+    public static let live: Set<PermitState> = Set(allCases.filter(\.isLive))
+    /// The permits that hold a stall in its season: the one an inspection or a report is about.
+    public static let holding: Set<PermitState> = [.issued, .suspended]
+
+    /// Which of a vendor's permits of a season a check-in is about: the issued one if any,
+    /// else a suspended one, else one still in review, else the last that ended. Rejected
+    /// applications are no permit at all. `permits` are newest first.
+    public static func permitOfTheDay<P>(_ permits: [P], state: (P) -> PermitState) -> P? {
+        func rank(_ state: PermitState) -> Int? {
+            switch state {
+            case .issued: 0
+            case .suspended: 1
+            case .requested, .reviewed, .approved: 2
+            case .expired, .revoked: 3
+            case .rejected: nil
+            }
+        }
+        var best: (P, Int)?
+        for permit in permits {
+            guard let r = rank(state(permit)) else { continue }
+            if best == nil || r < best!.1 { best = (permit, r) }
+        }
+        return best?.0
+    }
+
     /// Only issued permits are shown to citizens.
     public var isPublic: Bool { self == .issued }
 

@@ -31,7 +31,7 @@ extension GuatanDatabase: AccountStore {
         try await read { db in
             guard let row = try Row.fetchOne(db, cached: "SELECT * FROM account WHERE username = ? AND disabled_at IS NULL", arguments: [username])
             else { return nil }
-            return (Self.account(row), row["password_hash"])
+            return (try Self.account(row), row["password_hash"])
         }
     }
 
@@ -76,7 +76,7 @@ extension GuatanDatabase: AccountStore {
             try Row.fetchOne(db, cached: """
                 SELECT a.* FROM session s JOIN account a ON a.id = s.account_id
                 WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND a.disabled_at IS NULL
-                """, arguments: [sessionTokenHash, at.timeIntervalSince1970]).map(Self.account)
+                """, arguments: [sessionTokenHash, at.timeIntervalSince1970]).map { try Self.account($0) }
         }
     }
 
@@ -102,7 +102,7 @@ extension GuatanDatabase: AccountStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM account WHERE username = ?", arguments: [username]) else {
                 throw StoreError.notFound("no account \(username)")
             }
-            let account = Self.account(row)
+            let account = try Self.account(row)
             let wasDisabled = (row["disabled_at"] as String?) != nil
             let stamp = BusinessTime.rfc3339(at)
             if disabled, !wasDisabled {
@@ -124,7 +124,7 @@ extension GuatanDatabase: AccountStore {
                 SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
                 FROM account a WHERE a.id = ?
                 """, arguments: [at.timeIntervalSince1970, account.id])!
-            return Self.summary(updated)
+            return try Self.summary(updated)
         }
     }
 
@@ -145,17 +145,17 @@ extension GuatanDatabase: AccountStore {
         }
     }
 
-    static func summary(_ row: Row) -> AccountSummary {
-        AccountSummary(account: account(row), createdAt: row["created_at"], disabledAt: row["disabled_at"], liveSessions: row["live"])
+    static func summary(_ row: Row) throws -> AccountSummary {
+        AccountSummary(account: try account(row), createdAt: row["created_at"], disabledAt: row["disabled_at"], liveSessions: row["live"])
     }
 
     public func districtCodes() async throws -> Set<String> {
         try await read { db in Set(try String.fetchAll(db, cached: "SELECT code FROM district")) }
     }
 
-    static func account(_ row: Row) -> Account {
+    static func account(_ row: Row) throws -> Account {
         Account(
-            id: row["id"], username: row["username"], role: Role(rawValue: row["role"]) ?? .vendor,
+            id: row["id"], username: row["username"], role: try decoded(row, "role"),
             district: row["district"], vendorId: row["vendor_id"])
     }
 }

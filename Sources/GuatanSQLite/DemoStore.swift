@@ -134,6 +134,7 @@ extension GuatanDatabase {
                 }
             }
             try Self.bumpRegistryVersion(db)
+            try Self.catchUpNumberSequences(db)
             return summary
         }
     }

@@ -15,6 +15,8 @@ public final class GuatanDatabase: Sendable {
     public let dataDirectory: URL
     /// The writer for check-ins and check-outs, which come in bursts every morning.
     let groupCommit: GroupCommit
+    /// Committed changes, for the caches of this process.
+    let changeFeed = ChangeFeed()
 
     /// Opens (creating if needed) the database in `dataDirectory` and brings its schema up to date.
     public init(dataDirectory: URL, logger: Logger = Logger(label: "guatan.store"), observer: StoreObserver = StoreObserver()) throws {

@@ -383,6 +383,27 @@ extension GuatanDatabase {
             // The sign-in throttle counts failures per (account, address).
             try db.execute(sql: "CREATE INDEX login_failure_by_pair ON login_failure(username, address, at)")
         }
+        migrator.registerMigration("2026-12-04-number-sequences") { db in
+            // Numbers come from counters moved and read in one statement under the write lock,
+            // as a database's sequence does, rather than MAX()+1 read and then written.
+            try db.execute(sql: "CREATE TABLE number_sequence (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
+            try GuatanDatabase.catchUpNumberSequences(db)
+        }
         return migrator
     }()
+
+    /// Moves every counter up to the numbers already used, for rows written in bulk (the
+    /// migration, the demo population, a generated season), which number their own rows.
+    static func catchUpNumberSequences(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO number_sequence (name, value)
+            SELECT name, value FROM (
+                SELECT 'vendor' AS name, COALESCE(MAX(seq), 0) AS value FROM vendor
+                UNION ALL SELECT 'report', COALESCE(MAX(seq), 0) FROM report
+                UNION ALL SELECT 'inspection', COALESCE(MAX(seq), 0) FROM inspection
+                UNION ALL SELECT 'permit/' || season || '/' || district, COUNT(*) FROM permit GROUP BY season, district)
+            WHERE true
+            ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)
+            """)
+    }
 }

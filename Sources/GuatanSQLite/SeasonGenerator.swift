@@ -338,6 +338,7 @@ extension GuatanDatabase {
         try pool.writeWithoutTransaction { db in
             _ = try db.checkpoint(.truncate)
         }
+        try pool.write { db in try Self.catchUpNumberSequences(db) }
         return result
     }
 

@@ -17,7 +17,7 @@ extension GuatanDatabase: VendorStore {
             }
             let stamp = BusinessTime.rfc3339(at)
             let produce = String(decoding: try JSONEncoder().encode(draft.produce), as: UTF8.self)
-            let seq = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) + 1 FROM vendor")) ?? 1
+            let seq = try SQLiteTransaction(db).nextNumber("vendor")
             let vendorId = Vendor.id(sequence: seq)
             try db.execute(
                 sql: """

@@ -13,12 +13,15 @@ public struct GuatanStores: Sendable {
     public var audit: any AuditStore
     public var operations: any OperationsStore
     public var photos: PhotoFiles
+    /// The transactions the workflow services run in.
+    public var workflow: any WorkflowStore
 
     public init(
         registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
         checkIns: any CheckInStore, reports: any ReportStore, inspections: any InspectionStore, statistics: any StatisticsStore, audit: any AuditStore,
-        operations: any OperationsStore, photos: PhotoFiles
+        operations: any OperationsStore, photos: PhotoFiles, workflow: any WorkflowStore
     ) {
+        self.workflow = workflow
         self.operations = operations
         self.statistics = statistics
         self.reports = reports

@@ -104,20 +104,15 @@ public struct CoverageGap: Sendable, Hashable {
 }
 
 public protocol InspectionStore: Sendable {
-    /// Records an inspection in one transaction: deductions, settled cases, and the escalation
-    /// (a third exhausted month revokes the permit and bars the vendor from the next season).
-    func inspect(_ input: InspectionInput, by officer: Account, at: Date) async throws -> Inspection
     /// A photo of an inspection, with the districts of the inspections that carry it (staff only).
     func inspectionPhoto(id: String) async throws -> (photo: StoredPhoto, districts: Set<String>)?
     func inspections(slotId: String?, district: String?, from: LocalDate?, to: LocalDate?, page: PageRequest) async throws -> Page<Inspection>
     /// A vendor's deductions, newest first, with this month's balance of his current permit.
     func deductions(vendorId: String, season: Int) async throws -> [PointDeduction]
-    func annulDeduction(id: Int64, by admin: Account, reason: String, at: Date) async throws -> PointDeduction
     /// Sites of a district not inspected since `since` (never inspected first).
     func coverageGaps(district: String, since: LocalDate) async throws -> [CoverageGap]
     /// The district's dispatched cases by due time.
     func queue(district: String) async throws -> [Report]
     /// Points per violation in a season: the season's own values over API.md's defaults.
     func violationRules(season: Int) async throws -> [ViolationCode: Int]
-    func setViolationPoints(season: Int, code: ViolationCode, points: Int, by admin: Account, at: Date) async throws
 }

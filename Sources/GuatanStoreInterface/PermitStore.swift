@@ -27,15 +27,8 @@ public struct PermitRecord: Sendable, Hashable {
 }
 
 public protocol PermitStore: Sendable {
-    /// An administrator's permit, `approved` or `issued` at once. `.conflict` when the slot,
-    /// the vendor or the vehicle already has a live permit in that season.
-    func createPermit(vendorId: String, slotId: String, season: Int, produce: [String], state: PermitState, actor: String, at: Date) async throws -> PermitRecord
     func permit(number: String) async throws -> PermitRecord?
-    /// Moves a permit through its workflow, as `actor` and at `at`; the rules are PermitWorkflow's.
-    func transition(number: String, action: PermitAction, by actor: Account, reason: String?, at: Date) async throws -> PermitRecord
     func permits(vendorId: String) async throws -> [PermitRecord]
-    /// A vendor's application (申请): a `requested` permit for a slot, or for the first free slot of a site.
-    func apply(vendorId: String, _ application: PermitApplication, at: Date) async throws -> PermitRecord
     /// The certificate photo of an application, with the permit's district (for access).
     func certificate(permitNumber: String) async throws -> (district: String, photo: StoredPhoto)?
     /// Permits for officers and administrators: by district, state, season, vendor; newest first.

@@ -36,22 +36,10 @@ public struct ReportCategoryInfo: Sendable, Hashable {
 }
 
 public protocol ReportStore: Sendable {
-    /// Places a citizen's report (district and position from its stall, permit or the nearest
-    /// site), links it to an open case of the same category within 250 m and 24 hours, and
-    /// stores it with its photos and first timeline entry.
-    func submitReport(_ intake: ReportIntake, photos: [StoredPhoto], trackingHash: String, at: Date) async throws -> Report
     func report(id: String) async throws -> Report?
     func report(trackingHash: String) async throws -> Report?
     func reports(matching filter: ReportFilter, page: PageRequest) async throws -> Page<Report>
-    /// An officer's or administrator's step in the loop; ReportWorkflow's rules.
-    func transition(
-        reportId: String, action: ReportAction, by actor: Account, publicNote: String?, internalNote: String?, duplicateOf: String?, at: Date
-    ) async throws -> Report
-    func reopen(trackingHash: String, note: String, at: Date) async throws -> Report
-    func rate(trackingHash: String, score: Int, comment: String?, at: Date) async throws -> Report
     func reportCategories() async throws -> [ReportCategoryInfo]
-    /// A category's time limit from dispatch, for cases dispatched from now on.
-    func setTimeLimit(_ category: ReportCategory, minutes: Int, by admin: Account, at: Date) async throws
     /// A photo citizens may see (reports' evidence); nil for private ones such as certificates.
     func publicPhoto(id: String) async throws -> StoredPhoto?
     /// The site's address and the district's name, for describing a report's place (Open311).

@@ -71,7 +71,7 @@ struct AccessMatrixTests {
     func matrix() async throws {
         let service = try await CheckInTests.service()
         let routes = service.built.routes
-        let photo = try await service.database.submitReport(
+        let photo = try await service.database.workflows.reports.submit(
             ReportIntake(category: .hygiene, description: "垃圾", subject: .slot("CG-001-01"), contactPhone: nil), photos: [],
             trackingHash: "0", at: TestService.midSeason)
         try await service.run { client in

@@ -9,12 +9,12 @@ struct CacheBoundsTests {
         let cache = MicroCache(name: "test_bounds", capacity: 100_000, maxBytes: 1 << 20)
         let body = ByteBuffer(bytes: [UInt8](repeating: 7, count: 100_000))
         for n in 0..<500 {
-            cache.store(body, for: "key-\(n)")
+            cache.store(body, for: "key-\(n)", readAt: cache.generation)
             #expect(cache.byteCount <= 1 << 20)
         }
         // A body larger than an eighth of the bound is not kept at all.
         cache.removeAll()
-        cache.store(ByteBuffer(bytes: [UInt8](repeating: 1, count: 200_000)), for: "big")
+        cache.store(ByteBuffer(bytes: [UInt8](repeating: 1, count: 200_000)), for: "big", readAt: cache.generation)
         #expect(cache.byteCount == 0)
     }
 }

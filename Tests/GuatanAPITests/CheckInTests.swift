@@ -1,6 +1,6 @@
 import Foundation
 import GuatanCore
-import GuatanSQLite
+@testable import GuatanSQLite
 import GuatanStoreInterface
 import Hummingbird
 import HummingbirdTesting
@@ -12,8 +12,8 @@ struct CheckInTests {
     static func service(now: Date = TestService.midSeason, issue: Bool = true, clock: ServiceClock? = nil) async throws -> TestService {
         let service = try await PermitTests.service(now: now, clock: clock)
         if issue {
-            _ = try await service.database.createPermit(
-                vendorId: "V000001", slotId: "CG-001-01", season: 2026, produce: [], state: .issued, actor: "test", at: now)
+            _ = try await service.database.workflows.permits.create(
+                vendorId: "V000001", slotId: "CG-001-01", season: 2026, produce: [], state: .issued, by: .testAdmin, at: now)
         }
         return service
     }

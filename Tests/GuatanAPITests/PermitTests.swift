@@ -157,13 +157,13 @@ struct PermitTests {
         let service = try await Self.service()
         let database = service.database
         let admin = Account(id: 1, username: "admin", role: .admin, district: nil, vendorId: nil)
-        _ = try await database.createPermit(
-            vendorId: "V000001", slotId: "XG-001-01", season: 2026, produce: [], state: .issued, actor: "test", at: TestService.midSeason)
+        _ = try await database.workflows.permits.create(
+            vendorId: "V000001", slotId: "XG-001-01", season: 2026, produce: [], state: .issued, by: .testAdmin, at: TestService.midSeason)
         // Seen in late October, after the season: the store decides by the date it is given.
         let record = try #require(try await database.permit(number: "LZ2026-XG-000001"))
         #expect(PermitWorkflow.effectiveState(record.permit.state, season: record.seasonDates, on: LocalDate("2026-10-20")!) == .expired)
         do {
-            _ = try await database.transition(
+            _ = try await database.workflows.permits.transition(
                 number: "LZ2026-XG-000001", action: .suspend, by: admin, reason: "late",
                 at: BusinessTime.parseInstant("2026-10-20T10:00:00+08:00")!)
             Issue.record("an expired permit cannot be suspended")

@@ -310,7 +310,7 @@ struct IntegrityTests {
     @Test("mark_duplicate links only to an open case of the same district")
     func duplicates() async throws {
         let service = try await PermitTests.service()
-        let other = try await service.database.submitReport(
+        let other = try await service.database.workflows.reports.submit(
             ReportIntake(category: .hygiene, description: "垃圾", subject: .slot("XG-001-01"), contactPhone: nil), photos: [],
             trackingHash: "x1", at: TestService.midSeason)
         try await service.run { client in

@@ -2,6 +2,7 @@ import Foundation
 import GuatanAPI
 import GuatanCore
 import GuatanSQLite
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 import HummingbirdTesting
@@ -186,4 +187,13 @@ extension TestClientProtocol {
         fields[.contentType] = "multipart/form-data; boundary=\(MultipartBody.boundary)"
         return try await execute(uri: uri, method: .post, headers: fields, body: form.buffer)
     }
+}
+
+extension Account {
+    /// An administrator for tests that set up data through the workflows.
+    static let testAdmin = Account(id: 0, username: "test", role: .admin, district: nil, vendorId: nil)
+}
+
+extension GuatanDatabase {
+    var workflows: GuatanWorkflows { GuatanWorkflows(store: self) }
 }

@@ -14,7 +14,7 @@ struct CheckInStoreTests {
             + database.site(id: "CG-002", today: Fixtures.today)!.slots.map(\.slot)
         var result: [(String, Coordinate)] = []
         for (vendorId, slot) in zip(vendors, slots) {
-            _ = try await database.createPermit(vendorId: vendorId, slotId: slot.id, season: 2026, produce: [], state: .issued, actor: "test", at: Fixtures.now)
+            _ = try await database.workflows.permits.create(vendorId: vendorId, slotId: slot.id, season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
             result.append((vendorId, slot.position))
         }
         return result
@@ -30,7 +30,7 @@ struct CheckInStoreTests {
             for (vendorId, position) in vendors {
                 for _ in 0..<5 {
                     group.addTask {
-                        (vendorId, try await database.checkIn(
+                        (vendorId, try await database.workflows.checkIns.checkIn(
                             vendorId: vendorId, position: ReportedPosition(coordinate: position, accuracyM: 10), inputCRS: .wgs84, at: Fixtures.now))
                     }
                 }
@@ -60,9 +60,9 @@ struct CheckInStoreTests {
                 group.addTask {
                     do {
                         if index == 1 {
-                            _ = try await database.checkOut(vendorId: vendor.vendorId, at: Fixtures.now)
+                            _ = try await database.workflows.checkIns.checkOut(vendorId: vendor.vendorId, at: Fixtures.now)
                         } else {
-                            _ = try await database.checkIn(
+                            _ = try await database.workflows.checkIns.checkIn(
                                 vendorId: vendor.vendorId, position: ReportedPosition(coordinate: vendor.position, accuracyM: 5), inputCRS: .wgs84,
                                 at: Fixtures.now)
                         }
@@ -86,7 +86,7 @@ struct CheckInStoreTests {
         let vendor = try await Self.issued(database, count: 1)[0]
         try await database.pool.write { db in try db.execute(sql: "UPDATE site SET geofence_radius_m = 30 WHERE id = 'CG-001'") }
         let fifty = Coordinate(lat: vendor.position.lat + 50 / 111_194.93, lng: vendor.position.lng)
-        let refused = try await database.checkIn(
+        let refused = try await database.workflows.checkIns.checkIn(
             vendorId: vendor.vendorId, position: ReportedPosition(coordinate: fifty, accuracyM: 5), inputCRS: .wgs84, at: Fixtures.now)
         guard case .refused(.tooFar, let distance, _) = refused else {
             Issue.record("expected TOO_FAR within the site's 30 m: \(refused)")
@@ -99,7 +99,7 @@ struct CheckInStoreTests {
             try db.execute(sql: "INSERT OR REPLACE INTO season (year, starts_on, ends_on, opens_at, closes_at, geofence_radius_m) VALUES (2026, '2026-06-15', '2026-10-15', '06:00', '22:00', 200)")
         }
         let far = Coordinate(lat: vendor.position.lat + 180 / 111_194.93, lng: vendor.position.lng)
-        let accepted = try await database.checkIn(
+        let accepted = try await database.workflows.checkIns.checkIn(
             vendorId: vendor.vendorId, position: ReportedPosition(coordinate: far, accuracyM: 5), inputCRS: .wgs84, at: Fixtures.now)
         if case .created = accepted {} else { Issue.record("expected a check-in within the season's 200 m: \(accepted)") }
     }

@@ -28,8 +28,8 @@ struct PermitStoreTests {
             for vendorId in vendorIds {
                 group.addTask {
                     do {
-                        let record = try await database.createPermit(
-                            vendorId: vendorId, slotId: "AN-001-01", season: 2026, produce: [], state: .issued, actor: "test", at: Fixtures.now)
+                        let record = try await database.workflows.permits.create(
+                            vendorId: vendorId, slotId: "AN-001-01", season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
                         return .success(record.permit.number)
                     } catch {
                         return .failure(error)
@@ -58,8 +58,8 @@ struct PermitStoreTests {
         let created = await withTaskGroup(of: Bool.self) { group in
             for slot in slots {
                 group.addTask {
-                    (try? await database.createPermit(
-                        vendorId: vendorId, slotId: slot, season: 2026, produce: [], state: .issued, actor: "test", at: Fixtures.now)) != nil
+                    (try? await database.workflows.permits.create(
+                        vendorId: vendorId, slotId: slot, season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)) != nil
                 }
             }
             var count = 0

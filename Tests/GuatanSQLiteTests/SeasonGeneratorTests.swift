@@ -17,7 +17,7 @@ struct SeasonGeneratorTests {
         let vendors = try await PermitStoreTests.vendors(database, count: permits)
         let slots = try await database.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM slot WHERE id LIKE 'CG-%' ORDER BY id LIMIT ?", arguments: [permits]) }
         for (vendorId, slotId) in zip(vendors, slots) {
-            _ = try await database.createPermit(vendorId: vendorId, slotId: slotId, season: 2026, produce: ["西瓜"], state: .issued, actor: "test", at: eve)
+            _ = try await database.workflows.permits.create(vendorId: vendorId, slotId: slotId, season: 2026, produce: ["西瓜"], state: .issued, by: .testAdmin, at: eve)
         }
         let generated = try database.generateSeasonHistory(season: 2026, through: LocalDate(through)!, seed: seed)
         return (folder, database, generated)

@@ -1,6 +1,7 @@
 import Foundation
 import GuatanCore
 import GuatanSQLite
+import GuatanServices
 import GuatanStoreInterface
 
 /// A fresh data folder per test, removed afterwards.
@@ -31,4 +32,13 @@ enum Fixtures {
         try database.loadSeedIfNeeded(from: seedDirectory, now: now)
         return database
     }
+}
+
+extension Account {
+    /// An administrator for tests that set up data through the workflows.
+    static let testAdmin = Account(id: 0, username: "test", role: .admin, district: nil, vendorId: nil)
+}
+
+extension GuatanDatabase {
+    var workflows: GuatanWorkflows { GuatanWorkflows(store: self) }
 }

@@ -1,0 +1,16 @@
+import GuatanStoreInterface
+
+/// Every workflow of the programme, over one store.
+public struct GuatanWorkflows: Sendable {
+    public let permits: PermitService
+    public let checkIns: CheckInService
+    public let reports: ReportService
+    public let inspections: InspectionService
+
+    public init(store: any WorkflowStore) {
+        permits = PermitService(store: store)
+        checkIns = CheckInService(store: store)
+        reports = ReportService(store: store)
+        inspections = InspectionService(store: store)
+    }
+}
