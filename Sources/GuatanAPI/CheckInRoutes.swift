@@ -42,13 +42,7 @@ struct CheckInRoutes {
     /// those implying implausible travel flagged for review.
     func district(_ filter: DistrictDayFilter, _ context: GuatanRequestContext) async throws -> Response {
         let actor = try context.require(.officer, .admin)
-        var district = filter.district
-        if actor.role == .officer {
-            if let asked = district, asked != actor.district {
-                throw AccessError.forbidden("officers see the check-ins of their own district (\(actor.district ?? "-"))")
-            }
-            district = actor.district
-        }
+        let district = try Access.districtScope(actor, asked: filter.district)
         let day = filter.date ?? BusinessTime.localDate(of: clock.now())
         let page = try await checkIns.checkIns(district: district, on: day, flaggedOnly: filter.flaggedOnly, page: filter.page)
         return try APIJSON.response(StaffCheckInListBody(page), headers: [.cacheControl: "no-store"])

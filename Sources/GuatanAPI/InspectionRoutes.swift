@@ -52,12 +52,8 @@ struct InspectionRoutes {
 
     /// The district an officer works (his own), or the one an administrator names.
     static func district(_ actor: Account, asked: String?) throws -> String {
-        if actor.role == .officer {
-            if let asked, asked != actor.district { throw AccessError.forbidden("officers work their own district (\(actor.district ?? "-"))") }
-            return actor.district ?? ""
-        }
-        guard let asked else { throw APIError.validation("name the district", field: "district") }
-        return asked
+        guard let district = try Access.districtScope(actor, asked: asked) else { throw APIError.validation("name the district", field: "district") }
+        return district
     }
 
     func inspect(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
@@ -119,11 +115,7 @@ struct InspectionRoutes {
 
     func list(_ filter: InspectionFilter, _ context: GuatanRequestContext) async throws -> Response {
         let actor = try context.require(.officer, .admin)
-        var district = filter.district
-        if actor.role == .officer {
-            if let asked = district, asked != actor.district { throw AccessError.forbidden("officers see their own district's inspections") }
-            district = actor.district
-        }
+        let district = try Access.districtScope(actor, asked: filter.district)
         let page = try await inspections.inspections(slotId: filter.slotId, district: district, from: filter.from, to: filter.to, page: filter.page)
         return try APIJSON.response(InspectionListBody(page), headers: [.cacheControl: "no-store"])
     }

@@ -74,13 +74,8 @@ struct PermitRoutes {
     /// Officers see their district's permits (the applications to review among them); administrators all.
     func list(_ filter: PermitListFilter, _ context: GuatanRequestContext) async throws -> Response {
         let actor = try context.require(.officer, .admin)
-        var storeFilter = PermitFilter(district: filter.district, state: filter.state, season: filter.season, vendorId: filter.vendorId)
-        if actor.role == .officer {
-            if let asked = filter.district, asked != actor.district {
-                throw AccessError.forbidden("officers see the permits of their own district (\(actor.district ?? "-"))")
-            }
-            storeFilter.district = actor.district
-        }
+        let storeFilter = PermitFilter(
+            district: try Access.districtScope(actor, asked: filter.district), state: filter.state, season: filter.season, vendorId: filter.vendorId)
         let page = try await permits.permits(matching: storeFilter, page: filter.page)
         return try APIJSON.response(PermitListBody(page, today: today, actor: actor), headers: [.cacheControl: "no-store"])
     }
@@ -91,9 +86,7 @@ struct PermitRoutes {
         let number = try context.parameters.require("permit_no").uppercased()
         // The district decides before anything is said about the certificate.
         guard let permit = try await permits.permit(number: number) else { throw APIError.notFound("no permit \(number)") }
-        if actor.role == .officer, actor.district != permit.permit.district {
-            throw AccessError.forbidden("this permit belongs to district \(permit.permit.district)")
-        }
+        try Access.requireDistrict(actor, permit.permit.district)
         guard let found = try await permits.certificate(permitNumber: number) else {
             throw APIError.notFound("no certificate on file for permit \(number)")
         }
@@ -200,8 +193,11 @@ struct PermitBody: Encodable {
         hasCertificate = record.hasCertificate
         allowedActions = actor.flatMap { actor in
             guard actor.role != .vendor else { return nil }
+            // From the state the transitions act on: an issued permit whose season is over is
+            // expired and offers nothing, rather than a suspend that would be refused.
+            let current = PermitWorkflow.effectiveState(record.permit.state, season: record.seasonDates, on: today)
             return PermitAction.allCases.filter { action in
-                PermitWorkflow.target(of: action, from: record.permit.state) != nil && PermitWorkflow.allowedRoles(for: action).contains(actor.role)
+                PermitWorkflow.target(of: action, from: current) != nil && PermitWorkflow.allowedRoles(for: action).contains(actor.role)
             }.map(\.rawValue)
         }
     }

@@ -131,7 +131,7 @@ struct ReportRoutes {
         let id = try context.parameters.require("report_id").uppercased()
         guard let report = try await reports.report(id: id) else { throw APIError.notFound("no report \(id)") }
         // The district's officers and administrators also see the contact and internal notes.
-        let staff = context.account.map { $0.role == .admin || ($0.role == .officer && $0.district == report.district) } ?? false
+        let staff = context.account.map { Access.covers($0, district: report.district) } ?? false
         let body = ReportBody(report, view: staff ? .staff : .public, now: clock.now(), crs: crs)
         return try APIJSON.response(body, headers: [.cacheControl: staff ? "no-store" : "no-cache"])
     }
@@ -203,7 +203,7 @@ struct ReportRoutes {
         if let found = try await reports.publicPhoto(id: id) {
             (photo, cacheControl) = (found, "public, max-age=31536000, immutable")
         } else if let account = context.account, account.role != .vendor, let found = try await inspections.inspectionPhoto(id: id),
-            account.role == .admin || found.districts.contains(account.district ?? "")
+            found.districts.contains(where: { Access.covers(account, district: $0) })
         {
             (photo, cacheControl) = (found.photo, "private, no-store")
         } else {

@@ -161,12 +161,17 @@ public enum Access {
         }
     }
 
-    /// Admins act everywhere; an officer only in the district he belongs to.
-    public static func requireDistrict(_ account: Account, _ district: String) throws(AccessError) {
+    /// Admins act everywhere; an officer only in the district he belongs to; vendors in none.
+    public static func covers(_ account: Account, district: String) -> Bool {
         switch account.role {
-        case .admin: return
-        case .officer where account.district == district: return
-        default: throw .forbidden("this belongs to district \(district)")
+        case .admin: true
+        case .officer: account.district == district
+        case .vendor: false
         }
+    }
+
+    /// The one district check: 403 unless `covers`.
+    public static func requireDistrict(_ account: Account, _ district: String) throws(AccessError) {
+        guard covers(account, district: district) else { throw .forbidden("this belongs to district \(district)") }
     }
 }

@@ -135,7 +135,7 @@ public enum PermitWorkflow {
         guard allowedRoles(for: action).contains(actor.role) else {
             throw .forbidden("only \(allowedRoles(for: action).map(\.rawValue).sorted().joined(separator: " or ")) may \(action.rawValue) a permit")
         }
-        if actor.role == .officer, actor.district != permitDistrict {
+        if !Access.covers(actor, district: permitDistrict) {
             throw .forbidden("this permit belongs to district \(permitDistrict)")
         }
         let trimmed = reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""

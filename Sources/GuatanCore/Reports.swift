@@ -130,12 +130,8 @@ public enum ReportWorkflow {
         _ action: ReportAction, on state: ReportState, by actor: Account, caseDistrict: String, publicNote: String?
     ) throws(ReportError) -> ReportState {
         guard action != .reopen else { throw .forbidden("only the reporter reopens a case, with the tracking code") }
-        switch actor.role {
-        case .admin: break
-        case .officer where actor.district == caseDistrict: break
-        case .officer: throw .forbidden("this case belongs to district \(caseDistrict)")
-        case .vendor: throw .forbidden("only officers and administrators work cases")
-        }
+        guard actor.role != .vendor else { throw .forbidden("only officers and administrators work cases") }
+        guard Access.covers(actor, district: caseDistrict) else { throw .forbidden("this case belongs to district \(caseDistrict)") }
         let note = publicNote?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if requiresPublicNote(action), note.isEmpty {
             throw .invalid(ValidationError(field: "public_note", message: "\(action.rawValue) needs a public note saying why"))

@@ -61,9 +61,11 @@ extension GuatanDatabase: RegistryStore {
             {
                 stall.lastInspection = InspectionSummary(date: date, result: result)
             }
+            // This season's inspections: between its own first and last days, not the calendar year.
+            let season = try Self.season(db, year: today.year)
             for row in try Row.fetchAll(db, cached: """
                 SELECT result, COUNT(*) AS n FROM inspection WHERE slot_id = ? AND business_date >= ? AND business_date <= ? GROUP BY result
-                """, arguments: [slotId, "\(today.year)-01-01", "\(today.year)-12-31"]) {
+                """, arguments: [slotId, season.startsOn.description, season.endsOn.description]) {
                 if let result = InspectionResult(rawValue: row["result"]) { stall.seasonInspections[result] = row["n"] }
             }
             return stall

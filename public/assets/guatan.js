@@ -25,7 +25,8 @@ const Guatan = (() => {
       err_other: "出错了：{message}",
       err_NO_PERMIT: "您本季没有摊位许可证，不能打卡。请先申请许可证。",
       err_PERMIT_NOT_ACTIVE: "您的许可证现在不在有效状态（可能被暂停、吊销或已过期），请联系所在区的执法中队。",
-      err_OUT_OF_SEASON: "今天不在经营季内，经营季是每年 6 月 15 日到 10 月 15 日。",
+      err_OUT_OF_SEASON: "今天不在经营季内，经营季是 {from} 到 {to}。",
+      err_OUT_OF_SEASON_plain: "今天不在经营季内。",
       err_OUTSIDE_HOURS: "现在不在营业时间。营业时间是 {opens}–{closes}，请在这个时间内打卡。",
       err_OUTSIDE_HOURS_plain: "现在不在营业时间，请在营业时间内打卡。",
       err_POINTS_EXHAUSTED: "本月记分已经扣完，这个月不能出摊。下个月 1 日起可以重新打卡。",
@@ -108,7 +109,8 @@ const Guatan = (() => {
       err_other: "Something went wrong: {message}",
       err_NO_PERMIT: "You hold no permit this season, so you cannot check in. Apply for a permit first.",
       err_PERMIT_NOT_ACTIVE: "Your permit is not in force (suspended, revoked or expired). Contact your district's team.",
-      err_OUT_OF_SEASON: "Today is outside the season (15 June to 15 October).",
+      err_OUT_OF_SEASON: "Today is outside the season ({from} to {to}).",
+      err_OUT_OF_SEASON_plain: "Today is outside the season.",
       err_OUTSIDE_HOURS: "The stalls are closed now. Hours are {opens}–{closes}; check in within them.",
       err_OUTSIDE_HOURS_plain: "The stalls are closed now; check in during opening hours.",
       err_POINTS_EXHAUSTED: "Your points for this month are used up: no trading this month. Check-in opens again on the 1st.",
@@ -287,8 +289,9 @@ const Guatan = (() => {
     return seconds >= 90 ? t("minutes", { n: Math.ceil(seconds / 60) }) : t("seconds", { n: seconds });
   }
 
-  /** The error in words the user understands; check-in refusals say how far and when. */
-  function explain(error) {
+  /** The error in words the user understands; check-in refusals say how far and when (the
+   *  season's dates from `/api/v1/seasons/current` when the page has them: never hard-coded). */
+  function explain(error, season) {
     if (!(error instanceof APIError)) return t("err_other", { message: String(error && error.message || error) });
     const d = error.details || {};
     switch (error.code) {
@@ -298,6 +301,8 @@ const Guatan = (() => {
           ? t("err_TOO_FAR", { distance: Math.round(d.distance_m), allowed: Math.round(d.allowed_m) }) : t("err_TOO_FAR_plain");
       case "OUTSIDE_HOURS":
         return d.opens_at ? t("err_OUTSIDE_HOURS", { opens: d.opens_at, closes: d.closes_at }) : t("err_OUTSIDE_HOURS_plain");
+      case "OUT_OF_SEASON":
+        return season && season.starts_on ? t("err_OUT_OF_SEASON", { from: season.starts_on, to: season.ends_on }) : t("err_OUT_OF_SEASON_plain");
       case "RATE_LIMITED": return t("err_RATE_LIMITED", { wait: duration(error.retryAfter || 60) });
       case "VALIDATION_FAILED": return t("err_VALIDATION_FAILED", { message: error.message });
       default:

@@ -90,7 +90,7 @@
       const box = document.getElementById("result");
       showMessage(box, "ok", t("checked_in_at", { time: Guatan.formatClock(done.checked_in_at), distance: Math.round(done.distance_m ?? 0) }));
     } catch (error) {
-      showMessage(result, "error", error.geo ? error.message : explain(error));
+      showMessage(result, "error", error.geo ? error.message : explain(error, state.season));
       result.dataset.code = error.code || "GEO";
       button.disabled = false;
     }
