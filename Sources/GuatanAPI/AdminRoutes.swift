@@ -1,11 +1,13 @@
 import Foundation
 import GuatanCore
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 
 /// `/api/v1/admin/…`: administrators only.
 struct AdminRoutes {
     let accounts: any AccountStore
+    let workflow: AccountService
     let vendors: any VendorStore
     let audit: any AuditStore
     let passwords: PasswordHasher
@@ -85,7 +87,7 @@ struct AdminRoutes {
     func setDisabled(_ disabled: Bool, _ context: GuatanRequestContext) async throws -> Response {
         let admin = try context.require(.admin)
         let username = try context.parameters.require("username").lowercased()
-        let summary = try await accounts.setAccountDisabled(username: username, disabled: disabled, actor: "account:\(admin.username)", at: clock.now())
+        let summary = try await workflow.setDisabled(username: username, disabled: disabled, actor: "account:\(admin.username)", at: clock.now())
         return try APIJSON.response(UserBody(summary), headers: [.cacheControl: "no-store"])
     }
 

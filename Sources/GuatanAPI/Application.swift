@@ -124,12 +124,12 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     PublicRoutes(registry: stores.registry, snapshots: snapshots, clock: configuration.clock).register(on: table)
     MapRoutes(snapshots: snapshots).register(on: table)
     AuthRoutes(
-        accounts: stores.accounts, vendors: stores.vendors, passwords: configuration.passwords, clock: configuration.clock,
+        accounts: stores.accounts, workflow: workflows.accounts, vendors: stores.vendors, passwords: configuration.passwords, clock: configuration.clock,
         sessionLifetime: configuration.sessionLifetime, throttle: configuration.loginThrottle,
         decoyHash: configuration.passwords.makeDecoy()
     ).register(on: table)
     AdminRoutes(
-        accounts: stores.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,
+        accounts: stores.accounts, workflow: workflows.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,
         personalDataKey: configuration.personalDataKey, clock: configuration.clock
     ).register(on: table)
     PermitRoutes(permits: stores.permits, workflow: workflows.permits, registry: stores.registry, snapshots: snapshots, photos: photoIntake, clock: configuration.clock).register(on: table)

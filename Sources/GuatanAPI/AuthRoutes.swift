@@ -1,11 +1,13 @@
 import Foundation
 import GuatanCore
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 
 /// Signing in and out, and who am I.
 struct AuthRoutes {
     let accounts: any AccountStore
+    let workflow: AccountService
     let vendors: any VendorStore
     let passwords: PasswordHasher
     let clock: ServiceClock
@@ -91,7 +93,7 @@ struct AuthRoutes {
     func checkPassword(_ password: String, username: String, _ context: GuatanRequestContext, at now: Date) async throws
         -> (credentials: (account: Account, passwordHash: String), reservation: Int64)?
     {
-        let attempt = try await accounts.reserveLoginAttempt(username: username, address: context.limitKey, throttle: throttle, at: now)
+        let attempt = try await workflow.reserveLoginAttempt(username: username, address: context.limitKey, throttle: throttle, at: now)
         guard case .reserved(let reservation) = attempt else {
             let wait = if case .wait(let seconds) = attempt { seconds } else { 1 }
             throw APIError(

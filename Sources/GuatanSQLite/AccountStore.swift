@@ -35,26 +35,6 @@ extension GuatanDatabase: AccountStore {
         }
     }
 
-    public func reserveLoginAttempt(username: String, address: String, throttle: LoginThrottle, at now: Date) async throws -> LoginAttempt {
-        try await write { db in
-            let pair = try Double.fetchAll(db, cached: "SELECT at FROM login_failure WHERE username = ? AND address = ? AND at >= ?",
-                arguments: [username, address, now.timeIntervalSince1970 - throttle.memory])
-            let byAddress = try Double.fetchAll(db, cached: "SELECT at FROM login_failure WHERE address = ? AND at >= ?",
-                arguments: [address, now.timeIntervalSince1970 - throttle.window])
-            if let wait = throttle.retryAfter(
-                pairFailures: pair.map(Date.init(timeIntervalSince1970:)), addressFailures: byAddress.map(Date.init(timeIntervalSince1970:)), now: now)
-            {
-                return .wait(seconds: wait)
-            }
-            try db.execute(
-                sql: "INSERT INTO login_failure (username, address, at) VALUES (?, ?, ?)", arguments: [username, address, now.timeIntervalSince1970])
-            let id = db.lastInsertedRowID
-            // Failures older than any throttle remembers no longer matter.
-            try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [now.timeIntervalSince1970 - max(86_400, throttle.memory)])
-            return .reserved(id)
-        }
-    }
-
     public func cancelLoginAttempt(_ id: Int64) async throws {
         try await write { db in try db.execute(sql: "DELETE FROM login_failure WHERE id = ?", arguments: [id]) }
     }
@@ -94,37 +74,6 @@ extension GuatanDatabase: AccountStore {
                 SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
                 FROM account a ORDER BY a.username
                 """, arguments: [Date().timeIntervalSince1970]).map(Self.summary)
-        }
-    }
-
-    public func setAccountDisabled(username: String, disabled: Bool, actor: String, at: Date) async throws -> AccountSummary {
-        try await write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM account WHERE username = ?", arguments: [username]) else {
-                throw StoreError.notFound("no account \(username)")
-            }
-            let account = try Self.account(row)
-            let wasDisabled = (row["disabled_at"] as String?) != nil
-            let stamp = BusinessTime.rfc3339(at)
-            if disabled, !wasDisabled {
-                let activeAdmins = try Int.fetchOne(db, sql: "SELECT count(*) FROM account WHERE role = 'admin' AND disabled_at IS NULL") ?? 0
-                do {
-                    try AccountRules.checkDisable(account, activeAdmins: activeAdmins)
-                } catch {
-                    throw StoreError.conflict((error as? GuatanCore.ValidationError)?.message ?? "\(error)")
-                }
-                try db.execute(sql: "UPDATE account SET disabled_at = ? WHERE id = ?", arguments: [stamp, account.id])
-                try db.execute(sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL", arguments: [stamp, account.id])
-                try Self.audit(db, at: at, actor: actor, action: "account.disable", entity: "account", entityId: username, before: nil, after: ["disabled_at": stamp])
-            } else if !disabled, wasDisabled {
-                try db.execute(sql: "UPDATE account SET disabled_at = NULL WHERE id = ?", arguments: [account.id])
-                try Self.audit(db, at: at, actor: actor, action: "account.enable", entity: "account", entityId: username,
-                    before: ["disabled_at": row["disabled_at"]], after: nil)
-            }
-            let updated = try Row.fetchOne(db, sql: """
-                SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
-                FROM account a WHERE a.id = ?
-                """, arguments: [at.timeIntervalSince1970, account.id])!
-            return try Self.summary(updated)
         }
     }
 

@@ -392,6 +392,56 @@ final class SQLiteTransaction: StoreTransaction {
         changedStall(slotId)
     }
 
+    // MARK: accounts
+
+    func account(username: String) throws -> (account: Account, disabled: Bool)? {
+        guard let row = try Row.fetchOne(db, cached: "SELECT * FROM account WHERE username = ?", arguments: [username]) else { return nil }
+        return (try GuatanDatabase.account(row), (row["disabled_at"] as String?) != nil)
+    }
+
+    func activeAdminCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM account WHERE role = 'admin' AND disabled_at IS NULL") ?? 0
+    }
+
+    func setAccountDisabled(accountId: Int64, at: Date?) throws {
+        try db.execute(sql: "UPDATE account SET disabled_at = ? WHERE id = ?", arguments: [at.map(BusinessTime.rfc3339), accountId])
+    }
+
+    func endSessions(accountId: Int64, except tokenHash: String?, at: Date) throws -> Int {
+        try db.execute(
+            sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL AND token_hash IS NOT ?",
+            arguments: [BusinessTime.rfc3339(at), accountId, tokenHash])
+        return db.changesCount
+    }
+
+    func accountSummary(accountId: Int64, at: Date) throws -> AccountSummary {
+        try GuatanDatabase.summary(try Row.fetchOne(db, sql: """
+            SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
+            FROM account a WHERE a.id = ?
+            """, arguments: [at.timeIntervalSince1970, accountId])!)
+    }
+
+    func loginFailures(username: String?, address: String, since: Date) throws -> [Date] {
+        let found =
+            if let username {
+                try Double.fetchAll(
+                    db, cached: "SELECT at FROM login_failure WHERE username = ? AND address = ? AND at >= ?",
+                    arguments: [username, address, since.timeIntervalSince1970])
+            } else {
+                try Double.fetchAll(db, cached: "SELECT at FROM login_failure WHERE address = ? AND at >= ?", arguments: [address, since.timeIntervalSince1970])
+            }
+        return found.map(Date.init(timeIntervalSince1970:))
+    }
+
+    func insertLoginFailure(username: String, address: String, at: Date) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO login_failure (username, address, at) VALUES (?, ?, ?)", arguments: [username, address, at.timeIntervalSince1970])
+        return db.lastInsertedRowID
+    }
+
+    func deleteLoginFailures(before: Date) throws {
+        try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [before.timeIntervalSince1970])
+    }
+
     /// A set of states as an SQL list of quoted literals (the states are the enum's own raw values).
     static func list<S: RawRepresentable>(_ states: Set<S>) -> String where S.RawValue == String {
         states.isEmpty ? "(NULL)" : "(" + states.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ") + ")"

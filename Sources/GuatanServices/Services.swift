@@ -6,11 +6,13 @@ public struct GuatanWorkflows: Sendable {
     public let checkIns: CheckInService
     public let reports: ReportService
     public let inspections: InspectionService
+    public let accounts: AccountService
 
     public init(store: any WorkflowStore) {
         permits = PermitService(store: store)
         checkIns = CheckInService(store: store)
         reports = ReportService(store: store)
         inspections = InspectionService(store: store)
+        accounts = AccountService(store: store)
     }
 }

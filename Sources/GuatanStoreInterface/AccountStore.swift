@@ -7,11 +7,6 @@ public protocol AccountStore: Sendable {
     func createAccount(username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, actor: String, at: Date) async throws -> Account
     /// The account and its password hash, for checking a login; nil when unknown or disabled.
     func credentials(username: String) async throws -> (account: Account, passwordHash: String)?
-    /// Reserves a sign-in attempt before the password is checked: in one transaction the
-    /// throttle reads this address's failures and, if it allows the attempt, records it as a
-    /// failure, so parallel guesses are counted one after the other. A right password then
-    /// forgets it (`startSession`); `cancelLoginAttempt` takes it back when no check was made.
-    func reserveLoginAttempt(username: String, address: String, throttle: LoginThrottle, at: Date) async throws -> LoginAttempt
     func cancelLoginAttempt(_ id: Int64) async throws
     /// Starts a session after a successful login and forgets this address's failures for the account.
     func startSession(tokenHash: String, accountId: Int64, address: String, at: Date, expiresAt: Date) async throws
@@ -20,9 +15,6 @@ public protocol AccountStore: Sendable {
     func endSession(tokenHash: String, at: Date) async throws
     /// Every account with its state, by username.
     func accountList() async throws -> [AccountSummary]
-    /// Disables an account and ends every one of its sessions at once, or enables it again;
-    /// `.notFound` for an unknown username, `.conflict` for the last active administrator.
-    func setAccountDisabled(username: String, disabled: Bool, actor: String, at: Date) async throws -> AccountSummary
     /// Sets a new password hash and ends every session of the account except `keepingSession`.
     func changePassword(username: String, passwordHash: String, keepingSession: String?, actor: String, at: Date) async throws
     func districtCodes() async throws -> Set<String>

@@ -344,6 +344,20 @@ public protocol StoreTransaction: AnyObject {
     func insertReport(_ report: NewReport, photos: [StoredPhoto]) throws
     func updateReport(id: String, slotId: String?, _ update: ReportUpdate, at: Date) throws
     func addReportEvent(_ event: NewReportEvent, slotId: String?) throws
+
+    // Accounts
+    /// An account by name, with whether it is disabled.
+    func account(username: String) throws -> (account: Account, disabled: Bool)?
+    func activeAdminCount() throws -> Int
+    /// Disables (at `at`) or enables (nil) an account.
+    func setAccountDisabled(accountId: Int64, at: Date?) throws
+    /// Ends an account's sessions, all or all but one; how many ended.
+    func endSessions(accountId: Int64, except tokenHash: String?, at: Date) throws -> Int
+    func accountSummary(accountId: Int64, at: Date) throws -> AccountSummary
+    /// Failed sign-ins from an address since `since` (for one account, or for all when nil).
+    func loginFailures(username: String?, address: String, since: Date) throws -> [Date]
+    func insertLoginFailure(username: String, address: String, at: Date) throws -> Int64
+    func deleteLoginFailures(before: Date) throws
 }
 
 /// Committed changes, announced to whoever keeps copies (the HTTP caches). Subscribers are

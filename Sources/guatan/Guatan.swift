@@ -3,6 +3,7 @@ import Foundation
 import GuatanAPI
 import GuatanCore
 import GuatanSQLite
+import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 import Logging
@@ -515,7 +516,7 @@ struct User: AsyncParsableCommand {
     static func setDisabled(_ disabled: Bool, username: String, options: DataOptions) async throws {
         let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
         do {
-            _ = try await database.setAccountDisabled(username: username.lowercased(), disabled: disabled, actor: actor, at: Date())
+            _ = try await GuatanWorkflows(store: database).accounts.setDisabled(username: username.lowercased(), disabled: disabled, actor: actor, at: Date())
         } catch StoreError.conflict(let reason) {
             throw ValidationError(reason)
         } catch StoreError.notFound(let reason) {
