@@ -73,6 +73,10 @@ struct TestService {
         configure: (inout GuatanServiceConfiguration) -> Void = { _ in }
     ) throws {
         folder = try TemporaryDataFolder()
+        if now == Self.midSeason {
+            // The seeded registry is built once per run and copied: not imported again per test.
+            try FileManager.default.copyItem(at: try SeededTemplate.file.get(), to: folder.url.appendingPathComponent(GuatanDatabase.fileName))
+        }
         database = try GuatanDatabase(dataDirectory: folder.url)
         try database.loadSeedIfNeeded(from: Repo.seed, now: now)
         var logger = Logger(label: "guatan.test")
@@ -196,4 +200,17 @@ extension Account {
 
 extension GuatanDatabase {
     var workflows: GuatanWorkflows { GuatanWorkflows(store: self) }
+}
+
+/// A database with the seed registry loaded at mid-season, made once per test run.
+enum SeededTemplate {
+    static let file: Result<URL, any Error> = Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guatan-template-\(UUID().uuidString)", isDirectory: true)
+        let database = try GuatanDatabase(dataDirectory: folder)
+        try database.loadSeedIfNeeded(from: Repo.seed, now: TestService.midSeason)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("guatan-template-\(UUID().uuidString).sqlite")
+        _ = try database.backup(to: file)
+        try? FileManager.default.removeItem(at: folder)
+        return file
+    }
 }
