@@ -1,5 +1,5 @@
 # The commands the README gives. `make test` is what CI runs, and all a newcomer runs.
-.PHONY: build release test deps run demo bench clean-data
+.PHONY: build release test test-fast format deps run demo bench clean-data
 
 PYTHON := .venv/bin/python
 
@@ -22,6 +22,10 @@ test: deps build release
 	$(PYTHON) seed/generate.py --check
 	$(PYTHON) -m openapi_spec_validator public/openapi.yaml
 	$(PYTHON) -m pytest -q tests/e2e
+
+# The edit-compile loop: the Swift tests only (rules, stores, services, HTTP), no browser.
+test-fast: build
+	swift test
 
 run:
 	swift run guatan serve
