@@ -1,13 +1,14 @@
 import Foundation
 import GuatanCore
 import GuatanSQLite
+import GuatanServices
 import GuatanStoreInterface
 import Testing
 
 @Suite("Permit store")
 struct PermitStoreTests {
     /// Registers `count` vendors with distinct cards and plates.
-    static func vendors(_ database: GuatanDatabase, count: Int) async throws -> [String] {
+    static func vendors(_ database: any VendorStore, count: Int) async throws -> [String] {
         var ids: [String] = []
         for index in 0..<count {
             let (vendor, _) = try await database.createVendor(
@@ -19,16 +20,15 @@ struct PermitStoreTests {
         return ids
     }
 
-    @Test("many vendors racing for one slot: exactly one permit, the others a conflict")
-    func raceForOneSlot() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
-        let vendorIds = try await Self.vendors(database, count: 12)
+    @Test("many vendors racing for one slot: exactly one permit, the others a conflict", arguments: StoreBackend.allCases)
+    func raceForOneSlot(backend: StoreBackend) async throws {
+        let store = try backend.seeded()
+        let vendorIds = try await Self.vendors(store.stores.vendors, count: 12)
         let outcomes = await withTaskGroup(of: Result<String, any Error>.self) { group in
             for vendorId in vendorIds {
                 group.addTask {
                     do {
-                        let record = try await database.workflows.permits.create(
+                        let record = try await store.workflows.permits.create(
                             vendorId: vendorId, slotId: "AN-001-01", season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
                         return .success(record.permit.number)
                     } catch {
@@ -49,16 +49,15 @@ struct PermitStoreTests {
         }
     }
 
-    @Test("one vendor racing for many slots: one permit")
-    func oneVendorManySlots() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
-        let vendorId = try await Self.vendors(database, count: 1)[0]
+    @Test("one vendor racing for many slots: one permit", arguments: StoreBackend.allCases)
+    func oneVendorManySlots(backend: StoreBackend) async throws {
+        let store = try backend.seeded()
+        let vendorId = try await Self.vendors(store.stores.vendors, count: 1)[0]
         let slots = (1...10).map { Slot.id(siteId: "AN-002", number: $0) }
         let created = await withTaskGroup(of: Bool.self) { group in
             for slot in slots {
                 group.addTask {
-                    (try? await database.workflows.permits.create(
+                    (try? await store.workflows.permits.create(
                         vendorId: vendorId, slotId: slot, season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)) != nil
                 }
             }
@@ -67,6 +66,6 @@ struct PermitStoreTests {
             return count
         }
         #expect(created == 1)
-        #expect(try await database.permits(vendorId: vendorId).count == 1)
+        #expect(try await store.stores.permits.permits(vendorId: vendorId).count == 1)
     }
 }

@@ -5,7 +5,7 @@ import GuatanServices
 import GuatanStoreInterface
 
 /// A fresh data folder per test, removed afterwards.
-final class TemporaryDataFolder {
+final class TemporaryDataFolder: Sendable {
     let url: URL
 
     init() throws {
@@ -41,4 +41,31 @@ extension Account {
 
 extension GuatanDatabase {
     var workflows: GuatanWorkflows { GuatanWorkflows(store: self) }
+}
+
+/// The backends the shared store suite runs on: each test taking a `StoreBackend` runs once per
+/// case. The PostgreSQL store adds its case here and runs the same tests.
+enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+
+    var description: String { rawValue }
+
+    /// A fresh store holding the seed registry.
+    func seeded() throws -> SeededStore {
+        switch self {
+        case .sqlite:
+            let folder = try TemporaryDataFolder()
+            let database = try Fixtures.seededDatabase(in: folder)
+            return SeededStore(stores: GuatanStores(database: database), folder: folder)
+        }
+    }
+}
+
+/// A store under test, through its protocols only, with the workflows over it.
+struct SeededStore: Sendable {
+    let stores: GuatanStores
+    /// Keeps the data folder for as long as the store is used.
+    let folder: TemporaryDataFolder
+
+    var workflows: GuatanWorkflows { GuatanWorkflows(store: stores.workflow) }
 }
