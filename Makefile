@@ -18,6 +18,7 @@ deps:
 # Unit, store and HTTP tests (Swift), the seed and OpenAPI checks, then the end-to-end
 # tests that start the real binary and validate its answers against openapi.yaml.
 test: deps build release
+	tools/format-check.sh
 	swift test
 	$(PYTHON) seed/generate.py --check
 	$(PYTHON) -m openapi_spec_validator public/openapi.yaml
@@ -26,6 +27,10 @@ test: deps build release
 # The edit-compile loop: the Swift tests only (rules, stores, services, HTTP), no browser.
 test-fast: build
 	swift test
+
+# Rewrites every Swift file as .swift-format says (the toolchain's own `swift format`).
+format:
+	swift format --configuration .swift-format --in-place --recursive Sources Tests Package.swift
 
 run:
 	swift run guatan serve

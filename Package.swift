@@ -2,14 +2,14 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
     name: "guatan",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "guatan", targets: ["guatan"]),
+        .executable(name: "guatan", targets: ["guatan"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

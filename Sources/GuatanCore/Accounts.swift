@@ -39,7 +39,8 @@ public enum AccountRules {
         guard (3...32).contains(username.count), username.allSatisfy(allowed.contains),
             let first = username.first, first.isLetter || first.isNumber
         else {
-            throw ValidationError(field: "username", message: "username must be 3–32 characters of a–z, 0–9, '.', '_' or '-', starting with a letter or digit")
+            throw ValidationError(
+                field: "username", message: "username must be 3–32 characters of a–z, 0–9, '.', '_' or '-', starting with a letter or digit")
         }
     }
 
@@ -72,7 +73,8 @@ public enum AccountRules {
                 throw ValidationError(field: "district", message: "an officer needs a district")
             }
             guard knownDistricts.contains(district) else {
-                throw ValidationError(field: "district", message: "unknown district '\(district)'; one of \(knownDistricts.sorted().joined(separator: ", "))")
+                throw ValidationError(
+                    field: "district", message: "unknown district '\(district)'; one of \(knownDistricts.sorted().joined(separator: ", "))")
             }
         case .admin:
             guard district == nil else {

@@ -45,7 +45,8 @@ public enum Geodesy {
 
     /// Great-circle distance in metres.
     public static func distance(_ a: Coordinate, _ b: Coordinate) -> Double {
-        let phi1 = a.lat * .pi / 180, phi2 = b.lat * .pi / 180
+        let phi1 = a.lat * .pi / 180
+        let phi2 = b.lat * .pi / 180
         let dPhi = (b.lat - a.lat) * .pi / 180
         let dLambda = (b.lng - a.lng) * .pi / 180
         let h = sin(dPhi / 2) * sin(dPhi / 2) + cos(phi1) * cos(phi2) * sin(dLambda / 2) * sin(dLambda / 2)
@@ -85,7 +86,8 @@ public enum Geodesy {
         var guess = Coordinate(lat: p.lat, lng: p.lng)
         for _ in 0..<30 {
             let forward = wgs84ToGCJ02(guess)
-            let errLat = forward.lat - p.lat, errLng = forward.lng - p.lng
+            let errLat = forward.lat - p.lat
+            let errLng = forward.lng - p.lng
             guess.lat -= errLat
             guess.lng -= errLng
             if abs(errLat) < 1e-10 && abs(errLng) < 1e-10 { break }
@@ -94,7 +96,8 @@ public enum Geodesy {
     }
 
     private static func gcjDelta(_ p: Coordinate) -> (Double, Double) {
-        let x = p.lng - 105.0, y = p.lat - 35.0
+        let x = p.lng - 105.0
+        let y = p.lat - 35.0
         var dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrt(abs(x))
         dLat += (20.0 * sin(6.0 * x * .pi) + 20.0 * sin(2.0 * x * .pi)) * 2.0 / 3.0
         dLat += (20.0 * sin(y * .pi) + 40.0 * sin(y / 3.0 * .pi)) * 2.0 / 3.0

@@ -178,7 +178,9 @@ public struct Permit: Sendable, Hashable {
     public var produce: [String]
     public var vehiclePlate: String
 
-    public init(number: String, season: Int, vendorId: String, slotId: String, district: String, state: PermitState, produce: [String], vehiclePlate: String) {
+    public init(
+        number: String, season: Int, vendorId: String, slotId: String, district: String, state: PermitState, produce: [String], vehiclePlate: String
+    ) {
         self.number = number
         self.season = season
         self.vendorId = vendorId

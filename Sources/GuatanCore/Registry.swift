@@ -112,7 +112,8 @@ public enum RegistryRules {
         let district = draft.district.trimmingCharacters(in: .whitespaces)
         let id = draft.id.trimmingCharacters(in: .whitespaces)
         if !knownDistricts.contains(district) {
-            errors.append(.init(field: "district", message: "unknown district '\(district)' (known: \(knownDistricts.sorted().joined(separator: ", ")))"))
+            errors.append(
+                .init(field: "district", message: "unknown district '\(district)' (known: \(knownDistricts.sorted().joined(separator: ", ")))"))
         } else if !isValidSiteId(id, district: district) {
             errors.append(.init(field: "site_id", message: "site ID '\(id)' must be the district code, a dash and 3–5 digits, e.g. \(district)-001"))
         }
@@ -136,7 +137,8 @@ public enum RegistryRules {
             if cityBounds.contains(p) {
                 position = p
             } else {
-                errors.append(.init(field: "lat", message: "position \(lat),\(lng) is outside Lanzhou (WGS-84 latitude 35.5–37.1, longitude 102.6–104.6)"))
+                errors.append(
+                    .init(field: "lat", message: "position \(lat),\(lng) is outside Lanzhou (WGS-84 latitude 35.5–37.1, longitude 102.6–104.6)"))
             }
         } else {
             errors.append(.init(field: lat == nil ? "lat" : "lng", message: "lat and lng must be decimal degrees"))

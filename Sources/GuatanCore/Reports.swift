@@ -181,7 +181,9 @@ public struct ReportEvent: Sendable, Hashable {
     /// For officers and administrators only.
     public var internalNote: String?
 
-    public init(at: Date, actorRole: String, action: String, fromState: ReportState?, toState: ReportState, publicNote: String?, internalNote: String?) {
+    public init(
+        at: Date, actorRole: String, action: String, fromState: ReportState?, toState: ReportState, publicNote: String?, internalNote: String?
+    ) {
         self.at = at
         self.actorRole = actorRole
         self.action = action
@@ -267,7 +269,9 @@ public enum ReportRules {
     public static let maxPhotos = 3
 
     /// Checks the citizen's words: a known category, 1–2000 characters, a mobile number if any.
-    public static func validate(category raw: String?, description: String?, contactPhone: String?) throws(ValidationError) -> (ReportCategory, String, String?) {
+    public static func validate(
+        category raw: String?, description: String?, contactPhone: String?
+    ) throws(ValidationError) -> (ReportCategory, String, String?) {
         guard let raw, let category = ReportCategory(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
             throw ValidationError(
                 field: "category", message: "category must be one of \(ReportCategory.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -308,8 +312,10 @@ public enum ReportRules {
 /// `138 1234 5678`, `0931.8123456`, `(0931) 8123456`): mobile and landline numbers and ID-card
 /// numbers (their final `X` too). Dates written `2026-07-15` stay.
 public enum PrivateText {
-    static let separators: Set<Character> = [" ", "\u{3000}", "\u{00A0}", "-", "\u{FF0D}", "\u{2010}", "\u{2011}", "\u{2012}", "\u{2013}", "\u{2014}",
-        ".", "\u{FF0E}", "\u{00B7}", "\u{30FB}", "(", ")", "\u{FF08}", "\u{FF09}", "/", "_", "+", "\u{FF0B}"]
+    static let separators: Set<Character> = [
+        " ", "\u{3000}", "\u{00A0}", "-", "\u{FF0D}", "\u{2010}", "\u{2011}", "\u{2012}", "\u{2013}", "\u{2014}",
+        ".", "\u{FF0E}", "\u{00B7}", "\u{30FB}", "(", ")", "\u{FF08}", "\u{FF09}", "/", "_", "+", "\u{FF0B}",
+    ]
 
     /// Whether `character` is a decimal digit in any script's form (ASCII, full-width…).
     static func isDigit(_ character: Character) -> Bool {
@@ -317,10 +323,11 @@ public enum PrivateText {
     }
 
     static func isDate(_ run: [Character]) -> Bool {
-        let text = String(run.map { character -> Character in
-            guard let value = character.unicodeScalars.first?.properties.numericValue, isDigit(character) else { return character }
-            return Character(String(Int(value)))
-        })
+        let text = String(
+            run.map { character -> Character in
+                guard let value = character.unicodeScalars.first?.properties.numericValue, isDigit(character) else { return character }
+                return Character(String(Int(value)))
+            })
         let parts = text.split(omittingEmptySubsequences: false) { "-./".contains($0) }
         guard parts.count == 3, parts[0].count == 4, (1...2).contains(parts[1].count), (1...2).contains(parts[2].count),
             let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])

@@ -3,7 +3,6 @@ import GRDB
 import GuatanCore
 import GuatanStoreInterface
 
-
 extension GuatanDatabase: AccountStore {
     public func createAccount(
         username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, actor: String, at: Date
@@ -53,10 +52,13 @@ extension GuatanDatabase: AccountStore {
 
     public func account(sessionTokenHash: String, at: Date) async throws -> Account? {
         try await read { db in
-            try Row.fetchOne(db, cached: """
-                SELECT a.* FROM session s JOIN account a ON a.id = s.account_id
-                WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND a.disabled_at IS NULL
-                """, arguments: [sessionTokenHash, at.timeIntervalSince1970]).map { try Self.account($0) }
+            try Row.fetchOne(
+                db,
+                cached: """
+                    SELECT a.* FROM session s JOIN account a ON a.id = s.account_id
+                    WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND a.disabled_at IS NULL
+                    """, arguments: [sessionTokenHash, at.timeIntervalSince1970]
+            ).map { try Self.account($0) }
         }
     }
 
@@ -70,10 +72,13 @@ extension GuatanDatabase: AccountStore {
 
     public func accountList() async throws -> [AccountSummary] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
-                FROM account a ORDER BY a.username
-                """, arguments: [Date().timeIntervalSince1970]).map(Self.summary)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
+                    FROM account a ORDER BY a.username
+                    """, arguments: [Date().timeIntervalSince1970]
+            ).map(Self.summary)
         }
     }
 
@@ -89,7 +94,8 @@ extension GuatanDatabase: AccountStore {
                 arguments: [stamp, id, keepingSession])
             let ended = db.changesCount
             // The hash itself never goes into the audit log.
-            try Self.audit(db, at: at, actor: actor, action: "account.password", entity: "account", entityId: username, before: nil,
+            try Self.audit(
+                db, at: at, actor: actor, action: "account.password", entity: "account", entityId: username, before: nil,
                 after: ["sessions_ended": String(ended)])
         }
     }

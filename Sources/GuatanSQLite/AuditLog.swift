@@ -3,7 +3,6 @@ import GRDB
 import GuatanCore
 import GuatanStoreInterface
 
-
 extension GuatanDatabase: AuditStore {}
 
 extension GuatanDatabase {

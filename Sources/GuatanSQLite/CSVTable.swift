@@ -59,7 +59,13 @@ struct CSVTable {
         let header = reader.headerRow ?? []
         let missing = required.filter { !header.contains($0) }
         guard missing.isEmpty else {
-            throw RegistryImportError(file: file, problems: [.init(line: 1, field: nil, message: "missing column(s): \(missing.joined(separator: ", ")); expected \(required.joined(separator: ","))")])
+            throw RegistryImportError(
+                file: file,
+                problems: [
+                    .init(
+                        line: 1, field: nil,
+                        message: "missing column(s): \(missing.joined(separator: ", ")); expected \(required.joined(separator: ","))")
+                ])
         }
         var records: [Record] = []
         var problems: [CSVRowProblem] = []

@@ -3,7 +3,6 @@ import GRDB
 import GuatanCore
 import GuatanStoreInterface
 
-
 extension GuatanDatabase: CheckInStore {
 
     public func checkIns(vendorId: String, from: LocalDate?, to: LocalDate?, page: PageRequest) async throws -> Page<CheckIn> {
@@ -62,17 +61,21 @@ extension GuatanDatabase: CheckInStore {
 extension GuatanDatabase {
 
     static func pointsBalance(_ db: Database, permitNumber: String, on day: LocalDate) throws -> Int {
-        let deducted = try Int.fetchOne(
-            db, cached: "SELECT COALESCE(SUM(points), 0) FROM point_deduction WHERE permit_no = ? AND month = ? AND annulled_at IS NULL",
-            arguments: [permitNumber, Scoring.month(of: day)]) ?? 0
+        let deducted =
+            try Int.fetchOne(
+                db, cached: "SELECT COALESCE(SUM(points), 0) FROM point_deduction WHERE permit_no = ? AND month = ? AND annulled_at IS NULL",
+                arguments: [permitNumber, Scoring.month(of: day)]) ?? 0
         return Scoring.balance(deducted: deducted)
     }
 
     static func previousAttempt(_ db: Database, vendorId: String) throws -> PreviousAttempt? {
-        guard let row = try Row.fetchOne(db, cached: """
-            SELECT at_epoch, lat, lng, accuracy_m FROM checkin_attempt
-            WHERE vendor_id = ? AND lat IS NOT NULL ORDER BY id DESC LIMIT 1
-            """, arguments: [vendorId])
+        guard
+            let row = try Row.fetchOne(
+                db,
+                cached: """
+                    SELECT at_epoch, lat, lng, accuracy_m FROM checkin_attempt
+                    WHERE vendor_id = ? AND lat IS NOT NULL ORDER BY id DESC LIMIT 1
+                    """, arguments: [vendorId])
         else { return nil }
         return PreviousAttempt(
             at: Date(timeIntervalSince1970: row["at_epoch"]),

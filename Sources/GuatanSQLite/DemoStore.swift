@@ -1,7 +1,7 @@
 import Foundation
-import GuatanStoreInterface
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
 /// What `loadDemo` made, and the logins worth trying.
 public struct DemoSummary: Sendable {
@@ -57,11 +57,13 @@ extension GuatanDatabase {
             let season = try Self.season(db, year: year)
             let today = BusinessTime.localDate(of: now)
             let trading = season.contains(today) && season.isWithinHours(BusinessTime.localTime(of: now))
-            let slots = try Row.fetchAll(db, sql: """
-                SELECT slot.id, slot.lat, slot.lng, site.district FROM slot JOIN site ON site.id = slot.site_id
-                WHERE slot.id NOT IN (SELECT slot_id FROM permit WHERE season = ? AND state IN \(Self.liveStates))
-                ORDER BY slot.id
-                """, arguments: [year])
+            let slots = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT slot.id, slot.lat, slot.lng, site.district FROM slot JOIN site ON site.id = slot.site_id
+                    WHERE slot.id NOT IN (SELECT slot_id FROM permit WHERE season = ? AND state IN \(Self.liveStates))
+                    ORDER BY slot.id
+                    """, arguments: [year])
             var sequences: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT district, COUNT(*) AS n FROM permit WHERE season = ? GROUP BY district", arguments: [year]) {
                 sequences[row["district"]] = row["n"]

@@ -56,7 +56,6 @@ public final class GuatanDatabase: Sendable {
     }
 }
 
-
 extension GuatanDatabase {
     /// True until the registry has sites (a fresh data folder).
     public func registryIsEmpty() throws -> Bool {

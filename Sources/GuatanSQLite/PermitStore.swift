@@ -3,16 +3,18 @@ import GRDB
 import GuatanCore
 import GuatanStoreInterface
 
-
 extension GuatanDatabase: PermitStore {
     static let liveStates = SQLiteTransaction.list(PermitState.live)
 
     public func certificate(permitNumber: String) async throws -> (district: String, photo: StoredPhoto)? {
         try await read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT p.district, ph.id, ph.media_type, ph.byte_count FROM permit p JOIN photo ph ON ph.id = p.certificate_photo
-                WHERE p.permit_no = ?
-                """, arguments: [permitNumber]),
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT p.district, ph.id, ph.media_type, ph.byte_count FROM permit p JOIN photo ph ON ph.id = p.certificate_photo
+                        WHERE p.permit_no = ?
+                        """, arguments: [permitNumber]),
                 let type = PhotoType(rawValue: row["media_type"])
             else { return nil }
             return (row["district"], StoredPhoto(id: row["id"], type: type, byteCount: row["byte_count"]))
@@ -60,11 +62,14 @@ extension GuatanDatabase: PermitStore {
     }
 
     static func permitRecord(_ db: Database, number: String) throws -> PermitRecord? {
-        guard let row = try Row.fetchOne(db, cached: """
-            SELECT p.*, v.name AS holder_name, v.origin, s.id AS site_id, s.name AS site_name
-            FROM permit p JOIN vendor v ON v.id = p.vendor_id JOIN slot ON slot.id = p.slot_id JOIN site s ON s.id = slot.site_id
-            WHERE p.permit_no = ?
-            """, arguments: [number])
+        guard
+            let row = try Row.fetchOne(
+                db,
+                cached: """
+                    SELECT p.*, v.name AS holder_name, v.origin, s.id AS site_id, s.name AS site_name
+                    FROM permit p JOIN vendor v ON v.id = p.vendor_id JOIN slot ON slot.id = p.slot_id JOIN site s ON s.id = slot.site_id
+                    WHERE p.permit_no = ?
+                    """, arguments: [number])
         else { return nil }
         let permit = Permit(
             number: row["permit_no"], season: row["season"], vendorId: row["vendor_id"], slotId: row["slot_id"],

@@ -21,7 +21,8 @@ extension GuatanDatabase {
         let districtsFile = directory.appendingPathComponent("districts.csv")
         let sitesFile = directory.appendingPathComponent("sites.csv")
         let slotsFile = directory.appendingPathComponent("slots.csv")
-        let districts = try CSVTable.parse(Data(contentsOf: districtsFile), file: districtsFile.path, required: ["code", "adcode", "name", "name_en"])
+        let districts = try CSVTable.parse(
+            Data(contentsOf: districtsFile), file: districtsFile.path, required: ["code", "adcode", "name", "name_en"])
         guard districts.problems.isEmpty else { throw RegistryImportError(file: districtsFile.path, problems: districts.problems) }
         let sites = try CSVTable.parse(Data(contentsOf: sitesFile), file: sitesFile.path, required: Self.siteColumns)
         let slots = try CSVTable.parse(Data(contentsOf: slotsFile), file: slotsFile.path, required: ["slot_id", "site_id", "number", "lat", "lng"])
@@ -91,7 +92,10 @@ extension GuatanDatabase {
                 }
                 seen[site.id] = record.line
                 if let existing = existingSlots[site.id], count < existing {
-                    problems.append(.init(line: record.line, field: "slots", message: "site \(site.id) has \(existing) slots; an import can add slots but not remove them"))
+                    problems.append(
+                        .init(
+                            line: record.line, field: "slots",
+                            message: "site \(site.id) has \(existing) slots; an import can add slots but not remove them"))
                     continue
                 }
                 valid.append((site, count))
@@ -116,18 +120,21 @@ extension GuatanDatabase {
                     beforeFields["slots"] = String(existing)
                     var afterFields = site.auditFields
                     afterFields["slots"] = String(max(count, existing))
-                    try audit(db, at: now, actor: actor, action: "site.update", entity: "site", entityId: site.id, before: beforeFields, after: afterFields)
+                    try audit(
+                        db, at: now, actor: actor, action: "site.update", entity: "site", entityId: site.id, before: beforeFields, after: afterFields)
                 }
-                try db.execute(sql: """
-                    UPDATE site SET district = ?2, name = ?3, address = ?4, street_office = ?5, lat = ?6, lng = ?7,
-                        opens_at = ?8, closes_at = ?9, updated_at = ?11 WHERE id = ?1
-                    """, arguments: arguments)
+                try db.execute(
+                    sql: """
+                        UPDATE site SET district = ?2, name = ?3, address = ?4, street_office = ?5, lat = ?6, lng = ?7,
+                            opens_at = ?8, closes_at = ?9, updated_at = ?11 WHERE id = ?1
+                        """, arguments: arguments)
                 summary.sitesUpdated += 1
             } else {
-                try db.execute(sql: """
-                    INSERT INTO site (id, district, name, address, street_office, lat, lng, opens_at, closes_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: arguments)
+                try db.execute(
+                    sql: """
+                        INSERT INTO site (id, district, name, address, street_office, lat, lng, opens_at, closes_at, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: arguments)
                 summary.sitesCreated += 1
                 if let actor {
                     var afterFields = site.auditFields
@@ -176,7 +183,10 @@ extension GuatanDatabase {
                 arguments: [record["slot_id"], siteId, number, lat, lng])
         }
         for site in sites.records where counts[site["site_id"]] != Int(site["slots"]) {
-            problems.append(.init(line: site.line, field: "slots", message: "site \(site["site_id"]) declares \(site["slots"]) slots, slots.csv has \(counts[site["site_id"]] ?? 0)"))
+            problems.append(
+                .init(
+                    line: site.line, field: "slots",
+                    message: "site \(site["site_id"]) declares \(site["slots"]) slots, slots.csv has \(counts[site["site_id"]] ?? 0)"))
         }
         guard problems.isEmpty else { throw RegistryImportError(file: file, problems: problems) }
     }

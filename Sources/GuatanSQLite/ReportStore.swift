@@ -3,7 +3,6 @@ import GRDB
 import GuatanCore
 import GuatanStoreInterface
 
-
 extension GuatanDatabase: ReportStore {
     static let openReportStates = "('submitted', 'accepted', 'dispatched', 'handled', 'verified')"
 
@@ -13,7 +12,9 @@ extension GuatanDatabase: ReportStore {
 
     public func report(trackingHash: String) async throws -> Report? {
         try await read { db in
-            guard let id = try String.fetchOne(db, cached: "SELECT id FROM report WHERE tracking_hash = ?", arguments: [trackingHash]) else { return nil }
+            guard let id = try String.fetchOne(db, cached: "SELECT id FROM report WHERE tracking_hash = ?", arguments: [trackingHash]) else {
+                return nil
+            }
             return try Self.report(db, id: id)
         }
     }
@@ -35,7 +36,8 @@ extension GuatanDatabase: ReportStore {
                 ("id", filter.ids), ("category", filter.categories?.map(\.rawValue)), ("state", filter.states?.map(\.rawValue)),
             ] {
                 if let values {
-                    conditions.append("\(column) IN (\(values.isEmpty ? "NULL" : Array(repeating: "?", count: values.count).joined(separator: ", ")))")
+                    conditions.append(
+                        "\(column) IN (\(values.isEmpty ? "NULL" : Array(repeating: "?", count: values.count).joined(separator: ", ")))")
                     arguments += StatementArguments(values)
                 }
             }
@@ -56,11 +58,16 @@ extension GuatanDatabase: ReportStore {
             // Cached by their text: a list asks the same few filter shapes over and over.
             let total = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM report" + whereClause, arguments: arguments) ?? 0
             // The page's rows, then all their photos in one query: no query per row.
-            let rows = try Row.fetchAll(db, cached: "SELECT * FROM report\(whereClause) ORDER BY seq DESC LIMIT ? OFFSET ?", arguments: arguments + [page.perPage, page.offset])
+            let rows = try Row.fetchAll(
+                db, cached: "SELECT * FROM report\(whereClause) ORDER BY seq DESC LIMIT ? OFFSET ?",
+                arguments: arguments + [page.perPage, page.offset])
             var photos: [String: [String]] = [:]
-            for photo in try Row.fetchAll(db, cached: """
-                SELECT report_id, photo_id FROM report_photo WHERE report_id IN (SELECT value FROM json_each(?)) ORDER BY report_id, position
-                """, arguments: [Self.json(rows.map { $0["id"] as String })]) {
+            for photo in try Row.fetchAll(
+                db,
+                cached: """
+                    SELECT report_id, photo_id FROM report_photo WHERE report_id IN (SELECT value FROM json_each(?)) ORDER BY report_id, position
+                    """, arguments: [Self.json(rows.map { $0["id"] as String })])
+            {
                 photos[photo["report_id"], default: []].append(photo["photo_id"])
             }
             return Page(items: rows.map { Self.report($0, photos: photos[$0["id"]] ?? [], timeline: []) }, total: total, request: page)
@@ -77,7 +84,10 @@ extension GuatanDatabase: ReportStore {
 
     public func places(of reports: [Report]) async throws -> [String: (address: String?, districtName: String)] {
         try await read { db in
-            let districts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, cached: "SELECT code, name FROM district").map { ($0["code"] as String, $0["name"] as String) })
+            let districts = Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, cached: "SELECT code, name FROM district").map {
+                    ($0["code"] as String, $0["name"] as String)
+                })
             var result: [String: (address: String?, districtName: String)] = [:]
             for report in reports {
                 let address = try report.siteId.flatMap {
@@ -91,7 +101,9 @@ extension GuatanDatabase: ReportStore {
 
     public func publicPhoto(id: String) async throws -> StoredPhoto? {
         try await read { db in
-            guard let row = try Row.fetchOne(db, cached: "SELECT * FROM photo WHERE id = ? AND EXISTS (SELECT 1 FROM report_photo WHERE photo_id = photo.id)", arguments: [id]),
+            guard
+                let row = try Row.fetchOne(
+                    db, cached: "SELECT * FROM photo WHERE id = ? AND EXISTS (SELECT 1 FROM report_photo WHERE photo_id = photo.id)", arguments: [id]),
                 let type = PhotoType(rawValue: row["media_type"])
             else { return nil }
             return StoredPhoto(id: row["id"], type: type, byteCount: row["byte_count"])
@@ -117,7 +129,8 @@ extension GuatanDatabase {
     static func report(_ db: Database, id: String, withTimeline: Bool = true) throws -> Report? {
         guard let row = try Row.fetchOne(db, cached: "SELECT * FROM report WHERE id = ?", arguments: [id]) else { return nil }
         let photos = try String.fetchAll(db, cached: "SELECT photo_id FROM report_photo WHERE report_id = ? ORDER BY position", arguments: [id])
-        let timeline = withTimeline
+        let timeline =
+            withTimeline
             ? try Row.fetchAll(db, cached: "SELECT * FROM report_event WHERE report_id = ? ORDER BY id", arguments: [id]).map { event in
                 ReportEvent(
                     at: BusinessTime.parseInstant(event["at"]) ?? Date(timeIntervalSince1970: 0), actorRole: event["actor_role"],

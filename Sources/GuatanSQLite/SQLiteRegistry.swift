@@ -1,7 +1,7 @@
 import Foundation
-import GuatanStoreInterface
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
 extension GuatanDatabase: RegistryStore {
     public func sites(district: String?, text: String?, page: PageRequest) async throws -> Page<SiteSummary> {
@@ -14,15 +14,18 @@ extension GuatanDatabase: RegistryStore {
             }
             if let text, !text.isEmpty {
                 // instr() rather than LIKE: no wildcard escaping, and CJK text has no case.
-                conditions.append("(instr(lower(s.name), lower(?)) > 0 OR instr(lower(s.address), lower(?)) > 0 OR instr(lower(s.street_office), lower(?)) > 0)")
+                conditions.append(
+                    "(instr(lower(s.name), lower(?)) > 0 OR instr(lower(s.address), lower(?)) > 0 OR instr(lower(s.street_office), lower(?)) > 0)")
                 arguments += [text, text, text]
             }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let total = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM site s \(filter)", arguments: arguments) ?? 0
-            let rows = try Row.fetchAll(db, cached: """
-                SELECT s.*, (SELECT COUNT(*) FROM slot WHERE slot.site_id = s.id) AS slot_count
-                FROM site s \(filter) ORDER BY s.id LIMIT ? OFFSET ?
-                """, arguments: arguments + [page.perPage, page.offset])
+            let rows = try Row.fetchAll(
+                db,
+                cached: """
+                    SELECT s.*, (SELECT COUNT(*) FROM slot WHERE slot.site_id = s.id) AS slot_count
+                    FROM site s \(filter) ORDER BY s.id LIMIT ? OFFSET ?
+                    """, arguments: arguments + [page.perPage, page.offset])
             let items = rows.map { SiteSummary(site: Self.site($0), slotCount: $0["slot_count"]) }
             return Page(items: items, total: total, request: page)
         }
@@ -30,9 +33,12 @@ extension GuatanDatabase: RegistryStore {
 
     public func site(id: String, today: LocalDate) async throws -> SiteDetail? {
         try await read { db in
-            guard let row = try Row.fetchOne(db, cached: """
-                SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district WHERE s.id = ?
-                """, arguments: [id])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    cached: """
+                        SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district WHERE s.id = ?
+                        """, arguments: [id])
             else { return nil }
             let permits = try Self.slotHoldings(db, on: today, in: .site(id))
             let slots = try Row.fetchAll(db, cached: "SELECT * FROM slot WHERE site_id = ? ORDER BY number", arguments: [id])
@@ -46,26 +52,34 @@ extension GuatanDatabase: RegistryStore {
 
     public func stall(slotId: String, today: LocalDate) async throws -> StallView? {
         try await read { db in
-            guard let row = try Row.fetchOne(db, cached: """
-                SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
-                       s.*, d.name AS district_name
-                FROM slot JOIN site s ON s.id = slot.site_id JOIN district d ON d.code = s.district
-                WHERE slot.id = ?
-                """, arguments: [slotId])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    cached: """
+                        SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
+                               s.*, d.name AS district_name
+                        FROM slot JOIN site s ON s.id = slot.site_id JOIN district d ON d.code = s.district
+                        WHERE slot.id = ?
+                        """, arguments: [slotId])
             else { return nil }
             var stall = Self.stallView(row, permits: try Self.slotHoldings(db, on: today, in: .slot(slotId)))
-            stall.openReportCount = try Int.fetchOne(
-                db, cached: "SELECT COUNT(*) FROM report WHERE slot_id = ? AND state IN \(Self.openReportStates)", arguments: [slotId]) ?? 0
-            if let last = try Row.fetchOne(db, cached: "SELECT business_date, result FROM inspection WHERE slot_id = ? ORDER BY seq DESC LIMIT 1", arguments: [slotId]),
+            stall.openReportCount =
+                try Int.fetchOne(
+                    db, cached: "SELECT COUNT(*) FROM report WHERE slot_id = ? AND state IN \(Self.openReportStates)", arguments: [slotId]) ?? 0
+            if let last = try Row.fetchOne(
+                db, cached: "SELECT business_date, result FROM inspection WHERE slot_id = ? ORDER BY seq DESC LIMIT 1", arguments: [slotId]),
                 let date = LocalDate(last["business_date"] as String), let result = InspectionResult(rawValue: last["result"])
             {
                 stall.lastInspection = InspectionSummary(date: date, result: result)
             }
             // This season's inspections: between its own first and last days, not the calendar year.
             let season = try Self.season(db, year: today.year)
-            for row in try Row.fetchAll(db, cached: """
-                SELECT result, COUNT(*) AS n FROM inspection WHERE slot_id = ? AND business_date >= ? AND business_date <= ? GROUP BY result
-                """, arguments: [slotId, season.startsOn.description, season.endsOn.description]) {
+            for row in try Row.fetchAll(
+                db,
+                cached: """
+                    SELECT result, COUNT(*) AS n FROM inspection WHERE slot_id = ? AND business_date >= ? AND business_date <= ? GROUP BY result
+                    """, arguments: [slotId, season.startsOn.description, season.endsOn.description])
+            {
                 if let result = InspectionResult(rawValue: row["result"]) { stall.seasonInspections[result] = row["n"] }
             }
             return stall
@@ -76,15 +90,17 @@ extension GuatanDatabase: RegistryStore {
         let box = Geodesy.boundingBox(around: center, radius: radiusMetres)
         return try await read { db in
             // The R*Tree narrows to the box; the exact distance then decides.
-            let rows = try Row.fetchAll(db, cached: """
-                SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
-                       s.*, d.name AS district_name
-                FROM slot_rtree r
-                JOIN slot ON slot.pk = r.slot_pk
-                JOIN site s ON s.id = slot.site_id
-                JOIN district d ON d.code = s.district
-                WHERE r.min_lat <= ? AND r.max_lat >= ? AND r.min_lng <= ? AND r.max_lng >= ?
-                """, arguments: [box.maxLat, box.minLat, box.maxLng, box.minLng])
+            let rows = try Row.fetchAll(
+                db,
+                cached: """
+                    SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
+                           s.*, d.name AS district_name
+                    FROM slot_rtree r
+                    JOIN slot ON slot.pk = r.slot_pk
+                    JOIN site s ON s.id = slot.site_id
+                    JOIN district d ON d.code = s.district
+                    WHERE r.min_lat <= ? AND r.max_lat >= ? AND r.min_lng <= ? AND r.max_lng >= ?
+                    """, arguments: [box.maxLat, box.minLat, box.maxLng, box.minLng])
             // Distance first, by column position (slot_id, site_id, number, slot_lat, slot_lng):
             // only the nearest `limit` become stall views, with only their permits read.
             var near: [(row: Row, slotId: String, distance: Double)] = []
@@ -104,9 +120,11 @@ extension GuatanDatabase: RegistryStore {
         try await read { db in
             let version = try Self.registryVersion(db)
             let districts = try Row.fetchAll(db, cached: "SELECT * FROM district ORDER BY adcode").map(Self.district)
-            let siteRows = try Row.fetchAll(db, cached: """
-                SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district ORDER BY s.id
-                """)
+            let siteRows = try Row.fetchAll(
+                db,
+                cached: """
+                    SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district ORDER BY s.id
+                    """)
             var slotsBySite: [String: [SlotView]] = [:]
             let permits = try Self.slotHoldings(db, on: today)
             for row in try Row.fetchAll(db, cached: "SELECT * FROM slot ORDER BY site_id, number") {

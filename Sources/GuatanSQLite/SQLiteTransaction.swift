@@ -50,13 +50,15 @@ final class SQLiteTransaction: StoreTransaction {
     func nextNumber(_ sequence: String) throws -> Int64 {
         // One statement: the counter moves and is read under the write lock, never read then written.
         try Int64.fetchOne(
-            db, cached: """
+            db,
+            cached: """
                 INSERT INTO number_sequence (name, value) VALUES (?, 1)
                 ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value
                 """, arguments: [sequence])!
     }
 
-    func audit(actor: String, action: String, entity: String, entityId: String, before: [String: String]?, after: [String: String]?, at: Date) throws {
+    func audit(actor: String, action: String, entity: String, entityId: String, before: [String: String]?, after: [String: String]?, at: Date) throws
+    {
         try GuatanDatabase.audit(db, at: at, actor: actor, action: action, entity: entity, entityId: entityId, before: before, after: after)
     }
 
@@ -66,7 +68,9 @@ final class SQLiteTransaction: StoreTransaction {
         try Row.fetchOne(
             db, cached: "SELECT slot.id, slot.site_id, slot.lat, slot.lng, s.district FROM slot JOIN site s ON s.id = slot.site_id WHERE slot.id = ?",
             arguments: [id]
-        ).map { row in SlotPlace(slotId: row["id"], siteId: row["site_id"], district: row["district"], position: Coordinate(lat: row["lat"], lng: row["lng"])) }
+        ).map { row in
+            SlotPlace(slotId: row["id"], siteId: row["site_id"], district: row["district"], position: Coordinate(lat: row["lat"], lng: row["lng"]))
+        }
     }
 
     func siteExists(id: String) throws -> Bool {
@@ -80,14 +84,21 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func slotsOfSite(_ siteId: String, season: Int, heldIn states: Set<PermitState>) throws -> [(slotId: String, held: Bool)] {
-        let held = Set(try String.fetchAll(
-            db, sql: "SELECT p.slot_id FROM permit p JOIN slot ON slot.id = p.slot_id WHERE slot.site_id = ? AND p.season = ? AND p.state IN \(Self.list(states))",
-            arguments: [siteId, season]))
-        return try String.fetchAll(db, cached: "SELECT id FROM slot WHERE site_id = ? ORDER BY number", arguments: [siteId]).map { ($0, held.contains($0)) }
+        let held = Set(
+            try String.fetchAll(
+                db,
+                sql:
+                    "SELECT p.slot_id FROM permit p JOIN slot ON slot.id = p.slot_id WHERE slot.site_id = ? AND p.season = ? AND p.state IN \(Self.list(states))",
+                arguments: [siteId, season]))
+        return try String.fetchAll(db, cached: "SELECT id FROM slot WHERE site_id = ? ORDER BY number", arguments: [siteId]).map {
+            ($0, held.contains($0))
+        }
     }
 
     func season(year: Int) throws -> SeasonRecord? {
-        guard let row = try Row.fetchOne(db, cached: "SELECT * FROM season WHERE year = ?", arguments: [year]), let season = GuatanDatabase.season(row) else {
+        guard let row = try Row.fetchOne(db, cached: "SELECT * FROM season WHERE year = ?", arguments: [year]),
+            let season = GuatanDatabase.season(row)
+        else {
             return nil
         }
         return SeasonRecord(season: season, geofenceRadiusM: row["geofence_radius_m"])
@@ -127,7 +138,8 @@ final class SQLiteTransaction: StoreTransaction {
     private func permitPlace(_ row: Row) throws -> PermitPlace {
         PermitPlace(
             number: row["permit_no"], season: row["season"], vendorId: row["vendor_id"], state: try GuatanDatabase.permitState(row["state"]),
-            slot: SlotPlace(slotId: row["slot_id"], siteId: row["site_id"], district: row["district"], position: Coordinate(lat: row["lat"], lng: row["lng"])),
+            slot: SlotPlace(
+                slotId: row["slot_id"], siteId: row["site_id"], district: row["district"], position: Coordinate(lat: row["lat"], lng: row["lng"])),
             siteOpensAt: LocalTime(row["opens_at"] as String) ?? Season.defaultOpensAt,
             siteClosesAt: LocalTime(row["closes_at"] as String) ?? Season.defaultClosesAt, siteGeofenceM: row["geofence_radius_m"])
     }
@@ -137,13 +149,17 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func permitPlaces(vendorId: String, season: Int) throws -> [PermitPlace] {
-        try Row.fetchAll(db, cached: Self.permitPlaceColumns + " WHERE p.vendor_id = ? AND p.season = ? ORDER BY p.seq DESC", arguments: [vendorId, season])
-            .map(permitPlace)
+        try Row.fetchAll(
+            db, cached: Self.permitPlaceColumns + " WHERE p.vendor_id = ? AND p.season = ? ORDER BY p.seq DESC", arguments: [vendorId, season]
+        )
+        .map(permitPlace)
     }
 
     func permitPlaces(slotId: String, season: Int) throws -> [PermitPlace] {
-        try Row.fetchAll(db, cached: Self.permitPlaceColumns + " WHERE p.slot_id = ? AND p.season = ? ORDER BY p.seq DESC", arguments: [slotId, season])
-            .map(permitPlace)
+        try Row.fetchAll(
+            db, cached: Self.permitPlaceColumns + " WHERE p.slot_id = ? AND p.season = ? ORDER BY p.seq DESC", arguments: [slotId, season]
+        )
+        .map(permitPlace)
     }
 
     func permitNumber(season: Int, holder: PermitHolder, states: Set<PermitState>) throws -> String? {
@@ -167,7 +183,8 @@ final class SQLiteTransaction: StoreTransaction {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                permit.number, permit.season, permit.vendorId, permit.slotId, permit.district, permit.state.rawValue, GuatanDatabase.json(permit.produce),
+                permit.number, permit.season, permit.vendorId, permit.slotId, permit.district, permit.state.rawValue,
+                GuatanDatabase.json(permit.produce),
                 permit.vehiclePlate, stamp, stamp, permit.expectedKg, permit.certificatePhoto, permit.state == .issued ? stamp : nil,
             ])
         try changedRegistry()
@@ -274,7 +291,8 @@ final class SQLiteTransaction: StoreTransaction {
 
     func setViolationPoints(season: Int, code: ViolationCode, points: Int) throws {
         try db.execute(
-            sql: "INSERT INTO violation_rule (season, code, points) VALUES (?, ?, ?) ON CONFLICT (season, code) DO UPDATE SET points = excluded.points",
+            sql:
+                "INSERT INTO violation_rule (season, code, points) VALUES (?, ?, ?) ON CONFLICT (season, code) DO UPDATE SET points = excluded.points",
             arguments: [season, code.rawValue, points])
     }
 
@@ -295,7 +313,8 @@ final class SQLiteTransaction: StoreTransaction {
         for (index, photo) in photos.enumerated() {
             try insertPhoto(photo, purpose: "inspection", at: inspection.at)
             try db.execute(
-                sql: "INSERT INTO inspection_photo (inspection_id, position, photo_id) VALUES (?, ?, ?)", arguments: [inspection.id, index + 1, photo.id])
+                sql: "INSERT INTO inspection_photo (inspection_id, position, photo_id) VALUES (?, ?, ?)",
+                arguments: [inspection.id, index + 1, photo.id])
         }
         // The stall's page shows when it was last inspected.
         changedStall(inspection.slot.slotId)
@@ -315,9 +334,12 @@ final class SQLiteTransaction: StoreTransaction {
         try String.fetchOne(db, cached: "SELECT id FROM report WHERE tracking_hash = ?", arguments: [trackingHash])
     }
 
-    func reports(category: ReportCategory, states: Set<ReportState>, since: Date, within box: BoundingBox) throws -> [(id: String, position: Coordinate)] {
+    func reports(
+        category: ReportCategory, states: Set<ReportState>, since: Date, within box: BoundingBox
+    ) throws -> [(id: String, position: Coordinate)] {
         try Row.fetchAll(
-            db, cached: """
+            db,
+            cached: """
                 SELECT id, lat, lng FROM report
                 WHERE category = ? AND state IN \(Self.list(states)) AND created_epoch >= ?
                   AND lat BETWEEN ? AND ? AND lng BETWEEN ? AND ?
@@ -350,7 +372,8 @@ final class SQLiteTransaction: StoreTransaction {
             ])
         for (index, photo) in photos.enumerated() {
             try insertPhoto(photo, purpose: "report", at: report.at)
-            try db.execute(sql: "INSERT INTO report_photo (report_id, position, photo_id) VALUES (?, ?, ?)", arguments: [report.id, index + 1, photo.id])
+            try db.execute(
+                sql: "INSERT INTO report_photo (report_id, position, photo_id) VALUES (?, ?, ?)", arguments: [report.id, index + 1, photo.id])
         }
         changes.insert(.reportLists)
         changedStall(report.slotId)
@@ -415,10 +438,13 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func accountSummary(accountId: Int64, at: Date) throws -> AccountSummary {
-        try GuatanDatabase.summary(try Row.fetchOne(db, sql: """
-            SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
-            FROM account a WHERE a.id = ?
-            """, arguments: [at.timeIntervalSince1970, accountId])!)
+        try GuatanDatabase.summary(
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT a.*, (SELECT count(*) FROM session s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS live
+                    FROM account a WHERE a.id = ?
+                    """, arguments: [at.timeIntervalSince1970, accountId])!)
     }
 
     func loginFailures(username: String?, address: String, since: Date) throws -> [Date] {
@@ -428,13 +454,15 @@ final class SQLiteTransaction: StoreTransaction {
                     db, cached: "SELECT at FROM login_failure WHERE username = ? AND address = ? AND at >= ?",
                     arguments: [username, address, since.timeIntervalSince1970])
             } else {
-                try Double.fetchAll(db, cached: "SELECT at FROM login_failure WHERE address = ? AND at >= ?", arguments: [address, since.timeIntervalSince1970])
+                try Double.fetchAll(
+                    db, cached: "SELECT at FROM login_failure WHERE address = ? AND at >= ?", arguments: [address, since.timeIntervalSince1970])
             }
         return found.map(Date.init(timeIntervalSince1970:))
     }
 
     func insertLoginFailure(username: String, address: String, at: Date) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO login_failure (username, address, at) VALUES (?, ?, ?)", arguments: [username, address, at.timeIntervalSince1970])
+        try db.execute(
+            sql: "INSERT INTO login_failure (username, address, at) VALUES (?, ?, ?)", arguments: [username, address, at.timeIntervalSince1970])
         return db.lastInsertedRowID
     }
 

@@ -1,7 +1,7 @@
 import Foundation
-import GuatanStoreInterface
 import GRDB
 import GuatanCore
+import GuatanStoreInterface
 
 /// SplitMix64: a small, fast generator whose sequence is fixed by its seed, so a generated
 /// season is the same on every machine and every run.
@@ -161,8 +161,10 @@ extension GuatanDatabase {
                     WHERE slot.id NOT IN (SELECT slot_id FROM permit WHERE season = ? AND state IN \(Self.liveStates))
                     """, arguments: [year]
             ).map { row in
-                (slotId: row["id"] as String, siteId: row["site_id"] as String, district: row["district"] as String,
-                 position: Coordinate(lat: row["lat"], lng: row["lng"]))
+                (
+                    slotId: row["id"] as String, siteId: row["site_id"] as String, district: row["district"] as String,
+                    position: Coordinate(lat: row["lat"], lng: row["lng"])
+                )
             }
             var limits: [ReportCategory: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT code, time_limit_minutes FROM report_category") {
@@ -189,16 +191,18 @@ extension GuatanDatabase {
             // A rainy day keeps some vendors home.
             let weather = random.chance(0.12) ? random.uniform(0.55...0.8) : 1.0
             try pool.write { db in
-                let insertCheckIn = try db.cachedStatement(sql: """
-                    INSERT INTO checkin (permit_no, vendor_id, slot_id, district, business_date, checked_in_at, checked_out_at, lat, lng,
-                        accuracy_m, distance_m, method)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'vendor')
-                    """)
-                let insertAttempt = try db.cachedStatement(sql: """
-                    INSERT INTO checkin_attempt (vendor_id, permit_no, at, at_epoch, business_date, lat, lng, input_crs, accuracy_m, distance_m,
-                        outcome, refusal, checkin_id, method, actor)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'wgs84', ?, ?, ?, ?, ?, 'vendor', ?)
-                    """)
+                let insertCheckIn = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO checkin (permit_no, vendor_id, slot_id, district, business_date, checked_in_at, checked_out_at, lat, lng,
+                            accuracy_m, distance_m, method)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'vendor')
+                        """)
+                let insertAttempt = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO checkin_attempt (vendor_id, permit_no, at, at_epoch, business_date, lat, lng, input_crs, accuracy_m, distance_m,
+                            outcome, refusal, checkin_id, method, actor)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, 'wgs84', ?, ?, ?, ?, ?, 'vendor', ?)
+                        """)
                 for (index, permit) in permits.enumerated() {
                     let opens = BusinessTime.instant(of: day, at: permit.opensAt)
                     if permit.suspended {
@@ -279,7 +283,8 @@ extension GuatanDatabase {
                 // Officers' inspections: mostly compliant, some warnings, a few violations that cost points.
                 for _ in 0..<Self.count(inspectionsPerDay, &random) {
                     let permit = random.chance(0.92) ? permits[Int.random(in: 0..<permits.count, using: &random)] : nil
-                    let slot = permit.map { ($0.slotId, $0.siteId, $0.district, $0.position) }
+                    let slot =
+                        permit.map { ($0.slotId, $0.siteId, $0.district, $0.position) }
                         ?? vacantSlots.randomElement(using: &random).map { ($0.slotId, $0.siteId, $0.district, $0.position) }
                     guard let (slotId, siteId, district, position) = slot else { continue }
                     let at = BusinessTime.instant(of: day, at: LocalTime(hour: 9, minute: 0)!).addingTimeInterval(random.uniform(0...39_600))
@@ -421,10 +426,11 @@ extension GuatanDatabase {
                 created.timeIntervalSince1970, BusinessTime.rfc3339(clock), closed.map(BusinessTime.rfc3339), closed?.timeIntervalSince1970,
                 rating, rating.map { _ in BusinessTime.rfc3339(clock.addingTimeInterval(3600)) },
             ])
-        let insertEvent = try db.cachedStatement(sql: """
-            INSERT INTO report_event (report_id, at, actor_role, actor, action, from_state, to_state, public_note)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let insertEvent = try db.cachedStatement(
+            sql: """
+                INSERT INTO report_event (report_id, at, actor_role, actor, action, from_state, to_state, public_note)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         var from: ReportState?
         for step in steps {
             try insertEvent.execute(arguments: [

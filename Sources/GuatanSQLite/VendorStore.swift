@@ -3,7 +3,6 @@ import GRDB
 import GuatanCore
 import GuatanStoreInterface
 
-
 extension GuatanDatabase: VendorStore {
     public func createVendor(
         _ draft: VendorDraft, idCardHash: String, username: String, passwordHash: String, actor: String, at: Date
@@ -24,8 +23,10 @@ extension GuatanDatabase: VendorStore {
                     INSERT INTO vendor (seq, id, name, phone, id_card_hash, id_card_last4, origin, vehicle_plate, produce_json, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [seq, vendorId, draft.name, draft.phone, idCardHash, String(draft.idCardNo.suffix(4)), draft.origin,
-                            draft.vehiclePlate, produce, stamp])
+                arguments: [
+                    seq, vendorId, draft.name, draft.phone, idCardHash, String(draft.idCardNo.suffix(4)), draft.origin,
+                    draft.vehiclePlate, produce, stamp,
+                ])
             try db.execute(
                 sql: "INSERT INTO account (username, password_hash, role, vendor_id, created_at) VALUES (?, ?, 'vendor', ?, ?)",
                 arguments: [username, passwordHash, vendorId, stamp])
@@ -35,8 +36,10 @@ extension GuatanDatabase: VendorStore {
                 origin: draft.origin, vehiclePlate: draft.vehiclePlate, produce: draft.produce)
             try Self.audit(
                 db, at: at, actor: actor, action: "vendor.create", entity: "vendor", entityId: vendorId, before: nil,
-                after: ["name": vendor.name, "phone": vendor.phone, "id_card_last4": vendor.idCardLast4, "origin": vendor.origin,
-                        "vehicle_plate": vendor.vehiclePlate, "produce": produce, "username": username])
+                after: [
+                    "name": vendor.name, "phone": vendor.phone, "id_card_last4": vendor.idCardLast4, "origin": vendor.origin,
+                    "vehicle_plate": vendor.vehiclePlate, "produce": produce, "username": username,
+                ])
             return (vendor, account)
         }
     }

@@ -4,7 +4,9 @@ import GuatanCore
 /// Accounts, sessions and failed logins.
 public protocol AccountStore: Sendable {
     /// Creates an account (the password already hashed); `.conflict` when the username is taken.
-    func createAccount(username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, actor: String, at: Date) async throws -> Account
+    func createAccount(
+        username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, actor: String, at: Date
+    ) async throws -> Account
     /// The account and its password hash, for checking a login; nil when unknown or disabled.
     func credentials(username: String) async throws -> (account: Account, passwordHash: String)?
     func cancelLoginAttempt(_ id: Int64) async throws

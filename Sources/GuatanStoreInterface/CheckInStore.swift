@@ -24,7 +24,10 @@ public struct CheckInAttemptRecord: Sendable, Hashable {
     public var method: String
     public var actor: String
 
-    public init(at: Date, permitNumber: String? = nil, outcome: String, refusal: String? = nil, distanceM: Double? = nil, accuracyM: Double? = nil, impliedSpeedKmh: Double? = nil, flagged: Bool, method: String, actor: String) {
+    public init(
+        at: Date, permitNumber: String? = nil, outcome: String, refusal: String? = nil, distanceM: Double? = nil, accuracyM: Double? = nil,
+        impliedSpeedKmh: Double? = nil, flagged: Bool, method: String, actor: String
+    ) {
         self.at = at
         self.permitNumber = permitNumber
         self.outcome = outcome

@@ -18,7 +18,8 @@ public struct GuatanStores: Sendable {
 
     public init(
         registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
-        checkIns: any CheckInStore, reports: any ReportStore, inspections: any InspectionStore, statistics: any StatisticsStore, audit: any AuditStore,
+        checkIns: any CheckInStore, reports: any ReportStore, inspections: any InspectionStore, statistics: any StatisticsStore,
+        audit: any AuditStore,
         operations: any OperationsStore, photos: PhotoFiles, workflow: any WorkflowStore
     ) {
         self.workflow = workflow

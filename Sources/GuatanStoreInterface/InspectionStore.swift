@@ -45,7 +45,11 @@ public struct Inspection: Sendable, Hashable {
     /// What the inspection led to: `permit_revoked`, `vendor_barred` (empty most days).
     public var consequences: [String]
 
-    public init(id: String, slotId: String, siteId: String, district: String, permitNumber: String? = nil, officer: String, result: InspectionResult, violations: [ViolationCode], note: String? = nil, position: Coordinate? = nil, distanceM: Double? = nil, at: Date, businessDate: LocalDate, photoIds: [String], pointsDeducted: Int, consequences: [String]) {
+    public init(
+        id: String, slotId: String, siteId: String, district: String, permitNumber: String? = nil, officer: String, result: InspectionResult,
+        violations: [ViolationCode], note: String? = nil, position: Coordinate? = nil, distanceM: Double? = nil, at: Date, businessDate: LocalDate,
+        photoIds: [String], pointsDeducted: Int, consequences: [String]
+    ) {
         self.id = id
         self.slotId = slotId
         self.siteId = siteId
@@ -76,7 +80,10 @@ public struct PointDeduction: Sendable, Hashable {
     public var annulled: Bool
     public var annulReason: String?
 
-    public init(id: Int64, permitNumber: String, month: String, points: Int, code: String, inspectionId: String? = nil, at: Date, annulled: Bool, annulReason: String? = nil) {
+    public init(
+        id: Int64, permitNumber: String, month: String, points: Int, code: String, inspectionId: String? = nil, at: Date, annulled: Bool,
+        annulReason: String? = nil
+    ) {
         self.id = id
         self.permitNumber = permitNumber
         self.month = month

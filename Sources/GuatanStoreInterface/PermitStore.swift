@@ -14,7 +14,10 @@ public struct PermitRecord: Sendable, Hashable {
     /// Whether an application's certificate photo is on file.
     public var hasCertificate: Bool
 
-    public init(permit: Permit, holderName: String, origin: String, siteId: String, siteName: String, seasonDates: Season, expectedKg: Double? = nil, hasCertificate: Bool) {
+    public init(
+        permit: Permit, holderName: String, origin: String, siteId: String, siteName: String, seasonDates: Season, expectedKg: Double? = nil,
+        hasCertificate: Bool
+    ) {
         self.permit = permit
         self.holderName = holderName
         self.origin = origin

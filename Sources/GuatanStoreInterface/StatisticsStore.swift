@@ -66,7 +66,10 @@ public struct Statistics: Sendable {
     /// Sites with the most reports in the period.
     public var hotspots: [(siteId: String, siteName: String, reports: Int)]
 
-    public init(checkInRates: [DailyCheckInRate], reports: [String: [String: Int]], casesWithLimit: Int, closedWithinLimit: Int, medianHandlingMinutes: Double? = nil, inspectionsByDistrict: [String: Int], hotspots: [(siteId: String, siteName: String, reports: Int)]) {
+    public init(
+        checkInRates: [DailyCheckInRate], reports: [String: [String: Int]], casesWithLimit: Int, closedWithinLimit: Int,
+        medianHandlingMinutes: Double? = nil, inspectionsByDistrict: [String: Int], hotspots: [(siteId: String, siteName: String, reports: Int)]
+    ) {
         self.checkInRates = checkInRates
         self.reports = reports
         self.casesWithLimit = casesWithLimit

@@ -338,7 +338,9 @@ public protocol StoreTransaction: AnyObject {
     func report(id: String, withTimeline: Bool) throws -> Report?
     func reportId(trackingHash: String) throws -> String?
     /// Cases of a category in `states` created since `since` within the box, oldest first.
-    func reports(category: ReportCategory, states: Set<ReportState>, since: Date, within box: BoundingBox) throws -> [(id: String, position: Coordinate)]
+    func reports(
+        category: ReportCategory, states: Set<ReportState>, since: Date, within box: BoundingBox
+    ) throws -> [(id: String, position: Coordinate)]
     func timeLimitMinutes(_ category: ReportCategory) throws -> Int?
     func setTimeLimit(_ category: ReportCategory, minutes: Int) throws
     func insertReport(_ report: NewReport, photos: [StoredPhoto]) throws

@@ -65,7 +65,8 @@ struct GenerateSeason: AsyncParsableCommand {
         let last = through.flatMap(LocalDate.init) ?? season.endsOn
         let figures = try database.generateSeasonHistory(season: year, through: last, seed: randomSeed) { printNow($0) }
         let elapsed = ContinuousClock.now - started
-        printNow("""
+        printNow(
+            """
             season \(year) through \(min(last, season.endsOn)): \(figures.days) days, \(figures.checkIns) check-ins \
             (\(figures.attempts) attempts), \(figures.reports) reports (\(figures.reportEvents) timeline steps), \
             \(figures.inspections) inspections, \(figures.deductions) point deductions, in \(elapsed.components.seconds) s

@@ -92,9 +92,11 @@ func openSeeded(
             throw ValidationError("the database is empty and there is no seed registry at \(seedDirectory.path); pass --seed DIR")
         }
         if let loaded = try database.loadSeedIfNeeded(from: seedDirectory, now: now) {
-            logger.notice("seed registry loaded", metadata: [
-                "sites": "\(loaded.sitesCreated)", "slots": "\(loaded.slotsCreated)", "from": "\(seedDirectory.path)",
-            ])
+            logger.notice(
+                "seed registry loaded",
+                metadata: [
+                    "sites": "\(loaded.sitesCreated)", "slots": "\(loaded.slotsCreated)", "from": "\(seedDirectory.path)",
+                ])
         }
     }
     return database
@@ -169,55 +171,91 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("session-hours"), help: "How long a sign-in lasts, in hours (env GUATAN_SESSION_HOURS, default 168).")
     var sessionHoursFlag: String?
 
-    @Option(name: .customLong("report-rate"), help: "Citizen reports accepted per client address per hour; 0 turns the limit off (env GUATAN_REPORT_RATE, default 10).")
+    @Option(
+        name: .customLong("report-rate"),
+        help: "Citizen reports accepted per client address per hour; 0 turns the limit off (env GUATAN_REPORT_RATE, default 10).")
     var reportRateFlag: String?
 
-    @Option(name: .customLong("open311-api-key"), help: "The api_key Open311 POSTs must carry (env GUATAN_OPEN311_API_KEY); without one Open311 is read-only.")
+    @Option(
+        name: .customLong("open311-api-key"),
+        help: "The api_key Open311 POSTs must carry (env GUATAN_OPEN311_API_KEY); without one Open311 is read-only.")
     var open311KeyFlag: String?
 
-    @Option(name: .customLong("public-url"), help: "The address stall codes point at, such as https://guatan.example.gov.cn (env GUATAN_PUBLIC_URL; default: the address the request came to).")
+    @Option(
+        name: .customLong("public-url"),
+        help:
+            "The address stall codes point at, such as https://guatan.example.gov.cn (env GUATAN_PUBLIC_URL; default: the address the request came to)."
+    )
     var publicURLFlag: String?
 
-    @Option(name: .customLong("tile-url"), help: "Map tiles for the pages, a template such as https://tiles.example.cn/{z}/{x}/{y}.png (env GUATAN_TILE_URL; default: none, the stalls are drawn on a plain background).")
+    @Option(
+        name: .customLong("tile-url"),
+        help:
+            "Map tiles for the pages, a template such as https://tiles.example.cn/{z}/{x}/{y}.png (env GUATAN_TILE_URL; default: none, the stalls are drawn on a plain background)."
+    )
     var tileURLFlag: String?
 
     @Option(name: .customLong("tile-attribution"), help: "The attribution the tile source requires (env GUATAN_TILE_ATTRIBUTION).")
     var tileAttributionFlag: String?
 
-    @Option(name: .customLong("tile-crs"), help: "The tiles' datum: wgs84, or gcj02 for Chinese commercial maps (env GUATAN_TILE_CRS, default wgs84).")
+    @Option(
+        name: .customLong("tile-crs"), help: "The tiles' datum: wgs84, or gcj02 for Chinese commercial maps (env GUATAN_TILE_CRS, default wgs84).")
     var tileCRSFlag: String?
 
-    @Option(name: .customLong("leaflet"), help: "Folder holding leaflet.js for the map pages (env GUATAN_LEAFLET, default /usr/share/javascript/leaflet from Debian's libjs-leaflet); without it the pages draw the map themselves.")
+    @Option(
+        name: .customLong("leaflet"),
+        help:
+            "Folder holding leaflet.js for the map pages (env GUATAN_LEAFLET, default /usr/share/javascript/leaflet from Debian's libjs-leaflet); without it the pages draw the map themselves."
+    )
     var leafletFlag: String?
 
     @Flag(name: .customLong("demo"), help: "Add demo accounts, vendors and permits for most slots of the current season, and print the demo logins.")
     var demo = false
 
-    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (such as certbot's fullchain.pem): serve HTTPS with HTTP/2 (env GUATAN_TLS_CERT). Reloaded on SIGHUP.")
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "PEM certificate chain (such as certbot's fullchain.pem): serve HTTPS with HTTP/2 (env GUATAN_TLS_CERT). Reloaded on SIGHUP.")
     var tlsCertFlag: String?
 
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert (env GUATAN_TLS_KEY).")
     var tlsKeyFlag: String?
 
-    @Option(name: .customLong("redirect-http-port"), help: "Also answer plain HTTP on this port with a 308 redirect to HTTPS (env GUATAN_REDIRECT_HTTP_PORT; needs --tls-cert).")
+    @Option(
+        name: .customLong("redirect-http-port"),
+        help: "Also answer plain HTTP on this port with a 308 redirect to HTTPS (env GUATAN_REDIRECT_HTTP_PORT; needs --tls-cert).")
     var redirectPortFlag: String?
 
-    @Option(name: .customLong("trusted-proxy"), help: "A reverse proxy's address or CIDR range whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable (env GUATAN_TRUSTED_PROXIES, comma-separated).")
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help:
+            "A reverse proxy's address or CIDR range whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable (env GUATAN_TRUSTED_PROXIES, comma-separated)."
+    )
     var trustedProxyFlags: [String] = []
 
-    @Option(name: .customLong("min-free-mb"), help: "Free megabytes the data folder's disk must keep: below it photo uploads answer 503 and /readyz says not ready, while check-ins and reports without photos go on (env GUATAN_MIN_FREE_MB, default 100).")
+    @Option(
+        name: .customLong("min-free-mb"),
+        help:
+            "Free megabytes the data folder's disk must keep: below it photo uploads answer 503 and /readyz says not ready, while check-ins and reports without photos go on (env GUATAN_MIN_FREE_MB, default 100)."
+    )
     var minFreeFlag: String?
 
-    @Option(name: .customLong("report-upload-mb"), help: "Photo megabytes one address may send with reports per hour (env GUATAN_REPORT_UPLOAD_MB, default 50).")
+    @Option(
+        name: .customLong("report-upload-mb"),
+        help: "Photo megabytes one address may send with reports per hour (env GUATAN_REPORT_UPLOAD_MB, default 50).")
     var reportUploadFlag: String?
 
-    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may send nothing, a request head included, before it is closed (env GUATAN_IDLE_TIMEOUT, default 30).")
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "Seconds a connection may send nothing, a request head included, before it is closed (env GUATAN_IDLE_TIMEOUT, default 30).")
     var idleTimeoutFlag: String?
 
-    @Option(name: .customLong("max-uploads"), help: "Requests with photos handled at once; more answer 503 with Retry-After (env GUATAN_MAX_UPLOADS, default 8).")
+    @Option(
+        name: .customLong("max-uploads"),
+        help: "Requests with photos handled at once; more answer 503 with Retry-After (env GUATAN_MAX_UPLOADS, default 8).")
     var maxUploadsFlag: String?
 
-    @Option(name: .customLong("log-format"), help: "text, or json: one JSON line per log entry and per request (env GUATAN_LOG_FORMAT, default text).")
+    @Option(
+        name: .customLong("log-format"), help: "text, or json: one JSON line per log entry and per request (env GUATAN_LOG_FORMAT, default text).")
     var logFormatFlag: String?
 
     func run() async throws {
@@ -247,7 +285,8 @@ struct Serve: AsyncParsableCommand {
         let lock = try DataFolderLock(options.dataDirectory, purpose: "starting another on the same folder")
         defer { withExtendedLifetime(lock) {} }
         let personalDataKey = try PersonalDataKey.loadOrCreate(in: options.dataDirectory)
-        let database = try openSeeded(options.dataDirectory, seed: seedDirectory, logger: logger, now: clock.now(), observer: GuatanMetrics.storeObserver)
+        let database = try openSeeded(
+            options.dataDirectory, seed: seedDirectory, logger: logger, now: clock.now(), observer: GuatanMetrics.storeObserver)
         let sessionText = setting(sessionHoursFlag, env: "GUATAN_SESSION_HOURS", default: "168")
         guard let sessionHours = Double(sessionText), sessionHours > 0, sessionHours <= 24 * 365 else {
             throw ValidationError("session hours must be a number from 0 to 8760, not '\(sessionText)'")
@@ -300,10 +339,12 @@ struct Serve: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - started
         var address = "\(configuration.certificates == nil ? "http" : "https")://\(host):\(port)"
         if let redirect = configuration.redirectHTTPPort { address += " (plain HTTP on \(redirect) redirects)" }
-        logger.notice("starting", metadata: [
-            "address": "\(address)", "data": "\(options.dataDirectory.path)",
-            "prepared_in_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
-        ])
+        logger.notice(
+            "starting",
+            metadata: [
+                "address": "\(address)", "data": "\(options.dataDirectory.path)",
+                "prepared_in_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            ])
         // Stops accepting, finishes requests in flight, then returns on SIGTERM or SIGINT.
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         logger.notice("stopped")
@@ -316,12 +357,13 @@ extension Serve {
         if entries.isEmpty, let raw = ProcessInfo.processInfo.environment["GUATAN_TRUSTED_PROXIES"] {
             entries = raw.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
         }
-        return TrustedProxies(try entries.map { entry in
-            guard let range = AddressRange(entry.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--trusted-proxy must be an IP address or a CIDR range such as 10.0.0.0/8 or ::1, not '\(entry)'")
-            }
-            return range
-        })
+        return TrustedProxies(
+            try entries.map { entry in
+                guard let range = AddressRange(entry.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--trusted-proxy must be an IP address or a CIDR range such as 10.0.0.0/8 or ::1, not '\(entry)'")
+                }
+                return range
+            })
     }
 
     /// The pair when HTTPS is asked for; a bad one stops start-up with one clear line.
@@ -333,7 +375,7 @@ extension Serve {
         case (nil, nil): return nil
         case (.some, nil): throw ValidationError("--tls-cert needs --tls-key, the certificate's private key")
         case (nil, .some): throw ValidationError("--tls-key needs --tls-cert, the certificate it belongs to")
-        case let (cert?, key?):
+        case (let cert?, let key?):
             // One line, without the usage text a ValidationError would add: the flags were right.
             return try CertificateStore(files: TLSFiles(certificate: cert, key: key))
         }
@@ -383,8 +425,9 @@ func loadDemoPopulation(into database: GuatanDatabase, key: PersonalDataKey, now
     // One bcrypt hash shared by every demo account: hashing two thousand would take minutes.
     let hash = try await PasswordHasher().hash(DemoPopulation.password)
     let season = BusinessTime.localDate(of: now).year
-    guard let summary = try database.loadDemo(
-        vendors: DemoPopulation.vendors(count: slots, key: key), passwordHash: hash, season: season, now: now)
+    guard
+        let summary = try database.loadDemo(
+            vendors: DemoPopulation.vendors(count: slots, key: key), passwordHash: hash, season: season, now: now)
     else {
         printNow("demo data already loaded; every demo account's password is \(DemoPopulation.password)")
         return
@@ -516,7 +559,8 @@ struct User: AsyncParsableCommand {
     static func setDisabled(_ disabled: Bool, username: String, options: DataOptions) async throws {
         let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
         do {
-            _ = try await GuatanWorkflows(store: database).accounts.setDisabled(username: username.lowercased(), disabled: disabled, actor: actor, at: Date())
+            _ = try await GuatanWorkflows(store: database).accounts.setDisabled(
+                username: username.lowercased(), disabled: disabled, actor: actor, at: Date())
         } catch StoreError.conflict(let reason) {
             throw ValidationError(reason)
         } catch StoreError.notFound(let reason) {

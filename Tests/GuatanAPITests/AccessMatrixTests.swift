@@ -12,7 +12,9 @@ import Testing
 @Suite("Access matrix")
 struct AccessMatrixTests {
     enum Caller: String, CaseIterable {
-        case anonymous, vendor, officer, otherOfficer = "other_officer", admin
+        case anonymous, vendor, officer
+        case otherOfficer = "other_officer"
+        case admin
     }
 
     /// Who may use a route; district-scoped routes are exercised on CG's resources, so the
@@ -22,11 +24,13 @@ struct AccessMatrixTests {
         let staff: Set<Caller> = [.officer, .admin]
         var table: [String: Set<Caller>] = [:]
         for route in [
-            "GET /healthz", "GET /readyz", "GET /openapi.yaml", "GET /metrics", "GET /api/v1/districts", "GET /api/v1/seasons/current", "GET /api/v1/sites",
+            "GET /healthz", "GET /readyz", "GET /openapi.yaml", "GET /metrics", "GET /api/v1/districts", "GET /api/v1/seasons/current",
+            "GET /api/v1/sites",
             "GET /api/v1/sites/{site_id}", "GET /api/v1/stalls/nearby", "GET /api/v1/stalls/{slot_id}", "GET /api/v1/map.geojson",
             "GET /api/v1/permits/verify/{permit_no}", "POST /api/v1/auth/login", "POST /api/v1/reports", "GET /api/v1/reports",
             "GET /api/v1/reports/{report_id}", "GET /api/v1/reports/track/{tracking_code}", "POST /api/v1/reports/track/{tracking_code}/rating",
-            "POST /api/v1/reports/track/{tracking_code}/reopen", "GET /api/v1/report-categories", "GET /api/v1/web-config", "GET /api/v1/photos/{photo_id}",
+            "POST /api/v1/reports/track/{tracking_code}/reopen", "GET /api/v1/report-categories", "GET /api/v1/web-config",
+            "GET /api/v1/photos/{photo_id}",
             "GET /api/v1/stalls/{slot_id}/code.svg", "GET /s/{slot_id}", "GET /sites/{site_id}/codes",
         ] { table[route] = everyone }
         for route in [
@@ -41,12 +45,16 @@ struct AccessMatrixTests {
         ] { table[route] = [.vendor] }
         // Staff routes whose resource here is CG's: the other district's officer is refused.
         for route in [
-            "POST /api/v1/permits/{permit_no}/transitions", "GET /api/v1/permits/{permit_no}/certificate", "POST /api/v1/reports/{report_id}/transitions",
+            "POST /api/v1/permits/{permit_no}/transitions", "GET /api/v1/permits/{permit_no}/certificate",
+            "POST /api/v1/reports/{report_id}/transitions",
             "POST /api/v1/inspections",
         ] { table[route] = staff }
         table["POST /api/v1/officer/checkins"] = [.officer]
         // Staff routes that show the caller's own district (the other officer sees his, not 403).
-        for route in ["GET /api/v1/permits", "GET /api/v1/officer/checkins", "GET /api/v1/inspections", "GET /api/v1/officer/queue", "GET /api/v1/officer/coverage"] {
+        for route in [
+            "GET /api/v1/permits", "GET /api/v1/officer/checkins", "GET /api/v1/inspections", "GET /api/v1/officer/queue",
+            "GET /api/v1/officer/coverage",
+        ] {
             table[route] = staff.union([.otherOfficer])
         }
         for route in [
@@ -86,11 +94,14 @@ struct AccessMatrixTests {
                     Issue.record("\(key) is not in the access matrix")
                     continue
                 }
-                let uri = route.path
+                let uri =
+                    route.path
                     .replacingOccurrences(of: "{site_id}", with: "CG-001").replacingOccurrences(of: "{slot_id}", with: "CG-001-01")
                     .replacingOccurrences(of: "{permit_no}", with: "LZ2026-CG-000001").replacingOccurrences(of: "{report_id}", with: photo.id)
                     .replacingOccurrences(of: "{tracking_code}", with: "0123456789ABCDEF").replacingOccurrences(of: "{photo_id}", with: "x")
-                    .replacingOccurrences(of: "{service_code}", with: "hygiene.json").replacingOccurrences(of: "{service_request_id}", with: "R000001.json")
+                    .replacingOccurrences(of: "{service_code}", with: "hygiene.json").replacingOccurrences(
+                        of: "{service_request_id}", with: "R000001.json"
+                    )
                     .replacingOccurrences(of: "{token}", with: "x.json").replacingOccurrences(of: "{file}", with: "permits.csv")
                     .replacingOccurrences(of: "{code}", with: "hygiene").replacingOccurrences(of: "{deduction_id}", with: "1")
                     .replacingOccurrences(of: "{username}", with: "nobody")
@@ -101,7 +112,8 @@ struct AccessMatrixTests {
                     let response: TestResponse
                     if route.method == .post {
                         fields[.contentType] = "application/json"
-                        response = try await client.execute(uri: uri, method: .post, headers: fields, body: ByteBuffer(string: Self.bodies[key] ?? "{}"))
+                        response = try await client.execute(
+                            uri: uri, method: .post, headers: fields, body: ByteBuffer(string: Self.bodies[key] ?? "{}"))
                     } else {
                         response = try await client.execute(uri: uri, method: .get, headers: fields)
                     }

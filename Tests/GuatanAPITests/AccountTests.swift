@@ -1,11 +1,12 @@
 import Foundation
-@testable import GuatanAPI
 import GuatanCore
 import GuatanSQLite
 import GuatanStoreInterface
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import GuatanAPI
 
 @Suite("Accounts and sign-in")
 struct AccountTests {
@@ -67,7 +68,8 @@ struct AccountTests {
                 try await client.get("/api/v1/me", headers: [.authorization: header]).expectError(.unauthorized, code: "UNAUTHENTICATED")
             }
             // A bad token is refused even on a public route, so the client knows to sign in again.
-            try await client.get("/api/v1/districts", headers: [.authorization: "Bearer nonsense"]).expectError(.unauthorized, code: "UNAUTHENTICATED")
+            try await client.get("/api/v1/districts", headers: [.authorization: "Bearer nonsense"]).expectError(
+                .unauthorized, code: "UNAUTHENTICATED")
         }
     }
 
@@ -94,10 +96,12 @@ struct AccountTests {
         try await service.run { client in
             let attacker: HTTPFields = [:]
             for _ in 0..<5 {
-                let response = try await client.post("/api/v1/auth/login", json: #"{"username": "officer1", "password": "guess guess"}"#, headers: attacker)
+                let response = try await client.post(
+                    "/api/v1/auth/login", json: #"{"username": "officer1", "password": "guess guess"}"#, headers: attacker)
                 #expect(response.status == .unauthorized)
             }
-            let blocked = try await client.post("/api/v1/auth/login", json: #"{"username": "officer1", "password": "correct horse battery"}"#, headers: attacker)
+            let blocked = try await client.post(
+                "/api/v1/auth/login", json: #"{"username": "officer1", "password": "correct horse battery"}"#, headers: attacker)
             try blocked.expectError(.tooManyRequests, code: "RATE_LIMITED")
             let retry = try #require(blocked.headers[.retryAfter].flatMap { Int($0) })
             #expect(retry > 0 && retry <= 30)
@@ -145,8 +149,10 @@ struct AccountTests {
     func malformedLogin() async throws {
         try await TestService().run { client in
             try await client.post("/api/v1/auth/login", json: "{").expectError(.badRequest, code: "VALIDATION_FAILED")
-            try await client.post("/api/v1/auth/login", json: #"{"username": "a"}"#).expectError(.badRequest, code: "VALIDATION_FAILED", field: "password")
-            try await client.post("/api/v1/auth/login", json: #"{"username": 5, "password": "x"}"#).expectError(.badRequest, code: "VALIDATION_FAILED", field: "username")
+            try await client.post("/api/v1/auth/login", json: #"{"username": "a"}"#).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "password")
+            try await client.post("/api/v1/auth/login", json: #"{"username": 5, "password": "x"}"#).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "username")
             try await client.post("/api/v1/auth/login", json: "[]").expectError(.badRequest, code: "VALIDATION_FAILED")
             let form = try await client.execute(
                 uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
@@ -189,18 +195,20 @@ struct AccountTests {
         }
     }
 
-    @Test("account creation checks every field", arguments: [
-        (#"{"username": "x", "password": "long enough pw", "role": "admin"}"#, "username"),
-        (#"{"username": "Bad Name", "password": "long enough pw", "role": "admin"}"#, "username"),
-        (#"{"username": "newadmin", "password": "short", "role": "admin"}"#, "password"),
-        (#"{"username": "newadmin", "password": "newadmin", "role": "admin"}"#, "password"),
-        (#"{"username": "newadmin", "password": "long enough pw", "role": "boss"}"#, "role"),
-        (#"{"username": "newadmin", "password": "long enough pw", "role": "vendor"}"#, "role"),
-        (#"{"username": "newofficer", "password": "long enough pw", "role": "officer"}"#, "district"),
-        (#"{"username": "newofficer", "password": "long enough pw", "role": "officer", "district": "ZZ"}"#, "district"),
-        (#"{"username": "newadmin", "password": "long enough pw", "role": "admin", "district": "CG"}"#, "district"),
-        (#"{"username": "newadmin", "role": "admin"}"#, "password"),
-    ])
+    @Test(
+        "account creation checks every field",
+        arguments: [
+            (#"{"username": "x", "password": "long enough pw", "role": "admin"}"#, "username"),
+            (#"{"username": "Bad Name", "password": "long enough pw", "role": "admin"}"#, "username"),
+            (#"{"username": "newadmin", "password": "short", "role": "admin"}"#, "password"),
+            (#"{"username": "newadmin", "password": "newadmin", "role": "admin"}"#, "password"),
+            (#"{"username": "newadmin", "password": "long enough pw", "role": "boss"}"#, "role"),
+            (#"{"username": "newadmin", "password": "long enough pw", "role": "vendor"}"#, "role"),
+            (#"{"username": "newofficer", "password": "long enough pw", "role": "officer"}"#, "district"),
+            (#"{"username": "newofficer", "password": "long enough pw", "role": "officer", "district": "ZZ"}"#, "district"),
+            (#"{"username": "newadmin", "password": "long enough pw", "role": "admin", "district": "CG"}"#, "district"),
+            (#"{"username": "newadmin", "role": "admin"}"#, "password"),
+        ])
     func accountValidation(json: String, field: String) async throws {
         let service = try TestService()
         try await service.addAccount("admin", role: .admin)

@@ -17,8 +17,10 @@ struct ApplicationTests {
             + segment(0xDB, [0, 1, 2]) + segment(0xC0, [8, 0, 1, 0, 1, 1, 1, 0x11, 0]) + segment(0xDA, [1, 2, 3]) + [0x11, 0x22, 0x33, 0xFF, 0xD9]
     }()
 
-    static func form(slot: String? = "CG-002-01", site: String? = nil, produce: [String] = ["白兰瓜", "黄河蜜瓜"], kg: String? = "800",
-                     photo: [UInt8]? = ApplicationTests.photo, filename: String = "证明.jpg") -> MultipartBody {
+    static func form(
+        slot: String? = "CG-002-01", site: String? = nil, produce: [String] = ["白兰瓜", "黄河蜜瓜"], kg: String? = "800",
+        photo: [UInt8]? = ApplicationTests.photo, filename: String = "证明.jpg"
+    ) -> MultipartBody {
         var form = MultipartBody()
         form.field("season", "2026")
         if let slot { form.field("slot_id", slot) }
@@ -93,7 +95,8 @@ struct ApplicationTests {
     func placesAndConflicts() async throws {
         try await PermitTests.service().run { client in
             let admin = try await client.signIn("admin")
-            _ = try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000002", "slot_id": "CG-001-01", "issue": true}"#, headers: admin)
+            _ = try await client.post(
+                "/api/v1/admin/permits", json: #"{"vendor_id": "V000002", "slot_id": "CG-001-01", "issue": true}"#, headers: admin)
             let vendor = try await client.signIn("zhangsan")
             try await client.post("/api/v1/permit-applications", form: Self.form(slot: "CG-001-01"), headers: vendor)
                 .expectError(.conflict, code: "CONFLICT")
@@ -111,12 +114,17 @@ struct ApplicationTests {
             let vendor = try await client.signIn("zhangsan")
             try await client.post("/api/v1/permit-applications", form: Self.form(photo: nil), headers: vendor)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "certificate")
-            try await client.post("/api/v1/permit-applications", form: Self.form(photo: Array("%PDF-1.7 ...".utf8), filename: "证明.pdf"), headers: vendor)
-                .expectError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", field: "certificate")
+            try await client.post(
+                "/api/v1/permit-applications", form: Self.form(photo: Array("%PDF-1.7 ...".utf8), filename: "证明.pdf"), headers: vendor
+            )
+            .expectError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", field: "certificate")
             try await client.post("/api/v1/permit-applications", form: Self.form(photo: [0xFF, 0xD8, 0xFF, 0xE1, 0x00]), headers: vendor)
                 .expectError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", field: "certificate")
-            try await client.post("/api/v1/permit-applications", form: Self.form(photo: [0xFF, 0xD8, 0xFF] + Array(repeating: 0, count: PhotoRules.maxBytes)), headers: vendor)
-                .expectError(.contentTooLarge, code: "TOO_LARGE")
+            try await client.post(
+                "/api/v1/permit-applications", form: Self.form(photo: [0xFF, 0xD8, 0xFF] + Array(repeating: 0, count: PhotoRules.maxBytes)),
+                headers: vendor
+            )
+            .expectError(.contentTooLarge, code: "TOO_LARGE")
             try await client.post("/api/v1/permit-applications", form: Self.form(kg: nil), headers: vendor)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "expected_kg")
             try await client.post("/api/v1/permit-applications", form: Self.form(kg: "-5"), headers: vendor)

@@ -59,10 +59,12 @@ struct BadInputTests {
         }
     }
 
-    @Test("unknown IDs of every shape are a 404, never a 500", arguments: [
-        "/api/v1/sites/x", "/api/v1/sites/CG-0001", "/api/v1/sites/'%20OR%201=1--", "/api/v1/sites/%00",
-        "/api/v1/stalls/x", "/api/v1/stalls/CG-001", "/api/v1/stalls/%E2%80%AE", "/api/v1/sites/\(String(repeating: "9", count: 2000))",
-    ])
+    @Test(
+        "unknown IDs of every shape are a 404, never a 500",
+        arguments: [
+            "/api/v1/sites/x", "/api/v1/sites/CG-0001", "/api/v1/sites/'%20OR%201=1--", "/api/v1/sites/%00",
+            "/api/v1/stalls/x", "/api/v1/stalls/CG-001", "/api/v1/stalls/%E2%80%AE", "/api/v1/sites/\(String(repeating: "9", count: 2000))",
+        ])
     func unknownIds(uri: String) async throws {
         try await TestService().run { client in
             try await client.get(uri).expectError(.notFound, code: "NOT_FOUND")

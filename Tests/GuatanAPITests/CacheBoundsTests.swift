@@ -1,6 +1,7 @@
-@testable import GuatanAPI
 import NIOCore
 import Testing
+
+@testable import GuatanAPI
 
 @Suite("Security review: caches bounded in bytes and keyed by the parsed filter")
 struct CacheBoundsTests {

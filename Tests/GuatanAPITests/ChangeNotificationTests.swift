@@ -1,13 +1,14 @@
 import Foundation
-@testable import GuatanAPI
 import GuatanCore
-@testable import GuatanSQLite
 import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
 import Testing
+
+@testable import GuatanAPI
+@testable import GuatanSQLite
 
 /// A gate a test opens when it is ready: the code behind it waits until then.
 final class Gate: Sendable {
@@ -68,7 +69,12 @@ struct ChangeNotificationTests {
     func microCacheGeneration() async throws {
         let cache = MicroCache(name: "test_lists", capacity: 10)
         let gate = Gate()
-        let slow = Task { try await cache.body(for: "k") { await gate.wait(); return ByteBuffer(string: "old") } }
+        let slow = Task {
+            try await cache.body(for: "k") {
+                await gate.wait()
+                return ByteBuffer(string: "old")
+            }
+        }
         await gate.untilArrived()
         cache.removeAll()  // a write committed while the read was under way
         gate.open()
@@ -95,7 +101,10 @@ struct ChangeNotificationTests {
         let outcome = try await database.workflows.checkIns.checkIn(
             vendorId: "V000001", position: ReportedPosition(coordinate: stall.slot.slot.position, accuracyM: 10), inputCRS: .wgs84,
             at: TestService.midSeason)
-        guard case .created = outcome else { Issue.record("the check-in was not accepted: \(outcome)"); return }
+        guard case .created = outcome else {
+            Issue.record("the check-in was not accepted: \(outcome)")
+            return
+        }
         gate.open()
         #expect(try await slow.value.version == before)
         let after = try await cache.current()
@@ -126,12 +135,16 @@ struct ChangeNotificationTests {
             #expect(try await stallStatus() == "assigned", "an issued permit shows on the stall at once")
             #expect(try await mapHolds(), "and on the map")
             let number = try #require(try created.json()["permit_no"] as? String)
-            #expect(try await client.post("/api/v1/permits/\(number)/transitions", json: #"{"action": "revoke", "reason": "test"}"#, headers: admin).status == .ok)
+            #expect(
+                try await client.post("/api/v1/permits/\(number)/transitions", json: #"{"action": "revoke", "reason": "test"}"#, headers: admin)
+                    .status == .ok)
             #expect(try await stallStatus() == "vacant", "a revocation shows at once")
             #expect(try await mapHolds() == false)
 
             #expect(try await client.get("/api/v1/reports").json()["total"] as? Int == 0)
-            #expect(try await client.post("/api/v1/reports", json: #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#).status == .created)
+            #expect(
+                try await client.post("/api/v1/reports", json: #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#).status
+                    == .created)
             #expect(try await client.get("/api/v1/reports").json()["total"] as? Int == 1, "a new report shows on the public list at once")
         }
     }
@@ -150,7 +163,8 @@ struct ChangeNotificationTests {
         let service = try await CheckInTests.service()
         let inspections = service.database.workflows.inspections
         let officer = Account(id: 1, username: "a", role: .admin, district: nil, vendorId: nil)
-        let input = InspectionInput(slotId: "CG-001-01", result: .compliant, violations: [], note: nil, position: nil, resolvesReports: [], photos: [])
+        let input = InspectionInput(
+            slotId: "CG-001-01", result: .compliant, violations: [], note: nil, position: nil, resolvesReports: [], photos: [])
         _ = try await inspections.inspect(input, by: officer, at: BusinessTime.parseInstant("2026-05-20T10:00:00+08:00")!)
         _ = try await inspections.inspect(input, by: officer, at: TestService.midSeason)
         let stall = try #require(try await service.database.stall(slotId: "CG-001-01", today: LocalDate("2026-07-15")!))

@@ -1,10 +1,11 @@
 import Foundation
 import GuatanCore
-@testable import GuatanSQLite
 import GuatanStoreInterface
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import GuatanSQLite
 
 @Suite("Check-in (出摊打卡)")
 struct CheckInTests {
@@ -75,7 +76,9 @@ struct CheckInTests {
             #expect(out.status == .ok, "\(out.text)")
             #expect(try out.json()["status"] as? String == "closed_for_day")
             #expect(try out.json()["checked_out_at"] as? String == "2026-07-15T09:00:00+08:00")
-            #expect(try await client.post("/api/v1/checkins/today/checkout", json: "", headers: vendor).status == .ok, "checking out twice changes nothing")
+            #expect(
+                try await client.post("/api/v1/checkins/today/checkout", json: "", headers: vendor).status == .ok,
+                "checking out twice changes nothing")
             #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["status_today"] as? String == "closed_for_day")
             let mapClosed = try await client.get("/api/v1/map.geojson?district=CG")
             #expect(try Self.feature(mapClosed, site: "CG-001")["open_count"] as? Int == 0)
@@ -87,7 +90,8 @@ struct CheckInTests {
             #expect(items.first?["checkin_id"] as? Int == record["checkin_id"] as? Int)
             #expect(items.first?["status"] as? String == "closed_for_day")
             #expect(try await client.get("/api/v1/me/checkins?from=2026-07-16", headers: vendor).json()["total"] as? Int == 0)
-            try await client.get("/api/v1/me/checkins?from=yesterday", headers: vendor).expectError(.badRequest, code: "VALIDATION_FAILED", field: "from")
+            try await client.get("/api/v1/me/checkins?from=yesterday", headers: vendor).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "from")
         }
     }
 
@@ -195,7 +199,8 @@ struct CheckInTests {
     @Test("points exhausted this month: refused with POINTS_EXHAUSTED, the next month the permit trades again")
     func pointsExhausted() async throws {
         let service = try await Self.service()
-        try await service.database.deductPoints(permitNumber: "LZ2026-CG-000001", month: "2026-07", points: 12, code: "person_permit_slot_mismatch", at: TestService.midSeason)
+        try await service.database.deductPoints(
+            permitNumber: "LZ2026-CG-000001", month: "2026-07", points: 12, code: "person_permit_slot_mismatch", at: TestService.midSeason)
         try await service.run { client in
             let vendor = try await client.signIn("zhangsan")
             let slot = try await Self.slotPosition(client)
@@ -285,7 +290,8 @@ struct CheckInTests {
             #expect(try await client.get("/api/v1/officer/checkins", headers: xg).json()["total"] as? Int == 0)
             try await client.get("/api/v1/officer/checkins?district=CG", headers: xg).expectError(.forbidden, code: "FORBIDDEN")
             try await client.get("/api/v1/officer/checkins", headers: vendor).expectError(.forbidden, code: "FORBIDDEN")
-            try await client.get("/api/v1/officer/checkins?flagged=maybe", headers: cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "flagged")
+            try await client.get("/api/v1/officer/checkins?flagged=maybe", headers: cg).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "flagged")
             let admin = try await client.signIn("admin")
             #expect(try await client.get("/api/v1/officer/checkins?district=CG", headers: admin).json()["total"] as? Int == 1)
         }

@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
 import GuatanCore
-@testable import GuatanSQLite
 import GuatanStoreInterface
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import GuatanSQLite
 
 @Suite("Graceful degradation: writes refused clearly, reads go on")
 struct DegradationTests {
@@ -26,7 +27,9 @@ struct DegradationTests {
             #expect(try await client.get("/api/v1/reports").json()["total"] as? Int == 0, "nothing half-written")
 
             try await database.pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA query_only = 0") }
-            #expect(try await client.post("/api/v1/reports", json: #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#).status == .created)
+            #expect(
+                try await client.post("/api/v1/reports", json: #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#).status
+                    == .created)
             #expect(try await InspectionTests.checkIn(client, vendor).status == .created)
         }
     }

@@ -8,8 +8,10 @@ import Testing
 
 @Suite("Enforcement (执法监督): inspections, points, the officer's day")
 struct InspectionTests {
-    static func inspect(_ client: some TestClientProtocol, _ who: HTTPFields, slot: String = "CG-001-01", result: String, violations: [String] = [],
-                        extra: String = "") async throws -> TestResponse {
+    static func inspect(
+        _ client: some TestClientProtocol, _ who: HTTPFields, slot: String = "CG-001-01", result: String, violations: [String] = [],
+        extra: String = ""
+    ) async throws -> TestResponse {
         let codes = violations.map { "\"\($0)\"" }.joined(separator: ", ")
         return try await client.post(
             "/api/v1/inspections", json: #"{"slot_id": "\#(slot)", "result": "\#(result)", "violations": [\#(codes)], "note": "现场核查"\#(extra)}"#,
@@ -67,7 +69,8 @@ struct InspectionTests {
             try await client.post("/api/v1/admin/deductions/\(id)/annul", json: #"{"reason": "复核：照片显示已清理"}"#, headers: cg)
                 .expectError(.forbidden, code: "FORBIDDEN")
             #expect(try await client.post("/api/v1/admin/deductions/\(id)/annul", json: #"{"reason": "复核：照片显示已清理"}"#, headers: admin).status == .ok)
-            try await client.post("/api/v1/admin/deductions/\(id)/annul", json: #"{"reason": "again"}"#, headers: admin).expectError(.conflict, code: "CONFLICT")
+            try await client.post("/api/v1/admin/deductions/\(id)/annul", json: #"{"reason": "again"}"#, headers: admin).expectError(
+                .conflict, code: "CONFLICT")
             #expect(try await client.get("/api/v1/me/points", headers: vendor).json()["balance"] as? Int == 10)
             let audit = try await client.get("/api/v1/admin/audit?entity=point_deduction", headers: admin).json()
             #expect(audit["total"] as? Int == 1)
@@ -109,13 +112,17 @@ struct InspectionTests {
             let xg = try await client.signIn("xg.sun")
             let cg = try await client.signIn("cg.li")
             try await Self.inspect(client, vendor, result: "compliant").expectError(.forbidden, code: "FORBIDDEN")
-            try await client.post("/api/v1/inspections", json: #"{"slot_id": "CG-001-01", "result": "compliant"}"#).expectError(.unauthorized, code: "UNAUTHENTICATED")
+            try await client.post("/api/v1/inspections", json: #"{"slot_id": "CG-001-01", "result": "compliant"}"#).expectError(
+                .unauthorized, code: "UNAUTHENTICATED")
             try await Self.inspect(client, xg, result: "compliant").expectError(.forbidden, code: "FORBIDDEN")
             try await Self.inspect(client, cg, result: "violation").expectError(.badRequest, code: "VALIDATION_FAILED", field: "violations")
-            try await Self.inspect(client, cg, result: "compliant", violations: ["hygiene"]).expectError(.badRequest, code: "VALIDATION_FAILED", field: "violations")
-            try await Self.inspect(client, cg, result: "violation", violations: ["spitting"]).expectError(.badRequest, code: "VALIDATION_FAILED", field: "violations")
+            try await Self.inspect(client, cg, result: "compliant", violations: ["hygiene"]).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "violations")
+            try await Self.inspect(client, cg, result: "violation", violations: ["spitting"]).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "violations")
             try await Self.inspect(client, cg, result: "fine").expectError(.badRequest, code: "VALIDATION_FAILED", field: "result")
-            try await Self.inspect(client, cg, slot: "CG-999-01", result: "compliant").expectError(.badRequest, code: "VALIDATION_FAILED", field: "slot_id")
+            try await Self.inspect(client, cg, slot: "CG-999-01", result: "compliant").expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "slot_id")
             // The inspection leaves nothing behind when refused; a compliant one shows on the stall page.
             let ok = try await Self.inspect(client, cg, result: "compliant", extra: #", "lat": 36.0605, "lng": 103.83, "crs": "gcj02""#)
             #expect(ok.status == .created)
@@ -151,11 +158,13 @@ struct InspectionTests {
             #expect(queue["overdue_count"] as? Int == 1)
             #expect(items.first?["position"] != nil)
 
-            let settled = try await Self.inspect(client, cg, result: "warning", violations: ["outside_boundary"], extra: #", "resolves_reports": ["\#(ids[1])"]"#)
+            let settled = try await Self.inspect(
+                client, cg, result: "warning", violations: ["outside_boundary"], extra: #", "resolves_reports": ["\#(ids[1])"]"#)
             #expect(settled.status == .created, "\(settled.text)")
             #expect(try await client.get("/api/v1/reports/\(ids[1])").json()["status"] as? String == "handled")
             #expect(try await client.get("/api/v1/officer/queue", headers: cg).json()["overdue_count"] as? Int == 0)
-            try await Self.inspect(client, cg, result: "compliant", extra: #", "resolves_reports": ["\#(ids[1])"]"#).expectError(.conflict, code: "CONFLICT")
+            try await Self.inspect(client, cg, result: "compliant", extra: #", "resolves_reports": ["\#(ids[1])"]"#).expectError(
+                .conflict, code: "CONFLICT")
 
             let coverage = try await client.get("/api/v1/officer/coverage", headers: cg).json()
             let gaps = try #require(coverage["items"] as? [[String: Any]])

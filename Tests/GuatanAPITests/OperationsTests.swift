@@ -24,7 +24,9 @@ struct OperationsTests {
                     documented.insert("\(method) \(path)")
                 }
             }
-            #expect(documented == served, "documented but not served: \(documented.subtracting(served)); served but not documented: \(served.subtracting(documented))")
+            #expect(
+                documented == served,
+                "documented but not served: \(documented.subtracting(served)); served but not documented: \(served.subtracting(documented))")
             let etag = try #require(response.headers[.eTag])
             #expect(try await client.get("/openapi.yaml", headers: [.ifNoneMatch: etag]).status == .notModified)
         }
@@ -36,7 +38,8 @@ struct OperationsTests {
         let routes = service.built.routes
         try await service.run { client in
             for route in routes where route.method == .get {
-                let uri = route.path
+                let uri =
+                    route.path
                     .replacingOccurrences(of: "{site_id}", with: "CG-001")
                     .replacingOccurrences(of: "{slot_id}", with: "CG-001-01")
                     .replacingOccurrences(of: "{permit_no}", with: "LZ2026-CG-000001")
@@ -49,10 +52,13 @@ struct OperationsTests {
                     + (route.path.hasSuffix("/nearby") ? "?lat=36.06&lng=103.83" : "")
                 let response = try await client.get(uri)
                 // Signed-in routes answer 401 to a citizen; no permit exists yet; every other GET answers 200.
-                let signedIn = ["/api/v1/me", "/api/v1/admin", "/api/v1/officer"].contains { uri.hasPrefix($0) }
+                let signedIn =
+                    ["/api/v1/me", "/api/v1/admin", "/api/v1/officer"].contains { uri.hasPrefix($0) }
                     || uri == "/api/v1/permits" || uri == "/api/v1/inspections" || uri.hasSuffix("/certificate")
                 // No permit, report or photo exists yet: those answer 404.
-                let missing = ["/permits/verify/", "/reports/", "/photos/", "/open311/v2/requests/", "/open311/v2/tokens/"].contains { uri.contains($0) }
+                let missing = ["/permits/verify/", "/reports/", "/photos/", "/open311/v2/requests/", "/open311/v2/tokens/"].contains {
+                    uri.contains($0)
+                }
                 let expected: HTTPResponse.Status = signedIn ? .unauthorized : (missing ? .notFound : .ok)
                 #expect(response.status == expected, "\(uri) → \(response.status)")
             }
@@ -85,8 +91,10 @@ struct OperationsTests {
                     if parts[3] == "counter" { #expect(parts[2].hasSuffix("_total"), "\(parts[2])") }
                 }
             }
-            for family in ["guatan_data_free_bytes", "guatan_database_bytes", "guatan_process_resident_memory_bytes", "guatan_process_open_fds",
-                "guatan_checkins_today", "guatan_group_commit_batch_size", "guatan_snapshot_rebuild_duration_seconds"] {
+            for family in [
+                "guatan_data_free_bytes", "guatan_database_bytes", "guatan_process_resident_memory_bytes", "guatan_process_open_fds",
+                "guatan_checkins_today", "guatan_group_commit_batch_size", "guatan_snapshot_rebuild_duration_seconds",
+            ] {
                 #expect(text.contains("# TYPE \(family) "), "\(family) is missing")
             }
         }

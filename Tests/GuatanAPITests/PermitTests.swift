@@ -16,10 +16,12 @@ struct PermitTests {
         try await service.addAccount("xg.sun", role: .officer, district: "XG")
         let hash = try await TestService.passwords.hash(TestService.password)
         _ = try await service.database.createVendor(
-            VendorDraft(name: "张三丰", phone: "13912345678", idCardNo: "11010519491231002X", origin: "榆中县青城镇", vehiclePlate: "甘A12345", produce: ["白兰瓜"]),
+            VendorDraft(
+                name: "张三丰", phone: "13912345678", idCardNo: "11010519491231002X", origin: "榆中县青城镇", vehiclePlate: "甘A12345", produce: ["白兰瓜"]),
             idCardHash: "card-1", username: "zhangsan", passwordHash: hash, actor: "test", at: now)
         _ = try await service.database.createVendor(
-            VendorDraft(name: "李四", phone: "13800001111", idCardNo: "620102198006151230", origin: "安宁区沙井驿", vehiclePlate: "甘AD1234", produce: ["白凤桃"]),
+            VendorDraft(
+                name: "李四", phone: "13800001111", idCardNo: "620102198006151230", origin: "安宁区沙井驿", vehiclePlate: "甘AD1234", produce: ["白凤桃"]),
             idCardHash: "card-2", username: "lisi", passwordHash: hash, actor: "test", at: now)
         return service
     }
@@ -28,7 +30,8 @@ struct PermitTests {
     func issueAndShow() async throws {
         try await Self.service().run { client in
             let admin = try await client.signIn("admin")
-            let created = try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-01", "issue": true}"#, headers: admin)
+            let created = try await client.post(
+                "/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-01", "issue": true}"#, headers: admin)
             #expect(created.status == .created, "\(created.text)")
             let permit = try created.json()
             #expect(permit["permit_no"] as? String == "LZ2026-CG-000001")
@@ -75,13 +78,23 @@ struct PermitTests {
     func uniqueness() async throws {
         try await Self.service().run { client in
             let admin = try await client.signIn("admin")
-            #expect(try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-01", "issue": true}"#, headers: admin).status == .created)
-            try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000002", "slot_id": "CG-001-01"}"#, headers: admin).expectError(.conflict, code: "CONFLICT")
-            try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-02"}"#, headers: admin).expectError(.conflict, code: "CONFLICT")
+            #expect(
+                try await client.post(
+                    "/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-01", "issue": true}"#, headers: admin
+                ).status == .created)
+            try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000002", "slot_id": "CG-001-01"}"#, headers: admin).expectError(
+                .conflict, code: "CONFLICT")
+            try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-02"}"#, headers: admin).expectError(
+                .conflict, code: "CONFLICT")
             // Next season the same vendor may hold the same slot again.
-            #expect(try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-01", "season": 2027}"#, headers: admin).status == .created)
-            try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000009", "slot_id": "CG-001-02"}"#, headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "vendor_id")
-            try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000002", "slot_id": "CG-999-01"}"#, headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "slot_id")
+            #expect(
+                try await client.post(
+                    "/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-01", "season": 2027}"#, headers: admin
+                ).status == .created)
+            try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000009", "slot_id": "CG-001-02"}"#, headers: admin).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "vendor_id")
+            try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000002", "slot_id": "CG-999-01"}"#, headers: admin).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "slot_id")
         }
     }
 
@@ -100,31 +113,42 @@ struct PermitTests {
             try await client.post(path, json: #"{"action": "review"}"#, headers: admin).expectError(.conflict, code: "CONFLICT")
             // Permit numbers are matched without regard to case, as people type them.
             #expect(try await client.post(path.lowercased(), json: #"{"action": "issue"}"#, headers: admin).json()["status"] as? String == "issued")
-            try await client.post(path, json: #"{"action": "suspend"}"#, headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "reason")
+            try await client.post(path, json: #"{"action": "suspend"}"#, headers: admin).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "reason")
             try await client.post(path, json: #"{"action": "suspend", "reason": "占道"}"#, headers: xg).expectError(.forbidden, code: "FORBIDDEN")
-            #expect(try await client.post(path, json: #"{"action": "suspend", "reason": "占道经营"}"#, headers: admin).json()["status"] as? String == "suspended")
+            #expect(
+                try await client.post(path, json: #"{"action": "suspend", "reason": "占道经营"}"#, headers: admin).json()["status"] as? String
+                    == "suspended")
             let suspended = try await client.get("/api/v1/permits/verify/LZ2026-CG-000001").json()
             #expect(suspended["valid"] as? Bool == false)
             #expect(suspended["status"] as? String == "suspended")
             #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["status_today"] as? String == "vacant")
             #expect(try await client.post(path, json: #"{"action": "reinstate"}"#, headers: admin).json()["status"] as? String == "issued")
-            #expect(try await client.post(path, json: #"{"action": "revoke", "reason": "非自产"}"#, headers: admin).json()["status"] as? String == "revoked")
+            #expect(
+                try await client.post(path, json: #"{"action": "revoke", "reason": "非自产"}"#, headers: admin).json()["status"] as? String == "revoked")
             // A revoked permit frees the slot.
-            #expect(try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000002", "slot_id": "CG-001-01", "issue": true}"#, headers: admin).status == .created)
+            #expect(
+                try await client.post(
+                    "/api/v1/admin/permits", json: #"{"vendor_id": "V000002", "slot_id": "CG-001-01", "issue": true}"#, headers: admin
+                ).status == .created)
 
-            try await client.post(path, json: #"{"action": "explode"}"#, headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "action")
-            try await client.post("/api/v1/permits/LZ2026-CG-999999/transitions", json: #"{"action": "issue"}"#, headers: admin).expectError(.notFound, code: "NOT_FOUND")
+            try await client.post(path, json: #"{"action": "explode"}"#, headers: admin).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "action")
+            try await client.post("/api/v1/permits/LZ2026-CG-999999/transitions", json: #"{"action": "issue"}"#, headers: admin).expectError(
+                .notFound, code: "NOT_FOUND")
             try await client.post(path, json: #"{"action": "issue"}"#).expectError(.unauthorized, code: "UNAUTHENTICATED")
             let vendor = try await client.signIn("zhangsan")
             try await client.post(path, json: #"{"action": "issue"}"#, headers: vendor).expectError(.forbidden, code: "FORBIDDEN")
-            try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-02"}"#, headers: cg).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-02"}"#, headers: cg).expectError(
+                .forbidden, code: "FORBIDDEN")
 
             // The administrator reads the permit's history in the audit log, newest first, with reasons.
             let audit = try await client.get("/api/v1/admin/audit?entity=permit&entity_id=LZ2026-CG-000001", headers: admin).json()
             let entries = try #require(audit["items"] as? [[String: Any]])
-            #expect(entries.map { $0["action"] as? String } == [
-                "permit.revoke", "permit.reinstate", "permit.suspend", "permit.issue", "permit.create",
-            ])
+            #expect(
+                entries.map { $0["action"] as? String } == [
+                    "permit.revoke", "permit.reinstate", "permit.suspend", "permit.issue", "permit.create",
+                ])
             #expect((entries[0]["after"] as? [String: String])?["reason"] == "非自产")
             #expect((entries[0]["before"] as? [String: String])?["state"] == "issued")
             #expect(entries.allSatisfy { $0["actor"] as? String == "account:admin" })
@@ -132,7 +156,8 @@ struct PermitTests {
             #expect((byActor["items"] as? [Any])?.count == 2)
             #expect((byActor["total"] as? Int ?? 0) >= 6)
             try await client.get("/api/v1/admin/audit", headers: cg).expectError(.forbidden, code: "FORBIDDEN")
-            try await client.get("/api/v1/admin/audit?per_page=0", headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "per_page")
+            try await client.get("/api/v1/admin/audit?per_page=0", headers: admin).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "per_page")
         }
     }
 
@@ -140,7 +165,8 @@ struct PermitTests {
     func mine() async throws {
         try await Self.service().run { client in
             let admin = try await client.signIn("admin")
-            _ = try await client.post("/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "AN-001-05", "issue": true}"#, headers: admin)
+            _ = try await client.post(
+                "/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "AN-001-05", "issue": true}"#, headers: admin)
             let vendor = try await client.signIn("zhangsan")
             let body = try await client.get("/api/v1/me/permits", headers: vendor).json()
             let items = try #require(body["items"] as? [[String: Any]])

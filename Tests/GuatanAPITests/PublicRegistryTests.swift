@@ -80,7 +80,11 @@ struct PublicRegistryTests {
             let search = try await client.get("/api/v1/sites?q=\("张掖路".queryEncoded)&per_page=500").json()
             let found = try #require(search["items"] as? [[String: Any]])
             #expect(!found.isEmpty)
-            #expect(found.allSatisfy { ($0["name"] as? String ?? "").contains("张掖路") || ($0["address"] as? String ?? "").contains("张掖路") || ($0["street_office"] as? String ?? "").contains("张掖路") })
+            #expect(
+                found.allSatisfy {
+                    ($0["name"] as? String ?? "").contains("张掖路") || ($0["address"] as? String ?? "").contains("张掖路")
+                        || ($0["street_office"] as? String ?? "").contains("张掖路")
+                })
             let nothing = try await client.get("/api/v1/sites?q=\("不存在的地方".queryEncoded)").json()
             #expect(nothing["total"] as? Int == 0)
         }

@@ -14,16 +14,21 @@ struct ReportTests {
         return try response.json()
     }
 
-    static func act(_ client: some TestClientProtocol, _ id: String, _ action: String, note: String? = nil, _ who: HTTPFields) async throws -> TestResponse {
+    static func act(
+        _ client: some TestClientProtocol, _ id: String, _ action: String, note: String? = nil, _ who: HTTPFields
+    ) async throws -> TestResponse {
         let noteField = note.map { #", "public_note": "\#($0)""# } ?? ""
-        return try await client.post("/api/v1/reports/\(id)/transitions", json: #"{"action": "\#(action)"\#(noteField), "internal_note": "巡查组王队"}"#, headers: who)
+        return try await client.post(
+            "/api/v1/reports/\(id)/transitions", json: #"{"action": "\#(action)"\#(noteField), "internal_note": "巡查组王队"}"#, headers: who)
     }
 
     @Test("a whole case: report, accept, dispatch with its time limit, handle, verify, close, rate; illegal steps refused")
     func wholeCase() async throws {
         let service = try await PermitTests.service()
         try await service.run { client in
-            let submitted = try await Self.submit(client, #"""
+            let submitted = try await Self.submit(
+                client,
+                #"""
                 {"category": "hygiene", "description": "摊位旁垃圾没有清理，联系我 13912340000", "slot_id": "CG-001-01", "contact_phone": "13912340000"}
                 """#)
             let id = try #require(submitted["report_id"] as? String)
@@ -54,7 +59,8 @@ struct ReportTests {
             // Refused: wrong district, a vendor, a citizen, an action that does not fit the state.
             try await Self.act(client, id, "accept", xg).expectError(.forbidden, code: "FORBIDDEN")
             try await Self.act(client, id, "accept", vendor).expectError(.forbidden, code: "FORBIDDEN")
-            try await client.post("/api/v1/reports/\(id)/transitions", json: #"{"action": "accept"}"#).expectError(.unauthorized, code: "UNAUTHENTICATED")
+            try await client.post("/api/v1/reports/\(id)/transitions", json: #"{"action": "accept"}"#).expectError(
+                .unauthorized, code: "UNAUTHENTICATED")
             try await Self.act(client, id, "close", cg).expectError(.conflict, code: "CONFLICT")
             try await Self.act(client, id, "reject", cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "public_note")
             try await Self.act(client, id, "fly", cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "action")
@@ -86,7 +92,8 @@ struct ReportTests {
             #expect(rated.status == .ok, "\(rated.text)")
             #expect(try rated.json()["rating"] as? Int == 4)
             try await client.post("/api/v1/reports/track/\(code)/rating", json: #"{"score": 5}"#).expectError(.conflict, code: "CONFLICT")
-            try await client.post("/api/v1/reports/track/\(code)/rating", json: #"{"score": 9}"#).expectError(.badRequest, code: "VALIDATION_FAILED", field: "score")
+            try await client.post("/api/v1/reports/track/\(code)/rating", json: #"{"score": 9}"#).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "score")
 
             // Still dirty: the reporter reopens it within the week; it is back in the district's hands.
             let reopened = try await client.post("/api/v1/reports/track/\(code)/reopen", json: #"{"note": "第二天又有垃圾"}"#)
@@ -105,7 +112,8 @@ struct ReportTests {
             let list = { try await client.get("/api/v1/reports?slot_id=CG-001-01").json() }
             #expect(try await list()["total"] as? Int == 0)
             #expect(try await list()["total"] as? Int == 0)  // from the cache
-            let id = try #require(try await Self.submit(client, #"{"category": "noise", "description": "喇叭", "slot_id": "CG-001-01"}"#)["report_id"] as? String)
+            let id = try #require(
+                try await Self.submit(client, #"{"category": "noise", "description": "喇叭", "slot_id": "CG-001-01"}"#)["report_id"] as? String)
             #expect(try await list()["total"] as? Int == 1)
             #expect(try await Self.act(client, id, "accept", cg).status == .ok)
             #expect(((try await list()["items"] as? [[String: Any]])?.first?["status"] as? String) == "accepted")
@@ -160,7 +168,8 @@ struct ReportTests {
             let first = try await Self.submit(client, #"{"category": "noise", "description": "喇叭叫卖太吵", "lat": \#(p["lat"]!), "lng": \#(p["lng"]!)}"#)
             #expect(first["district"] as? String == "AN")
             #expect(first["status"] as? String == "submitted")
-            let nearby = try await Self.submit(client, #"{"category": "noise", "description": "还是很吵", "lat": \#((p["lat"] as! Double) + 0.001), "lng": \#(p["lng"]!)}"#)
+            let nearby = try await Self.submit(
+                client, #"{"category": "noise", "description": "还是很吵", "lat": \#((p["lat"] as! Double) + 0.001), "lng": \#(p["lng"]!)}"#)
             #expect(nearby["status"] as? String == "duplicate")
             #expect(nearby["duplicate_of"] as? String == first["report_id"] as? String)
             let tracked = try await client.get("/api/v1/reports/track/\(nearby["tracking_code"] as! String)").json()
@@ -179,8 +188,10 @@ struct ReportTests {
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "description")
             try await client.post("/api/v1/reports", json: #"{"category": "noise", "description": "x", "slot_id": "CG-999-01"}"#)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "slot_id")
-            try await client.post("/api/v1/reports", json: #"{"category": "noise", "description": "x", "slot_id": "CG-001-01", "contact_phone": "12345"}"#)
-                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "contact_phone")
+            try await client.post(
+                "/api/v1/reports", json: #"{"category": "noise", "description": "x", "slot_id": "CG-001-01", "contact_phone": "12345"}"#
+            )
+            .expectError(.badRequest, code: "VALIDATION_FAILED", field: "contact_phone")
             let categories = try await client.get("/api/v1/report-categories").json()
             #expect((categories["items"] as? [[String: Any]])?.count == 9)
         }

@@ -150,7 +150,8 @@ struct AccountLifecycleTests {
             #expect(try await client.post("/api/v1/admin/users/cg.li/enable", json: "{}", headers: admin).status == .ok)
             _ = try await client.signIn("cg.li")
             try await client.post("/api/v1/admin/users/nobody/disable", json: "{}", headers: admin).expectError(.notFound, code: "NOT_FOUND")
-            let audit = try #require(try await client.get("/api/v1/admin/audit?entity=account&entity_id=cg.li", headers: admin).json()["items"] as? [[String: Any]])
+            let audit = try #require(
+                try await client.get("/api/v1/admin/audit?entity=account&entity_id=cg.li", headers: admin).json()["items"] as? [[String: Any]])
             #expect(Set(audit.compactMap { $0["action"] as? String }).isSuperset(of: ["account.disable", "account.enable"]))
         }
     }
@@ -171,10 +172,14 @@ struct AccountLifecycleTests {
         try await service.run { client in
             let phone = try await client.signIn("zhangsan")
             let desk = try await client.signIn("zhangsan")
-            try await client.post("/api/v1/me/password", json: #"{"old_password": "wrong wrong", "new_password": "a new long password"}"#, headers: desk)
-                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "old_password")
-            try await client.post("/api/v1/me/password", json: #"{"old_password": "\#(TestService.password)", "new_password": "short"}"#, headers: desk)
-                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "password")
+            try await client.post(
+                "/api/v1/me/password", json: #"{"old_password": "wrong wrong", "new_password": "a new long password"}"#, headers: desk
+            )
+            .expectError(.badRequest, code: "VALIDATION_FAILED", field: "old_password")
+            try await client.post(
+                "/api/v1/me/password", json: #"{"old_password": "\#(TestService.password)", "new_password": "short"}"#, headers: desk
+            )
+            .expectError(.badRequest, code: "VALIDATION_FAILED", field: "password")
             let changed = try await client.post(
                 "/api/v1/me/password", json: #"{"old_password": "\#(TestService.password)", "new_password": "a new long password"}"#, headers: desk)
             #expect(changed.status == .noContent, "\(changed.text)")
@@ -230,9 +235,11 @@ struct SecurityHeaderTests {
         let service = try TestService { $0.publicURL = "https://guatan.example.cn" }
         let body = #"{"category": "suggestion", "description": "瓜很甜", "slot_id": "CG-001-01"}"#
         try await service.run { client in
-            try await client.post("/api/v1/reports", json: body, headers: [.secFetchSiteTest: "cross-site"]).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.post("/api/v1/reports", json: body, headers: [.secFetchSiteTest: "cross-site"]).expectError(
+                .forbidden, code: "FORBIDDEN")
             try await client.post("/api/v1/reports", json: body, headers: [.secFetchSiteTest: "same-site"]).expectError(.forbidden, code: "FORBIDDEN")
-            try await client.post("/api/v1/reports", json: body, headers: [.origin: "https://evil.example"]).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.post("/api/v1/reports", json: body, headers: [.origin: "https://evil.example"]).expectError(
+                .forbidden, code: "FORBIDDEN")
             try await client.post("/api/v1/auth/login", json: #"{"username": "a", "password": "b"}"#, headers: [.secFetchSiteTest: "cross-site"])
                 .expectError(.forbidden, code: "FORBIDDEN")
             #expect(try await client.post("/api/v1/reports", json: body, headers: [.secFetchSiteTest: "same-origin"]).status == .created)
@@ -259,7 +266,8 @@ struct PublicPrivacyTests {
         try await service.run { client in
             let cg = try await client.signIn("cg.li")
             let admin = try await client.signIn("admin")
-            let submitted = try await ReportTests.submit(client, #"{"category": "hygiene", "description": "门口有垃圾", "lat": 36.061234, "lng": 103.834567}"#)
+            let submitted = try await ReportTests.submit(
+                client, #"{"category": "hygiene", "description": "门口有垃圾", "lat": 36.061234, "lng": 103.834567}"#)
             let id = try #require(submitted["report_id"] as? String)
             let code = try #require(submitted["tracking_code"] as? String)
             let shown = try #require(try await client.get("/api/v1/reports/\(id)").json()["position"] as? [String: Any])
@@ -316,16 +324,24 @@ struct IntegrityTests {
         try await service.run { client in
             let cg = try await client.signIn("cg.li")
             let admin = try await client.signIn("admin")
-            let first = try #require(try await ReportTests.submit(client, #"{"category": "hygiene", "description": "垃圾一", "slot_id": "CG-001-01"}"#)["report_id"] as? String)
-            let second = try #require(try await ReportTests.submit(client, #"{"category": "noise", "description": "喇叭太吵", "slot_id": "CG-002-01"}"#)["report_id"] as? String)
+            let first = try #require(
+                try await ReportTests.submit(client, #"{"category": "hygiene", "description": "垃圾一", "slot_id": "CG-001-01"}"#)["report_id"]
+                    as? String)
+            let second = try #require(
+                try await ReportTests.submit(client, #"{"category": "noise", "description": "喇叭太吵", "slot_id": "CG-002-01"}"#)["report_id"] as? String
+            )
             func link(_ id: String, to main: String, _ who: HTTPFields) async throws -> TestResponse {
-                try await client.post("/api/v1/reports/\(id)/transitions", json: #"{"action": "mark_duplicate", "duplicate_of": "\#(main)", "public_note": "同一问题"}"#, headers: who)
+                try await client.post(
+                    "/api/v1/reports/\(id)/transitions", json: #"{"action": "mark_duplicate", "duplicate_of": "\#(main)", "public_note": "同一问题"}"#,
+                    headers: who)
             }
             try await link(second, to: other.id, admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "duplicate_of")
             // A closed case: rejected first, then nothing can be linked to it.
             #expect(try await ReportTests.act(client, first, "reject", note: "不属于本摊", cg).status == .ok)
             try await link(second, to: first, cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "duplicate_of")
-            let third = try #require(try await ReportTests.submit(client, #"{"category": "hygiene", "description": "地上有瓜皮", "slot_id": "CG-002-01"}"#)["report_id"] as? String)
+            let third = try #require(
+                try await ReportTests.submit(client, #"{"category": "hygiene", "description": "地上有瓜皮", "slot_id": "CG-002-01"}"#)["report_id"]
+                    as? String)
             #expect(try await link(second, to: third, cg).status == .ok)
         }
     }

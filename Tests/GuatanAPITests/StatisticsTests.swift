@@ -1,11 +1,12 @@
 import Foundation
-@testable import GuatanAPI
 import GuatanCore
 import GuatanSQLite
 import GuatanStoreInterface
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import GuatanAPI
 
 @Suite("Administration: statistics, idle permits, sanctions, exports")
 struct StatisticsTests {
@@ -40,13 +41,15 @@ struct StatisticsTests {
             let cg = try await client.signIn("cg.li")
             let admin = try await client.signIn("admin")
             #expect(try await InspectionTests.checkIn(client, vendor).status == .created)
-            let report = try await ReportTests.submit(client, #"{"category": "hygiene", "description": "垃圾, 请联系 13912345678", "slot_id": "CG-001-01", "contact_phone": "13912345678"}"#)
+            let report = try await ReportTests.submit(
+                client, #"{"category": "hygiene", "description": "垃圾, 请联系 13912345678", "slot_id": "CG-001-01", "contact_phone": "13912345678"}"#)
             let id = try #require(report["report_id"] as? String)
             for action in ["accept", "dispatch"] { _ = try await ReportTests.act(client, id, action, cg) }
             time.set("2026-07-15T10:30:00+08:00")
             for action in ["handle", "verify", "close"] { _ = try await ReportTests.act(client, id, action, note: "已处理", cg) }
             _ = try await InspectionTests.inspect(client, cg, result: "compliant")
-            _ = try await client.post("/api/v1/permits/LZ2026-CG-000001/transitions", json: #"{"action": "suspend", "reason": "非自产瓜果"}"#, headers: admin)
+            _ = try await client.post(
+                "/api/v1/permits/LZ2026-CG-000001/transitions", json: #"{"action": "suspend", "reason": "非自产瓜果"}"#, headers: admin)
 
             let stats = try await client.get("/api/v1/admin/stats?from=2026-07-15&to=2026-07-15", headers: admin).json()
             let rates = try #require(stats["checkin_rates"] as? [[String: Any]])
@@ -61,7 +64,9 @@ struct StatisticsTests {
 
             let sanctions = try await client.get("/api/v1/admin/sanctions", headers: admin).json()
             let sanction = try #require((sanctions["items"] as? [[String: Any]])?.first)
-            #expect(sanction["kind"] as? String == "suspended" && sanction["reason"] as? String == "非自产瓜果" && sanction["by"] as? String == "account:admin")
+            #expect(
+                sanction["kind"] as? String == "suspended" && sanction["reason"] as? String == "非自产瓜果" && sanction["by"] as? String == "account:admin"
+            )
 
             let csv = try await client.get("/api/v1/admin/exports/reports.csv?from=2026-07-15&to=2026-07-15", headers: admin)
             #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
@@ -75,7 +80,8 @@ struct StatisticsTests {
             }
             try await client.get("/api/v1/admin/exports/vendors.csv", headers: admin).expectError(.notFound, code: "NOT_FOUND")
             try await client.get("/api/v1/admin/exports/reports.csv", headers: cg).expectError(.forbidden, code: "FORBIDDEN")
-            try await client.get("/api/v1/admin/stats?from=2025-01-01&to=2026-07-15", headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "to")
+            try await client.get("/api/v1/admin/stats?from=2025-01-01&to=2026-07-15", headers: admin).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "to")
 
             // Computed at most every 30 seconds per period, saying when: a new case shows after that.
             #expect(stats["as_of"] as? String == "2026-07-15T10:30:00+08:00")
@@ -110,14 +116,16 @@ struct ConfigurationTests {
             let admin = try await client.signIn("admin")
             let rules = try await client.get("/api/v1/admin/violation-rules", headers: admin).json()
             #expect((rules["items"] as? [[String: Any]])?.first { $0["code"] as? String == "hygiene" }?["points"] as? Int == 2)
-            let set = try await client.post("/api/v1/admin/violation-rules", json: #"{"season": 2026, "code": "hygiene", "points": 4}"#, headers: admin)
+            let set = try await client.post(
+                "/api/v1/admin/violation-rules", json: #"{"season": 2026, "code": "hygiene", "points": 4}"#, headers: admin)
             #expect(set.status == .ok, "\(set.text)")
             try await client.post("/api/v1/admin/violation-rules", json: #"{"code": "hygiene", "points": 13}"#, headers: admin)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "points")
             try await client.post("/api/v1/admin/violation-rules", json: #"{"code": "spitting", "points": 1}"#, headers: admin)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "code")
             let cg = try await client.signIn("cg.li")
-            try await client.post("/api/v1/admin/violation-rules", json: #"{"code": "hygiene", "points": 1}"#, headers: cg).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.post("/api/v1/admin/violation-rules", json: #"{"code": "hygiene", "points": 1}"#, headers: cg).expectError(
+                .forbidden, code: "FORBIDDEN")
             let inspected = try await InspectionTests.inspect(client, cg, result: "violation", violations: ["hygiene"])
             #expect(try inspected.json()["points_deducted"] as? Int == 4)
             let next = try await client.get("/api/v1/admin/violation-rules?season=2027", headers: admin).json()

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GuatanAPI
 import GuatanCore
@@ -113,7 +114,9 @@ extension TestResponse {
 
     /// Asserts the documented error format and returns the error code and field.
     @discardableResult
-    func expectError(_ status: HTTPResponse.Status, code: String, field: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    func expectError(
+        _ status: HTTPResponse.Status, code: String, field: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [String: Any] {
         #expect(self.status == status, "\(self.status) \(text)", sourceLocation: sourceLocation)
         #expect(headers[.contentType]?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
         let error = try #require(try json()["error"] as? [String: Any], "no error object in \(text)", sourceLocation: sourceLocation)
@@ -141,15 +144,15 @@ extension TestClientProtocol {
     }
 
     /// Signs in and returns the Authorization header for the token.
-    func signIn(_ username: String, password: String = TestService.password, sourceLocation: SourceLocation = #_sourceLocation) async throws -> HTTPFields {
+    func signIn(
+        _ username: String, password: String = TestService.password, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> HTTPFields {
         let response = try await post("/api/v1/auth/login", json: #"{"username": "\#(username)", "password": "\#(password)"}"#)
         #expect(response.status == .ok, "\(response.text)", sourceLocation: sourceLocation)
         let token = try #require(try response.json()["token"] as? String, sourceLocation: sourceLocation)
         return [.authorization: "Bearer \(token)"]
     }
 }
-
-import Crypto
 
 enum SHA256Hex {
     static func of(_ text: String) -> String {

@@ -86,7 +86,8 @@ struct VendorTests {
             ]
             for (from, to, field) in cases {
                 let json = Self.farmer.replacingOccurrences(of: from, with: to)
-                try await client.post("/api/v1/admin/vendors", json: json, headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: field)
+                try await client.post("/api/v1/admin/vendors", json: json, headers: admin).expectError(
+                    .badRequest, code: "VALIDATION_FAILED", field: field)
             }
             let missing = #"{"name": "张三", "phone": "13912345678"}"#
             try await client.post("/api/v1/admin/vendors", json: missing, headers: admin).expectError(.badRequest, code: "VALIDATION_FAILED")

@@ -4,10 +4,12 @@ import Testing
 
 @Suite("Accounts and access")
 struct AccountRulesTests {
-    @Test("usernames", arguments: [
-        ("admin", true), ("cg.wang-01", true), ("a_b", true), ("ab", false), (String(repeating: "a", count: 33), false),
-        ("Admin", false), ("王五", false), ("-lead", false), (".dot", false), ("has space", false), ("", false),
-    ])
+    @Test(
+        "usernames",
+        arguments: [
+            ("admin", true), ("cg.wang-01", true), ("a_b", true), ("ab", false), (String(repeating: "a", count: 33), false),
+            ("Admin", false), ("王五", false), ("-lead", false), (".dot", false), ("has space", false), ("", false),
+        ])
     func usernames(name: String, valid: Bool) {
         #expect(((try? AccountRules.validateUsername(name)) != nil) == valid)
     }

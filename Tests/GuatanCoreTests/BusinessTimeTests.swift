@@ -4,11 +4,13 @@ import Testing
 
 @Suite("Business time and seasons")
 struct BusinessTimeTests {
-    @Test("local dates parse strictly", arguments: [
-        ("2026-06-15", true), ("2024-02-29", true), ("2026-02-29", false), ("2026-13-01", false),
-        ("2026-6-15", false), ("20260615", false), ("2026-06-15T00:00", false), ("abcd-ef-gh", false), ("", false),
-        ("2100-02-29", false), ("2000-02-29", true),
-    ])
+    @Test(
+        "local dates parse strictly",
+        arguments: [
+            ("2026-06-15", true), ("2024-02-29", true), ("2026-02-29", false), ("2026-13-01", false),
+            ("2026-6-15", false), ("20260615", false), ("2026-06-15T00:00", false), ("abcd-ef-gh", false), ("", false),
+            ("2100-02-29", false), ("2000-02-29", true),
+        ])
     func parseDates(text: String, valid: Bool) {
         #expect((LocalDate(text) != nil) == valid)
         if let date = LocalDate(text) { #expect(date.description == text) }
@@ -35,20 +37,24 @@ struct BusinessTimeTests {
         #expect(BusinessTime.localDate(of: BusinessTime.parseInstant("2026-06-15T16:00:00Z")!) == LocalDate("2026-06-16"))
     }
 
-    @Test("RFC 3339 instants parse with offsets and fractions, and refuse malformed text", arguments: [
-        ("2026-07-15T09:03:12+08:00", 1_784_077_392.0),
-        ("2026-07-15T01:03:12Z", 1_784_077_392.0),
-        ("2026-07-15T01:03:12.250Z", 1_784_077_392.25),
-        ("2026-07-14T20:03:12-05:00", 1_784_077_392.0),
-    ])
+    @Test(
+        "RFC 3339 instants parse with offsets and fractions, and refuse malformed text",
+        arguments: [
+            ("2026-07-15T09:03:12+08:00", 1_784_077_392.0),
+            ("2026-07-15T01:03:12Z", 1_784_077_392.0),
+            ("2026-07-15T01:03:12.250Z", 1_784_077_392.25),
+            ("2026-07-14T20:03:12-05:00", 1_784_077_392.0),
+        ])
     func parseInstants(text: String, seconds: Double) {
         #expect(BusinessTime.parseInstant(text)?.timeIntervalSince1970 == seconds)
     }
 
-    @Test("malformed instants are refused", arguments: [
-        "2026-07-15", "2026-07-15T09:03:12", "2026-07-15T25:00:00Z", "2026-02-30T00:00:00Z", "2026-07-15T09:03:12+8:00",
-        "2026-07-15T09:03:12+08:00x", "yesterday", "",
-    ])
+    @Test(
+        "malformed instants are refused",
+        arguments: [
+            "2026-07-15", "2026-07-15T09:03:12", "2026-07-15T25:00:00Z", "2026-02-30T00:00:00Z", "2026-07-15T09:03:12+8:00",
+            "2026-07-15T09:03:12+08:00x", "yesterday", "",
+        ])
     func refuseInstants(text: String) {
         #expect(BusinessTime.parseInstant(text) == nil)
     }
@@ -81,17 +87,21 @@ struct BusinessTimeTests {
 
     @Test("a season must fall in its year, end after it starts and close after it opens")
     func seasonValidation() {
-        let june = LocalDate("2026-06-15")!, october = LocalDate("2026-10-15")!
-        let six = LocalTime("06:00")!, ten = LocalTime("22:00")!
+        let june = LocalDate("2026-06-15")!
+        let october = LocalDate("2026-10-15")!
+        let six = LocalTime("06:00")!
+        let ten = LocalTime("22:00")!
         #expect(throws: ValidationError.self) { try Season(year: 2026, startsOn: october, endsOn: june, opensAt: six, closesAt: ten) }
         #expect(throws: ValidationError.self) { try Season(year: 2027, startsOn: june, endsOn: october, opensAt: six, closesAt: ten) }
         #expect(throws: ValidationError.self) { try Season(year: 2026, startsOn: june, endsOn: october, opensAt: ten, closesAt: six) }
         #expect(throws: Never.self) { try Season(year: 2026, startsOn: june, endsOn: october, opensAt: six, closesAt: ten) }
     }
 
-    @Test("times of day parse as HH:MM", arguments: [
-        ("06:00", true), ("23:59", true), ("24:00", true), ("24:01", false), ("6:00", false), ("06:60", false), ("ab:cd", false),
-    ])
+    @Test(
+        "times of day parse as HH:MM",
+        arguments: [
+            ("06:00", true), ("23:59", true), ("24:00", true), ("24:01", false), ("6:00", false), ("06:60", false), ("ab:cd", false),
+        ])
     func parseTimes(text: String, valid: Bool) {
         #expect((LocalTime(text) != nil) == valid)
     }

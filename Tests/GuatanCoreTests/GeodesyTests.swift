@@ -95,22 +95,24 @@ struct GeodesyTests {
         }
     }
 
-    @Test("bbox parsing accepts minLng,minLat,maxLng,maxLat and refuses everything else", arguments: [
-        ("103.8,36.0,103.9,36.1", true),
-        (" 103.8 , 36.0 , 103.9 , 36.1 ", true),
-        ("-180,-90,180,90", true),
-        ("103.9,36.0,103.8,36.1", false),  // inverted
-        ("103.8,36.1,103.9,36.0", false),
-        ("103.8,36.0,103.9", false),
-        ("103.8,36.0,103.9,36.1,5", false),
-        ("a,b,c,d", false),
-        ("103.8,,103.9,36.1", false),
-        ("181,0,182,1", false),
-        ("0,-91,1,0", false),
-        ("nan,0,1,1", false),
-        ("inf,0,1,1", false),
-        ("", false),
-    ])
+    @Test(
+        "bbox parsing accepts minLng,minLat,maxLng,maxLat and refuses everything else",
+        arguments: [
+            ("103.8,36.0,103.9,36.1", true),
+            (" 103.8 , 36.0 , 103.9 , 36.1 ", true),
+            ("-180,-90,180,90", true),
+            ("103.9,36.0,103.8,36.1", false),  // inverted
+            ("103.8,36.1,103.9,36.0", false),
+            ("103.8,36.0,103.9", false),
+            ("103.8,36.0,103.9,36.1,5", false),
+            ("a,b,c,d", false),
+            ("103.8,,103.9,36.1", false),
+            ("181,0,182,1", false),
+            ("0,-91,1,0", false),
+            ("nan,0,1,1", false),
+            ("inf,0,1,1", false),
+            ("", false),
+        ])
     func bboxParsing(text: String, valid: Bool) {
         #expect((BoundingBox.parse(text) != nil) == valid)
     }

@@ -99,7 +99,8 @@ struct PermitWorkflowTests {
     @Test("issued and suspended permits expire after their season; others keep their state")
     func expiry() {
         let season = Season.standard(year: 2026)
-        let lastDay = LocalDate("2026-10-15")!, after = LocalDate("2026-10-16")!
+        let lastDay = LocalDate("2026-10-15")!
+        let after = LocalDate("2026-10-16")!
         #expect(PermitWorkflow.effectiveState(.issued, season: season, on: lastDay) == .issued)
         #expect(PermitWorkflow.effectiveState(.issued, season: season, on: after) == .expired)
         #expect(PermitWorkflow.effectiveState(.suspended, season: season, on: after) == .expired)
@@ -120,9 +121,11 @@ struct PermitWorkflowTests {
 
 @Suite("Masking")
 struct MaskingTests {
-    @Test("names keep only their first character", arguments: [
-        ("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*"), (" 王五 ", "王*"), ("", ""),
-    ])
+    @Test(
+        "names keep only their first character",
+        arguments: [
+            ("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*"), (" 王五 ", "王*"), ("", ""),
+        ])
     func names(name: String, masked: String) {
         #expect(Masking.name(name) == masked)
     }

@@ -63,7 +63,9 @@ struct PhotoRulesTests {
     @Test("a WebP loses its EXIF and XMP chunks and their flags; the RIFF size follows")
     func webpStripped() throws {
         let vp8x = [UInt8(0x08 | 0x04 | 0x10), 0, 0, 0, 9, 0, 0, 9, 0, 0]
-        let chunks = Self.riff("VP8X", vp8x) + Self.riff("VP8 ", [1, 2, 3, 4, 5]) + Self.riff("EXIF", Self.gps) + Self.riff("XMP ", Array("<x:xmpmeta>GPS</x:xmpmeta>".utf8))
+        let chunks =
+            Self.riff("VP8X", vp8x) + Self.riff("VP8 ", [1, 2, 3, 4, 5]) + Self.riff("EXIF", Self.gps)
+            + Self.riff("XMP ", Array("<x:xmpmeta>GPS</x:xmpmeta>".utf8))
         let size = chunks.count + 4
         let webp = Array("RIFF".utf8) + [UInt8(size & 0xFF), UInt8(size >> 8), 0, 0] + Array("WEBP".utf8) + chunks
         let (clean, type) = try PhotoRules.clean(webp)
@@ -99,7 +101,8 @@ struct PhotoRulesTests {
 
     @Test("APPn segments and comments between the scans of a progressive JPEG go; the scans stay")
     func betweenScans() throws {
-        let progressive = [0xFF, 0xD8] + Self.segment(0xDB, [0, 1]) + Self.segment(0xC2, [8, 0, 2, 0, 3, 1, 1, 0x11, 0])
+        let progressive =
+            [0xFF, 0xD8] + Self.segment(0xDB, [0, 1]) + Self.segment(0xC2, [8, 0, 2, 0, 3, 1, 1, 0x11, 0])
             + Self.segment(0xDA, [1]) + [0x51, 0x52] + Self.segment(0xE1, Self.gps) + Self.segment(0xFE, Array("comment".utf8))
             + Self.segment(0xC4, [0, 9]) + Self.segment(0xDA, [2]) + [0x61, 0xFF, 0x00, 0x62, 0xFF, 0xD1, 0x63] + [0xFF, 0xD9]
         let clean = try PhotoRules.clean(progressive).bytes
@@ -110,7 +113,8 @@ struct PhotoRulesTests {
 
     @Test("unknown PNG chunks (caBX, zxIf, …) and WebP chunks go by the allow-list")
     func allowLists() throws {
-        let png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Self.chunk("IHDR", [0, 0, 0, 4, 0, 0, 0, 3, 8, 2, 0, 0, 0])
+        let png =
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Self.chunk("IHDR", [0, 0, 0, 4, 0, 0, 0, 3, 8, 2, 0, 0, 0])
             + Self.chunk("caBX", Array("c2pa manifest GPS".utf8)) + Self.chunk("zxIf", Self.gps) + Self.chunk("gAMA", [0, 0, 0xB1, 0x8F])
             + Self.chunk("IDAT", [9, 9]) + Self.chunk("IEND", [])
         let cleanPNG = try PhotoRules.clean(png).bytes
@@ -127,7 +131,8 @@ struct PhotoRulesTests {
 
     @Test("a decompression bomb is refused by its header before anything is kept: PNG, JPEG, WebP")
     func bombs() {
-        let png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Self.chunk("IHDR", [0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20, 8, 2, 0, 0, 0])
+        let png =
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Self.chunk("IHDR", [0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20, 8, 2, 0, 0, 0])
             + Self.chunk("IDAT", [9]) + Self.chunk("IEND", [])
         #expect(throws: PhotoError.tooManyPixels(width: 20_000, height: 20_000)) { try PhotoRules.clean(png) }
         let jpeg = [0xFF, 0xD8] + Self.segment(0xC0, [8, 0x4E, 0x20, 0x4E, 0x20, 1, 1, 0x11, 0]) + Self.segment(0xDA, [1]) + [1, 0xFF, 0xD9]

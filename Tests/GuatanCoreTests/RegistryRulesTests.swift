@@ -30,22 +30,24 @@ struct RegistryRulesTests {
         #expect(site.closesAt == Season.defaultClosesAt)
     }
 
-    @Test("each bad field is named", arguments: [
-        (["district": "ZZ"], "district"),
-        (["id": "XG-001"], "site_id"),
-        (["id": "CG-1"], "site_id"),
-        (["id": "CG-00a"], "site_id"),
-        (["name": ""], "name"),
-        (["address": " "], "address"),
-        (["lat": "north"], "lat"),
-        (["lat": "0", "lng": "0"], "lat"),
-        (["lat": "103.83", "lng": "36.06"], "lat"),
-        (["opens": "6am"], "opens_at"),
-        (["opens": "22:00", "closes": "06:00"], "closes_at"),
-        (["slots": "0"], "slots"),
-        (["slots": "100"], "slots"),
-        (["slots": "two"], "slots"),
-    ])
+    @Test(
+        "each bad field is named",
+        arguments: [
+            (["district": "ZZ"], "district"),
+            (["id": "XG-001"], "site_id"),
+            (["id": "CG-1"], "site_id"),
+            (["id": "CG-00a"], "site_id"),
+            (["name": ""], "name"),
+            (["address": " "], "address"),
+            (["lat": "north"], "lat"),
+            (["lat": "0", "lng": "0"], "lat"),
+            (["lat": "103.83", "lng": "36.06"], "lat"),
+            (["opens": "6am"], "opens_at"),
+            (["opens": "22:00", "closes": "06:00"], "closes_at"),
+            (["slots": "0"], "slots"),
+            (["slots": "100"], "slots"),
+            (["slots": "two"], "slots"),
+        ])
     func invalid(changes: [String: String], field: String) {
         var d = draft()
         for (key, value) in changes {
@@ -71,8 +73,9 @@ struct RegistryRulesTests {
 
     @Test("every problem of a row is reported at once")
     func allProblems() {
-        guard case .failure(let errors) = RegistryRules.validate(
-            draft(name: "", lat: "x", slots: "0"), knownDistricts: districts)
+        guard
+            case .failure(let errors) = RegistryRules.validate(
+                draft(name: "", lat: "x", slots: "0"), knownDistricts: districts)
         else {
             Issue.record("expected failure")
             return

@@ -41,7 +41,10 @@ struct ReportWorkflowTests {
                     do {
                         _ = try ReportWorkflow.decide(action, on: state, by: actor, caseDistrict: "CG", publicNote: "note")
                     } catch {
-                        guard case .forbidden = error else { Issue.record("\(actor.username) \(action) \(state): \(error)"); continue }
+                        guard case .forbidden = error else {
+                            Issue.record("\(actor.username) \(action) \(state): \(error)")
+                            continue
+                        }
                     }
                 }
                 for actor in [Self.cg, Self.admin] {
@@ -63,7 +66,8 @@ struct ReportWorkflowTests {
     @Test("rejecting, sending back and marking a duplicate need a public note")
     func notes() {
         for action in [ReportAction.reject, .markDuplicate] {
-            #expect(throws: ReportError.invalid(ValidationError(field: "public_note", message: "\(action.rawValue) needs a public note saying why"))) {
+            #expect(throws: ReportError.invalid(ValidationError(field: "public_note", message: "\(action.rawValue) needs a public note saying why")))
+            {
                 try ReportWorkflow.decide(action, on: .submitted, by: Self.cg, caseDistrict: "CG", publicNote: "  ")
             }
         }
@@ -75,7 +79,9 @@ struct ReportWorkflowTests {
     func reopen() throws {
         let closedAt = Date(timeIntervalSince1970: 1_780_000_000)
         #expect(try ReportWorkflow.decideReopen(on: .closed, closedAt: closedAt, at: closedAt.addingTimeInterval(7 * 86_400)) == .dispatched)
-        #expect(throws: ReportError.self) { try ReportWorkflow.decideReopen(on: .closed, closedAt: closedAt, at: closedAt.addingTimeInterval(7 * 86_400 + 1)) }
+        #expect(throws: ReportError.self) {
+            try ReportWorkflow.decideReopen(on: .closed, closedAt: closedAt, at: closedAt.addingTimeInterval(7 * 86_400 + 1))
+        }
         #expect(throws: ReportError.self) { try ReportWorkflow.decideReopen(on: .handled, closedAt: nil, at: closedAt) }
     }
 
@@ -114,26 +120,30 @@ struct ReportWorkflowTests {
 
 @Suite("Private text in public views")
 struct PrivateTextTests {
-    @Test("mobile, landline and ID-card numbers are starred out however they are written", arguments: [
-        ("打13812345678找我", "打", 11, "找我"),
-        ("电话１３８１２３４５６７８", "电话", 11, ""),
-        ("手机138-1234-5678谢谢", "手机", 13, "谢谢"),
-        ("手机 138 1234 5678。", "手机 ", 13, "。"),
-        ("call 138.1234.5678", "call ", 13, ""),
-        ("座机0931-8123456", "座机", 12, ""),
-        ("座机(0931) 8123456", "座机(", 13, ""),
-        ("座机０９３１－８１２３４５６", "座机", 12, ""),
-        ("身份证62010219800615123X", "身份证", 18, ""),
-        ("身份证 6201 0219 8006 1512 3x", "身份证 ", 22, ""),
-        ("+86 138 1234 5678", "+", 16, ""),
-    ])
+    @Test(
+        "mobile, landline and ID-card numbers are starred out however they are written",
+        arguments: [
+            ("打13812345678找我", "打", 11, "找我"),
+            ("电话１３８１２３４５６７８", "电话", 11, ""),
+            ("手机138-1234-5678谢谢", "手机", 13, "谢谢"),
+            ("手机 138 1234 5678。", "手机 ", 13, "。"),
+            ("call 138.1234.5678", "call ", 13, ""),
+            ("座机0931-8123456", "座机", 12, ""),
+            ("座机(0931) 8123456", "座机(", 13, ""),
+            ("座机０９３１－８１２３４５６", "座机", 12, ""),
+            ("身份证62010219800615123X", "身份证", 18, ""),
+            ("身份证 6201 0219 8006 1512 3x", "身份证 ", 22, ""),
+            ("+86 138 1234 5678", "+", 16, ""),
+        ])
     func masked(text: String, before: String, stars: Int, after: String) {
         #expect(PrivateText.mask(text) == before + String(repeating: "*", count: stars) + after)
     }
 
-    @Test("short numbers, prices, times and dates stay", arguments: [
-        "3号摊位 5元一斤", "早上 9:30 到 10:00", "2026-07-15 下午", "称了 2.5 公斤少了 0.3", "摊位 CG-001-01", "123 456",
-    ])
+    @Test(
+        "short numbers, prices, times and dates stay",
+        arguments: [
+            "3号摊位 5元一斤", "早上 9:30 到 10:00", "2026-07-15 下午", "称了 2.5 公斤少了 0.3", "摊位 CG-001-01", "123 456",
+        ])
     func kept(text: String) {
         #expect(PrivateText.mask(text) == text)
     }

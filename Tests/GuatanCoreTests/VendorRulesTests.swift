@@ -17,24 +17,30 @@ struct VendorRulesTests {
         #expect(clean.produce == ["白兰瓜", "西瓜"])
     }
 
-    @Test("resident ID numbers need the GB 11643 check character", arguments: [
-        ("11010519491231002X", true), ("110105194912310021", false), ("11010519491231002", false),
-        ("1101051949123100XX", false), ("620102199001011234", false), ("62010219900101123X", false),
-    ])
+    @Test(
+        "resident ID numbers need the GB 11643 check character",
+        arguments: [
+            ("11010519491231002X", true), ("110105194912310021", false), ("11010519491231002", false),
+            ("1101051949123100XX", false), ("620102199001011234", false), ("62010219900101123X", false),
+        ])
     func idNumbers(text: String, valid: Bool) {
         #expect(VendorRules.isResidentIdNumber(text) == valid)
     }
 
-    @Test("mobile numbers and plates", arguments: [
-        ("13912345678", true), ("12912345678", false), ("1391234567", false), ("139123456789", false), ("1391234567a", false),
-    ])
+    @Test(
+        "mobile numbers and plates",
+        arguments: [
+            ("13912345678", true), ("12912345678", false), ("1391234567", false), ("139123456789", false), ("1391234567a", false),
+        ])
     func phones(text: String, valid: Bool) {
         #expect(VendorRules.isMobileNumber(text) == valid)
     }
 
-    @Test("vehicle plates", arguments: [
-        ("甘A12345", true), ("甘AD12345", true), ("甘A1234", false), ("XA12345", false), ("甘112345", false), ("甘A12345678", false),
-    ])
+    @Test(
+        "vehicle plates",
+        arguments: [
+            ("甘A12345", true), ("甘AD12345", true), ("甘A1234", false), ("XA12345", false), ("甘112345", false), ("甘A12345678", false),
+        ])
     func plates(text: String, valid: Bool) {
         #expect(VendorRules.isVehiclePlate(text) == valid)
     }

@@ -1,20 +1,23 @@
 import Foundation
 import GRDB
 import GuatanCore
-@testable import GuatanSQLite
 import GuatanStoreInterface
 import Testing
+
+@testable import GuatanSQLite
 
 @Suite("Check-in store: group commit, uniqueness, per-site geofence")
 struct CheckInStoreTests {
     /// `count` vendors, each with an issued permit on his own slot of CG; returns (vendor, slot position).
     static func issued(_ database: GuatanDatabase, count: Int) async throws -> [(vendorId: String, position: Coordinate)] {
         let vendors = try await PermitStoreTests.vendors(database, count: count)
-        let slots = try await database.site(id: "CG-001", today: Fixtures.today)!.slots.map(\.slot)
+        let slots =
+            try await database.site(id: "CG-001", today: Fixtures.today)!.slots.map(\.slot)
             + database.site(id: "CG-002", today: Fixtures.today)!.slots.map(\.slot)
         var result: [(String, Coordinate)] = []
         for (vendorId, slot) in zip(vendors, slots) {
-            _ = try await database.workflows.permits.create(vendorId: vendorId, slotId: slot.id, season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
+            _ = try await database.workflows.permits.create(
+                vendorId: vendorId, slotId: slot.id, season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
             result.append((vendorId, slot.position))
         }
         return result
@@ -30,8 +33,12 @@ struct CheckInStoreTests {
             for (vendorId, position) in vendors {
                 for _ in 0..<5 {
                     group.addTask {
-                        (vendorId, try await database.workflows.checkIns.checkIn(
-                            vendorId: vendorId, position: ReportedPosition(coordinate: position, accuracyM: 10), inputCRS: .wgs84, at: Fixtures.now))
+                        (
+                            vendorId,
+                            try await database.workflows.checkIns.checkIn(
+                                vendorId: vendorId, position: ReportedPosition(coordinate: position, accuracyM: 10), inputCRS: .wgs84,
+                                at: Fixtures.now)
+                        )
                     }
                 }
             }
@@ -96,7 +103,10 @@ struct CheckInStoreTests {
         // A season-wide radius of 200 m, and no site override: accepted.
         try await database.pool.write { db in
             try db.execute(sql: "UPDATE site SET geofence_radius_m = NULL")
-            try db.execute(sql: "INSERT OR REPLACE INTO season (year, starts_on, ends_on, opens_at, closes_at, geofence_radius_m) VALUES (2026, '2026-06-15', '2026-10-15', '06:00', '22:00', 200)")
+            try db.execute(
+                sql:
+                    "INSERT OR REPLACE INTO season (year, starts_on, ends_on, opens_at, closes_at, geofence_radius_m) VALUES (2026, '2026-06-15', '2026-10-15', '06:00', '22:00', 200)"
+            )
         }
         let far = Coordinate(lat: vendor.position.lat + 180 / 111_194.93, lng: vendor.position.lng)
         let accepted = try await database.workflows.checkIns.checkIn(

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import GuatanCore
-@testable import GuatanSQLite
 import GuatanStoreInterface
 import Testing
+
+@testable import GuatanSQLite
 
 @Suite("Durability settings: every commit is synced before it is acknowledged")
 struct DurabilityTests {

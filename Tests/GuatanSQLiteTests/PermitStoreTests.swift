@@ -12,8 +12,9 @@ struct PermitStoreTests {
         var ids: [String] = []
         for index in 0..<count {
             let (vendor, _) = try await database.createVendor(
-                VendorDraft(name: "农户\(index)", phone: "1390000\(String(format: "%04d", index))", idCardNo: "11010519491231002X",
-                            origin: "榆中县", vehiclePlate: "甘A\(String(format: "%05d", index))", produce: ["西瓜"]),
+                VendorDraft(
+                    name: "农户\(index)", phone: "1390000\(String(format: "%04d", index))", idCardNo: "11010519491231002X",
+                    origin: "榆中县", vehiclePlate: "甘A\(String(format: "%05d", index))", produce: ["西瓜"]),
                 idCardHash: "card-\(index)", username: "farmer\(index)", passwordHash: "x", actor: "test", at: Fixtures.now)
             ids.append(vendor.id)
         }

@@ -32,8 +32,13 @@ struct RegistryStoreTests {
         #expect(try reopened.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now) == nil)
         let total = try await reopened.registryState(today: Fixtures.today).districtSummaries.map(\.slotCount).reduce(0, +)
         #expect(total == 2059)
-        #expect(try reopened.appliedMigrations() == ["2026-11-29-registry", "2026-11-29-accounts", "2026-11-29-vendors", "2026-11-29-permits", "2026-11-29-checkins", "2026-11-29-applications", "2026-11-29-reports", "2026-11-29-inspections", "2026-11-29-permit-issued-at", "2026-11-29-statistics-indexes",
-            "2026-12-03-private-inspection-photos", "2026-12-03-login-pairs", "2026-12-04-number-sequences"])
+        #expect(
+            try reopened.appliedMigrations() == [
+                "2026-11-29-registry", "2026-11-29-accounts", "2026-11-29-vendors", "2026-11-29-permits", "2026-11-29-checkins",
+                "2026-11-29-applications", "2026-11-29-reports", "2026-11-29-inspections", "2026-11-29-permit-issued-at",
+                "2026-11-29-statistics-indexes",
+                "2026-12-03-private-inspection-photos", "2026-12-03-login-pairs", "2026-12-04-number-sequences",
+            ])
         #expect(try reopened.integrityProblems().isEmpty)
         #expect(try reopened.auditTrail(entity: "registry", id: "seed").map(\.action) == ["registry.seed"])
     }
@@ -91,7 +96,8 @@ struct RegistryStoreTests {
                 #expect(found.map(\.distanceMetres) == found.map(\.distanceMetres).sorted())
             }
         }
-        let limited = try await database.stallsNearby(center: Coordinate(lat: 36.0605, lng: 103.83), radiusMetres: 5000, limit: 7, today: Fixtures.today)
+        let limited = try await database.stallsNearby(
+            center: Coordinate(lat: 36.0605, lng: 103.83), radiusMetres: 5000, limit: 7, today: Fixtures.today)
         #expect(limited.count == 7)
         let far = try await database.stallsNearby(center: Coordinate(lat: 39.9, lng: 116.4), radiusMetres: 5000, limit: 10, today: Fixtures.today)
         #expect(far.isEmpty)
@@ -115,11 +121,12 @@ struct SiteImportTests {
         let database = try Fixtures.seededDatabase(in: folder)
         let before = try await database.registryVersion()
         let existing = try #require(try await database.site(id: "CG-001", today: Fixtures.today))
-        let csv = Self.header + """
-            CG-500,CG,新建小区北门外瓜果摊点,兰州市城关区酒泉路街道金塔巷5号,酒泉路街道,36.0551,103.8352,07:00,21:00,3
-            CG-001,CG,更名后的摊点,\(existing.site.address),东岗街道,\(existing.site.position.lat),\(existing.site.position.lng),06:00,22:00,\(existing.slots.count + 2)
+        let csv =
+            Self.header + """
+                CG-500,CG,新建小区北门外瓜果摊点,兰州市城关区酒泉路街道金塔巷5号,酒泉路街道,36.0551,103.8352,07:00,21:00,3
+                CG-001,CG,更名后的摊点,\(existing.site.address),东岗街道,\(existing.site.position.lat),\(existing.site.position.lng),06:00,22:00,\(existing.slots.count + 2)
 
-            """
+                """
         let summary = try database.importSites(csv: Data(csv.utf8), file: "new.csv", actor: "test", now: Fixtures.now)
         #expect(summary.sitesCreated == 1 && summary.sitesUpdated == 1 && summary.slotsCreated == 5)
         let created = try #require(try await database.site(id: "CG-500", today: Fixtures.today))
@@ -137,7 +144,8 @@ struct SiteImportTests {
         #expect(updatedTrail.action == "site.update")
         #expect(updatedTrail.before?.contains(existing.site.name) == true)
         #expect(updatedTrail.after?.contains("更名后的摊点") == true)
-        let nearby = try await database.stallsNearby(center: Coordinate(lat: 36.0551, lng: 103.8352), radiusMetres: 1, limit: 10, today: Fixtures.today)
+        let nearby = try await database.stallsNearby(
+            center: Coordinate(lat: 36.0551, lng: 103.8352), radiusMetres: 1, limit: 10, today: Fixtures.today)
         #expect(nearby.map(\.stall.slot.slot.id).sorted() == ["CG-500-01", "CG-500-02", "CG-500-03"], "new slots are in the spatial index")
     }
 
@@ -146,16 +154,17 @@ struct SiteImportTests {
         let folder = try TemporaryDataFolder()
         let database = try Fixtures.seededDatabase(in: folder)
         let before = try await database.registryVersion()
-        let csv = Self.header + """
-            CG-501,CG,好摊点,兰州市城关区永昌路1号,张掖路街道,36.0605,103.8300,06:00,22:00,2
-            CG-502,CG,,兰州市城关区永昌路2号,张掖路街道,36.0605,103.8300,06:00,22:00,2
-            CG-503,ZZ,摊点,兰州市城关区永昌路3号,张掖路街道,36.0605,103.8300,06:00,22:00,2
-            CG-504,CG,摊点,兰州市城关区永昌路4号,张掖路街道,0,0,06:00,22:00,2
-            CG-501,CG,重复,兰州市城关区永昌路1号,张掖路街道,36.0605,103.8300,06:00,22:00,2
-            CG-002,CG,少了摊位,兰州市城关区永昌路5号,张掖路街道,36.0605,103.8300,06:00,22:00,1
-            CG-505,CG,摊点,地址,街道,36.06,103.83,06:00
+        let csv =
+            Self.header + """
+                CG-501,CG,好摊点,兰州市城关区永昌路1号,张掖路街道,36.0605,103.8300,06:00,22:00,2
+                CG-502,CG,,兰州市城关区永昌路2号,张掖路街道,36.0605,103.8300,06:00,22:00,2
+                CG-503,ZZ,摊点,兰州市城关区永昌路3号,张掖路街道,36.0605,103.8300,06:00,22:00,2
+                CG-504,CG,摊点,兰州市城关区永昌路4号,张掖路街道,0,0,06:00,22:00,2
+                CG-501,CG,重复,兰州市城关区永昌路1号,张掖路街道,36.0605,103.8300,06:00,22:00,2
+                CG-002,CG,少了摊位,兰州市城关区永昌路5号,张掖路街道,36.0605,103.8300,06:00,22:00,1
+                CG-505,CG,摊点,地址,街道,36.06,103.83,06:00
 
-            """
+                """
         do {
             _ = try database.importSites(csv: Data(csv.utf8), file: "bad.csv", actor: "test", now: Fixtures.now)
             Issue.record("the import should have been refused")

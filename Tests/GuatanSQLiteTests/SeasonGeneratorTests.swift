@@ -1,23 +1,29 @@
 import Foundation
 import GRDB
 import GuatanCore
-@testable import GuatanSQLite
 import GuatanStoreInterface
 import Testing
+
+@testable import GuatanSQLite
 
 @Suite("generate-season: a scaled registry and a season's history that the service reads as its own")
 struct SeasonGeneratorTests {
     static let eve = BusinessTime.parseInstant("2026-06-14T18:00:00+08:00")!
 
     /// A seeded database scaled `scale` times, with issued permits on the first `permits` slots of CG-001…
-    static func season(scale: Int, permits: Int, through: String, seed: UInt64 = 7) async throws -> (TemporaryDataFolder, GuatanDatabase, GeneratedSeason) {
+    static func season(
+        scale: Int, permits: Int, through: String, seed: UInt64 = 7
+    ) async throws -> (TemporaryDataFolder, GuatanDatabase, GeneratedSeason) {
         let folder = try TemporaryDataFolder()
         let database = try Fixtures.seededDatabase(in: folder)
         _ = try database.scaleRegistry(by: scale, now: eve)
         let vendors = try await PermitStoreTests.vendors(database, count: permits)
-        let slots = try await database.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM slot WHERE id LIKE 'CG-%' ORDER BY id LIMIT ?", arguments: [permits]) }
+        let slots = try await database.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM slot WHERE id LIKE 'CG-%' ORDER BY id LIMIT ?", arguments: [permits])
+        }
         for (vendorId, slotId) in zip(vendors, slots) {
-            _ = try await database.workflows.permits.create(vendorId: vendorId, slotId: slotId, season: 2026, produce: ["西瓜"], state: .issued, by: .testAdmin, at: eve)
+            _ = try await database.workflows.permits.create(
+                vendorId: vendorId, slotId: slotId, season: 2026, produce: ["西瓜"], state: .issued, by: .testAdmin, at: eve)
         }
         let generated = try database.generateSeasonHistory(season: 2026, through: LocalDate(through)!, seed: seed)
         return (folder, database, generated)
@@ -52,17 +58,21 @@ struct SeasonGeneratorTests {
         #expect(generated.attempts > generated.checkIns)  // refused attempts too
         try await database.pool.read { db in
             // One check-in per permit and day, within the geofence, inside the hours, on season days.
-            let outside = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM checkin c JOIN permit p ON p.permit_no = c.permit_no
-                WHERE c.distance_m > 100 OR c.business_date < '2026-06-15' OR c.business_date > '2026-06-21'
-                   OR substr(c.checked_in_at, 1, 10) <> c.business_date
-                """)
+            let outside = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM checkin c JOIN permit p ON p.permit_no = c.permit_no
+                    WHERE c.distance_m > 100 OR c.business_date < '2026-06-15' OR c.business_date > '2026-06-21'
+                       OR substr(c.checked_in_at, 1, 10) <> c.business_date
+                    """)
             #expect(outside == 0)
             // Every report's timeline starts with the citizen and ends in the report's state.
             let reports = try Row.fetchAll(db, sql: "SELECT id, state, due_at, closed_at FROM report")
             #expect(reports.count == generated.reports && generated.reports > 0)
             for report in reports {
-                let events = try Row.fetchAll(db, sql: "SELECT action, from_state, to_state FROM report_event WHERE report_id = ? ORDER BY id", arguments: [report["id"] as String])
+                let events = try Row.fetchAll(
+                    db, sql: "SELECT action, from_state, to_state FROM report_event WHERE report_id = ? ORDER BY id",
+                    arguments: [report["id"] as String])
                 #expect(events.first?["action"] as String? == "submit")
                 #expect(events.last?["to_state"] as String? == report["state"] as String)
                 for (previous, next) in zip(events, events.dropFirst()) {
@@ -71,7 +81,8 @@ struct SeasonGeneratorTests {
                 if (report["state"] as String) == "closed" { #expect(report["closed_at"] as String? != nil && report["due_at"] as String? != nil) }
             }
             // No permit loses more than its twelve points in a month.
-            let worst = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(total), 0) FROM (SELECT SUM(points) AS total FROM point_deduction GROUP BY permit_no, month)")
+            let worst = try Int.fetchOne(
+                db, sql: "SELECT COALESCE(MAX(total), 0) FROM (SELECT SUM(points) AS total FROM point_deduction GROUP BY permit_no, month)")
             #expect((worst ?? 0) < Scoring.monthlyPoints)
         }
         // The service reads it as its own: the statistics count the same check-ins and reports.
@@ -86,8 +97,9 @@ struct SeasonGeneratorTests {
         let (_, _, first) = try await Self.season(scale: 1, permits: 20, through: "2026-06-18", seed: 11)
         let (_, _, again) = try await Self.season(scale: 1, permits: 20, through: "2026-06-18", seed: 11)
         let (_, _, other) = try await Self.season(scale: 1, permits: 20, through: "2026-06-18", seed: 12)
-        #expect((first.checkIns, first.attempts, first.reports, first.reportEvents, first.inspections)
-            == (again.checkIns, again.attempts, again.reports, again.reportEvents, again.inspections))
+        #expect(
+            (first.checkIns, first.attempts, first.reports, first.reportEvents, first.inspections)
+                == (again.checkIns, again.attempts, again.reports, again.reportEvents, again.inspections))
         #expect((first.checkIns, first.attempts, first.reportEvents) != (other.checkIns, other.attempts, other.reportEvents))
     }
 }

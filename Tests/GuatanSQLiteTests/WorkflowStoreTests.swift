@@ -38,7 +38,9 @@ struct WorkflowStoreTests {
             }
         }
         #expect(seen.withLock { $0 }.isEmpty)
-        #expect(try await store.stores.audit.auditEntries(entity: "test", entityId: nil, actor: nil, page: try PageRequest(page: 1, perPage: 10)).total == 0)
+        #expect(
+            try await store.stores.audit.auditEntries(entity: "test", entityId: nil, actor: nil, page: try PageRequest(page: 1, perPage: 10)).total
+                == 0)
     }
 
     @Test("a committed write announces what it changed: the registry and the stall of a new permit", arguments: StoreBackend.allCases)
@@ -56,8 +58,12 @@ struct WorkflowStoreTests {
     func servicesCheckDistricts(backend: StoreBackend) async throws {
         let store = try backend.seeded()
         let xg = Account(id: 9, username: "xg.sun", role: .officer, district: "XG", vendorId: nil)
-        let input = InspectionInput(slotId: "CG-001-01", result: .compliant, violations: [], note: nil, position: nil, resolvesReports: [], photos: [])
+        let input = InspectionInput(
+            slotId: "CG-001-01", result: .compliant, violations: [], note: nil, position: nil, resolvesReports: [], photos: [])
         await #expect(throws: AccessError.self) { _ = try await store.workflows.inspections.inspect(input, by: xg, at: Fixtures.now) }
-        #expect(try await store.stores.inspections.inspections(slotId: "CG-001-01", district: nil, from: nil, to: nil, page: try PageRequest(page: 1, perPage: 10)).total == 0)
+        #expect(
+            try await store.stores.inspections.inspections(
+                slotId: "CG-001-01", district: nil, from: nil, to: nil, page: try PageRequest(page: 1, perPage: 10)
+            ).total == 0)
     }
 }

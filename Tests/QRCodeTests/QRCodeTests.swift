@@ -8,7 +8,8 @@ struct QRCodeTests {
     /// Draws the symbol as a binary PGM (4 pixels a module, a 4-module quiet zone) and asks
     /// zbarimg (Debian's zbar-tools) what it says.
     static func decode(_ code: QRCode) throws -> String {
-        let scale = 4, border = 4
+        let scale = 4
+        let border = 4
         let side = (code.size + border * 2) * scale
         var pixels = [UInt8](repeating: 255, count: side * side)
         for y in 0..<code.size {

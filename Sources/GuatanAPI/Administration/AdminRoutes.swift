@@ -60,9 +60,10 @@ struct AdminRoutes {
     func createVendor(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let admin = try context.require(.admin)
         let input = try await JSONBody.decode(VendorInput.self, from: request, context: context, limit: 8192)
-        let draft = try VendorRules.validate(VendorDraft(
-            name: input.name, phone: input.phone, idCardNo: input.idCardNo, origin: input.origin,
-            vehiclePlate: input.vehiclePlate, produce: input.produce ?? []))
+        let draft = try VendorRules.validate(
+            VendorDraft(
+                name: input.name, phone: input.phone, idCardNo: input.idCardNo, origin: input.origin,
+                vehiclePlate: input.vehiclePlate, produce: input.produce ?? []))
         let username = input.username.trimmingCharacters(in: .whitespaces).lowercased()
         try AccountRules.validateUsername(username)
         try AccountRules.validatePassword(input.password, username: username)
@@ -192,8 +193,9 @@ struct AuditListBody: Encodable {
             json.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
         }
         items = page.items.map {
-            Entry(at: $0.at, actor: $0.actor, action: $0.action, entity: $0.entity, entityId: $0.entityId,
-                  before: fields($0.before), after: fields($0.after))
+            Entry(
+                at: $0.at, actor: $0.actor, action: $0.action, entity: $0.entity, entityId: $0.entityId,
+                before: fields($0.before), after: fields($0.after))
         }
         total = page.total
         self.page = page.request.page

@@ -90,7 +90,9 @@ struct AuthRoutes {
     /// failure) before bcrypt runs, so parallel guesses are counted one after the other; it is
     /// taken back when bcrypt had no room to check, and stays counted when the password is
     /// wrong. The credentials and the reservation when it matches, nil when it does not.
-    func checkPassword(_ password: String, username: String, _ context: GuatanRequestContext, at now: Date) async throws
+    func checkPassword(
+        _ password: String, username: String, _ context: GuatanRequestContext, at now: Date
+    ) async throws
         -> (credentials: (account: Account, passwordHash: String), reservation: Int64)?
     {
         let attempt = try await workflow.reserveLoginAttempt(username: username, address: context.limitKey, throttle: throttle, at: now)

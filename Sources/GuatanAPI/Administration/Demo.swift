@@ -37,7 +37,8 @@ public enum DemoPopulation {
             let given2 = givenNames[(index * 7 + 3) % givenNames.count]
             let name = index % 3 == 0 ? "\(family)\(given1)" : "\(family)\(given1)\(given2)"
             // Birth date and sequence code together stay unique for ten million vendors (generate-season --scale 100).
-            let birth = "\(1955 + (index / 336_000) % 30)" + zeroPadded(1 + (index / 28_000) % 12, width: 2)
+            let birth =
+                "\(1955 + (index / 336_000) % 30)" + zeroPadded(1 + (index / 28_000) % 12, width: 2)
                 + zeroPadded(1 + (index / 1_000) % 28, width: 2)
             let first17 = origin.adcode + birth + zeroPadded(index % 1000, width: 3)
             guard let check = VendorRules.residentIdCheckCharacter(first17) else { return nil }

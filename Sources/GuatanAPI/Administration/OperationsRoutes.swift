@@ -1,7 +1,7 @@
 import Foundation
-import Hummingbird
 import GuatanCore
 import GuatanStoreInterface
+import Hummingbird
 import Prometheus
 
 /// Health, metrics and the API's own description.
@@ -25,8 +25,9 @@ struct OperationsRoutes {
         routes.get("/readyz") { _, _ in
             let (ready, checks) = await readiness()
             let failing = checks.filter { !$0.ok }.map { "\($0.name): \($0.detail)" }
-            let body = try APIJSON.encoder().encode(ReadinessBody(
-                status: ready ? "ready" : "unavailable", reason: failing.isEmpty ? nil : failing.joined(separator: "; "), checks: checks))
+            let body = try APIJSON.encoder().encode(
+                ReadinessBody(
+                    status: ready ? "ready" : "unavailable", reason: failing.isEmpty ? nil : failing.joined(separator: "; "), checks: checks))
             var headers: HTTPFields = [.contentType: APIJSON.contentType, .cacheControl: "no-store"]
             if !ready { headers[.retryAfter] = "30" }
             return Response(status: ready ? .ok : .serviceUnavailable, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
@@ -77,11 +78,12 @@ extension OperationsRoutes {
         let megabyte: Int64 = 1 << 20
         if let free = DiskSpace.freeBytes(at: store.dataDirectory) {
             let room = free >= minimumFreeBytes
-            checks.append(.init(
-                name: "disk", ok: room,
-                detail: room
-                    ? "\(free / megabyte) MB free"
-                    : "only \(free / megabyte) MB free in the data folder, below the \(minimumFreeBytes / megabyte) MB it needs (--min-free-mb)"))
+            checks.append(
+                .init(
+                    name: "disk", ok: room,
+                    detail: room
+                        ? "\(free / megabyte) MB free"
+                        : "only \(free / megabyte) MB free in the data folder, below the \(minimumFreeBytes / megabyte) MB it needs (--min-free-mb)"))
         } else {
             checks.append(.init(name: "disk", ok: false, detail: "the data folder cannot be read"))
         }

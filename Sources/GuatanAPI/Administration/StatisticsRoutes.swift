@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
 import GuatanCore
 import GuatanServices
 import GuatanStoreInterface
 import Hummingbird
+import Synchronization
 
 /// What the bureau watches: check-in rates, the case loop's figures, inspections, hotspots;
 /// permits left idle; sanctions and their reasons; CSV exports. Administrators only.
@@ -104,7 +104,9 @@ struct StatisticsRoutes {
         _ = try context.require(.admin)
         let idle = try await statistics.idlePermits(on: BusinessTime.localDate(of: clock.now()), minimumDays: days)
         let items = idle.map {
-            IdleBody(permitNo: $0.permitNumber, vendorId: $0.vendorId, slotId: $0.slotId, district: $0.district, lastCheckIn: $0.lastCheckIn?.description, idleDays: $0.idleDays)
+            IdleBody(
+                permitNo: $0.permitNumber, vendorId: $0.vendorId, slotId: $0.slotId, district: $0.district, lastCheckIn: $0.lastCheckIn?.description,
+                idleDays: $0.idleDays)
         }
         return try APIJSON.response(IdleListBody(minimumDays: days, items: items, total: items.count), headers: [.cacheControl: "no-store"])
     }
@@ -113,7 +115,9 @@ struct StatisticsRoutes {
         _ = try context.require(.admin)
         let year = season ?? BusinessTime.localDate(of: clock.now()).year
         let items = try await statistics.sanctions(season: year).map {
-            SanctionBody(kind: $0.kind, vendorId: $0.vendorId, permitNo: $0.permitNumber, season: $0.season, reason: $0.reason, at: $0.at.map(BusinessTime.rfc3339), by: $0.by)
+            SanctionBody(
+                kind: $0.kind, vendorId: $0.vendorId, permitNo: $0.permitNumber, season: $0.season, reason: $0.reason,
+                at: $0.at.map(BusinessTime.rfc3339), by: $0.by)
         }
         return try APIJSON.response(SanctionListBody(season: year, items: items, total: items.count), headers: [.cacheControl: "no-store"])
     }
@@ -221,13 +225,15 @@ struct StatsBody: Encodable {
         to = period.to.description
         self.asOf = BusinessTime.rfc3339(asOf)
         checkinRates = figures.checkInRates.map {
-            Rate(date: $0.date.description, district: $0.district, issued: $0.issued, checkedIn: $0.checkedIn,
-                 rate: $0.issued == 0 ? nil : (Double($0.checkedIn) / Double($0.issued) * 1000).rounded() / 1000)
+            Rate(
+                date: $0.date.description, district: $0.district, issued: $0.issued, checkedIn: $0.checkedIn,
+                rate: $0.issued == 0 ? nil : (Double($0.checkedIn) / Double($0.issued) * 1000).rounded() / 1000)
         }
         reportsByCategory = figures.reports
         casesWithTimeLimit = figures.casesWithLimit
         closedWithinTimeLimit = figures.closedWithinLimit
-        closedWithinTimeLimitShare = figures.casesWithLimit == 0 ? nil : (Double(figures.closedWithinLimit) / Double(figures.casesWithLimit) * 1000).rounded() / 1000
+        closedWithinTimeLimitShare =
+            figures.casesWithLimit == 0 ? nil : (Double(figures.closedWithinLimit) / Double(figures.casesWithLimit) * 1000).rounded() / 1000
         medianHandlingMinutes = figures.medianHandlingMinutes.map { ($0 * 10).rounded() / 10 }
         inspectionsByDistrict = figures.inspectionsByDistrict
         hotspots = figures.hotspots.map { Hotspot(siteId: $0.siteId, siteName: $0.siteName, reports: $0.reports) }

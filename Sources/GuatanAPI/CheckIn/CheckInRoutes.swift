@@ -52,7 +52,8 @@ struct CheckInRoutes {
         let vendorId = try Self.vendorId(context)
         let input = try await JSONBody.decode(CheckInInput.self, from: request, context: context, limit: 4096)
         let crs = try Self.coordinateSystem(input.crs)
-        let position = ReportedPosition(coordinate: try PositionInput.parse(lat: input.lat, lng: input.lng, crs: input.crs), accuracyM: input.accuracyM)
+        let position = ReportedPosition(
+            coordinate: try PositionInput.parse(lat: input.lat, lng: input.lng, crs: input.crs), accuracyM: input.accuracyM)
         let outcome = try await workflow.checkIn(vendorId: vendorId, position: position, inputCRS: crs, at: clock.now())
         return try respond(outcome)
     }

@@ -66,7 +66,9 @@ struct InspectionRoutes {
         return try await photos.uploads.run {
             let form = try await MultipartForm.read(request, limit: ReportRoutes.intakeLimit)
             let list: (String) -> [String]? = { name in
-                form.fields[name].map { $0.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty } }
+                form.fields[name].map {
+                    $0.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+                }
             }
             let fields = JSONInput(
                 slotId: form.field("slot_id"), result: form.field("result"), violations: list("violations"), note: form.fields["note"]?.last,
@@ -128,7 +130,8 @@ struct InspectionRoutes {
         // Overdue first, then by due time (the store's order).
         let items = cases.map { ReportBody($0, view: .staff, now: now, crs: .wgs84) }
         let ordered = items.filter(\.overdue) + items.filter { !$0.overdue }
-        return try APIJSON.response(QueueBody(district: district, overdueCount: items.filter(\.overdue).count, items: ordered), headers: [.cacheControl: "no-store"])
+        return try APIJSON.response(
+            QueueBody(district: district, overdueCount: items.filter(\.overdue).count, items: ordered), headers: [.cacheControl: "no-store"])
     }
 
     func coverage(days: Int, district asked: String?, _ context: GuatanRequestContext) async throws -> Response {
@@ -138,10 +141,12 @@ struct InspectionRoutes {
         let gaps = try await inspections.coverageGaps(district: district, since: today.adding(days: -days + 1))
         let items = gaps.map {
             CoverageBody(
-                siteId: $0.siteId, siteName: $0.siteName, position: PositionBody($0.position, crs: .wgs84), lastInspected: $0.lastInspected?.description,
+                siteId: $0.siteId, siteName: $0.siteName, position: PositionBody($0.position, crs: .wgs84),
+                lastInspected: $0.lastInspected?.description,
                 daysSince: $0.lastInspected.map { today.daysSinceEpoch - $0.daysSinceEpoch })
         }
-        return try APIJSON.response(CoverageListBody(district: district, days: days, items: items, total: items.count), headers: [.cacheControl: "no-store"])
+        return try APIJSON.response(
+            CoverageListBody(district: district, days: days, items: items, total: items.count), headers: [.cacheControl: "no-store"])
     }
 
     func myPoints(_ context: GuatanRequestContext) async throws -> Response {
@@ -153,7 +158,8 @@ struct InspectionRoutes {
         if let current { balance = try await checkIns.pointsBalance(permitNumber: current.permit.number, on: today) }
         let body = PointsBody(
             permitNo: current?.permit.number, month: Scoring.month(of: today), balance: balance, monthlyPoints: Scoring.monthlyPoints,
-            blockedUntil: balance == 0 ? LocalDate(year: today.year, month: today.month, day: LocalDate.daysIn(month: today.month, year: today.year))?.description : nil,
+            blockedUntil: balance == 0
+                ? LocalDate(year: today.year, month: today.month, day: LocalDate.daysIn(month: today.month, year: today.year))?.description : nil,
             deductions: deductions.map(DeductionBody.init))
         return try APIJSON.response(body, headers: [.cacheControl: "no-store"])
     }
@@ -163,7 +169,9 @@ struct InspectionRoutes {
         guard let id = Int64(try context.parameters.require("deduction_id")) else { throw APIError.notFound("no such deduction") }
         let input = try await JSONBody.decode(AnnulInput.self, from: request, context: context, limit: 4096)
         let reason = input.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...500).contains(reason.count) else { throw APIError.validation("say why the deduction is annulled (1–500 characters)", field: "reason") }
+        guard (1...500).contains(reason.count) else {
+            throw APIError.validation("say why the deduction is annulled (1–500 characters)", field: "reason")
+        }
         let deduction = try await workflow.annulDeduction(id: id, by: admin, reason: reason, at: clock.now())
         return try APIJSON.response(DeductionBody(deduction), headers: [.cacheControl: "no-store"])
     }

@@ -98,13 +98,17 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 break
             }
             if apiError.status == .serviceUnavailable {
-                context.logger.warning("write refused: store unavailable", metadata: [
-                    "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))",
-                ])
+                context.logger.warning(
+                    "write refused: store unavailable",
+                    metadata: [
+                        "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))",
+                    ])
             } else if apiError.status.code >= 500 {
-                context.logger.error("request failed", metadata: [
-                    "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))",
-                ])
+                context.logger.error(
+                    "request failed",
+                    metadata: [
+                        "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))",
+                    ])
             }
             return try apiError.response(from: request, context: context)
         }
@@ -120,7 +124,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let first = error.errors.first
             return .validation(error.errors.map(\.message).joined(separator: "; "), field: first?.field)
         case AccessError.unauthenticated:
-            return APIError(.unauthorized, code: "UNAUTHENTICATED", message: "sign in first: send Authorization: Bearer <token>", headers: [.wwwAuthenticate: "Bearer"])
+            return APIError(
+                .unauthorized, code: "UNAUTHENTICATED", message: "sign in first: send Authorization: Bearer <token>",
+                headers: [.wwwAuthenticate: "Bearer"])
         case AccessError.forbidden(let reason):
             return APIError(.forbidden, code: "FORBIDDEN", message: reason)
         case PermitError.forbidden(let reason):
@@ -140,7 +146,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case StoreError.notFound(let reason):
             return .notFound(reason)
         case is BcryptPool.Busy:
-            return APIError(.tooManyRequests, code: "RATE_LIMITED", message: "the server is busy checking passwords; try again in a moment",
+            return APIError(
+                .tooManyRequests, code: "RATE_LIMITED", message: "the server is busy checking passwords; try again in a moment",
                 headers: [.retryAfter: "2"])
         case let error as DecodingError:
             return .validation(describe(error), field: decodingField(error))

@@ -76,9 +76,10 @@ public struct GuatanRouter {
 public func buildRouter(configuration: GuatanServiceConfiguration, stores: GuatanStores, logger: Logger) -> GuatanRouter {
     let router = Router(context: GuatanRequestContext.self, options: [.autoGenerateHeadEndpoints])
     let patterns = RoutePatterns()
-    router.add(middleware: ClientOriginMiddleware(
-        proxies: configuration.trustedProxies, servesTLS: configuration.certificates != nil,
-        publicURL: configuration.publicURL?.trimmingCharacters(in: CharacterSet(charactersIn: "/"))))
+    router.add(
+        middleware: ClientOriginMiddleware(
+            proxies: configuration.trustedProxies, servesTLS: configuration.certificates != nil,
+            publicURL: configuration.publicURL?.trimmingCharacters(in: CharacterSet(charactersIn: "/"))))
     router.add(middleware: RequestMetricsMiddleware(jsonLog: configuration.jsonRequestLog ? RequestLog() : nil))
     router.add(middleware: SecurityHeadersMiddleware(tileURL: configuration.webMap.tileURL))
     router.add(middleware: ErrorMiddleware(patterns: patterns))
@@ -86,9 +87,11 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     // Pages revalidate on every visit (cheap with ETags) so a deployment is seen at once.
     // Text is UTF-8: without the charset some clients would read the Chinese as Latin-1.
     let utf8 = ("charset", "utf-8")
-    router.add(middleware: FileMiddleware(
-        configuration.publicDirectory.path, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,
-        logger: logger)
+    router.add(
+        middleware: FileMiddleware(
+            configuration.publicDirectory.path, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true,
+            logger: logger
+        )
         .withAdditionalMediaTypes(forFileExtensions: [
             "html": MediaType(type: .text, subType: "html", parameter: utf8),
             "css": MediaType(type: .text, subType: "css", parameter: utf8),
@@ -100,9 +103,10 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     // Leaflet comes from the machine (Debian's libjs-leaflet), never from the repository; the
     // pages fall back to their own plain drawing when it is not installed.
     if let leaflet = configuration.webMap.leafletDirectory {
-        router.add(middleware: FileMiddleware(
-            leaflet.path, urlBasePath: WebMapConfiguration.leafletPath, cacheControl: .init([(MediaType(type: .any), [.maxAge(86_400)])]),
-            searchForIndexHtml: false, logger: logger))
+        router.add(
+            middleware: FileMiddleware(
+                leaflet.path, urlBasePath: WebMapConfiguration.leafletPath, cacheControl: .init([(MediaType(type: .any), [.maxAge(86_400)])]),
+                searchForIndexHtml: false, logger: logger))
     }
 
     let table = RouteTable(router: router, patterns: patterns)
@@ -116,7 +120,8 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         minimumFreeBytes: configuration.minimumFreeBytes, gauges: ResourceGauges(dataDirectory: stores.operations.dataDirectory)
     ).register(on: table)
     WebConfigRoutes(map: configuration.webMap).register(on: table)
-    let photoIntake = PhotoIntake(files: stores.photos, minimumFreeBytes: configuration.minimumFreeBytes, uploads: UploadGate(limit: configuration.concurrentUploads))
+    let photoIntake = PhotoIntake(
+        files: stores.photos, minimumFreeBytes: configuration.minimumFreeBytes, uploads: UploadGate(limit: configuration.concurrentUploads))
     let snapshots = RegistrySnapshotCache(store: stores.registry, clock: configuration.clock)
     // Every committed write says what it changed; the caches drop exactly that, here only.
     stores.workflow.changes.subscribe { [snapshots] changes in snapshots.apply(changes) }
@@ -124,7 +129,8 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     PublicRoutes(registry: stores.registry, snapshots: snapshots, clock: configuration.clock).register(on: table)
     MapRoutes(snapshots: snapshots).register(on: table)
     AuthRoutes(
-        accounts: stores.accounts, workflow: workflows.accounts, vendors: stores.vendors, passwords: configuration.passwords, clock: configuration.clock,
+        accounts: stores.accounts, workflow: workflows.accounts, vendors: stores.vendors, passwords: configuration.passwords,
+        clock: configuration.clock,
         sessionLifetime: configuration.sessionLifetime, throttle: configuration.loginThrottle,
         decoyHash: configuration.passwords.makeDecoy()
     ).register(on: table)
@@ -132,7 +138,10 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         accounts: stores.accounts, workflow: workflows.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,
         personalDataKey: configuration.personalDataKey, clock: configuration.clock
     ).register(on: table)
-    PermitRoutes(permits: stores.permits, workflow: workflows.permits, registry: stores.registry, snapshots: snapshots, photos: photoIntake, clock: configuration.clock).register(on: table)
+    PermitRoutes(
+        permits: stores.permits, workflow: workflows.permits, registry: stores.registry, snapshots: snapshots, photos: photoIntake,
+        clock: configuration.clock
+    ).register(on: table)
     CheckInRoutes(checkIns: stores.checkIns, workflow: workflows.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
     ReportRoutes(
         reports: stores.reports, workflow: workflows.reports, inspections: stores.inspections, photos: photoIntake,
@@ -145,10 +154,14 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         clock: configuration.clock
     ).register(on: table)
     StatisticsRoutes(
-        statistics: stores.statistics, inspections: stores.inspections, workflows: workflows, reports: stores.reports, registry: stores.registry, clock: configuration.clock
+        statistics: stores.statistics, inspections: stores.inspections, workflows: workflows, reports: stores.reports, registry: stores.registry,
+        clock: configuration.clock
     ).register(on: table)
     StallCodeRoutes(registry: stores.registry, publicURL: configuration.publicURL, clock: configuration.clock).register(on: table)
-    Open311Routes(reports: stores.reports, workflow: workflows.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, snapshots: snapshots, logger: logger).register(on: table)
+    Open311Routes(
+        reports: stores.reports, workflow: workflows.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, snapshots: snapshots,
+        logger: logger
+    ).register(on: table)
     return GuatanRouter(router: router, routes: table.routes)
 }
 
@@ -178,10 +191,11 @@ public func buildApplication(configuration: GuatanServiceConfiguration, stores: 
         let redirect = HTTPSRedirect(
             publicURL: configuration.publicURL, httpsPort: configuration.port,
             acmeDirectory: stores.operations.dataDirectory.appendingPathComponent("acme-challenge", isDirectory: true))
-        app.addServices(Application(
-            router: redirect.router(logger: logger),
-            configuration: .init(address: .hostname(configuration.host, port: redirectPort), serverName: "guatan"),
-            logger: logger))
+        app.addServices(
+            Application(
+                router: redirect.router(logger: logger),
+                configuration: .init(address: .hostname(configuration.host, port: redirectPort), serverName: "guatan"),
+                logger: logger))
     }
     return app
 }

@@ -93,7 +93,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let accounts: any AccountStore
     let clock: ServiceClock
 
-    func handle(_ request: Request, context: GuatanRequestContext, next: (Request, GuatanRequestContext) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: GuatanRequestContext, next: (Request, GuatanRequestContext) async throws -> Response
+    ) async throws -> Response {
         guard let header = request.headers[.authorization] else {
             return try await next(request, context)
         }

@@ -5,7 +5,9 @@ import Hummingbird
 enum JSONBody {
     static let defaultLimit = 64 * 1024
 
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: GuatanRequestContext, limit: Int = defaultLimit) async throws -> T {
+    static func decode<T: Decodable>(
+        _ type: T.Type, from request: Request, context: GuatanRequestContext, limit: Int = defaultLimit
+    ) async throws -> T {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/json") else {
             throw APIError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as application/json")

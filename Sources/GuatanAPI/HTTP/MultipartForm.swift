@@ -1,9 +1,9 @@
 import Foundation
 import GuatanCore
+import GuatanStoreInterface
 import Hummingbird
 import MultipartKit
 import NIOPosix
-import GuatanStoreInterface
 import Synchronization
 
 /// A `multipart/form-data` body read whole (MultipartKit's parser): text fields and files.
@@ -112,7 +112,9 @@ extension PhotoError {
         case .unsupportedType:
             APIError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "\(field) must be a JPEG, PNG or WebP photo", field: field)
         case .tooManyPixels(let width, let height):
-            APIError(.contentTooLarge, code: "TOO_LARGE", message: "\(field) is \(width) × \(height) pixels; at most \(PhotoRules.maxPixels / 1_000_000) megapixels", field: field)
+            APIError(
+                .contentTooLarge, code: "TOO_LARGE",
+                message: "\(field) is \(width) × \(height) pixels; at most \(PhotoRules.maxPixels / 1_000_000) megapixels", field: field)
         case .tooLarge:
             APIError(.contentTooLarge, code: "TOO_LARGE", message: "\(field) must be at most \(PhotoRules.maxBytes / 1024 / 1024) MB", field: field)
         // A file that claims to be a photo but does not hold together is not a photo either.

@@ -8,7 +8,7 @@ import Prometheus
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The service's own figures for Prometheus. Every family is made here, with its HELP text,
@@ -46,42 +46,64 @@ public enum GuatanMetrics {
     private static let requestCache = Mutex<[RequestKey: (count: Prometheus.Counter, duration: DurationHistogram)]>([:])
 
     static func requests(method: String, route: String, status: Int) -> Prometheus.Counter {
-        registry.makeCounter(descriptor: describe("guatan_http_requests_total", "HTTP requests answered, by method, route pattern and status"), labels: [("method", method), ("route", route), ("status", String(status))])
+        registry.makeCounter(
+            descriptor: describe("guatan_http_requests_total", "HTTP requests answered, by method, route pattern and status"),
+            labels: [("method", method), ("route", route), ("status", String(status))])
     }
 
     static func requestDuration(method: String, route: String) -> DurationHistogram {
-        registry.makeDurationHistogram(descriptor: describe("guatan_http_request_duration_seconds", "Time from receiving a request to its answer's last byte, by method and route pattern"), labels: [("method", method), ("route", route)], buckets: durationBuckets)
+        registry.makeDurationHistogram(
+            descriptor: describe(
+                "guatan_http_request_duration_seconds", "Time from receiving a request to its answer's last byte, by method and route pattern"),
+            labels: [("method", method), ("route", route)], buckets: durationBuckets)
     }
 
     static let activeRequests = registry.makeGauge(descriptor: describe("guatan_http_active_requests", "Requests being answered now"))
 
     /// 429 and 503 answers by why: what an operator watches for abuse and a failing disk.
     static func refused(status: Int, reason: String) -> Prometheus.Counter {
-        registry.makeCounter(descriptor: describe("guatan_refused_requests_total", "Requests refused with 429 (rate limits) or 503 (unavailable), by status and reason"), labels: [("status", String(status)), ("reason", reason)])
+        registry.makeCounter(
+            descriptor: describe(
+                "guatan_refused_requests_total", "Requests refused with 429 (rate limits) or 503 (unavailable), by status and reason"),
+            labels: [("status", String(status)), ("reason", reason)])
     }
 
     static func checkIn(outcome: String) -> Prometheus.Counter {
-        registry.makeCounter(descriptor: describe("guatan_checkin_attempts_total", "Vendors' check-in attempts, by outcome (checked_in, repeat, or the refusal's code)"), labels: [("outcome", outcome)])
+        registry.makeCounter(
+            descriptor: describe(
+                "guatan_checkin_attempts_total", "Vendors' check-in attempts, by outcome (checked_in, repeat, or the refusal's code)"),
+            labels: [("outcome", outcome)])
     }
 
     static let checkInsToday = registry.makeGauge(descriptor: describe("guatan_checkins_today", "Stalls checked in on the current business day"))
 
-    static let groupCommitBatch = registry.makeValueHistogram(descriptor: describe("guatan_group_commit_batch_size", "Writes joined into one group-commit transaction (check-ins and check-outs)"), buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
+    static let groupCommitBatch = registry.makeValueHistogram(
+        descriptor: describe("guatan_group_commit_batch_size", "Writes joined into one group-commit transaction (check-ins and check-outs)"),
+        buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
 
-    static let groupCommitDuration = registry.makeDurationHistogram(descriptor: describe("guatan_group_commit_duration_seconds", "Time one group-commit transaction took, its sync to disk included"), buckets: durationBuckets)
+    static let groupCommitDuration = registry.makeDurationHistogram(
+        descriptor: describe("guatan_group_commit_duration_seconds", "Time one group-commit transaction took, its sync to disk included"),
+        buckets: durationBuckets)
 
-    static let snapshotRebuilds = registry.makeDurationHistogram(descriptor: describe("guatan_snapshot_rebuild_duration_seconds", "Rebuilds of the public registry snapshot (the map) and how long each took"), buckets: durationBuckets)
+    static let snapshotRebuilds = registry.makeDurationHistogram(
+        descriptor: describe("guatan_snapshot_rebuild_duration_seconds", "Rebuilds of the public registry snapshot (the map) and how long each took"),
+        buckets: durationBuckets)
 
     static func cache(_ name: String, hit: Bool) -> Prometheus.Counter {
-        registry.makeCounter(descriptor: describe("guatan_cache_lookups_total", "Lookups in the service's in-memory caches, by cache and result"), labels: [("cache", name), ("result", hit ? "hit" : "miss")])
+        registry.makeCounter(
+            descriptor: describe("guatan_cache_lookups_total", "Lookups in the service's in-memory caches, by cache and result"),
+            labels: [("cache", name), ("result", hit ? "hit" : "miss")])
     }
 
     static let photoBytes = registry.makeGauge(descriptor: describe("guatan_photo_store_bytes", "Bytes of stored photos in the data folder"))
     static let freeDisk = registry.makeGauge(descriptor: describe("guatan_data_free_bytes", "Free bytes on the file system holding the data folder"))
-    static let databaseBytes = registry.makeGauge(descriptor: describe("guatan_database_bytes", "Bytes of the database files (main file and write-ahead log)"))
-    static let residentMemory = registry.makeGauge(descriptor: describe("guatan_process_resident_memory_bytes", "Resident memory of the service process"))
+    static let databaseBytes = registry.makeGauge(
+        descriptor: describe("guatan_database_bytes", "Bytes of the database files (main file and write-ahead log)"))
+    static let residentMemory = registry.makeGauge(
+        descriptor: describe("guatan_process_resident_memory_bytes", "Resident memory of the service process"))
     static let openFiles = registry.makeGauge(descriptor: describe("guatan_process_open_fds", "File descriptors the service process holds open"))
-    static let started = registry.makeGauge(descriptor: describe("guatan_process_start_time_seconds", "When the service process started, in seconds since the Unix epoch"))
+    static let started = registry.makeGauge(
+        descriptor: describe("guatan_process_start_time_seconds", "When the service process started, in seconds since the Unix epoch"))
 
     /// What the store reports about its group commit, wired to the figures above.
     public static let storeObserver = StoreObserver(groupCommitted: { batch, duration in

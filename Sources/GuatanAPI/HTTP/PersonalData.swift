@@ -25,7 +25,8 @@ public struct PersonalDataKey: Sendable {
             do {
                 text = try String(contentsOf: file, encoding: .utf8)
             } catch {
-                throw PersonalDataKeyError(file: file.path, problem: "cannot be read (\(String(cString: strerror(errno))); check its owner and permissions)")
+                throw PersonalDataKeyError(
+                    file: file.path, problem: "cannot be read (\(String(cString: strerror(errno))); check its owner and permissions)")
             }
             let hex = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else {

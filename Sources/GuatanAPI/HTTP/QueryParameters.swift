@@ -29,7 +29,8 @@ struct Query {
     func double(_ name: String, in range: ClosedRange<Double>, default defaultValue: Double? = nil) throws -> Double? {
         guard let raw = parameters.get(name), !raw.isEmpty else { return defaultValue }
         guard let value = Double(raw), value.isFinite, range.contains(value) else {
-            throw APIError.validation("\(name) must be a number from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound))", field: name)
+            throw APIError.validation(
+                "\(name) must be a number from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound))", field: name)
         }
         return value
     }

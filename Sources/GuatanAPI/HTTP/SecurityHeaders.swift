@@ -56,7 +56,8 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
             let type = headers[.contentType] ?? ""
             headers[.contentSecurityPolicy] = type.hasPrefix("text/html") ? pagePolicy : Self.dataPolicy
         }
-        let carriesTrackingCode = path == "/track.html" || path == "/track" || path.hasPrefix("/api/v1/reports/track/")
+        let carriesTrackingCode =
+            path == "/track.html" || path == "/track" || path.hasPrefix("/api/v1/reports/track/")
             || path.hasPrefix("/open311/v2/tokens/")
         headers[.referrerPolicy] = carriesTrackingCode ? "no-referrer" : "strict-origin-when-cross-origin"
         headers[.permissionsPolicy] = "geolocation=(self), camera=(self), microphone=(self), payment=()"

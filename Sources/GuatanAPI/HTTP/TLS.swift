@@ -1,11 +1,11 @@
 import Foundation
 import Hummingbird
 import Logging
-import ServiceLifecycle
-import UnixSignals
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// Where the service's certificate and key live (`--tls-cert`, `--tls-key`: PEM files, the
 /// certificate file holding the whole chain, as certbot's `fullchain.pem` does).
@@ -96,14 +96,17 @@ public final class CertificateStore: Sendable {
         let notValidAfter = Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter))
         let notValidBefore = Date(timeIntervalSince1970: TimeInterval(leaf.notValidBefore))
         guard notValidAfter > now else {
-            throw TLSSetupError(description: "the TLS certificate \(files.certificate) expired on \(ISO8601DateFormatter().string(from: notValidAfter)); renew it")
+            throw TLSSetupError(
+                description: "the TLS certificate \(files.certificate) expired on \(ISO8601DateFormatter().string(from: notValidAfter)); renew it")
         }
         guard notValidBefore <= now else {
-            throw TLSSetupError(description: "the TLS certificate \(files.certificate) is not valid before \(ISO8601DateFormatter().string(from: notValidBefore))")
+            throw TLSSetupError(
+                description: "the TLS certificate \(files.certificate) is not valid before \(ISO8601DateFormatter().string(from: notValidBefore))")
         }
         // BoringSSL checks that the key is the certificate's own when both go into a context.
         do {
-            _ = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+            _ = try NIOSSLContext(
+                configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
         } catch {
             throw TLSSetupError(description: "the TLS key \(files.key) does not belong to the certificate \(files.certificate)")
         }
@@ -121,7 +124,9 @@ public struct HTTPSRedirect: Sendable {
     let acmeDirectory: URL?
 
     public init(publicURL: String?, httpsPort: Int, acmeDirectory: URL?) {
-        self.publicHTTPSURL = publicURL.flatMap { $0.hasPrefix("https://") ? String($0.trimmingCharacters(in: CharacterSet(charactersIn: "/"))) : nil }
+        self.publicHTTPSURL = publicURL.flatMap {
+            $0.hasPrefix("https://") ? String($0.trimmingCharacters(in: CharacterSet(charactersIn: "/"))) : nil
+        }
         self.httpsPort = httpsPort
         self.acmeDirectory = acmeDirectory
     }
@@ -143,7 +148,8 @@ public struct HTTPSRedirect: Sendable {
     public func router(logger: Logger) -> Router<BasicRequestContext> {
         let router = Router()
         if let acmeDirectory {
-            router.add(middleware: FileMiddleware(acmeDirectory.path, urlBasePath: "/.well-known/acme-challenge", searchForIndexHtml: false, logger: logger))
+            router.add(
+                middleware: FileMiddleware(acmeDirectory.path, urlBasePath: "/.well-known/acme-challenge", searchForIndexHtml: false, logger: logger))
         }
         router.add(middleware: RedirectMiddleware(redirect: self))
         return router
@@ -184,7 +190,9 @@ public struct CertificateReloader: Service {
             }
             do {
                 let until = try store.reload()
-                logger.notice("TLS certificate reloaded", metadata: ["certificate": "\(store.files.certificate)", "valid_until": "\(ISO8601DateFormatter().string(from: until))"])
+                logger.notice(
+                    "TLS certificate reloaded",
+                    metadata: ["certificate": "\(store.files.certificate)", "valid_until": "\(ISO8601DateFormatter().string(from: until))"])
             } catch {
                 logger.error("TLS certificate not reloaded; the one in use stays: \(error)")
             }

@@ -69,48 +69,60 @@ struct Open311Routes {
             ("changeset", .string(changeset)),
             ("contact", .string("兰州市城市管理委员会 12319 城管热线")),
             ("key_service", .string("api_key from the programme's administrators")),
-            ("endpoints", .list("endpoint", [
-                .object([
-                    ("specification", .string("http://wiki.open311.org/GeoReport_v2")),
-                    ("url", .string(origin + "/open311/v2")),
-                    ("changeset", .string(changeset)),
-                    ("type", .string("production")),
-                    ("formats", .list("format", [.string("application/json"), .string("text/xml")])),
-                ])
-            ])),
+            (
+                "endpoints",
+                .list(
+                    "endpoint",
+                    [
+                        .object([
+                            ("specification", .string("http://wiki.open311.org/GeoReport_v2")),
+                            ("url", .string(origin + "/open311/v2")),
+                            ("changeset", .string(changeset)),
+                            ("type", .string("production")),
+                            ("formats", .list("format", [.string("application/json"), .string("text/xml")])),
+                        ])
+                    ])
+            ),
         ])
     }
 
     func services() async throws -> Open311Value {
         let categories = try await reports.reportCategories()
-        return .list("service", categories.map { info in
-            .object([
-                ("service_code", .string(info.category.rawValue)),
-                ("service_name", .string(info.category.nameZh)),
-                ("description", .string("\(info.category.nameEn); time limit \(info.timeLimitMinutes / 60) h from dispatch")),
-                ("metadata", .bool(true)),
-                ("type", .string("realtime")),
-                ("keywords", .string("瓜果摊点,\(info.category.rawValue)")),
-                ("group", .string("瓜果摊点 seasonal fruit stalls")),
-            ])
-        })
+        return .list(
+            "service",
+            categories.map { info in
+                .object([
+                    ("service_code", .string(info.category.rawValue)),
+                    ("service_name", .string(info.category.nameZh)),
+                    ("description", .string("\(info.category.nameEn); time limit \(info.timeLimitMinutes / 60) h from dispatch")),
+                    ("metadata", .bool(true)),
+                    ("type", .string("realtime")),
+                    ("keywords", .string("瓜果摊点,\(info.category.rawValue)")),
+                    ("group", .string("瓜果摊点 seasonal fruit stalls")),
+                ])
+            })
     }
 
     func definition(_ code: String) async throws -> Open311Value {
         guard let category = ReportCategory(rawValue: code) else { throw Open311Error(.notFound, "no service \(code)") }
         return .object([
             ("service_code", .string(category.rawValue)),
-            ("attributes", .list("attribute", [
-                .object([
-                    ("variable", .bool(true)),
-                    ("code", .string("slot_id")),
-                    ("datatype", .string("string")),
-                    ("required", .bool(false)),
-                    ("datatype_description", .string("the stall's ID on its code, such as CG-001-03")),
-                    ("order", .number(1)),
-                    ("description", .string("摊位编号（扫摊位码可见）; the report then takes the stall's place and district")),
-                ])
-            ])),
+            (
+                "attributes",
+                .list(
+                    "attribute",
+                    [
+                        .object([
+                            ("variable", .bool(true)),
+                            ("code", .string("slot_id")),
+                            ("datatype", .string("string")),
+                            ("required", .bool(false)),
+                            ("datatype_description", .string("the stall's ID on its code, such as CG-001-03")),
+                            ("order", .number(1)),
+                            ("description", .string("摊位编号（扫摊位码可见）; the report then takes the stall's place and district")),
+                        ])
+                    ])
+            ),
         ])
     }
 
@@ -163,44 +175,51 @@ struct Open311Routes {
         let report = try await workflow.submit(
             ReportIntake(category: category, description: description, subject: subject, contactPhone: phone), photos: [],
             trackingHash: TrackingCode.hash(code), at: clock.now())
-        return .list("request", [
-            .object([
-                ("service_request_id", .string(report.id)),
-                ("token", .string(code)),
-                ("service_notice", .string(report.duplicateOf.map { "已并入 \($0) (linked to \($0), already being handled)" } ?? "已受理，请凭 token 查询进度")),
-                ("account_id", .null),
+        return .list(
+            "request",
+            [
+                .object([
+                    ("service_request_id", .string(report.id)),
+                    ("token", .string(code)),
+                    (
+                        "service_notice",
+                        .string(report.duplicateOf.map { "已并入 \($0) (linked to \($0), already being handled)" } ?? "已受理，请凭 token 查询进度")
+                    ),
+                    ("account_id", .null),
+                ])
             ])
-        ])
     }
 
     // MARK: mapping
 
     func list(_ items: [Report], origin: String) async throws -> Open311Value {
         let places = try await reports.places(of: items)
-        return .list("request", items.map { report in
-            let place = places[report.id]
-            let lastNote = report.timeline.last(where: { $0.publicNote != nil })?.publicNote
-            let shown = report.slotId != nil ? report.position : ReportRules.publicPosition(report.position)
-            return .object([
-                ("service_request_id", .string(report.id)),
-                ("status", .string(report.state.isOpen ? "open" : "closed")),
-                ("status_notes", Open311Value(ReportRules.publicDescription(lastNote ?? report.state.rawValue))),
-                ("service_name", .string(report.category.nameZh)),
-                ("service_code", .string(report.category.rawValue)),
-                ("description", .string(ReportRules.publicDescription(report.description))),
-                ("agency_responsible", .string("\(place?.districtName ?? report.district)城管执法中队")),
-                ("service_notice", report.duplicateOf.map { .string("duplicate of \($0)") } ?? .null),
-                ("requested_datetime", .string(BusinessTime.rfc3339(report.createdAt))),
-                ("updated_datetime", .string(BusinessTime.rfc3339(report.updatedAt))),
-                ("expected_datetime", report.dueAt.map { .string(BusinessTime.rfc3339($0)) } ?? .null),
-                ("address", Open311Value(place?.address)),
-                ("address_id", Open311Value(report.slotId ?? report.siteId)),
-                ("zipcode", .null),
-                ("lat", .number(PositionBody.round6(shown.lat))),
-                ("long", .number(PositionBody.round6(shown.lng))),
-                ("media_url", report.photoIds.first.map { .string(origin + "/api/v1/photos/\($0)") } ?? .null),
-            ])
-        })
+        return .list(
+            "request",
+            items.map { report in
+                let place = places[report.id]
+                let lastNote = report.timeline.last(where: { $0.publicNote != nil })?.publicNote
+                let shown = report.slotId != nil ? report.position : ReportRules.publicPosition(report.position)
+                return .object([
+                    ("service_request_id", .string(report.id)),
+                    ("status", .string(report.state.isOpen ? "open" : "closed")),
+                    ("status_notes", Open311Value(ReportRules.publicDescription(lastNote ?? report.state.rawValue))),
+                    ("service_name", .string(report.category.nameZh)),
+                    ("service_code", .string(report.category.rawValue)),
+                    ("description", .string(ReportRules.publicDescription(report.description))),
+                    ("agency_responsible", .string("\(place?.districtName ?? report.district)城管执法中队")),
+                    ("service_notice", report.duplicateOf.map { .string("duplicate of \($0)") } ?? .null),
+                    ("requested_datetime", .string(BusinessTime.rfc3339(report.createdAt))),
+                    ("updated_datetime", .string(BusinessTime.rfc3339(report.updatedAt))),
+                    ("expected_datetime", report.dueAt.map { .string(BusinessTime.rfc3339($0)) } ?? .null),
+                    ("address", Open311Value(place?.address)),
+                    ("address_id", Open311Value(report.slotId ?? report.siteId)),
+                    ("zipcode", .null),
+                    ("lat", .number(PositionBody.round6(shown.lat))),
+                    ("long", .number(PositionBody.round6(shown.lng))),
+                    ("media_url", report.photoIds.first.map { .string(origin + "/api/v1/photos/\($0)") } ?? .null),
+                ])
+            })
     }
 
     static func formFields(_ body: String) -> [String: String] {
@@ -217,7 +236,8 @@ struct Open311Routes {
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }

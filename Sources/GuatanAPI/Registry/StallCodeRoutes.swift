@@ -94,7 +94,8 @@ struct StallCodeRoutes {
             <p><a href="/?q=\(HTML.escape(stall.site.id))">← 摊点地图 · stall map</a></p>
             """
         // The page works without scripts; with them the report is sent in place and the public cases listed.
-        return html(status: .ok, title: "\(stall.site.name) \(stall.slot.slot.number) 号摊位", body: body, scripts: ["/assets/guatan.js", "/assets/stall.js"])
+        return html(
+            status: .ok, title: "\(stall.site.name) \(stall.slot.slot.number) 号摊位", body: body, scripts: ["/assets/guatan.js", "/assets/stall.js"])
     }
 
     /// A printable A4 sheet of a site's stall codes, to cut out and fix at each stall.
@@ -124,7 +125,8 @@ struct StallCodeRoutes {
     /// public HTTPS address, not at whatever address an administrator happened to use.
     func printWarning(base: String) -> String {
         guard publicURL?.hasPrefix("https://") != true else { return "" }
-        let why = publicURL == nil
+        let why =
+            publicURL == nil
             ? "这些二维码指向本次访问的地址 \(base)，不是市民能访问的正式地址。These codes point at the address this page was opened with, \(base), not the city's public address."
             : "这些二维码指向 \(base)，不是 HTTPS 地址：手机浏览器会提示不安全，且无法定位。These codes point at \(base), which is not HTTPS: phones warn and cannot locate."
         return """
@@ -154,15 +156,15 @@ struct StallCodeRoutes {
     ].joined(separator: "; ")
 
     static let style = """
-            body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:0 auto;max-width:640px;padding:12px;line-height:1.5}
-            table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px;border-bottom:1px solid #ddd;vertical-align:top}
-            th{width:38%;font-weight:600}label{display:block;margin:8px 0}select,textarea,input{width:100%;box-sizing:border-box;font-size:16px}
-            textarea{min-height:5em}button{font-size:18px;padding:8px 20px;margin-top:8px}.note{color:#555;font-size:14px}
-            .sheet{display:grid;grid-template-columns:repeat(3,1fr);gap:6mm}.card{border:1px dashed #999;padding:3mm;text-align:center;break-inside:avoid}
-            .card svg{width:45mm;height:45mm}.no{font-weight:700;font-size:16px}.url{font-size:9px;color:#555;word-break:break-all}
-            .warning{border:3px solid #b00020;background:#fff0f0;color:#600;padding:3mm;margin:3mm 0;font-size:15px}
-            @page{size:A4;margin:10mm}@media print{body{max-width:none}.note{display:none}}
-            """
+        body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:0 auto;max-width:640px;padding:12px;line-height:1.5}
+        table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px;border-bottom:1px solid #ddd;vertical-align:top}
+        th{width:38%;font-weight:600}label{display:block;margin:8px 0}select,textarea,input{width:100%;box-sizing:border-box;font-size:16px}
+        textarea{min-height:5em}button{font-size:18px;padding:8px 20px;margin-top:8px}.note{color:#555;font-size:14px}
+        .sheet{display:grid;grid-template-columns:repeat(3,1fr);gap:6mm}.card{border:1px dashed #999;padding:3mm;text-align:center;break-inside:avoid}
+        .card svg{width:45mm;height:45mm}.no{font-weight:700;font-size:16px}.url{font-size:9px;color:#555;word-break:break-all}
+        .warning{border:3px solid #b00020;background:#fff0f0;color:#600;padding:3mm;margin:3mm 0;font-size:15px}
+        @page{size:A4;margin:10mm}@media print{body{max-width:none}.note{display:none}}
+        """
 }
 
 enum HTML {

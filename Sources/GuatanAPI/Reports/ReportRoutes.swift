@@ -87,7 +87,8 @@ struct ReportRoutes {
             try limiter.charge(address: context.limitKey, bytes: uploads.reduce(0) { $0 + $1.count }, at: now)
             let fields = try JSONIntake(
                 category: form.field("category"), description: form.fields["description"]?.last, slotId: form.field("slot_id"),
-                permitNo: form.field("permit_no"), lat: Self.number(form.field("lat"), field: "lat"), lng: Self.number(form.field("lng"), field: "lng"),
+                permitNo: form.field("permit_no"), lat: Self.number(form.field("lat"), field: "lat"),
+                lng: Self.number(form.field("lng"), field: "lng"),
                 crs: form.field("crs"), contactPhone: form.field("contact_phone"))
             guard uploads.count <= ReportRules.maxPhotos else {
                 throw APIError.validation("at most \(ReportRules.maxPhotos) photos", field: "photo")
@@ -97,7 +98,8 @@ struct ReportRoutes {
     }
 
     func accept(_ fields: JSONIntake, uploads: [[UInt8]], _ context: GuatanRequestContext, at now: Date) async throws -> Response {
-        let (category, description, phone) = try ReportRules.validate(category: fields.category, description: fields.description, contactPhone: fields.contactPhone)
+        let (category, description, phone) = try ReportRules.validate(
+            category: fields.category, description: fields.description, contactPhone: fields.contactPhone)
         let subject: ReportIntake.Subject
         if let slot = fields.slotId?.trimmingCharacters(in: .whitespaces), !slot.isEmpty {
             subject = .slot(slot.uppercased())
@@ -335,7 +337,8 @@ struct ReportListFilter {
         filter.district = try query.string("district", maxLength: 10)?.uppercased()
         if let raw = try query.string("category", maxLength: 30) {
             guard let category = ReportCategory(rawValue: raw.lowercased()) else {
-                throw APIError.validation("category must be one of \(ReportCategory.allCases.map(\.rawValue).joined(separator: ", "))", field: "category")
+                throw APIError.validation(
+                    "category must be one of \(ReportCategory.allCases.map(\.rawValue).joined(separator: ", "))", field: "category")
             }
             filter.category = category
         }
@@ -352,8 +355,10 @@ struct ReportListFilter {
 
     /// The cache's key: the parsed filter, so `?x=1`, `?x=2` and reordered parameters are one entry.
     var cacheKey: String {
-        [store.slotId ?? "", store.siteId ?? "", store.district ?? "", store.category?.rawValue ?? "", store.state?.rawValue ?? "",
-         crs.rawValue, String(page.page), String(page.perPage)].joined(separator: "|")
+        [
+            store.slotId ?? "", store.siteId ?? "", store.district ?? "", store.category?.rawValue ?? "", store.state?.rawValue ?? "",
+            crs.rawValue, String(page.page), String(page.perPage),
+        ].joined(separator: "|")
     }
 }
 
@@ -456,7 +461,8 @@ struct ReportBody: Encodable {
                 publicNote: $0.publicNote.map(ReportRules.publicDescription), internalNote: view == .staff ? $0.internalNote : nil)
         }
         contactPhone = view == .staff ? report.contactPhone : nil
-        allowedActions = view == .staff
+        allowedActions =
+            view == .staff
             ? ReportAction.allCases.filter { $0 != .reopen && ReportWorkflow.target(of: $0, from: report.state) != nil }.map(\.rawValue)
             : nil
     }

@@ -42,10 +42,13 @@ public struct AccountService: Sendable {
                 }
                 try tx.setAccountDisabled(accountId: account.id, at: at)
                 _ = try tx.endSessions(accountId: account.id, except: nil, at: at)
-                try tx.audit(actor: actor, action: "account.disable", entity: "account", entityId: username, before: nil, after: ["disabled_at": stamp], at: at)
+                try tx.audit(
+                    actor: actor, action: "account.disable", entity: "account", entityId: username, before: nil, after: ["disabled_at": stamp], at: at
+                )
             } else if !disabled, wasDisabled {
                 try tx.setAccountDisabled(accountId: account.id, at: nil)
-                try tx.audit(actor: actor, action: "account.enable", entity: "account", entityId: username, before: ["disabled": "true"], after: nil, at: at)
+                try tx.audit(
+                    actor: actor, action: "account.enable", entity: "account", entityId: username, before: ["disabled": "true"], after: nil, at: at)
             }
             return try tx.accountSummary(accountId: account.id, at: at)
         }

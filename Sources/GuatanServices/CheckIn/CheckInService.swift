@@ -89,7 +89,9 @@ public struct CheckInService: Sendable {
     }
 
     /// Stores the attempt and, when the rules accepted it, the check-in.
-    static func settle(_ tx: any StoreTransaction, _ attempt: CheckInAttemptRow, permit: PermitPlace?, decision: CheckInDecision) throws -> CheckInOutcome {
+    static func settle(
+        _ tx: any StoreTransaction, _ attempt: CheckInAttemptRow, permit: PermitPlace?, decision: CheckInDecision
+    ) throws -> CheckInOutcome {
         var attempt = attempt
         attempt.distanceM = decision.distanceM
         attempt.impliedSpeedKmh = decision.impliedSpeedKmh

@@ -34,8 +34,11 @@ public struct InspectionService: Sendable {
             var consequences: [String] = []
             if let permit {
                 let rules = try tx.violationPoints(season: day.year)
-                for (code, points) in InspectionRules.deductions(result: input.result, violations: input.violations, points: { rules[$0] ?? $0.defaultPoints }) {
-                    try tx.insertDeduction(permitNumber: permit.number, month: Scoring.month(of: day), points: points, code: code.rawValue, inspectionId: id, at: at)
+                for (code, points) in InspectionRules.deductions(
+                    result: input.result, violations: input.violations, points: { rules[$0] ?? $0.defaultPoints })
+                {
+                    try tx.insertDeduction(
+                        permitNumber: permit.number, month: Scoring.month(of: day), points: points, code: code.rawValue, inspectionId: id, at: at)
                     deducted += points
                 }
                 if deducted > 0 {
@@ -111,7 +114,8 @@ public struct InspectionService: Sendable {
             try tx.annulDeduction(id: id, by: "account:\(admin.username)", reason: reason, at: at)
             try tx.audit(
                 actor: "account:\(admin.username)", action: "deduction.annul", entity: "point_deduction", entityId: String(id),
-                before: ["points": String(deduction.points), "permit_no": deduction.permitNumber], after: ["annulled": "true", "reason": reason], at: at)
+                before: ["points": String(deduction.points), "permit_no": deduction.permitNumber], after: ["annulled": "true", "reason": reason],
+                at: at)
             return try tx.deduction(id: id)!
         }
     }

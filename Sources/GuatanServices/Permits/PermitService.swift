@@ -91,7 +91,8 @@ public struct PermitService: Sendable {
         // never the other vendor.
         if try tx.vendorIds(withPlate: plate).contains(where: { $0 != vendor.id }) {
             throw StoreError.conflict(
-                "the vehicle \(plate) is registered to another vendor: apply with your own vehicle's plate (一车一证), or ask the bureau to correct the registration")
+                "the vehicle \(plate) is registered to another vendor: apply with your own vehicle's plate (一车一证), or ask the bureau to correct the registration"
+            )
         }
         if let other = try tx.permitNumber(season: season, holder: .vehicle(plate), states: PermitState.live) {
             throw StoreError.conflict("vehicle \(plate) already has a live permit for \(season): \(other) (一车一证)")
@@ -101,7 +102,8 @@ public struct PermitService: Sendable {
         try tx.insertPermit(
             NewPermit(
                 number: number, season: season, vendorId: vendor.id, slotId: slot.slotId, district: slot.district, state: state,
-                produce: produce.isEmpty ? vendor.produce : produce, vehiclePlate: plate, expectedKg: expectedKg, certificatePhoto: certificate, at: at))
+                produce: produce.isEmpty ? vendor.produce : produce, vehiclePlate: plate, expectedKg: expectedKg, certificatePhoto: certificate,
+                at: at))
         var after = ["state": state.rawValue, "vendor_id": vendor.id, "slot_id": slot.slotId, "season": String(season)]
         after["expected_kg"] = expectedKg.map { String($0) }
         try tx.audit(actor: actor, action: "permit.create", entity: "permit", entityId: number, before: nil, after: after, at: at)

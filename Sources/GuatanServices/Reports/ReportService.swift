@@ -43,7 +43,8 @@ public struct ReportService: Sendable {
                 guard let nearest else { throw ValidationError(field: "lat", message: "no stall site in the registry to place the report") }
                 guard nearest.distance <= Self.programmeReachM else {
                     throw ValidationError(
-                        field: "lat", message: "the position is \(Int(nearest.distance)) m from the nearest stall site; report places within the programme's area")
+                        field: "lat",
+                        message: "the position is \(Int(nearest.distance)) m from the nearest stall site; report places within the programme's area")
                 }
                 district = nearest.site.district
                 siteId = nearest.distance <= ReportWorkflow.duplicateRadiusM ? nearest.site.siteId : nil
@@ -54,12 +55,14 @@ public struct ReportService: Sendable {
             let main = try Self.openCaseNearby(tx, category: intake.category, position: position, at: at)
             try tx.insertReport(
                 NewReport(
-                    id: id, sequence: sequence, trackingHash: trackingHash, intake: intake, slotId: slotId, siteId: siteId, permitNumber: permitNumber,
+                    id: id, sequence: sequence, trackingHash: trackingHash, intake: intake, slotId: slotId, siteId: siteId,
+                    permitNumber: permitNumber,
                     district: district, position: position, state: main == nil ? .submitted : .duplicate, duplicateOf: main, at: at),
                 photos: photos)
             try tx.addReportEvent(
                 NewReportEvent(
-                    reportId: id, at: at, role: "citizen", actor: "citizen", action: "submit", from: nil, to: .submitted, publicNote: nil, internalNote: nil),
+                    reportId: id, at: at, role: "citizen", actor: "citizen", action: "submit", from: nil, to: .submitted, publicNote: nil,
+                    internalNote: nil),
                 slotId: slotId)
             if let main {
                 try tx.addReportEvent(
@@ -122,7 +125,8 @@ public struct ReportService: Sendable {
             throw ValidationError(field: "duplicate_of", message: "\(main) is itself a duplicate; link to its main case")
         }
         guard mainCase.district == report.district else {
-            throw ValidationError(field: "duplicate_of", message: "\(main) belongs to another district; a case is linked only to one of its own district")
+            throw ValidationError(
+                field: "duplicate_of", message: "\(main) belongs to another district; a case is linked only to one of its own district")
         }
         guard mainCase.state.isOpen else {
             throw ValidationError(field: "duplicate_of", message: "\(main) is no longer open; link only to a case still being handled")
@@ -142,7 +146,9 @@ public struct ReportService: Sendable {
                 id: id, slotId: report.slotId,
                 ReportUpdate(state: target, dueAt: ReportWorkflow.dueAt(dispatchedAt: at, limitMinutes: limit), reopened: true), at: at)
             try tx.addReportEvent(
-                NewReportEvent(reportId: id, at: at, role: "citizen", actor: "citizen", action: "reopen", from: report.state, to: target, publicNote: note, internalNote: nil),
+                NewReportEvent(
+                    reportId: id, at: at, role: "citizen", actor: "citizen", action: "reopen", from: report.state, to: target, publicNote: note,
+                    internalNote: nil),
                 slotId: report.slotId)
             return try tx.report(id: id, withTimeline: true)!
         }
