@@ -34,8 +34,12 @@ extension GuatanDatabase: CheckInStore {
         }
     }
 
-    public func pointsBalance(permitNumber: String, on day: LocalDate) async throws -> Int {
-        try await read { db in try Self.pointsBalance(db, permitNumber: permitNumber, on: day) }
+    public func pointsDeducted(permitNumber: String, month: String) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db, cached: "SELECT COALESCE(SUM(points), 0) FROM point_deduction WHERE permit_no = ? AND month = ? AND annulled_at IS NULL",
+                arguments: [permitNumber, month]) ?? 0
+        }
     }
 
     func deductPoints(permitNumber: String, month: String, points: Int, code: String, at: Date) async throws {
@@ -59,14 +63,6 @@ extension GuatanDatabase: CheckInStore {
 }
 
 extension GuatanDatabase {
-
-    static func pointsBalance(_ db: Database, permitNumber: String, on day: LocalDate) throws -> Int {
-        let deducted =
-            try Int.fetchOne(
-                db, cached: "SELECT COALESCE(SUM(points), 0) FROM point_deduction WHERE permit_no = ? AND month = ? AND annulled_at IS NULL",
-                arguments: [permitNumber, Scoring.month(of: day)]) ?? 0
-        return Scoring.balance(deducted: deducted)
-    }
 
     static func previousAttempt(_ db: Database, vendorId: String) throws -> PreviousAttempt? {
         guard

@@ -7,7 +7,7 @@ public protocol CheckInStore: Sendable {
     /// A district's check-ins of a day (all districts when nil), optionally only those flagged for review.
     func checkIns(district: String?, on day: LocalDate, flaggedOnly: Bool, page: PageRequest) async throws -> Page<CheckIn>
     /// Points left this month on a permit.
-    func pointsBalance(permitNumber: String, on day: LocalDate) async throws -> Int
+    func pointsDeducted(permitNumber: String, month: String) async throws -> Int
 }
 
 /// One stored check-in attempt.

@@ -207,7 +207,7 @@ struct CheckInTests {
             try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor)
                 .expectError(.unprocessableContent, code: "POINTS_EXHAUSTED")
         }
-        #expect(try await service.database.pointsBalance(permitNumber: "LZ2026-CG-000001", on: LocalDate("2026-08-01")!) == 12)
+        #expect(try await service.database.pointsDeducted(permitNumber: "LZ2026-CG-000001", month: "2026-08") == 0)
     }
 
     @Test("bad input is a 400 naming the field; wrong roles are refused")

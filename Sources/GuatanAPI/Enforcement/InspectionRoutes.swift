@@ -155,7 +155,10 @@ struct InspectionRoutes {
         let deductions = try await inspections.deductions(vendorId: vendorId, season: today.year)
         let current = try await permits.permits(vendorId: vendorId).first { $0.permit.season == today.year }
         var balance: Int?
-        if let current { balance = try await checkIns.pointsBalance(permitNumber: current.permit.number, on: today) }
+        if let current {
+            balance = Scoring.balance(
+                deducted: try await checkIns.pointsDeducted(permitNumber: current.permit.number, month: Scoring.month(of: today)))
+        }
         let body = PointsBody(
             permitNo: current?.permit.number, month: Scoring.month(of: today), balance: balance, monthlyPoints: Scoring.monthlyPoints,
             blockedUntil: balance == 0
