@@ -66,6 +66,9 @@ public enum ReportState: String, Sendable, Hashable, Codable, CaseIterable {
     case closed
     case duplicate
 
+    /// The states of cases still being worked on.
+    public static let open: Set<ReportState> = Set(allCases.filter(\.isOpen))
+
     /// Still being worked on: Open311's `open`, and what new reports are linked to as duplicates.
     public var isOpen: Bool {
         switch self {

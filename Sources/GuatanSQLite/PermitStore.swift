@@ -73,7 +73,7 @@ extension GuatanDatabase: PermitStore {
         else { return nil }
         let permit = Permit(
             number: row["permit_no"], season: row["season"], vendorId: row["vendor_id"], slotId: row["slot_id"],
-            district: row["district"], state: try permitState(row["state"]),
+            district: row["district"], state: try decoded(row, "state"),
             produce: decodeList(row["produce_json"]), vehiclePlate: row["vehicle_plate"])
         return PermitRecord(
             permit: permit, holderName: row["holder_name"], origin: row["origin"], siteId: row["site_id"], siteName: row["site_name"],

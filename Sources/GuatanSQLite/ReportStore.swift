@@ -4,7 +4,8 @@ import GuatanCore
 import GuatanStoreInterface
 
 extension GuatanDatabase: ReportStore {
-    static let openReportStates = "('submitted', 'accepted', 'dispatched', 'handled', 'verified')"
+    /// The states of a case still being worked on, from `ReportState.isOpen`.
+    static let openReportStates = SQLiteTransaction.list(ReportState.open)
 
     public func report(id: String) async throws -> Report? {
         try await read { db in try Self.report(db, id: id) }

@@ -17,9 +17,4 @@ extension GuatanDatabase {
         guard let value = T(rawValue: raw) else { throw UnreadableRow(column: column, value: raw) }
         return value
     }
-
-    static func permitState(_ raw: String) throws -> PermitState {
-        guard let state = PermitState(rawValue: raw) else { throw UnreadableRow(column: "permit.state", value: raw) }
-        return state
-    }
 }

@@ -137,7 +137,7 @@ final class SQLiteTransaction: StoreTransaction {
 
     private func permitPlace(_ row: Row) throws -> PermitPlace {
         PermitPlace(
-            number: row["permit_no"], season: row["season"], vendorId: row["vendor_id"], state: try GuatanDatabase.permitState(row["state"]),
+            number: row["permit_no"], season: row["season"], vendorId: row["vendor_id"], state: try GuatanDatabase.decoded(row, "state"),
             slot: SlotPlace(
                 slotId: row["slot_id"], siteId: row["site_id"], district: row["district"], position: Coordinate(lat: row["lat"], lng: row["lng"])),
             siteOpensAt: LocalTime(row["opens_at"] as String) ?? Season.defaultOpensAt,

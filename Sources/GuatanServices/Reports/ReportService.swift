@@ -78,9 +78,10 @@ public struct ReportService: Sendable {
     /// The open case this report repeats: same category, within 250 m, reported in the last day; the oldest.
     static func openCaseNearby(_ tx: any StoreTransaction, category: ReportCategory, position: Coordinate, at: Date) throws -> String? {
         let box = Geodesy.boundingBox(around: position, radius: ReportWorkflow.duplicateRadiusM)
-        let open = Set(ReportState.allCases.filter(\.isOpen))
-        return try tx.reports(category: category, states: open, since: at.addingTimeInterval(-ReportWorkflow.duplicateWindow), within: box)
-            .first { Geodesy.distance(position, $0.position) <= ReportWorkflow.duplicateRadiusM }?.id
+        return try tx.reports(
+            category: category, states: ReportState.open, since: at.addingTimeInterval(-ReportWorkflow.duplicateWindow), within: box
+        )
+        .first { Geodesy.distance(position, $0.position) <= ReportWorkflow.duplicateRadiusM }?.id
     }
 
     /// An officer's or administrator's step in the loop; ReportWorkflow's rules.
