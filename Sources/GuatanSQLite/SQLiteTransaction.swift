@@ -417,9 +417,9 @@ final class SQLiteTransaction: StoreTransaction {
 
     // MARK: accounts
 
-    func account(username: String) throws -> (account: Account, disabled: Bool)? {
+    func account(username: String) throws -> (account: Account, disabledAt: Date?)? {
         guard let row = try Row.fetchOne(db, cached: "SELECT * FROM account WHERE username = ?", arguments: [username]) else { return nil }
-        return (try GuatanDatabase.account(row), (row["disabled_at"] as String?) != nil)
+        return (try GuatanDatabase.account(row), (row["disabled_at"] as String?).flatMap(BusinessTime.parseInstant))
     }
 
     func activeAdminCount() throws -> Int {

@@ -348,8 +348,8 @@ public protocol StoreTransaction: AnyObject {
     func addReportEvent(_ event: NewReportEvent, slotId: String?) throws
 
     // Accounts
-    /// An account by name, with whether it is disabled.
-    func account(username: String) throws -> (account: Account, disabled: Bool)?
+    /// An account by name, with when it was disabled (nil: active).
+    func account(username: String) throws -> (account: Account, disabledAt: Date?)?
     func activeAdminCount() throws -> Int
     /// Disables (at `at`) or enables (nil) an account.
     func setAccountDisabled(accountId: Int64, at: Date?) throws

@@ -32,7 +32,8 @@ public struct AccountService: Sendable {
     /// administrator. `actor` is who does it (`account:NAME`, or the command line's `cli:USER`).
     public func setDisabled(username: String, disabled: Bool, actor: String, at: Date) async throws -> AccountSummary {
         try await store.transaction { tx in
-            guard let (account, wasDisabled) = try tx.account(username: username) else { throw StoreError.notFound("no account \(username)") }
+            guard let (account, disabledAt) = try tx.account(username: username) else { throw StoreError.notFound("no account \(username)") }
+            let wasDisabled = disabledAt != nil
             let stamp = BusinessTime.rfc3339(at)
             if disabled, !wasDisabled {
                 do {
@@ -48,7 +49,8 @@ public struct AccountService: Sendable {
             } else if !disabled, wasDisabled {
                 try tx.setAccountDisabled(accountId: account.id, at: nil)
                 try tx.audit(
-                    actor: actor, action: "account.enable", entity: "account", entityId: username, before: ["disabled": "true"], after: nil, at: at)
+                    actor: actor, action: "account.enable", entity: "account", entityId: username,
+                    before: disabledAt.map { ["disabled_at": BusinessTime.rfc3339($0)] }, after: nil, at: at)
             }
             return try tx.accountSummary(accountId: account.id, at: at)
         }
