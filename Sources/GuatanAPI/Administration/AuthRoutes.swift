@@ -15,28 +15,6 @@ struct AuthRoutes {
     let throttle: LoginThrottle
     let decoyHash: String
 
-    struct LoginInput: Decodable {
-        let username: String
-        let password: String
-    }
-
-    struct LoginBody: Encodable {
-        let token: String
-        let role: String
-        let username: String
-        let expiresAt: String
-    }
-
-    struct MeBody: Encodable {
-        let accountId: Int64
-        let username: String
-        let role: String
-        let district: String?
-        let vendorId: String?
-        /// A vendor's own record; he may see all of it.
-        let vendor: VendorBody?
-    }
-
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.post("/api/v1/auth/login") { request, context in try await login(request, context) }
         routes.post("/api/v1/auth/logout") { _, context in try await logout(context) }
@@ -60,11 +38,6 @@ struct AuthRoutes {
             token: token, role: credentials.account.role.rawValue, username: credentials.account.username,
             expiresAt: BusinessTime.rfc3339(expiresAt))
         return try APIJSON.response(body, headers: [.cacheControl: "no-store"])
-    }
-
-    struct PasswordInput: Decodable {
-        let oldPassword: String
-        let newPassword: String
     }
 
     /// Every role changes its own password with the old one; the other sessions end (a phone
@@ -133,27 +106,5 @@ struct AuthRoutes {
             accountId: account.id, username: account.username, role: account.role.rawValue,
             district: account.district, vendorId: account.vendorId, vendor: vendor)
         return try APIJSON.response(body, headers: [.cacheControl: "no-store"])
-    }
-}
-
-/// A vendor's record as the vendor himself and administrators see it: full name and phone,
-/// never the ID-card number (only its last four) nor its hash.
-struct VendorBody: Encodable {
-    let vendorId: String
-    let name: String
-    let phone: String
-    let idCardLast4: String
-    let origin: String
-    let vehiclePlate: String
-    let produce: [String]
-
-    init(_ vendor: Vendor) {
-        vendorId = vendor.id
-        name = vendor.name
-        phone = vendor.phone
-        idCardLast4 = vendor.idCardLast4
-        origin = vendor.origin
-        vehiclePlate = vendor.vehiclePlate
-        produce = vendor.produce
     }
 }

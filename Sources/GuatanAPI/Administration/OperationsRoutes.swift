@@ -54,18 +54,6 @@ struct OperationsRoutes {
     }
 }
 
-struct ReadinessBody: Encodable {
-    struct Check: Encodable {
-        let name: String
-        let ok: Bool
-        let detail: String
-    }
-    let status: String
-    /// What is wrong, in words, when not ready.
-    let reason: String?
-    let checks: [Check]
-}
-
 extension OperationsRoutes {
     func readiness() async -> (Bool, [ReadinessBody.Check]) {
         var checks: [ReadinessBody.Check] = []

@@ -82,21 +82,3 @@ struct PublicRoutes {
         return try APIJSON.response(body)
     }
 }
-
-/// The parameters of `/api/v1/sites`, all checked before the store is asked anything. Parsed
-/// outside the async route: Swift 6.3.1's optimiser crashes (signal 11, splitting the
-/// coroutine) on an async function that parses paging inline.
-struct SiteListParameters {
-    let district: String?
-    let text: String?
-    let crs: CoordinateSystem
-    let page: PageRequest
-
-    init(_ request: Request) throws {
-        let query = Query(request)
-        district = try query.string("district", maxLength: 20)
-        text = try query.string("q", maxLength: 100)
-        crs = try query.coordinateSystem()
-        page = try query.page()
-    }
-}

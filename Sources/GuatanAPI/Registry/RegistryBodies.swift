@@ -1,5 +1,7 @@
 import Foundation
 import GuatanCore
+import GuatanStoreInterface
+import Hummingbird
 
 /// The JSON shapes of the public API. Field names become snake_case on the wire.
 
@@ -231,5 +233,23 @@ struct SeasonBody: Encodable {
         timeZone = BusinessTime.zoneName
         dayCount = season.dayCount
         nextStartsOn = (today < season.startsOn ? season.startsOn : next.startsOn).description
+    }
+}
+
+/// The parameters of `/api/v1/sites`, all checked before the store is asked anything. Parsed
+/// outside the async route: Swift 6.3.1's optimiser crashes (signal 11, splitting the
+/// coroutine) on an async function that parses paging inline.
+struct SiteListParameters {
+    let district: String?
+    let text: String?
+    let crs: CoordinateSystem
+    let page: PageRequest
+
+    init(_ request: Request) throws {
+        let query = Query(request)
+        district = try query.string("district", maxLength: 20)
+        text = try query.string("q", maxLength: 100)
+        crs = try query.coordinateSystem()
+        page = try query.page()
     }
 }
