@@ -51,7 +51,6 @@ let package = Package(
                 "GuatanCore",
                 "GuatanStoreInterface",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -60,7 +59,11 @@ let package = Package(
         // outcome and its audit entry in one store transaction, say what changed.
         .target(
             name: "GuatanServices",
-            dependencies: ["GuatanCore", "GuatanStoreInterface"],
+            dependencies: [
+                "GuatanCore",
+                "GuatanStoreInterface",
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

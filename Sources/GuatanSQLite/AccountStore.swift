@@ -4,28 +4,6 @@ import GuatanCore
 import GuatanStoreInterface
 
 extension GuatanDatabase: AccountStore {
-    public func createAccount(
-        username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, actor: String, at: Date
-    ) async throws -> Account {
-        try await write { db in
-            if try Int.fetchOne(db, cached: "SELECT 1 FROM account WHERE username = ?", arguments: [username]) != nil {
-                throw StoreError.conflict("the username \(username) is taken")
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO account (username, password_hash, role, district, vendor_id, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [username, passwordHash, role.rawValue, district, vendorId, BusinessTime.rfc3339(at)])
-            let account = Account(id: db.lastInsertedRowID, username: username, role: role, district: district, vendorId: vendorId)
-            var after = ["username": username, "role": role.rawValue]
-            after["district"] = district
-            after["vendor_id"] = vendorId
-            try Self.audit(db, at: at, actor: actor, action: "account.create", entity: "account", entityId: username, before: nil, after: after)
-            return account
-        }
-    }
-
     public func credentials(username: String) async throws -> (account: Account, passwordHash: String)? {
         try await read { db in
             guard let row = try Row.fetchOne(db, cached: "SELECT * FROM account WHERE username = ? AND disabled_at IS NULL", arguments: [username])
@@ -79,24 +57,6 @@ extension GuatanDatabase: AccountStore {
                     FROM account a ORDER BY a.username
                     """, arguments: [Date().timeIntervalSince1970]
             ).map(Self.summary)
-        }
-    }
-
-    public func changePassword(username: String, passwordHash: String, keepingSession: String?, actor: String, at: Date) async throws {
-        try await write { db in
-            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM account WHERE username = ?", arguments: [username]) else {
-                throw StoreError.notFound("no account \(username)")
-            }
-            let stamp = BusinessTime.rfc3339(at)
-            try db.execute(sql: "UPDATE account SET password_hash = ? WHERE id = ?", arguments: [passwordHash, id])
-            try db.execute(
-                sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL AND token_hash IS NOT ?",
-                arguments: [stamp, id, keepingSession])
-            let ended = db.changesCount
-            // The hash itself never goes into the audit log.
-            try Self.audit(
-                db, at: at, actor: actor, action: "account.password", entity: "account", entityId: username, before: nil,
-                after: ["sessions_ended": String(ended)])
         }
     }
 

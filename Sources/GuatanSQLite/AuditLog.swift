@@ -60,14 +60,3 @@ extension GuatanDatabase {
             before: row["before_json"], after: row["after_json"])
     }
 }
-
-extension Site {
-    /// The fields an audit entry records for a site.
-    var auditFields: [String: String] {
-        [
-            "district": district, "name": name, "address": address, "street_office": streetOffice,
-            "lat": String(position.lat), "lng": String(position.lng),
-            "opens_at": opensAt.description, "closes_at": closesAt.description,
-        ]
-    }
-}

@@ -36,7 +36,9 @@ final class SQLiteTransaction: StoreTransaction {
         self.db = db
     }
 
+    /// The registry's version moves once per transaction, however many rows it changes.
     private func changedRegistry() throws {
+        guard !changes.contains(.registry) else { return }
         try GuatanDatabase.bumpRegistryVersion(db)
         changes.insert(.registry)
     }
@@ -63,6 +65,74 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     // MARK: registry and vendors
+
+    func registryLoaded() throws -> Bool {
+        try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'seed_loaded_at'") != nil
+            || Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM site)") == 1
+    }
+
+    func districtCodes() throws -> Set<String> {
+        Set(try String.fetchAll(db, cached: "SELECT code FROM district"))
+    }
+
+    func upsertDistrict(_ district: District) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO district (code, adcode, name, name_en) VALUES (?, ?, ?, ?)
+                ON CONFLICT (code) DO UPDATE SET adcode = excluded.adcode, name = excluded.name, name_en = excluded.name_en
+                """,
+            arguments: [district.code, district.adcode, district.name, district.nameEn])
+        try changedRegistry()
+    }
+
+    func site(id: String) throws -> Site? {
+        try Row.fetchOne(db, cached: "SELECT * FROM site WHERE id = ?", arguments: [id]).map(GuatanDatabase.site)
+    }
+
+    func slotCounts() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT site_id, COUNT(*) AS n FROM slot GROUP BY site_id") {
+            counts[row["site_id"]] = row["n"]
+        }
+        return counts
+    }
+
+    func insertSite(_ site: Site, at: Date) throws {
+        let stamp = BusinessTime.rfc3339(at)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO site (id, district, name, address, street_office, lat, lng, opens_at, closes_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            site.id, site.district, site.name, site.address, site.streetOffice, site.position.lat, site.position.lng,
+            site.opensAt.description, site.closesAt.description, stamp, stamp,
+        ])
+        try changedRegistry()
+    }
+
+    func updateSite(_ site: Site, at: Date) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE site SET district = ?, name = ?, address = ?, street_office = ?, lat = ?, lng = ?,
+                    opens_at = ?, closes_at = ?, updated_at = ? WHERE id = ?
+                """
+        ).execute(arguments: [
+            site.district, site.name, site.address, site.streetOffice, site.position.lat, site.position.lng,
+            site.opensAt.description, site.closesAt.description, BusinessTime.rfc3339(at), site.id,
+        ])
+        try changedRegistry()
+    }
+
+    func insertSlot(_ slot: Slot) throws {
+        try db.cachedStatement(sql: "INSERT INTO slot (id, site_id, number, lat, lng) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [slot.id, slot.siteId, slot.number, slot.position.lat, slot.position.lng])
+        try changedRegistry()
+    }
+
+    func markSeedLoaded(at: Date) throws {
+        try db.execute(sql: "INSERT INTO store_meta (key, value) VALUES ('seed_loaded_at', ?)", arguments: [BusinessTime.rfc3339(at)])
+    }
 
     func slot(id: String) throws -> SlotPlace? {
         try Row.fetchOne(
@@ -110,6 +180,23 @@ final class SQLiteTransaction: StoreTransaction {
 
     func vendorIds(withPlate plate: String) throws -> [String] {
         try String.fetchAll(db, cached: "SELECT id FROM vendor WHERE vehicle_plate = ?", arguments: [plate])
+    }
+
+    func vendorId(idCardHash: String) throws -> String? {
+        try String.fetchOne(db, cached: "SELECT id FROM vendor WHERE id_card_hash = ?", arguments: [idCardHash])
+    }
+
+    func insertVendor(_ vendor: Vendor, sequence: Int64, idCardHash: String, at: Date) throws {
+        let produce = String(decoding: try JSONEncoder().encode(vendor.produce), as: UTF8.self)
+        try db.execute(
+            sql: """
+                INSERT INTO vendor (seq, id, name, phone, id_card_hash, id_card_last4, origin, vehicle_plate, produce_json, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                sequence, vendor.id, vendor.name, vendor.phone, idCardHash, vendor.idCardLast4, vendor.origin,
+                vendor.vehiclePlate, produce, BusinessTime.rfc3339(at),
+            ])
     }
 
     func bar(vendorId: String, season: Int) throws -> String? {
@@ -424,6 +511,20 @@ final class SQLiteTransaction: StoreTransaction {
 
     func activeAdminCount() throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM account WHERE role = 'admin' AND disabled_at IS NULL") ?? 0
+    }
+
+    func insertAccount(username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, at: Date) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO account (username, password_hash, role, district, vendor_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [username, passwordHash, role.rawValue, district, vendorId, BusinessTime.rfc3339(at)])
+        return db.lastInsertedRowID
+    }
+
+    func setPasswordHash(accountId: Int64, _ passwordHash: String) throws {
+        try db.execute(sql: "UPDATE account SET password_hash = ? WHERE id = ?", arguments: [passwordHash, accountId])
     }
 
     func setAccountDisabled(accountId: Int64, at: Date?) throws {

@@ -7,6 +7,7 @@ public struct GuatanWorkflows: Sendable {
     public let reports: ReportService
     public let inspections: InspectionService
     public let accounts: AccountService
+    public let registry: RegistryService
 
     public init(store: any WorkflowStore) {
         permits = PermitService(store: store)
@@ -14,5 +15,6 @@ public struct GuatanWorkflows: Sendable {
         reports = ReportService(store: store)
         inspections = InspectionService(store: store)
         accounts = AccountService(store: store)
+        registry = RegistryService(store: store)
     }
 }

@@ -1,12 +1,9 @@
 import Foundation
 import GuatanCore
 
-/// Accounts, sessions and failed logins.
+/// Accounts, sessions and failed logins (creating accounts and changing passwords are
+/// `AccountService`'s workflows).
 public protocol AccountStore: Sendable {
-    /// Creates an account (the password already hashed); `.conflict` when the username is taken.
-    func createAccount(
-        username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, actor: String, at: Date
-    ) async throws -> Account
     /// The account and its password hash, for checking a login; nil when unknown or disabled.
     func credentials(username: String) async throws -> (account: Account, passwordHash: String)?
     func cancelLoginAttempt(_ id: Int64) async throws
@@ -17,8 +14,6 @@ public protocol AccountStore: Sendable {
     func endSession(tokenHash: String, at: Date) async throws
     /// Every account with its state, by username.
     func accountList() async throws -> [AccountSummary]
-    /// Sets a new password hash and ends every session of the account except `keepingSession`.
-    func changePassword(username: String, passwordHash: String, keepingSession: String?, actor: String, at: Date) async throws
     func districtCodes() async throws -> Set<String>
 }
 

@@ -286,6 +286,19 @@ public protocol StoreTransaction: AnyObject {
     func audit(actor: String, action: String, entity: String, entityId: String, before: [String: String]?, after: [String: String]?, at: Date) throws
 
     // Registry and vendors
+    /// Whether the registry was ever loaded (the seed's mark, or any site).
+    func registryLoaded() throws -> Bool
+    func districtCodes() throws -> Set<String>
+    func upsertDistrict(_ district: District) throws
+    func site(id: String) throws -> Site?
+    /// How many slots each site has, by site ID.
+    func slotCounts() throws -> [String: Int]
+    func insertSite(_ site: Site, at: Date) throws
+    /// Rewrites a site's fields (its slots stay where they are).
+    func updateSite(_ site: Site, at: Date) throws
+    func insertSlot(_ slot: Slot) throws
+    /// Notes that the seed registry has been loaded, so it is never loaded again.
+    func markSeedLoaded(at: Date) throws
     func slot(id: String) throws -> SlotPlace?
     func siteExists(id: String) throws -> Bool
     /// Every site's position and district (the nearest site to a reported place).
@@ -296,6 +309,9 @@ public protocol StoreTransaction: AnyObject {
     func vendor(id: String) throws -> Vendor?
     /// Vendors whose registered vehicle is this plate.
     func vendorIds(withPlate plate: String) throws -> [String]
+    /// The vendor registered with this ID card (by its keyed hash), if any.
+    func vendorId(idCardHash: String) throws -> String?
+    func insertVendor(_ vendor: Vendor, sequence: Int64, idCardHash: String, at: Date) throws
     /// Why a vendor is barred from a season, if he is.
     func bar(vendorId: String, season: Int) throws -> String?
     /// Bars a vendor from a season; false when he was barred already.
@@ -351,6 +367,9 @@ public protocol StoreTransaction: AnyObject {
     /// An account by name, with when it was disabled (nil: active).
     func account(username: String) throws -> (account: Account, disabledAt: Date?)?
     func activeAdminCount() throws -> Int
+    /// Creates an account with its password already hashed; its row id.
+    func insertAccount(username: String, passwordHash: String, role: Role, district: String?, vendorId: String?, at: Date) throws -> Int64
+    func setPasswordHash(accountId: Int64, _ passwordHash: String) throws
     /// Disables (at `at`) or enables (nil) an account.
     func setAccountDisabled(accountId: Int64, at: Date?) throws
     /// Ends an account's sessions, all or all but one; how many ended.

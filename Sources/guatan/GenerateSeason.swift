@@ -55,7 +55,7 @@ struct GenerateSeason: AsyncParsableCommand {
         // season's dates are the store's (the seed loads with the standard ones).
         let evening = { (season: Season) in BusinessTime.instant(of: season.startsOn.adding(days: -1), at: LocalTime(hour: 18, minute: 0)!) }
         let seed = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
-        let database = try openSeeded(folder, seed: seed, logger: logger, now: evening(Season.standard(year: year)))
+        let database = try await openSeeded(folder, seed: seed, logger: logger, now: evening(Season.standard(year: year)))
         let season = try await database.season(year: year)
         let eve = evening(season)
         let registry = try database.scaleRegistry(by: scale, now: eve)

@@ -85,13 +85,13 @@ struct DataOptions: ParsableArguments {
 /// Opens the data folder's database; an empty one is loaded with the seed registry first.
 func openSeeded(
     _ dataDirectory: URL, seed seedDirectory: URL, logger: Logger, now: Date, observer: StoreObserver = StoreObserver()
-) throws -> GuatanDatabase {
+) async throws -> GuatanDatabase {
     let database = try GuatanDatabase(dataDirectory: dataDirectory, logger: logger, observer: observer)
     if try database.registryIsEmpty() {
         guard FileManager.default.fileExists(atPath: seedDirectory.appendingPathComponent("sites.csv").path) else {
             throw ValidationError("the database is empty and there is no seed registry at \(seedDirectory.path); pass --seed DIR")
         }
-        if let loaded = try database.loadSeedIfNeeded(from: seedDirectory, now: now) {
+        if let loaded = try await GuatanWorkflows(store: database).registry.loadSeedIfNeeded(from: seedDirectory, now: now) {
             logger.notice(
                 "seed registry loaded",
                 metadata: [
@@ -285,7 +285,7 @@ struct Serve: AsyncParsableCommand {
         let lock = try DataFolderLock(options.dataDirectory, purpose: "starting another on the same folder")
         defer { withExtendedLifetime(lock) {} }
         let personalDataKey = try PersonalDataKey.loadOrCreate(in: options.dataDirectory)
-        let database = try openSeeded(
+        let database = try await openSeeded(
             options.dataDirectory, seed: seedDirectory, logger: logger, now: clock.now(), observer: GuatanMetrics.storeObserver)
         let sessionText = setting(sessionHoursFlag, env: "GUATAN_SESSION_HOURS", default: "168")
         guard let sessionHours = Double(sessionText), sessionHours > 0, sessionHours <= 24 * 365 else {
@@ -542,7 +542,7 @@ struct ImportSites: AsyncParsableCommand {
         }
         do {
             let actor = "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
-            let summary = try database.importSites(csv: data, file: file, actor: actor, now: Date())
+            let summary = try await GuatanWorkflows(store: database).registry.importSites(csv: data, file: file, actor: actor, now: Date())
             print("imported \(file): \(summary.sitesCreated) sites created, \(summary.sitesUpdated) updated, \(summary.slotsCreated) slots created")
         } catch let error as RegistryImportError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
@@ -641,7 +641,8 @@ struct User: AsyncParsableCommand {
             }
             do {
                 let hash = try await PasswordHasher().hash(line)
-                try await database.changePassword(username: username, passwordHash: hash, keepingSession: nil, actor: User.actor, at: Date())
+                try await GuatanWorkflows(store: database).accounts.changePassword(
+                    username: username, passwordHash: hash, keepingSession: nil, actor: User.actor, at: Date())
                 print("set the password of \(username); its sessions have ended")
             } catch StoreError.notFound(let reason) {
                 throw ValidationError(reason)
@@ -677,7 +678,7 @@ struct User: AsyncParsableCommand {
             }
             let logger = try options.makeLogger(label: "guatan.user")
             let seed = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
-            let database = try openSeeded(options.dataDirectory, seed: seed, logger: logger, now: Date())
+            let database = try await openSeeded(options.dataDirectory, seed: seed, logger: logger, now: Date())
             guard let line = readLine(strippingNewline: true), !line.isEmpty else {
                 throw ValidationError("no password on standard input")
             }
@@ -695,7 +696,7 @@ struct User: AsyncParsableCommand {
             let hash = try await PasswordHasher().hash(line)
             let actor = User.actor
             do {
-                let account = try await database.createAccount(
+                let account = try await GuatanWorkflows(store: database).accounts.createAccount(
                     username: username, passwordHash: hash, role: role, district: district?.uppercased(), vendorId: nil,
                     actor: actor, at: Date())
                 print("created \(account.role.rawValue) \(account.username)" + (account.district.map { " of \($0)" } ?? ""))

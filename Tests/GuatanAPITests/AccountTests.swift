@@ -12,7 +12,7 @@ import Testing
 struct AccountTests {
     @Test("an administrator signs in, sees who he is, and signs out; the token then stops working")
     func signInAndOut() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("admin", role: .admin)
         try await service.run { client in
             let response = try await client.post("/api/v1/auth/login", json: #"{"username": "Admin", "password": "correct horse battery"}"#)
@@ -39,7 +39,7 @@ struct AccountTests {
 
     @Test("tokens are stored only as hashes")
     func tokensAreHashed() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("admin", role: .admin)
         let folder = service.folder.url
         try await service.run { client in
@@ -54,7 +54,7 @@ struct AccountTests {
 
     @Test("wrong passwords and unknown names get the same 401; missing or bad tokens get 401")
     func refusals() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("admin", role: .admin)
         try await service.run { client in
             let wrong = try await client.post("/api/v1/auth/login", json: #"{"username": "admin", "password": "not the password"}"#)
@@ -75,7 +75,7 @@ struct AccountTests {
 
     @Test("an expired session is refused")
     func expiry() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("admin", role: .admin)
         let database = service.database
         try await service.run { client in
@@ -91,7 +91,7 @@ struct AccountTests {
 
     @Test("five failed sign-ins from one address hold that address back with Retry-After (the other addresses: tests/e2e/test_security.py)")
     func throttling() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("officer1", role: .officer, district: "CG")
         try await service.run { client in
             let attacker: HTTPFields = [:]
@@ -110,7 +110,7 @@ struct AccountTests {
 
     @Test("parallel guesses are counted one after the other: no more than five pass the limit")
     func parallelGuesses() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("officer1", role: .officer, district: "CG")
         try await service.run { client in
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
@@ -129,7 +129,7 @@ struct AccountTests {
     @Test("when bcrypt's queue is full a sign-in is told to come back (429), and no failure is counted against the user")
     func bcryptQueueFull() async throws {
         let pool = BcryptPool(threads: 1, maxPending: 1)
-        let service = try TestService { $0.passwords = PasswordHasher(cost: 4, pool: pool) }
+        let service = try await TestService { $0.passwords = PasswordHasher(cost: 4, pool: pool) }
         try await service.addAccount("officer1", role: .officer, district: "CG")
         try await service.run { client in
             // Occupy the single place with work that ends only when the test says so.
@@ -165,7 +165,7 @@ struct AccountTests {
 
     @Test("an administrator creates officers bound to a district; the officer can sign in")
     func createOfficer() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("admin", role: .admin)
         let database = service.database
         try await service.run { client in
@@ -210,7 +210,7 @@ struct AccountTests {
             (#"{"username": "newadmin", "role": "admin"}"#, "password"),
         ])
     func accountValidation(json: String, field: String) async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("admin", role: .admin)
         try await service.run { client in
             let auth = try await client.signIn("admin")
@@ -220,7 +220,7 @@ struct AccountTests {
 
     @Test("only administrators create accounts: 401 without a token, 403 for an officer")
     func adminOnly() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("cg.li", role: .officer, district: "CG")
         try await service.run { client in
             let json = #"{"username": "sneaky", "password": "long enough pw", "role": "admin"}"#

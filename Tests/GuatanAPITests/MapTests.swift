@@ -132,14 +132,14 @@ struct MapTests {
 
     @Test("a change to the registry is on the map within a second, with a new ETag")
     func snapshotFollowsChanges() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         let database = service.database
         try await service.run { client in
             let before = try await client.get("/api/v1/map.geojson")
             let etag = try #require(before.headers[.eTag])
             let csv =
                 "site_id,district,name,address,street_office,lat,lng,opens_at,closes_at,slots\nXG-900,XG,新摊点,兰州市西固区福利路1号,福利路街道,36.1010,103.6380,,,4\n"
-            _ = try database.importSites(csv: Data(csv.utf8), file: "new.csv", actor: "test", now: TestService.midSeason)
+            _ = try await database.workflows.registry.importSites(csv: Data(csv.utf8), file: "new.csv", actor: "test", now: TestService.midSeason)
             try await Task.sleep(for: .milliseconds(1100))
             let after = try await client.get("/api/v1/map.geojson", headers: [.ifNoneMatch: etag])
             #expect(after.status == .ok, "the old ETag must no longer match")

@@ -9,7 +9,7 @@ import Yams
 struct OperationsTests {
     @Test("openapi.yaml is served and describes exactly the routes the router serves")
     func openAPIMatchesRoutes() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         let served = Set(service.built.routes.map { "\($0.method.rawValue.lowercased()) \($0.path)" })
         try await service.run { client in
             let response = try await client.get("/openapi.yaml")
@@ -34,7 +34,7 @@ struct OperationsTests {
 
     @Test("every documented GET route answers without a server error")
     func documentedRoutesAnswer() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         let routes = service.built.routes
         try await service.run { client in
             for route in routes where route.method == .get {

@@ -10,16 +10,16 @@ import Testing
 struct PermitTests {
     /// A service with an admin, an officer of CG and of XG, and two vendors.
     static func service(now: Date = TestService.midSeason, clock: ServiceClock? = nil) async throws -> TestService {
-        let service = try TestService(now: now, clock: clock)
+        let service = try await TestService(now: now, clock: clock)
         try await service.addAccount("admin", role: .admin)
         try await service.addAccount("cg.li", role: .officer, district: "CG")
         try await service.addAccount("xg.sun", role: .officer, district: "XG")
         let hash = try await TestService.passwords.hash(TestService.password)
-        _ = try await service.database.createVendor(
+        _ = try await service.database.workflows.accounts.registerVendor(
             VendorDraft(
                 name: "张三丰", phone: "13912345678", idCardNo: "11010519491231002X", origin: "榆中县青城镇", vehiclePlate: "甘A12345", produce: ["白兰瓜"]),
             idCardHash: "card-1", username: "zhangsan", passwordHash: hash, actor: "test", at: now)
-        _ = try await service.database.createVendor(
+        _ = try await service.database.workflows.accounts.registerVendor(
             VendorDraft(
                 name: "李四", phone: "13800001111", idCardNo: "620102198006151230", origin: "安宁区沙井驿", vehiclePlate: "甘AD1234", produce: ["白凤桃"]),
             idCardHash: "card-2", username: "lisi", passwordHash: hash, actor: "test", at: now)

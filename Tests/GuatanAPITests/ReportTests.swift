@@ -199,7 +199,7 @@ struct ReportTests {
 
     @Test("intake is rate limited per address, with Retry-After")
     func rateLimit() async throws {
-        let service = try TestService(reportRate: 2)
+        let service = try await TestService(reportRate: 2)
         try await service.run { client in
             for _ in 0..<2 {
                 _ = try await Self.submit(client, #"{"category": "suggestion", "description": "瓜很甜，点赞", "slot_id": "CG-001-01"}"#)

@@ -33,7 +33,7 @@ struct UploadSecurityTests {
 
     @Test("a refused report leaves no photo on disk, and refused attempts count against the address's limit")
     func refusedReportsKeepNothing() async throws {
-        let service = try TestService(reportRate: 3)
+        let service = try await TestService(reportRate: 3)
         let data = service.folder.url
         try await service.run { client in
             // An unknown stall with a good photo, then a broken photo: both refused, nothing kept.
@@ -54,7 +54,7 @@ struct UploadSecurityTests {
 
     @Test("an address that has sent its hour's photo bytes is refused before more are read")
     func uploadBudget() async throws {
-        let service = try TestService(reportRate: 100) { $0.reportUploadBytesPerHour = 6 << 20 }
+        let service = try await TestService(reportRate: 100) { $0.reportUploadBytesPerHour = 6 << 20 }
         try await service.run { client in
             let first = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "XX-999-99", photo: Self.junkJPEG))
             #expect(first.status != .tooManyRequests)
@@ -67,7 +67,7 @@ struct UploadSecurityTests {
 
     @Test("below --min-free-mb photos are refused with 503 while a report without photos is taken")
     func photosNeedRoom() async throws {
-        let service = try TestService { $0.minimumFreeBytes = Int64.max / 2 }
+        let service = try await TestService { $0.minimumFreeBytes = Int64.max / 2 }
         let staging = service.folder.url.appendingPathComponent("photo-staging")
         try await service.run { client in
             let refused = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "CG-001-01", photo: ApplicationTests.photo))
@@ -198,7 +198,7 @@ struct AccountLifecycleTests {
 struct SecurityHeaderTests {
     @Test("pages may not be framed, load only their own scripts and styles, and the tracking page sends no referrer")
     func pageHeaders() async throws {
-        let service = try TestService { $0.webMap.tileURL = "https://{s}.tiles.example.cn/{z}/{x}/{y}.png" }
+        let service = try await TestService { $0.webMap.tileURL = "https://{s}.tiles.example.cn/{z}/{x}/{y}.png" }
         try await service.run { client in
             for page in ["/admin.html", "/officer.html", "/index.html", "/track.html", "/s/CG-001-01", "/sites/CG-001/codes"] {
                 let response = try await client.get(page)
@@ -220,7 +220,7 @@ struct SecurityHeaderTests {
 
     @Test("API answers, errors included, carry nosniff and a policy that loads nothing")
     func apiHeaders() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.run { client in
             for uri in ["/api/v1/sites", "/api/v1/stalls/XX-1", "/no/such/page", "/api/v1/stalls/CG-001-01/code.svg"] {
                 let response = try await client.get(uri)
@@ -232,7 +232,7 @@ struct SecurityHeaderTests {
 
     @Test("another site cannot post the report form or sign in from its visitors' browsers (403); our own pages and other clients can")
     func crossSitePosts() async throws {
-        let service = try TestService { $0.publicURL = "https://guatan.example.cn" }
+        let service = try await TestService { $0.publicURL = "https://guatan.example.cn" }
         let body = #"{"category": "suggestion", "description": "瓜很甜", "slot_id": "CG-001-01"}"#
         try await service.run { client in
             try await client.post("/api/v1/reports", json: body, headers: [.secFetchSiteTest: "cross-site"]).expectError(

@@ -60,7 +60,7 @@ struct TestService {
     /// Creates an account straight in the store, as `guatan user add` does.
     @discardableResult
     func addAccount(_ username: String, role: Role, district: String? = nil) async throws -> Account {
-        try await database.createAccount(
+        try await database.workflows.accounts.createAccount(
             username: username, passwordHash: try await Self.passwords.hash(Self.password), role: role, district: district,
             vendorId: nil, actor: "test", at: Self.midSeason)
     }
@@ -72,14 +72,14 @@ struct TestService {
     init(
         now: Date = TestService.midSeason, reportRate: Int = 100, clock: ServiceClock? = nil,
         configure: (inout GuatanServiceConfiguration) -> Void = { _ in }
-    ) throws {
+    ) async throws {
         folder = try TemporaryDataFolder()
         if now == Self.midSeason {
             // The seeded registry is built once per run and copied: not imported again per test.
-            try FileManager.default.copyItem(at: try SeededTemplate.file.get(), to: folder.url.appendingPathComponent(GuatanDatabase.fileName))
+            try FileManager.default.copyItem(at: try await SeededTemplate.file.value, to: folder.url.appendingPathComponent(GuatanDatabase.fileName))
         }
         database = try GuatanDatabase(dataDirectory: folder.url)
-        try database.loadSeedIfNeeded(from: Repo.seed, now: now)
+        try await database.workflows.registry.loadSeedIfNeeded(from: Repo.seed, now: now)
         var logger = Logger(label: "guatan.test")
         logger.logLevel = .warning
         var configuration = GuatanServiceConfiguration(
@@ -207,10 +207,10 @@ extension GuatanDatabase {
 
 /// A database with the seed registry loaded at mid-season, made once per test run.
 enum SeededTemplate {
-    static let file: Result<URL, any Error> = Result {
+    static let file = Task<URL, any Error> {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guatan-template-\(UUID().uuidString)", isDirectory: true)
         let database = try GuatanDatabase(dataDirectory: folder)
-        try database.loadSeedIfNeeded(from: Repo.seed, now: TestService.midSeason)
+        try await database.workflows.registry.loadSeedIfNeeded(from: Repo.seed, now: TestService.midSeason)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("guatan-template-\(UUID().uuidString).sqlite")
         _ = try database.backup(to: file)
         try? FileManager.default.removeItem(at: folder)

@@ -15,7 +15,7 @@ struct VendorTests {
 
     @Test("an administrator registers a vendor with his login; the vendor signs in and sees his own record")
     func register() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("admin", role: .admin)
         let folder = service.folder.url
         let database = service.database
@@ -51,7 +51,7 @@ struct VendorTests {
 
     @Test("the same ID card cannot be registered twice, whatever its case; a taken username is a 409 too")
     func duplicates() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("admin", role: .admin)
         try await service.run { client in
             let admin = try await client.signIn("admin")
@@ -72,7 +72,7 @@ struct VendorTests {
 
     @Test("bad vendor fields are 400s naming the field; only admins register vendors")
     func refusals() async throws {
-        let service = try TestService()
+        let service = try await TestService()
         try await service.addAccount("admin", role: .admin)
         try await service.addAccount("cg.li", role: .officer, district: "CG")
         try await service.run { client in

@@ -10,7 +10,7 @@ import Testing
 struct CheckInStoreTests {
     /// `count` vendors, each with an issued permit on his own slot of CG; returns (vendor, slot position).
     static func issued(_ database: GuatanDatabase, count: Int) async throws -> [(vendorId: String, position: Coordinate)] {
-        let vendors = try await PermitStoreTests.vendors(database, count: count)
+        let vendors = try await PermitStoreTests.vendors(database.workflows, count: count)
         let slots =
             try await database.site(id: "CG-001", today: Fixtures.today)!.slots.map(\.slot)
             + database.site(id: "CG-002", today: Fixtures.today)!.slots.map(\.slot)
@@ -26,7 +26,7 @@ struct CheckInStoreTests {
     @Test("concurrent check-ins of many vendors are all stored, each once, each attempt recorded")
     func concurrentVendors() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let vendors = try await Self.issued(database, count: 8)
         // Every vendor taps five times at once: one check-in each, the other taps repeats of it.
         let outcomes = try await withThrowingTaskGroup(of: (String, CheckInOutcome).self) { group in
@@ -59,7 +59,7 @@ struct CheckInStoreTests {
     @Test("a write that fails in a batch does not undo the others")
     func failureIsolated() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let vendors = try await Self.issued(database, count: 3)
         // The middle vendor checks out without having checked in: his write fails (404), the others' stand.
         let results = await withTaskGroup(of: (Int, Bool).self) { group in
@@ -89,7 +89,7 @@ struct CheckInStoreTests {
     @Test("a site's own geofence radius overrides the season's")
     func siteGeofence() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let vendor = try await Self.issued(database, count: 1)[0]
         try await database.pool.write { db in try db.execute(sql: "UPDATE site SET geofence_radius_m = 30 WHERE id = 'CG-001'") }
         let fifty = Coordinate(lat: vendor.position.lat + 50 / 111_194.93, lng: vendor.position.lng)

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GuatanCore
 import GuatanSQLite
+import GuatanServices
 import GuatanStoreInterface
 import Testing
 
@@ -12,7 +13,7 @@ struct RegistryStoreTests {
         let folder = try TemporaryDataFolder()
         let database = try GuatanDatabase(dataDirectory: folder.url)
         #expect(try database.registryIsEmpty())
-        let loaded = try #require(try database.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now))
+        let loaded = try #require(try await database.workflows.registry.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now))
         #expect(loaded.sitesCreated == 390)
         #expect(loaded.slotsCreated == 2059)
         let districts = try await database.registryState(today: Fixtures.today).districtSummaries
@@ -25,11 +26,11 @@ struct RegistryStoreTests {
     func seedLoadsOnce() async throws {
         let folder = try TemporaryDataFolder()
         do {
-            _ = try Fixtures.seededDatabase(in: folder)
+            _ = try await Fixtures.seededDatabase(in: folder)
         }
         let reopened = try GuatanDatabase(dataDirectory: folder.url)
         #expect(try reopened.registryIsEmpty() == false)
-        #expect(try reopened.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now) == nil)
+        #expect(try await reopened.workflows.registry.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now) == nil)
         let total = try await reopened.registryState(today: Fixtures.today).districtSummaries.map(\.slotCount).reduce(0, +)
         #expect(total == 2059)
         #expect(
@@ -46,7 +47,7 @@ struct RegistryStoreTests {
     @Test("sites filter by district and by text in name, address or street office, a page at a time")
     func siteQueries() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let anning = try await database.sites(district: "AN", text: nil, page: PageRequest(perPage: 100))
         #expect(anning.total == 15)
         #expect(anning.items.allSatisfy { $0.site.district == "AN" })
@@ -72,7 +73,7 @@ struct RegistryStoreTests {
     @Test("a site comes with its slots in order; unknown IDs give nil")
     func siteDetail() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let site = try #require(try await database.site(id: "AN-001", today: Fixtures.today))
         #expect(site.districtName == "安宁区")
         #expect(site.slots.map(\.slot.number) == Array(1...site.slots.count))
@@ -86,7 +87,7 @@ struct RegistryStoreTests {
     @Test("nearby search through the R*Tree finds exactly what a full scan finds, nearest first")
     func nearbyMatchesScan() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let all = try await database.registryState(today: Fixtures.today).sites.flatMap(\.slots)
         for center in [Coordinate(lat: 36.0605, lng: 103.83), Coordinate(lat: 36.10, lng: 103.73), Coordinate(lat: 36.097, lng: 103.625)] {
             for radius in [150.0, 800.0, 3000.0] {
@@ -106,7 +107,7 @@ struct RegistryStoreTests {
     @Test("the season falls back to the programme's standard dates")
     func seasonFallback() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         #expect(try await database.season(year: 2027) == Season.standard(year: 2027))
     }
 }
@@ -118,7 +119,7 @@ struct SiteImportTests {
     @Test("a good file creates new sites with their slots and updates known ones")
     func importCreatesAndUpdates() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let before = try await database.registryVersion()
         let existing = try #require(try await database.site(id: "CG-001", today: Fixtures.today))
         let csv =
@@ -127,7 +128,7 @@ struct SiteImportTests {
                 CG-001,CG,更名后的摊点,\(existing.site.address),东岗街道,\(existing.site.position.lat),\(existing.site.position.lng),06:00,22:00,\(existing.slots.count + 2)
 
                 """
-        let summary = try database.importSites(csv: Data(csv.utf8), file: "new.csv", actor: "test", now: Fixtures.now)
+        let summary = try await database.workflows.registry.importSites(csv: Data(csv.utf8), file: "new.csv", actor: "test", now: Fixtures.now)
         #expect(summary.sitesCreated == 1 && summary.sitesUpdated == 1 && summary.slotsCreated == 5)
         let created = try #require(try await database.site(id: "CG-500", today: Fixtures.today))
         #expect(created.slots.map(\.slot.id) == ["CG-500-01", "CG-500-02", "CG-500-03"])
@@ -152,7 +153,7 @@ struct SiteImportTests {
     @Test("one bad row refuses the whole file, reporting every bad row with its line")
     func importIsAllOrNothing() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let before = try await database.registryVersion()
         let csv =
             Self.header + """
@@ -166,7 +167,7 @@ struct SiteImportTests {
 
                 """
         do {
-            _ = try database.importSites(csv: Data(csv.utf8), file: "bad.csv", actor: "test", now: Fixtures.now)
+            _ = try await database.workflows.registry.importSites(csv: Data(csv.utf8), file: "bad.csv", actor: "test", now: Fixtures.now)
             Issue.record("the import should have been refused")
         } catch let error as RegistryImportError {
             #expect(Set(error.problems.map(\.line)) == [3, 4, 5, 6, 7, 8])
@@ -184,30 +185,31 @@ struct SiteImportTests {
     }
 
     @Test("files that are not CSV UTF-8 with the expected columns are refused on line 1")
-    func importRefusesWrongFiles() throws {
+    func importRefusesWrongFiles() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let cases: [Data] = [
             Data([0xB3, 0xC7, 0xB9, 0xD8, 0x2C, 0x0A]),  // GBK bytes, as some spreadsheets save
             Data("site_id,name\nCG-600,x\n".utf8),
             Data(),
         ]
         for data in cases {
-            #expect(throws: RegistryImportError.self) {
-                _ = try database.importSites(csv: data, file: "odd.csv", actor: "test", now: Fixtures.now)
+            await #expect(throws: RegistryImportError.self) {
+                _ = try await database.workflows.registry.importSites(csv: data, file: "odd.csv", actor: "test", now: Fixtures.now)
             }
         }
         // A spreadsheet's byte-order mark is fine.
         let withBOM = Data([0xEF, 0xBB, 0xBF]) + Data((Self.header + "CG-601,CG,摊点,地址,街道,36.06,103.83,,,1\n").utf8)
-        #expect(try database.importSites(csv: withBOM, file: "bom.csv", actor: "test", now: Fixtures.now).sitesCreated == 1)
+        #expect(try await database.workflows.registry.importSites(csv: withBOM, file: "bom.csv", actor: "test", now: Fixtures.now).sitesCreated == 1)
     }
 
     @Test("a file with only the header changes nothing")
     func emptyImport() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let before = try await database.registryVersion()
-        let summary = try database.importSites(csv: Data(Self.header.utf8), file: "empty.csv", actor: "test", now: Fixtures.now)
+        let summary = try await database.workflows.registry.importSites(
+            csv: Data(Self.header.utf8), file: "empty.csv", actor: "test", now: Fixtures.now)
         #expect(summary == RegistryImportSummary())
         #expect(try await database.registryVersion() == before)
     }

@@ -15,9 +15,9 @@ struct SeasonGeneratorTests {
         scale: Int, permits: Int, through: String, seed: UInt64 = 7
     ) async throws -> (TemporaryDataFolder, GuatanDatabase, GeneratedSeason) {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         _ = try database.scaleRegistry(by: scale, now: eve)
-        let vendors = try await PermitStoreTests.vendors(database, count: permits)
+        let vendors = try await PermitStoreTests.vendors(database.workflows, count: permits)
         let slots = try await database.pool.read { db in
             try String.fetchAll(db, sql: "SELECT id FROM slot WHERE id LIKE 'CG-%' ORDER BY id LIMIT ?", arguments: [permits])
         }
@@ -32,7 +32,7 @@ struct SeasonGeneratorTests {
     @Test("scale 3 copies every site and slot twice more, with valid IDs, positions beside Lanzhou and the R*Tree in step")
     func scaledRegistry() async throws {
         let folder = try TemporaryDataFolder()
-        let database = try Fixtures.seededDatabase(in: folder)
+        let database = try await Fixtures.seededDatabase(in: folder)
         let counts = try database.scaleRegistry(by: 3, now: Self.eve)
         #expect(counts.sites == 390 * 3 && counts.slots == 2_059 * 3)
         let state = try await database.registryState(today: Fixtures.today)

@@ -27,9 +27,9 @@ enum Fixtures {
     static let now = BusinessTime.parseInstant("2026-07-15T09:00:00+08:00")!
     static let today = LocalDate("2026-07-15")!
 
-    static func seededDatabase(in folder: TemporaryDataFolder) throws -> GuatanDatabase {
+    static func seededDatabase(in folder: TemporaryDataFolder) async throws -> GuatanDatabase {
         let database = try GuatanDatabase(dataDirectory: folder.url)
-        try database.loadSeedIfNeeded(from: seedDirectory, now: now)
+        try await database.workflows.registry.loadSeedIfNeeded(from: seedDirectory, now: now)
         return database
     }
 }
@@ -51,11 +51,11 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
     var description: String { rawValue }
 
     /// A fresh store holding the seed registry.
-    func seeded() throws -> SeededStore {
+    func seeded() async throws -> SeededStore {
         switch self {
         case .sqlite:
             let folder = try TemporaryDataFolder()
-            let database = try Fixtures.seededDatabase(in: folder)
+            let database = try await Fixtures.seededDatabase(in: folder)
             return SeededStore(stores: GuatanStores(database: database), folder: folder)
         }
     }

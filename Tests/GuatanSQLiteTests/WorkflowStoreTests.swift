@@ -9,7 +9,7 @@ import Testing
 struct WorkflowStoreTests {
     @Test("reports submitted at once get distinct numbers one after another, none lost", arguments: StoreBackend.allCases)
     func numbersUnderConcurrency(backend: StoreBackend) async throws {
-        let store = try backend.seeded()
+        let store = try await backend.seeded()
         let reports = store.workflows.reports
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<24 {
@@ -27,7 +27,7 @@ struct WorkflowStoreTests {
 
     @Test("a transaction that fails writes nothing and announces nothing", arguments: StoreBackend.allCases)
     func failedTransactionLeavesNoTrace(backend: StoreBackend) async throws {
-        let store = try backend.seeded()
+        let store = try await backend.seeded()
         let seen = Mutex<[Set<StoreChange>]>([])
         store.stores.workflow.changes.subscribe { changes in seen.withLock { $0.append(changes) } }
         struct Refused: Error {}
@@ -45,8 +45,8 @@ struct WorkflowStoreTests {
 
     @Test("a committed write announces what it changed: the registry and the stall of a new permit", arguments: StoreBackend.allCases)
     func committedChangesAnnounced(backend: StoreBackend) async throws {
-        let store = try backend.seeded()
-        let vendorId = try await PermitStoreTests.vendors(store.stores.vendors, count: 1)[0]
+        let store = try await backend.seeded()
+        let vendorId = try await PermitStoreTests.vendors(store.workflows, count: 1)[0]
         let seen = Mutex<Set<StoreChange>>([])
         store.stores.workflow.changes.subscribe { changes in seen.withLock { $0.formUnion(changes) } }
         _ = try await store.workflows.permits.create(
@@ -56,7 +56,7 @@ struct WorkflowStoreTests {
 
     @Test("the store never checks access: the services do, before anything is written", arguments: StoreBackend.allCases)
     func servicesCheckDistricts(backend: StoreBackend) async throws {
-        let store = try backend.seeded()
+        let store = try await backend.seeded()
         let xg = Account(id: 9, username: "xg.sun", role: .officer, district: "XG", vendorId: nil)
         let input = InspectionInput(
             slotId: "CG-001-01", result: .compliant, violations: [], note: nil, position: nil, resolvesReports: [], photos: [])

@@ -8,7 +8,6 @@ import Hummingbird
 struct AdminRoutes {
     let accounts: any AccountStore
     let workflow: AccountService
-    let vendors: any VendorStore
     let audit: any AuditStore
     let passwords: PasswordHasher
     let personalDataKey: PersonalDataKey
@@ -43,7 +42,7 @@ struct AdminRoutes {
         try AccountRules.validateUsername(username)
         try AccountRules.validatePassword(input.password, username: username)
         let hash = try await passwords.hash(input.password)
-        let created = try await vendors.createVendor(
+        let created = try await workflow.registerVendor(
             draft, idCardHash: personalDataKey.idCardHash(draft.idCardNo), username: username, passwordHash: hash,
             actor: "account:\(admin.username)", at: clock.now())
         let body = CreatedVendorBody(
@@ -81,7 +80,7 @@ struct AdminRoutes {
         try AccountRules.validateBinding(
             role: role, district: district?.isEmpty == true ? nil : district, knownDistricts: try await accounts.districtCodes())
         let hash = try await passwords.hash(input.password)
-        let account = try await accounts.createAccount(
+        let account = try await workflow.createAccount(
             username: username, passwordHash: hash, role: role, district: role == .officer ? district : nil, vendorId: nil,
             actor: "account:\(admin.username)", at: clock.now())
         let body = AuthRoutes.MeBody(

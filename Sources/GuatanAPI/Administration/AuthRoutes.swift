@@ -54,7 +54,7 @@ struct AuthRoutes {
         // Right: this attempt was no failure.
         try await accounts.cancelLoginAttempt(checked.reservation)
         let hash = try await passwords.hash(input.newPassword)
-        try await accounts.changePassword(
+        try await workflow.changePassword(
             username: account.username, passwordHash: hash, keepingSession: context.sessionTokenHash, actor: "account:\(account.username)", at: now)
         return Response(status: .noContent, headers: [.cacheControl: "no-store"])
     }

@@ -135,7 +135,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         decoyHash: configuration.passwords.makeDecoy()
     ).register(on: table)
     AdminRoutes(
-        accounts: stores.accounts, workflow: workflows.accounts, vendors: stores.vendors, audit: stores.audit, passwords: configuration.passwords,
+        accounts: stores.accounts, workflow: workflows.accounts, audit: stores.audit, passwords: configuration.passwords,
         personalDataKey: configuration.personalDataKey, clock: configuration.clock
     ).register(on: table)
     PermitRoutes(
