@@ -77,7 +77,7 @@ struct AccessMatrixTests {
 
     @Test("every route answers each kind of caller as its table says")
     func matrix() async throws {
-        let service = try await CheckInTests.service()
+        let service = try await Scene.permitIssued()
         let routes = service.built.routes
         let photo = try await service.database.workflows.reports.submit(
             ReportIntake(category: .hygiene, description: "垃圾", subject: .slot("CG-001-01"), contactPhone: nil), photos: [],

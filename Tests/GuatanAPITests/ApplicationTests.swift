@@ -8,35 +8,12 @@ import Testing
 
 @Suite("Permit applications (申请) with the village committee's certificate")
 struct ApplicationTests {
-    /// A tiny JPEG with an EXIF segment carrying a GPS position and a camera serial.
-    static let photo: [UInt8] = {
-        func segment(_ marker: UInt8, _ payload: [UInt8]) -> [UInt8] {
-            [0xFF, marker, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
-        }
-        return [0xFF, 0xD8] + segment(0xE0, Array("JFIF\0\u{1}\u{1}".utf8)) + segment(0xE1, Array("Exif\0\0GPS 36.1N 103.7E serial 99".utf8))
-            + segment(0xDB, [0, 1, 2]) + segment(0xC0, [8, 0, 1, 0, 1, 1, 1, 0x11, 0]) + segment(0xDA, [1, 2, 3]) + [0x11, 0x22, 0x33, 0xFF, 0xD9]
-    }()
-
-    static func form(
-        slot: String? = "CG-002-01", site: String? = nil, produce: [String] = ["白兰瓜", "黄河蜜瓜"], kg: String? = "800",
-        photo: [UInt8]? = ApplicationTests.photo, filename: String = "证明.jpg"
-    ) -> MultipartBody {
-        var form = MultipartBody()
-        form.field("season", "2026")
-        if let slot { form.field("slot_id", slot) }
-        if let site { form.field("site_id", site) }
-        for kind in produce { form.field("produce", kind) }
-        if let kg { form.field("expected_kg", kg) }
-        if let photo { form.file("certificate", filename: filename, contentType: "image/jpeg", photo) }
-        return form
-    }
-
     @Test("apply, review by the district's squad, re-review and issue by the bureau, then check in")
     func wholeProcess() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         try await service.run { client in
             let vendor = try await client.signIn("zhangsan")
-            let applied = try await client.post("/api/v1/permit-applications", form: Self.form(), headers: vendor)
+            let applied = try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(), headers: vendor)
             #expect(applied.status == .created, "\(applied.text)")
             let permit = try applied.json()
             let number = try #require(permit["permit_no"] as? String)
@@ -93,47 +70,48 @@ struct ApplicationTests {
 
     @Test("applying for a site takes its first free slot; a full site or a taken slot is a 409; one live permit per vendor")
     func placesAndConflicts() async throws {
-        try await PermitTests.service().run { client in
+        try await Scene.people().run { client in
             let admin = try await client.signIn("admin")
             _ = try await client.post(
                 "/api/v1/admin/permits", json: #"{"vendor_id": "V000002", "slot_id": "CG-001-01", "issue": true}"#, headers: admin)
             let vendor = try await client.signIn("zhangsan")
-            try await client.post("/api/v1/permit-applications", form: Self.form(slot: "CG-001-01"), headers: vendor)
+            try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(slot: "CG-001-01"), headers: vendor)
                 .expectError(.conflict, code: "CONFLICT")
-            let bySite = try await client.post("/api/v1/permit-applications", form: Self.form(slot: nil, site: "CG-001"), headers: vendor)
+            let bySite = try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(slot: nil, site: "CG-001"), headers: vendor)
             #expect(bySite.status == .created, "\(bySite.text)")
             #expect(try bySite.json()["slot_id"] as? String == "CG-001-02")
-            try await client.post("/api/v1/permit-applications", form: Self.form(slot: "CG-003-01"), headers: vendor)
+            try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(slot: "CG-003-01"), headers: vendor)
                 .expectError(.conflict, code: "CONFLICT")
         }
     }
 
     @Test("bad forms get clear errors: no certificate, not a photo, too large, missing fields, not multipart")
     func badForms() async throws {
-        try await PermitTests.service().run { client in
+        try await Scene.people().run { client in
             let vendor = try await client.signIn("zhangsan")
-            try await client.post("/api/v1/permit-applications", form: Self.form(photo: nil), headers: vendor)
+            try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(photo: nil), headers: vendor)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "certificate")
             try await client.post(
-                "/api/v1/permit-applications", form: Self.form(photo: Array("%PDF-1.7 ...".utf8), filename: "证明.pdf"), headers: vendor
+                "/api/v1/permit-applications", form: Scene.applicationForm(photo: Array("%PDF-1.7 ...".utf8), filename: "证明.pdf"), headers: vendor
             )
             .expectError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", field: "certificate")
-            try await client.post("/api/v1/permit-applications", form: Self.form(photo: [0xFF, 0xD8, 0xFF, 0xE1, 0x00]), headers: vendor)
+            try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(photo: [0xFF, 0xD8, 0xFF, 0xE1, 0x00]), headers: vendor)
                 .expectError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", field: "certificate")
             try await client.post(
-                "/api/v1/permit-applications", form: Self.form(photo: [0xFF, 0xD8, 0xFF] + Array(repeating: 0, count: PhotoRules.maxBytes)),
+                "/api/v1/permit-applications",
+                form: Scene.applicationForm(photo: [0xFF, 0xD8, 0xFF] + Array(repeating: 0, count: PhotoRules.maxBytes)),
                 headers: vendor
             )
             .expectError(.contentTooLarge, code: "TOO_LARGE")
-            try await client.post("/api/v1/permit-applications", form: Self.form(kg: nil), headers: vendor)
+            try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(kg: nil), headers: vendor)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "expected_kg")
-            try await client.post("/api/v1/permit-applications", form: Self.form(kg: "-5"), headers: vendor)
+            try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(kg: "-5"), headers: vendor)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "expected_kg")
-            try await client.post("/api/v1/permit-applications", form: Self.form(produce: []), headers: vendor)
+            try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(produce: []), headers: vendor)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "produce")
-            try await client.post("/api/v1/permit-applications", form: Self.form(slot: nil), headers: vendor)
+            try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(slot: nil), headers: vendor)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "slot_id")
-            try await client.post("/api/v1/permit-applications", form: Self.form(slot: "CG-999-09"), headers: vendor)
+            try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(slot: "CG-999-09"), headers: vendor)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "slot_id")
             try await client.post("/api/v1/permit-applications", json: #"{"slot_id": "CG-002-01"}"#, headers: vendor)
                 .expectError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE")
@@ -144,7 +122,8 @@ struct ApplicationTests {
             try response.expectError(.badRequest, code: "VALIDATION_FAILED")
             broken.clear()
             let officer = try await client.signIn("cg.li")
-            try await client.post("/api/v1/permit-applications", form: Self.form(), headers: officer).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.post("/api/v1/permit-applications", form: Scene.applicationForm(), headers: officer).expectError(
+                .forbidden, code: "FORBIDDEN")
         }
     }
 }

@@ -87,7 +87,7 @@ struct ChangeNotificationTests {
 
     @Test("a map snapshot read before a check-in never stands for the registry after it")
     func snapshotGeneration() async throws {
-        let service = try await CheckInTests.service()
+        let service = try await Scene.permitIssued()
         let database = service.database
         let gate = Gate()
         let cache = RegistrySnapshotCache(store: SlowRegistry(database: database, gate: gate), clock: .fixed(TestService.midSeason))
@@ -113,7 +113,7 @@ struct ChangeNotificationTests {
 
     @Test("each kind of write shows at once on the pages it changes: permit steps on the map and the stall, reports on the lists")
     func everyWriteShows() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         let vendorId = "V000001"
         try await service.run { client in
             let admin = try await client.signIn("admin")
@@ -151,7 +151,7 @@ struct ChangeNotificationTests {
 
     @Test("an expired permit offers staff no action that would be refused")
     func allowedActionsAfterSeason() async throws {
-        let service = try await CheckInTests.service()
+        let service = try await Scene.permitIssued()
         let record = try #require(try await service.database.permit(number: "LZ2026-CG-000001"))
         let admin = Account(id: 1, username: "a", role: .admin, district: nil, vendorId: nil)
         #expect(PermitBody(record, today: LocalDate("2026-07-15")!, actor: admin).allowedActions?.contains("suspend") == true)
@@ -160,7 +160,7 @@ struct ChangeNotificationTests {
 
     @Test("a stall's season inspections count the season's days, not the calendar year")
     func seasonInspections() async throws {
-        let service = try await CheckInTests.service()
+        let service = try await Scene.permitIssued()
         let inspections = service.database.workflows.inspections
         let officer = Account(id: 1, username: "a", role: .admin, district: nil, vendorId: nil)
         let input = InspectionInput(

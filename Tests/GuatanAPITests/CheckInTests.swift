@@ -9,16 +9,6 @@ import Testing
 
 @Suite("Check-in (出摊打卡)")
 struct CheckInTests {
-    /// PermitTests' people, with 张三丰's permit for CG-001-01 issued.
-    static func service(now: Date = TestService.midSeason, issue: Bool = true, clock: ServiceClock? = nil) async throws -> TestService {
-        let service = try await PermitTests.service(now: now, clock: clock)
-        if issue {
-            _ = try await service.database.workflows.permits.create(
-                vendorId: "V000001", slotId: "CG-001-01", season: 2026, produce: [], state: .issued, by: .testAdmin, at: now)
-        }
-        return service
-    }
-
     static func at(_ text: String) -> Date { BusinessTime.parseInstant(text)! }
 
     /// The slot's position, as the stall page gives it.
@@ -42,7 +32,7 @@ struct CheckInTests {
 
     @Test("a full day: check in, repeat, the stall opens, check out, the stall closes for the day; history shows it")
     func fullDay() async throws {
-        try await Self.service().run { client in
+        try await Scene.permitIssued().run { client in
             let vendor = try await client.signIn("zhangsan")
             let slot = try await Self.slotPosition(client)
             #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["status_today"] as? String == "assigned")
@@ -103,7 +93,7 @@ struct CheckInTests {
 
     @Test("a stall's page, kept for a second against crowds, changes at once with a check-in, a report, an inspection and a check-out")
     func stallPageFollowsWrites() async throws {
-        try await Self.service().run { client in
+        try await Scene.permitIssued().run { client in
             let vendor = try await client.signIn("zhangsan")
             let cg = try await client.signIn("cg.li")
             let stall = { try await client.get("/api/v1/stalls/CG-001-01").json() }
@@ -112,9 +102,9 @@ struct CheckInTests {
             let slot = try await Self.slotPosition(client)
             #expect(try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor).status == .created)
             #expect(try await stall()["status_today"] as? String == "open")
-            _ = try await ReportTests.submit(client, #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#)
+            _ = try await Scene.submit(client, #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#)
             #expect(try await stall()["open_report_count"] as? Int == 1)
-            _ = try await InspectionTests.inspect(client, cg, result: "warning")
+            _ = try await Scene.inspect(client, cg, result: "warning")
             #expect((try await stall()["last_inspection"] as? [String: Any])?["result"] as? String == "warning")
             #expect(try await client.post("/api/v1/checkins/today/checkout", json: "", headers: vendor).status == .ok)
             #expect(try await stall()["status_today"] as? String == "closed_for_day")
@@ -127,7 +117,7 @@ struct CheckInTests {
     @Test("every refusal through HTTP: 422 with its code, and every attempt stored")
     func refusals() async throws {
         // Too far, with poor accuracy and without a permit, mid-morning.
-        try await Self.service().run { client in
+        try await Scene.permitIssued().run { client in
             let vendor = try await client.signIn("zhangsan")
             let slot = try await Self.slotPosition(client)
             // The refusal carries what the vendor's page says in words: how far, and how far is accepted.
@@ -152,7 +142,7 @@ struct CheckInTests {
             ("2026-07-15T05:59:00+08:00", "OUTSIDE_HOURS"), ("2026-07-15T22:00:00+08:00", "OUTSIDE_HOURS"),
             ("2026-06-14T09:00:00+08:00", "OUT_OF_SEASON"), ("2026-10-16T09:00:00+08:00", "PERMIT_NOT_ACTIVE"),
         ] {
-            try await Self.service(now: Self.at(instant)).run { client in
+            try await Scene.permitIssued(now: Self.at(instant)).run { client in
                 let vendor = try await client.signIn("zhangsan")
                 let slot = try await Self.slotPosition(client)
                 let error = try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor)
@@ -168,7 +158,7 @@ struct CheckInTests {
 
     @Test("a suspended permit cannot check in; reinstated, it can")
     func suspended() async throws {
-        try await Self.service().run { client in
+        try await Scene.permitIssued().run { client in
             let admin = try await client.signIn("admin")
             let vendor = try await client.signIn("zhangsan")
             let slot = try await Self.slotPosition(client)
@@ -184,7 +174,7 @@ struct CheckInTests {
 
     @Test("a GCJ-02 position from a Chinese map SDK is converted before the geofence is applied")
     func gcj02() async throws {
-        try await Self.service().run { client in
+        try await Scene.permitIssued().run { client in
             let vendor = try await client.signIn("zhangsan")
             let slot = try await Self.slotPosition(client)
             let gcj = Geodesy.wgs84ToGCJ02(slot)
@@ -198,7 +188,7 @@ struct CheckInTests {
 
     @Test("points exhausted this month: refused with POINTS_EXHAUSTED, the next month the permit trades again")
     func pointsExhausted() async throws {
-        let service = try await Self.service()
+        let service = try await Scene.permitIssued()
         try await service.database.deductPoints(
             permitNumber: "LZ2026-CG-000001", month: "2026-07", points: 12, code: "person_permit_slot_mismatch", at: TestService.midSeason)
         try await service.run { client in
@@ -212,7 +202,7 @@ struct CheckInTests {
 
     @Test("bad input is a 400 naming the field; wrong roles are refused")
     func badInputAndAccess() async throws {
-        try await Self.service().run { client in
+        try await Scene.permitIssued().run { client in
             let vendor = try await client.signIn("zhangsan")
             try await client.post("/api/v1/checkins", json: #"{"lng": 103.8, "accuracy_m": 10}"#, headers: vendor)
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "lat")
@@ -236,7 +226,7 @@ struct CheckInTests {
 
     @Test("an officer of the district checks a vendor in on his behalf, with a reason, in the audit log; another district's officer cannot")
     func onBehalf() async throws {
-        try await Self.service().run { client in
+        try await Scene.permitIssued().run { client in
             let xg = try await client.signIn("xg.sun")
             try await client.post("/api/v1/officer/checkins", json: #"{"permit_no": "LZ2026-CG-000001", "reason": "手机没电"}"#, headers: xg)
                 .expectError(.forbidden, code: "FORBIDDEN")
@@ -268,7 +258,7 @@ struct CheckInTests {
 
     @Test("a jump faster than 120 km/h since the previous attempt is accepted but flagged for review")
     func travelFlag() async throws {
-        let service = try await Self.service()
+        let service = try await Scene.permitIssued()
         try await service.run { client in
             let vendor = try await client.signIn("zhangsan")
             let slot = try await Self.slotPosition(client)

@@ -12,7 +12,7 @@ import Testing
 struct DegradationTests {
     @Test("a read-only database makes writes answer 503 with Retry-After while reads go on; writes work again when it recovers")
     func readOnly() async throws {
-        let service = try await CheckInTests.service()
+        let service = try await Scene.permitIssued()
         let database = service.database
         try await service.run { client in
             let vendor = try await client.signIn("zhangsan")
@@ -21,7 +21,7 @@ struct DegradationTests {
             let report = try await client.post("/api/v1/reports", json: #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#)
             try report.expectError(.serviceUnavailable, code: "UNAVAILABLE")
             #expect(report.headers[.retryAfter] == "30")
-            try await InspectionTests.checkIn(client, vendor).expectError(.serviceUnavailable, code: "UNAVAILABLE")
+            try await Scene.checkIn(client, vendor).expectError(.serviceUnavailable, code: "UNAVAILABLE")
             #expect(try await client.get("/api/v1/map.geojson").status == .ok)
             #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["status_today"] as? String == "assigned")
             #expect(try await client.get("/api/v1/reports").json()["total"] as? Int == 0, "nothing half-written")
@@ -30,7 +30,7 @@ struct DegradationTests {
             #expect(
                 try await client.post("/api/v1/reports", json: #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#).status
                     == .created)
-            #expect(try await InspectionTests.checkIn(client, vendor).status == .created)
+            #expect(try await Scene.checkIn(client, vendor).status == .created)
         }
     }
 

@@ -8,27 +8,9 @@ import Testing
 
 @Suite("Permits")
 struct PermitTests {
-    /// A service with an admin, an officer of CG and of XG, and two vendors.
-    static func service(now: Date = TestService.midSeason, clock: ServiceClock? = nil) async throws -> TestService {
-        let service = try await TestService(now: now, clock: clock)
-        try await service.addAccount("admin", role: .admin)
-        try await service.addAccount("cg.li", role: .officer, district: "CG")
-        try await service.addAccount("xg.sun", role: .officer, district: "XG")
-        let hash = try await TestService.passwords.hash(TestService.password)
-        _ = try await service.database.workflows.accounts.registerVendor(
-            VendorDraft(
-                name: "张三丰", phone: "13912345678", idCardNo: "11010519491231002X", origin: "榆中县青城镇", vehiclePlate: "甘A12345", produce: ["白兰瓜"]),
-            idCardHash: "card-1", username: "zhangsan", passwordHash: hash, actor: "test", at: now)
-        _ = try await service.database.workflows.accounts.registerVendor(
-            VendorDraft(
-                name: "李四", phone: "13800001111", idCardNo: "620102198006151230", origin: "安宁区沙井驿", vehiclePlate: "甘AD1234", produce: ["白凤桃"]),
-            idCardHash: "card-2", username: "lisi", passwordHash: hash, actor: "test", at: now)
-        return service
-    }
-
     @Test("an administrator issues a permit; the stall, the map and verification show it, the holder's name masked")
     func issueAndShow() async throws {
-        try await Self.service().run { client in
+        try await Scene.people().run { client in
             let admin = try await client.signIn("admin")
             let created = try await client.post(
                 "/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "CG-001-01", "issue": true}"#, headers: admin)
@@ -76,7 +58,7 @@ struct PermitTests {
 
     @Test("one live permit per slot, per vendor and per vehicle in a season")
     func uniqueness() async throws {
-        try await Self.service().run { client in
+        try await Scene.people().run { client in
             let admin = try await client.signIn("admin")
             #expect(
                 try await client.post(
@@ -100,7 +82,7 @@ struct PermitTests {
 
     @Test("the workflow through HTTP: roles, districts, reasons and states")
     func workflow() async throws {
-        try await Self.service().run { client in
+        try await Scene.people().run { client in
             let admin = try await client.signIn("admin")
             let cg = try await client.signIn("cg.li")
             let xg = try await client.signIn("xg.sun")
@@ -163,7 +145,7 @@ struct PermitTests {
 
     @Test("a vendor sees his own permits, full name included; others cannot list them")
     func mine() async throws {
-        try await Self.service().run { client in
+        try await Scene.people().run { client in
             let admin = try await client.signIn("admin")
             _ = try await client.post(
                 "/api/v1/admin/permits", json: #"{"vendor_id": "V000001", "slot_id": "AN-001-05", "issue": true}"#, headers: admin)
@@ -180,7 +162,7 @@ struct PermitTests {
 
     @Test("after the season a permit reads as expired and no longer valid")
     func expiry() async throws {
-        let service = try await Self.service()
+        let service = try await Scene.people()
         let database = service.database
         let admin = Account(id: 1, username: "admin", role: .admin, district: nil, vendorId: nil)
         _ = try await database.workflows.permits.create(

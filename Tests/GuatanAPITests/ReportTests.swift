@@ -8,25 +8,11 @@ import Testing
 
 @Suite("Citizen reports (市民监督) and the case loop")
 struct ReportTests {
-    static func submit(_ client: some TestClientProtocol, _ json: String) async throws -> [String: Any] {
-        let response = try await client.post("/api/v1/reports", json: json)
-        #expect(response.status == .created, "\(response.text)")
-        return try response.json()
-    }
-
-    static func act(
-        _ client: some TestClientProtocol, _ id: String, _ action: String, note: String? = nil, _ who: HTTPFields
-    ) async throws -> TestResponse {
-        let noteField = note.map { #", "public_note": "\#($0)""# } ?? ""
-        return try await client.post(
-            "/api/v1/reports/\(id)/transitions", json: #"{"action": "\#(action)"\#(noteField), "internal_note": "巡查组王队"}"#, headers: who)
-    }
-
     @Test("a whole case: report, accept, dispatch with its time limit, handle, verify, close, rate; illegal steps refused")
     func wholeCase() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         try await service.run { client in
-            let submitted = try await Self.submit(
+            let submitted = try await Scene.submit(
                 client,
                 #"""
                 {"category": "hygiene", "description": "摊位旁垃圾没有清理，联系我 13912340000", "slot_id": "CG-001-01", "contact_phone": "13912340000"}
@@ -57,16 +43,16 @@ struct ReportTests {
             #expect(try await client.get("/api/v1/reports/\(id)").json()["allowed_actions"] == nil)
 
             // Refused: wrong district, a vendor, a citizen, an action that does not fit the state.
-            try await Self.act(client, id, "accept", xg).expectError(.forbidden, code: "FORBIDDEN")
-            try await Self.act(client, id, "accept", vendor).expectError(.forbidden, code: "FORBIDDEN")
+            try await Scene.act(client, id, "accept", xg).expectError(.forbidden, code: "FORBIDDEN")
+            try await Scene.act(client, id, "accept", vendor).expectError(.forbidden, code: "FORBIDDEN")
             try await client.post("/api/v1/reports/\(id)/transitions", json: #"{"action": "accept"}"#).expectError(
                 .unauthorized, code: "UNAUTHENTICATED")
-            try await Self.act(client, id, "close", cg).expectError(.conflict, code: "CONFLICT")
-            try await Self.act(client, id, "reject", cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "public_note")
-            try await Self.act(client, id, "fly", cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "action")
+            try await Scene.act(client, id, "close", cg).expectError(.conflict, code: "CONFLICT")
+            try await Scene.act(client, id, "reject", cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "public_note")
+            try await Scene.act(client, id, "fly", cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "action")
 
-            #expect(try await Self.act(client, id, "accept", note: "已立案", cg).status == .ok)
-            let dispatched = try await Self.act(client, id, "dispatch", cg).json()
+            #expect(try await Scene.act(client, id, "accept", note: "已立案", cg).status == .ok)
+            let dispatched = try await Scene.act(client, id, "dispatch", cg).json()
             #expect(dispatched["status"] as? String == "dispatched")
             #expect(dispatched["due_at"] as? String == "2026-07-15T13:00:00+08:00", "hygiene: 4 hours from dispatch")
             #expect(dispatched["overdue"] as? Bool == false)
@@ -74,7 +60,7 @@ struct ReportTests {
             // The bureau's administrator may take any step in any district: here the verification.
             let admin = try await client.signIn("admin")
             for (action, who) in [("handle", cg), ("verify", admin), ("close", cg)] {
-                #expect(try await Self.act(client, id, action, note: "已处理", who).status == .ok, "\(action)")
+                #expect(try await Scene.act(client, id, action, note: "已处理", who).status == .ok, "\(action)")
             }
             #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["open_report_count"] as? Int == 0)
 
@@ -107,29 +93,29 @@ struct ReportTests {
 
     @Test("public case lists, kept for a second against crowds, show a new report and every step at once")
     func listsFollowWrites() async throws {
-        try await PermitTests.service().run { client in
+        try await Scene.people().run { client in
             let cg = try await client.signIn("cg.li")
             let list = { try await client.get("/api/v1/reports?slot_id=CG-001-01").json() }
             #expect(try await list()["total"] as? Int == 0)
             #expect(try await list()["total"] as? Int == 0)  // from the cache
             let id = try #require(
-                try await Self.submit(client, #"{"category": "noise", "description": "喇叭", "slot_id": "CG-001-01"}"#)["report_id"] as? String)
+                try await Scene.submit(client, #"{"category": "noise", "description": "喇叭", "slot_id": "CG-001-01"}"#)["report_id"] as? String)
             #expect(try await list()["total"] as? Int == 1)
-            #expect(try await Self.act(client, id, "accept", cg).status == .ok)
+            #expect(try await Scene.act(client, id, "accept", cg).status == .ok)
             #expect(((try await list()["items"] as? [[String: Any]])?.first?["status"] as? String) == "accepted")
         }
     }
 
     @Test("photos: up to three, type by their bytes, metadata stripped, served for good; others refused")
     func photos() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         try await service.run { client in
             var form = MultipartBody()
             form.field("category", "occupying_road")
             form.field("description", "三轮车占了盲道")
             form.field("lat", "36.0605")
             form.field("lng", "103.83")
-            form.file("photo", filename: "a.jpg", contentType: "image/jpeg", ApplicationTests.photo)
+            form.file("photo", filename: "a.jpg", contentType: "image/jpeg", Scene.photo)
             let created = try await client.post("/api/v1/reports", form: form)
             #expect(created.status == .created, "\(created.text)")
             let id = try #require(try created.json()["report_id"] as? String)
@@ -152,7 +138,7 @@ struct ReportTests {
             four.field("category", "hygiene")
             four.field("description", "垃圾")
             four.field("slot_id", "CG-001-01")
-            for _ in 0..<4 { four.file("photo", filename: "a.jpg", contentType: "image/jpeg", ApplicationTests.photo) }
+            for _ in 0..<4 { four.file("photo", filename: "a.jpg", contentType: "image/jpeg", Scene.photo) }
             try await client.post("/api/v1/reports", form: four).expectError(.badRequest, code: "VALIDATION_FAILED", field: "photo")
             // Certificates are not public photos, even by their hash.
             try await client.get("/api/v1/photos/" + String(repeating: "0", count: 64)).expectError(.notFound, code: "NOT_FOUND")
@@ -161,21 +147,21 @@ struct ReportTests {
 
     @Test("a report about a place takes the nearest site's district; the same problem nearby within a day is linked as a duplicate")
     func placesAndDuplicates() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         try await service.run { client in
             let stall = try await client.get("/api/v1/stalls/AN-001-01").json()
             let p = try #require(stall["position"] as? [String: Any])
-            let first = try await Self.submit(client, #"{"category": "noise", "description": "喇叭叫卖太吵", "lat": \#(p["lat"]!), "lng": \#(p["lng"]!)}"#)
+            let first = try await Scene.submit(client, #"{"category": "noise", "description": "喇叭叫卖太吵", "lat": \#(p["lat"]!), "lng": \#(p["lng"]!)}"#)
             #expect(first["district"] as? String == "AN")
             #expect(first["status"] as? String == "submitted")
-            let nearby = try await Self.submit(
+            let nearby = try await Scene.submit(
                 client, #"{"category": "noise", "description": "还是很吵", "lat": \#((p["lat"] as! Double) + 0.001), "lng": \#(p["lng"]!)}"#)
             #expect(nearby["status"] as? String == "duplicate")
             #expect(nearby["duplicate_of"] as? String == first["report_id"] as? String)
             let tracked = try await client.get("/api/v1/reports/track/\(nearby["tracking_code"] as! String)").json()
             #expect((tracked["main_case"] as? [String: Any])?["report_id"] as? String == first["report_id"] as? String)
             // Another category at the same place is its own case.
-            let other = try await Self.submit(client, #"{"category": "hygiene", "description": "垃圾", "lat": \#(p["lat"]!), "lng": \#(p["lng"]!)}"#)
+            let other = try await Scene.submit(client, #"{"category": "hygiene", "description": "垃圾", "lat": \#(p["lat"]!), "lng": \#(p["lng"]!)}"#)
             #expect(other["status"] as? String == "submitted")
 
             try await client.post("/api/v1/reports", json: #"{"category": "noise", "description": "远方", "lat": 39.9, "lng": 116.4}"#)
@@ -202,7 +188,7 @@ struct ReportTests {
         let service = try await TestService(reportRate: 2)
         try await service.run { client in
             for _ in 0..<2 {
-                _ = try await Self.submit(client, #"{"category": "suggestion", "description": "瓜很甜，点赞", "slot_id": "CG-001-01"}"#)
+                _ = try await Scene.submit(client, #"{"category": "suggestion", "description": "瓜很甜，点赞", "slot_id": "CG-001-01"}"#)
             }
             let third = try await client.post("/api/v1/reports", json: #"{"category": "suggestion", "description": "再来一次", "slot_id": "CG-001-01"}"#)
             try third.expectError(.tooManyRequests, code: "RATE_LIMITED")

@@ -37,14 +37,14 @@ struct UploadSecurityTests {
         let data = service.folder.url
         try await service.run { client in
             // An unknown stall with a good photo, then a broken photo: both refused, nothing kept.
-            try await client.post("/api/v1/reports", form: Self.reportForm(slot: "XX-999-99", photo: ApplicationTests.photo))
+            try await client.post("/api/v1/reports", form: Self.reportForm(slot: "XX-999-99", photo: Scene.photo))
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "slot_id")
             let junk = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "XX-999-99", photo: Self.junkJPEG))
             #expect([.badRequest, .unsupportedMediaType].contains(junk.status), "\(junk.text)")
             #expect(filesIn(data.appendingPathComponent("photos")).isEmpty)
             #expect(filesIn(data.appendingPathComponent("photo-staging")).isEmpty)
             // Two refusals used two of the hour's three attempts.
-            let accepted = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "CG-001-01", photo: ApplicationTests.photo))
+            let accepted = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "CG-001-01", photo: Scene.photo))
             #expect(accepted.status == .created, "\(accepted.text)")
             #expect(filesIn(data.appendingPathComponent("photos")).count == 1)
             try await client.post("/api/v1/reports", json: #"{"category": "suggestion", "description": "再来一次", "slot_id": "CG-001-01"}"#)
@@ -60,7 +60,7 @@ struct UploadSecurityTests {
             #expect(first.status != .tooManyRequests)
             try await client.post("/api/v1/reports", form: Self.reportForm(slot: "XX-999-99", photo: Self.junkJPEG))
                 .expectError(.tooManyRequests, code: "RATE_LIMITED")
-            try await client.post("/api/v1/reports", form: Self.reportForm(slot: "CG-001-01", photo: ApplicationTests.photo))
+            try await client.post("/api/v1/reports", form: Self.reportForm(slot: "CG-001-01", photo: Scene.photo))
                 .expectError(.tooManyRequests, code: "RATE_LIMITED")
         }
     }
@@ -70,7 +70,7 @@ struct UploadSecurityTests {
         let service = try await TestService { $0.minimumFreeBytes = Int64.max / 2 }
         let staging = service.folder.url.appendingPathComponent("photo-staging")
         try await service.run { client in
-            let refused = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "CG-001-01", photo: ApplicationTests.photo))
+            let refused = try await client.post("/api/v1/reports", form: Self.reportForm(slot: "CG-001-01", photo: Scene.photo))
             try refused.expectError(.serviceUnavailable, code: "UNAVAILABLE")
             #expect(refused.headers[.retryAfter] != nil)
             let plain = try await client.post(
@@ -82,13 +82,13 @@ struct UploadSecurityTests {
 
     @Test("inspection photos: the district's officers and administrators see them, the public and other districts do not")
     func inspectionPhotosArePrivate() async throws {
-        let service = try await CheckInTests.service()
+        let service = try await Scene.permitIssued()
         try await service.run { client in
             let cg = try await client.signIn("cg.li")
             var form = MultipartBody()
             form.field("slot_id", "CG-001-01")
             form.field("result", "compliant")
-            form.file("photo", filename: "a.jpg", contentType: "image/jpeg", ApplicationTests.photo)
+            form.file("photo", filename: "a.jpg", contentType: "image/jpeg", Scene.photo)
             let inspection = try await client.post("/api/v1/inspections", form: form, headers: cg)
             #expect(inspection.status == .created, "\(inspection.text)")
             let url = try #require((try inspection.json()["photos"] as? [String])?.first)
@@ -132,7 +132,7 @@ extension StoredPhoto {
 struct AccountLifecycleTests {
     @Test("an administrator disables an officer: his sessions end at once, he cannot sign in; enabled, he can; both audited")
     func disableAndEnable() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         try await service.run { client in
             let admin = try await client.signIn("admin")
             let phone = try await client.signIn("cg.li")
@@ -158,7 +158,7 @@ struct AccountLifecycleTests {
 
     @Test("the last active administrator cannot be disabled")
     func lastAdmin() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         try await service.run { client in
             let admin = try await client.signIn("admin")
             try await client.post("/api/v1/admin/users/admin/disable", json: "{}", headers: admin).expectError(.conflict, code: "CONFLICT")
@@ -168,7 +168,7 @@ struct AccountLifecycleTests {
 
     @Test("every role changes its own password with the old one; its other sessions end, this one goes on")
     func changePassword() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         try await service.run { client in
             let phone = try await client.signIn("zhangsan")
             let desk = try await client.signIn("zhangsan")
@@ -262,11 +262,11 @@ extension HTTPTypes.HTTPField.Name {
 struct PublicPrivacyTests {
     @Test("a rating comment is masked for the public; a place report is shown on a 50 m grid, exact to its officers")
     func ratingAndPlace() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         try await service.run { client in
             let cg = try await client.signIn("cg.li")
             let admin = try await client.signIn("admin")
-            let submitted = try await ReportTests.submit(
+            let submitted = try await Scene.submit(
                 client, #"{"category": "hygiene", "description": "门口有垃圾", "lat": 36.061234, "lng": 103.834567}"#)
             let id = try #require(submitted["report_id"] as? String)
             let code = try #require(submitted["tracking_code"] as? String)
@@ -279,7 +279,7 @@ struct PublicPrivacyTests {
             #expect(!open311.contains("36.061234"))
 
             for (action, who) in [("accept", cg), ("dispatch", cg), ("handle", cg), ("verify", admin), ("close", cg)] {
-                #expect(try await ReportTests.act(client, id, action, note: "已处理", who).status == .ok, "\(action)")
+                #expect(try await Scene.act(client, id, action, note: "已处理", who).status == .ok, "\(action)")
             }
             let rated = try await client.post("/api/v1/reports/track/\(code)/rating", json: #"{"score": 2, "comment": "不满意，请回电 138-1234-5678"}"#)
             #expect(rated.status == .ok, "\(rated.text)")
@@ -296,10 +296,10 @@ struct PublicPrivacyTests {
 struct IntegrityTests {
     @Test("an application cannot name another vendor's vehicle plate (409 naming the rule, not the vendor)")
     func plateSquatting() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         try await service.run { client in
             let lisi = try await client.signIn("lisi")
-            var form = ApplicationTests.form(slot: "CG-002-01")
+            var form = Scene.applicationForm(slot: "CG-002-01")
             form.field("vehicle_plate", "甘A12345")
             let refused = try await client.post("/api/v1/permit-applications", form: form, headers: lisi)
             let error = try refused.expectError(.conflict, code: "CONFLICT")
@@ -308,7 +308,7 @@ struct IntegrityTests {
             #expect(!message.contains("V000001") && !message.contains("张"))
             // The owner applies with his own plate.
             let zhangsan = try await client.signIn("zhangsan")
-            var own = ApplicationTests.form(slot: "CG-002-01")
+            var own = Scene.applicationForm(slot: "CG-002-01")
             own.field("vehicle_plate", "甘A12345")
             let applied = try await client.post("/api/v1/permit-applications", form: own, headers: zhangsan)
             #expect(applied.status == .created, "\(applied.text)")
@@ -317,7 +317,7 @@ struct IntegrityTests {
 
     @Test("mark_duplicate links only to an open case of the same district")
     func duplicates() async throws {
-        let service = try await PermitTests.service()
+        let service = try await Scene.people()
         let other = try await service.database.workflows.reports.submit(
             ReportIntake(category: .hygiene, description: "垃圾", subject: .slot("XG-001-01"), contactPhone: nil), photos: [],
             trackingHash: "x1", at: TestService.midSeason)
@@ -325,10 +325,10 @@ struct IntegrityTests {
             let cg = try await client.signIn("cg.li")
             let admin = try await client.signIn("admin")
             let first = try #require(
-                try await ReportTests.submit(client, #"{"category": "hygiene", "description": "垃圾一", "slot_id": "CG-001-01"}"#)["report_id"]
+                try await Scene.submit(client, #"{"category": "hygiene", "description": "垃圾一", "slot_id": "CG-001-01"}"#)["report_id"]
                     as? String)
             let second = try #require(
-                try await ReportTests.submit(client, #"{"category": "noise", "description": "喇叭太吵", "slot_id": "CG-002-01"}"#)["report_id"] as? String
+                try await Scene.submit(client, #"{"category": "noise", "description": "喇叭太吵", "slot_id": "CG-002-01"}"#)["report_id"] as? String
             )
             func link(_ id: String, to main: String, _ who: HTTPFields) async throws -> TestResponse {
                 try await client.post(
@@ -337,10 +337,10 @@ struct IntegrityTests {
             }
             try await link(second, to: other.id, admin).expectError(.badRequest, code: "VALIDATION_FAILED", field: "duplicate_of")
             // A closed case: rejected first, then nothing can be linked to it.
-            #expect(try await ReportTests.act(client, first, "reject", note: "不属于本摊", cg).status == .ok)
+            #expect(try await Scene.act(client, first, "reject", note: "不属于本摊", cg).status == .ok)
             try await link(second, to: first, cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "duplicate_of")
             let third = try #require(
-                try await ReportTests.submit(client, #"{"category": "hygiene", "description": "地上有瓜皮", "slot_id": "CG-002-01"}"#)["report_id"]
+                try await Scene.submit(client, #"{"category": "hygiene", "description": "地上有瓜皮", "slot_id": "CG-002-01"}"#)["report_id"]
                     as? String)
             #expect(try await link(second, to: third, cg).status == .ok)
         }

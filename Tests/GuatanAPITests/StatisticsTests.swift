@@ -13,9 +13,9 @@ struct StatisticsTests {
     @Test("a permit not checked in for five season days is idle; a check-in ends it")
     func idlePermits() async throws {
         let time = TestTime(BusinessTime.parseInstant("2026-07-10T09:00:00+08:00")!)
-        let service = try await CheckInTests.service(now: time.now, clock: time.clock)
+        let service = try await Scene.permitIssued(now: time.now, clock: time.clock)
         try await service.run { client in
-            #expect(try await InspectionTests.checkIn(client, try await client.signIn("zhangsan")).status == .created)
+            #expect(try await Scene.checkIn(client, try await client.signIn("zhangsan")).status == .created)
             time.set("2026-07-15T09:00:00+08:00")  // 11th to 14th: four days
             let admin = try await client.signIn("admin")
             #expect(try await client.get("/api/v1/admin/idle-permits", headers: admin).json()["total"] as? Int == 0)
@@ -26,7 +26,7 @@ struct StatisticsTests {
             #expect(items.first?["idle_days"] as? Int == 5)
             #expect(items.first?["last_check_in"] as? String == "2026-07-10")
             #expect(try await client.get("/api/v1/admin/idle-permits?days=6", headers: admin).json()["total"] as? Int == 0)
-            #expect(try await InspectionTests.checkIn(client, try await client.signIn("zhangsan")).status == .created)
+            #expect(try await Scene.checkIn(client, try await client.signIn("zhangsan")).status == .created)
             #expect(try await client.get("/api/v1/admin/idle-permits", headers: admin).json()["total"] as? Int == 0)
             try await client.get("/api/v1/admin/idle-permits", headers: try await client.signIn("cg.li")).expectError(.forbidden, code: "FORBIDDEN")
         }
@@ -35,19 +35,19 @@ struct StatisticsTests {
     @Test("statistics: check-in rate per day and district, cases on time, inspections, hotspots; sanctions with reasons; CSV exports")
     func statisticsAndExports() async throws {
         let time = TestTime(TestService.midSeason)
-        let service = try await CheckInTests.service(clock: time.clock)
+        let service = try await Scene.permitIssued(clock: time.clock)
         try await service.run { client in
             let vendor = try await client.signIn("zhangsan")
             let cg = try await client.signIn("cg.li")
             let admin = try await client.signIn("admin")
-            #expect(try await InspectionTests.checkIn(client, vendor).status == .created)
-            let report = try await ReportTests.submit(
+            #expect(try await Scene.checkIn(client, vendor).status == .created)
+            let report = try await Scene.submit(
                 client, #"{"category": "hygiene", "description": "垃圾, 请联系 13912345678", "slot_id": "CG-001-01", "contact_phone": "13912345678"}"#)
             let id = try #require(report["report_id"] as? String)
-            for action in ["accept", "dispatch"] { _ = try await ReportTests.act(client, id, action, cg) }
+            for action in ["accept", "dispatch"] { _ = try await Scene.act(client, id, action, cg) }
             time.set("2026-07-15T10:30:00+08:00")
-            for action in ["handle", "verify", "close"] { _ = try await ReportTests.act(client, id, action, note: "已处理", cg) }
-            _ = try await InspectionTests.inspect(client, cg, result: "compliant")
+            for action in ["handle", "verify", "close"] { _ = try await Scene.act(client, id, action, note: "已处理", cg) }
+            _ = try await Scene.inspect(client, cg, result: "compliant")
             _ = try await client.post(
                 "/api/v1/permits/LZ2026-CG-000001/transitions", json: #"{"action": "suspend", "reason": "非自产瓜果"}"#, headers: admin)
 
@@ -85,7 +85,7 @@ struct StatisticsTests {
 
             // Computed at most every 30 seconds per period, saying when: a new case shows after that.
             #expect(stats["as_of"] as? String == "2026-07-15T10:30:00+08:00")
-            _ = try await ReportTests.submit(client, #"{"category": "noise", "description": "喇叭", "slot_id": "CG-001-01"}"#)
+            _ = try await Scene.submit(client, #"{"category": "noise", "description": "喇叭", "slot_id": "CG-001-01"}"#)
             time.set("2026-07-15T10:30:20+08:00")
             let cached = try await client.get("/api/v1/admin/stats?from=2026-07-15&to=2026-07-15", headers: admin).json()
             #expect(cached["as_of"] as? String == "2026-07-15T10:30:00+08:00")
@@ -111,7 +111,7 @@ struct StatisticsTests {
 struct ConfigurationTests {
     @Test("a season's own points per violation apply to new inspections; the default stays for other seasons")
     func violationPoints() async throws {
-        let service = try await CheckInTests.service()
+        let service = try await Scene.permitIssued()
         try await service.run { client in
             let admin = try await client.signIn("admin")
             let rules = try await client.get("/api/v1/admin/violation-rules", headers: admin).json()
@@ -126,7 +126,7 @@ struct ConfigurationTests {
             let cg = try await client.signIn("cg.li")
             try await client.post("/api/v1/admin/violation-rules", json: #"{"code": "hygiene", "points": 1}"#, headers: cg).expectError(
                 .forbidden, code: "FORBIDDEN")
-            let inspected = try await InspectionTests.inspect(client, cg, result: "violation", violations: ["hygiene"])
+            let inspected = try await Scene.inspect(client, cg, result: "violation", violations: ["hygiene"])
             #expect(try inspected.json()["points_deducted"] as? Int == 4)
             let next = try await client.get("/api/v1/admin/violation-rules?season=2027", headers: admin).json()
             #expect((next["items"] as? [[String: Any]])?.first { $0["code"] as? String == "hygiene" }?["points"] as? Int == 2)
@@ -135,7 +135,7 @@ struct ConfigurationTests {
 
     @Test("a category's time limit sets the due time of cases dispatched afterwards")
     func timeLimits() async throws {
-        let service = try await CheckInTests.service()
+        let service = try await Scene.permitIssued()
         try await service.run { client in
             let admin = try await client.signIn("admin")
             let set = try await client.post("/api/v1/admin/report-categories/hygiene", json: #"{"time_limit_minutes": 60}"#, headers: admin)
@@ -144,11 +144,11 @@ struct ConfigurationTests {
                 .expectError(.badRequest, code: "VALIDATION_FAILED", field: "time_limit_minutes")
             try await client.post("/api/v1/admin/report-categories/litter", json: #"{"time_limit_minutes": 60}"#, headers: admin)
                 .expectError(.notFound, code: "NOT_FOUND")
-            let report = try await ReportTests.submit(client, #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#)
+            let report = try await Scene.submit(client, #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#)
             let cg = try await client.signIn("cg.li")
             let id = try #require(report["report_id"] as? String)
-            _ = try await ReportTests.act(client, id, "accept", cg)
-            let dispatched = try await ReportTests.act(client, id, "dispatch", cg).json()
+            _ = try await Scene.act(client, id, "accept", cg)
+            let dispatched = try await Scene.act(client, id, "dispatch", cg).json()
             #expect(dispatched["due_at"] as? String == "2026-07-15T10:00:00+08:00")
             let categories = try await client.get("/api/v1/report-categories").json()
             #expect((categories["items"] as? [[String: Any]])?.first { $0["code"] as? String == "hygiene" }?["time_limit_minutes"] as? Int == 60)

@@ -7,24 +7,10 @@ import Testing
 
 @Suite("Permit store")
 struct PermitStoreTests {
-    /// Registers `count` vendors with distinct cards and plates.
-    static func vendors(_ workflows: GuatanWorkflows, count: Int) async throws -> [String] {
-        var ids: [String] = []
-        for index in 0..<count {
-            let (vendor, _) = try await workflows.accounts.registerVendor(
-                VendorDraft(
-                    name: "农户\(index)", phone: "1390000\(String(format: "%04d", index))", idCardNo: "11010519491231002X",
-                    origin: "榆中县", vehiclePlate: "甘A\(String(format: "%05d", index))", produce: ["西瓜"]),
-                idCardHash: "card-\(index)", username: "farmer\(index)", passwordHash: "x", actor: "test", at: Fixtures.now)
-            ids.append(vendor.id)
-        }
-        return ids
-    }
-
     @Test("many vendors racing for one slot: exactly one permit, the others a conflict", arguments: StoreBackend.allCases)
     func raceForOneSlot(backend: StoreBackend) async throws {
         let store = try await backend.seeded()
-        let vendorIds = try await Self.vendors(store.workflows, count: 12)
+        let vendorIds = try await Fixtures.vendors(store.workflows, count: 12)
         let outcomes = await withTaskGroup(of: Result<String, any Error>.self) { group in
             for vendorId in vendorIds {
                 group.addTask {
@@ -53,7 +39,7 @@ struct PermitStoreTests {
     @Test("one vendor racing for many slots: one permit", arguments: StoreBackend.allCases)
     func oneVendorManySlots(backend: StoreBackend) async throws {
         let store = try await backend.seeded()
-        let vendorId = try await Self.vendors(store.workflows, count: 1)[0]
+        let vendorId = try await Fixtures.vendors(store.workflows, count: 1)[0]
         let slots = (1...10).map { Slot.id(siteId: "AN-002", number: $0) }
         let created = await withTaskGroup(of: Bool.self) { group in
             for slot in slots {

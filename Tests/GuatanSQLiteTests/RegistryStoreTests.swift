@@ -8,18 +8,20 @@ import Testing
 
 @Suite("Registry store")
 struct RegistryStoreTests {
-    @Test("the seed loads 390 sites and 2,059 slots in the published district shape")
-    func seedLoads() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try GuatanDatabase(dataDirectory: folder.url)
-        #expect(try database.registryIsEmpty())
-        let loaded = try #require(try await database.workflows.registry.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now))
+    @Test("the seed loads 390 sites and 2,059 slots in the published district shape", arguments: StoreBackend.allCases)
+    func seedLoads(backend: StoreBackend) async throws {
+        let store = try await backend.empty()
+        let database = store.stores.registry
+        #expect(try await database.registryState(today: Fixtures.today).sites.isEmpty)
+        let loaded = try #require(try await store.workflows.registry.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now))
         #expect(loaded.sitesCreated == 390)
         #expect(loaded.slotsCreated == 2059)
         let districts = try await database.registryState(today: Fixtures.today).districtSummaries
         let shape = Dictionary(uniqueKeysWithValues: districts.map { ($0.district.code, [$0.siteCount, $0.slotCount]) })
         #expect(shape == ["CG": [181, 707], "QLH": [75, 460], "XG": [119, 330], "AN": [15, 562]])
         #expect(districts.map(\.district.name) == ["城关区", "七里河区", "西固区", "安宁区"])
+        #expect(try await store.auditTrail(entity: "registry", id: "seed").map(\.action) == ["registry.seed"])
+        #expect(try await store.workflows.registry.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now) == nil, "never twice")
     }
 
     @Test("reopening the same folder keeps the registry and never loads the seed twice")
@@ -44,10 +46,10 @@ struct RegistryStoreTests {
         #expect(try reopened.auditTrail(entity: "registry", id: "seed").map(\.action) == ["registry.seed"])
     }
 
-    @Test("sites filter by district and by text in name, address or street office, a page at a time")
-    func siteQueries() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try await Fixtures.seededDatabase(in: folder)
+    @Test("sites filter by district and by text in name, address or street office, a page at a time", arguments: StoreBackend.allCases)
+    func siteQueries(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let database = store.stores.registry
         let anning = try await database.sites(district: "AN", text: nil, page: PageRequest(perPage: 100))
         #expect(anning.total == 15)
         #expect(anning.items.allSatisfy { $0.site.district == "AN" })
@@ -70,10 +72,10 @@ struct RegistryStoreTests {
         #expect(both.total == 0)
     }
 
-    @Test("a site comes with its slots in order; unknown IDs give nil")
-    func siteDetail() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try await Fixtures.seededDatabase(in: folder)
+    @Test("a site comes with its slots in order; unknown IDs give nil", arguments: StoreBackend.allCases)
+    func siteDetail(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let database = store.stores.registry
         let site = try #require(try await database.site(id: "AN-001", today: Fixtures.today))
         #expect(site.districtName == "安宁区")
         #expect(site.slots.map(\.slot.number) == Array(1...site.slots.count))
@@ -84,10 +86,10 @@ struct RegistryStoreTests {
         #expect(try await database.stall(slotId: "CG-001-99", today: Fixtures.today) == nil)
     }
 
-    @Test("nearby search through the R*Tree finds exactly what a full scan finds, nearest first")
-    func nearbyMatchesScan() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try await Fixtures.seededDatabase(in: folder)
+    @Test("nearby search through the R*Tree finds exactly what a full scan finds, nearest first", arguments: StoreBackend.allCases)
+    func nearbyMatchesScan(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let database = store.stores.registry
         let all = try await database.registryState(today: Fixtures.today).sites.flatMap(\.slots)
         for center in [Coordinate(lat: 36.0605, lng: 103.83), Coordinate(lat: 36.10, lng: 103.73), Coordinate(lat: 36.097, lng: 103.625)] {
             for radius in [150.0, 800.0, 3000.0] {
@@ -104,10 +106,10 @@ struct RegistryStoreTests {
         #expect(far.isEmpty)
     }
 
-    @Test("the season falls back to the programme's standard dates")
-    func seasonFallback() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try await Fixtures.seededDatabase(in: folder)
+    @Test("the season falls back to the programme's standard dates", arguments: StoreBackend.allCases)
+    func seasonFallback(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let database = store.stores.registry
         #expect(try await database.season(year: 2027) == Season.standard(year: 2027))
     }
 }
@@ -116,10 +118,10 @@ struct RegistryStoreTests {
 struct SiteImportTests {
     static let header = "site_id,district,name,address,street_office,lat,lng,opens_at,closes_at,slots\n"
 
-    @Test("a good file creates new sites with their slots and updates known ones")
-    func importCreatesAndUpdates() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try await Fixtures.seededDatabase(in: folder)
+    @Test("a good file creates new sites with their slots and updates known ones", arguments: StoreBackend.allCases)
+    func importCreatesAndUpdates(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let database = store.stores.registry
         let before = try await database.registryVersion()
         let existing = try #require(try await database.site(id: "CG-001", today: Fixtures.today))
         let csv =
@@ -128,7 +130,7 @@ struct SiteImportTests {
                 CG-001,CG,更名后的摊点,\(existing.site.address),东岗街道,\(existing.site.position.lat),\(existing.site.position.lng),06:00,22:00,\(existing.slots.count + 2)
 
                 """
-        let summary = try await database.workflows.registry.importSites(csv: Data(csv.utf8), file: "new.csv", actor: "test", now: Fixtures.now)
+        let summary = try await store.workflows.registry.importSites(csv: Data(csv.utf8), file: "new.csv", actor: "test", now: Fixtures.now)
         #expect(summary.sitesCreated == 1 && summary.sitesUpdated == 1 && summary.slotsCreated == 5)
         let created = try #require(try await database.site(id: "CG-500", today: Fixtures.today))
         #expect(created.slots.map(\.slot.id) == ["CG-500-01", "CG-500-02", "CG-500-03"])
@@ -137,11 +139,11 @@ struct SiteImportTests {
         #expect(updated.site.name == "更名后的摊点")
         #expect(updated.slots.count == existing.slots.count + 2)
         #expect(try await database.registryVersion() > before)
-        let createdTrail = try database.auditTrail(entity: "site", id: "CG-500")
+        let createdTrail = try await store.auditTrail(entity: "site", id: "CG-500")
         #expect(createdTrail.map(\.action) == ["site.create"])
         #expect(createdTrail.first?.actor == "test")
         #expect(createdTrail.first?.after?.contains("\"slots\":\"3\"") == true)
-        let updatedTrail = try #require(try database.auditTrail(entity: "site", id: "CG-001").first)
+        let updatedTrail = try #require(try await store.auditTrail(entity: "site", id: "CG-001").first)
         #expect(updatedTrail.action == "site.update")
         #expect(updatedTrail.before?.contains(existing.site.name) == true)
         #expect(updatedTrail.after?.contains("更名后的摊点") == true)
@@ -150,10 +152,10 @@ struct SiteImportTests {
         #expect(nearby.map(\.stall.slot.slot.id).sorted() == ["CG-500-01", "CG-500-02", "CG-500-03"], "new slots are in the spatial index")
     }
 
-    @Test("one bad row refuses the whole file, reporting every bad row with its line")
-    func importIsAllOrNothing() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try await Fixtures.seededDatabase(in: folder)
+    @Test("one bad row refuses the whole file, reporting every bad row with its line", arguments: StoreBackend.allCases)
+    func importIsAllOrNothing(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let database = store.stores.registry
         let before = try await database.registryVersion()
         let csv =
             Self.header + """
@@ -167,7 +169,7 @@ struct SiteImportTests {
 
                 """
         do {
-            _ = try await database.workflows.registry.importSites(csv: Data(csv.utf8), file: "bad.csv", actor: "test", now: Fixtures.now)
+            _ = try await store.workflows.registry.importSites(csv: Data(csv.utf8), file: "bad.csv", actor: "test", now: Fixtures.now)
             Issue.record("the import should have been refused")
         } catch let error as RegistryImportError {
             #expect(Set(error.problems.map(\.line)) == [3, 4, 5, 6, 7, 8])
@@ -179,15 +181,14 @@ struct SiteImportTests {
             #expect(error.problems.contains { $0.line == 8 && $0.message.contains("fields") })
         }
         #expect(try await database.site(id: "CG-501", today: Fixtures.today) == nil, "nothing was written")
-        #expect(try database.auditTrail(entity: "site", id: "CG-501").isEmpty)
+        #expect(try await store.auditTrail(entity: "site", id: "CG-501").isEmpty)
         #expect(try await database.registryVersion() == before)
         #expect(try await database.registryState(today: Fixtures.today).districtSummaries.map(\.slotCount).reduce(0, +) == 2059)
     }
 
-    @Test("files that are not CSV UTF-8 with the expected columns are refused on line 1")
-    func importRefusesWrongFiles() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try await Fixtures.seededDatabase(in: folder)
+    @Test("files that are not CSV UTF-8 with the expected columns are refused on line 1", arguments: StoreBackend.allCases)
+    func importRefusesWrongFiles(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
         let cases: [Data] = [
             Data([0xB3, 0xC7, 0xB9, 0xD8, 0x2C, 0x0A]),  // GBK bytes, as some spreadsheets save
             Data("site_id,name\nCG-600,x\n".utf8),
@@ -195,20 +196,20 @@ struct SiteImportTests {
         ]
         for data in cases {
             await #expect(throws: RegistryImportError.self) {
-                _ = try await database.workflows.registry.importSites(csv: data, file: "odd.csv", actor: "test", now: Fixtures.now)
+                _ = try await store.workflows.registry.importSites(csv: data, file: "odd.csv", actor: "test", now: Fixtures.now)
             }
         }
         // A spreadsheet's byte-order mark is fine.
         let withBOM = Data([0xEF, 0xBB, 0xBF]) + Data((Self.header + "CG-601,CG,摊点,地址,街道,36.06,103.83,,,1\n").utf8)
-        #expect(try await database.workflows.registry.importSites(csv: withBOM, file: "bom.csv", actor: "test", now: Fixtures.now).sitesCreated == 1)
+        #expect(try await store.workflows.registry.importSites(csv: withBOM, file: "bom.csv", actor: "test", now: Fixtures.now).sitesCreated == 1)
     }
 
-    @Test("a file with only the header changes nothing")
-    func emptyImport() async throws {
-        let folder = try TemporaryDataFolder()
-        let database = try await Fixtures.seededDatabase(in: folder)
+    @Test("a file with only the header changes nothing", arguments: StoreBackend.allCases)
+    func emptyImport(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let database = store.stores.registry
         let before = try await database.registryVersion()
-        let summary = try await database.workflows.registry.importSites(
+        let summary = try await store.workflows.registry.importSites(
             csv: Data(Self.header.utf8), file: "empty.csv", actor: "test", now: Fixtures.now)
         #expect(summary == RegistryImportSummary())
         #expect(try await database.registryVersion() == before)

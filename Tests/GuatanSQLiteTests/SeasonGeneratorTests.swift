@@ -17,7 +17,7 @@ struct SeasonGeneratorTests {
         let folder = try TemporaryDataFolder()
         let database = try await Fixtures.seededDatabase(in: folder)
         _ = try database.scaleRegistry(by: scale, now: eve)
-        let vendors = try await PermitStoreTests.vendors(database.workflows, count: permits)
+        let vendors = try await Fixtures.vendors(database.workflows, count: permits)
         let slots = try await database.pool.read { db in
             try String.fetchAll(db, sql: "SELECT id FROM slot WHERE id LIKE 'CG-%' ORDER BY id LIMIT ?", arguments: [permits])
         }

@@ -1,8 +1,10 @@
 import Foundation
+import GRDB
 import GuatanCore
-import GuatanSQLite
 import GuatanServices
 import GuatanStoreInterface
+
+@testable import GuatanSQLite
 
 /// A fresh data folder per test, removed afterwards.
 final class TemporaryDataFolder: Sendable {
@@ -27,6 +29,20 @@ enum Fixtures {
     static let now = BusinessTime.parseInstant("2026-07-15T09:00:00+08:00")!
     static let today = LocalDate("2026-07-15")!
 
+    /// Registers `count` vendors with distinct cards and plates.
+    static func vendors(_ workflows: GuatanWorkflows, count: Int) async throws -> [String] {
+        var ids: [String] = []
+        for index in 0..<count {
+            let (vendor, _) = try await workflows.accounts.registerVendor(
+                VendorDraft(
+                    name: "农户\(index)", phone: "1390000\(String(format: "%04d", index))", idCardNo: "11010519491231002X",
+                    origin: "榆中县", vehiclePlate: "甘A\(String(format: "%05d", index))", produce: ["西瓜"]),
+                idCardHash: "card-\(index)", username: "farmer\(index)", passwordHash: "x", actor: "test", at: Fixtures.now)
+            ids.append(vendor.id)
+        }
+        return ids
+    }
+
     static func seededDatabase(in folder: TemporaryDataFolder) async throws -> GuatanDatabase {
         let database = try GuatanDatabase(dataDirectory: folder.url)
         try await database.workflows.registry.loadSeedIfNeeded(from: seedDirectory, now: now)
@@ -50,13 +66,21 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
 
     var description: String { rawValue }
 
+    /// A fresh store with nothing in it, not even the registry.
+    func empty() async throws -> SeededStore {
+        switch self {
+        case .sqlite:
+            let folder = try TemporaryDataFolder()
+            return SeededStore(try GuatanDatabase(dataDirectory: folder.url), folder: folder)
+        }
+    }
+
     /// A fresh store holding the seed registry.
     func seeded() async throws -> SeededStore {
         switch self {
         case .sqlite:
             let folder = try TemporaryDataFolder()
-            let database = try await Fixtures.seededDatabase(in: folder)
-            return SeededStore(stores: GuatanStores(database: database), folder: folder)
+            return SeededStore(try await Fixtures.seededDatabase(in: folder), folder: folder)
         }
     }
 }
@@ -66,6 +90,22 @@ struct SeededStore: Sendable {
     let stores: GuatanStores
     /// Keeps the data folder for as long as the store is used.
     let folder: TemporaryDataFolder
+    /// Plain SQL that every backend understands, for what no protocol does: setting a test's
+    /// scene (a site's own geofence) and counting rows the way a reviewer would.
+    let execute: @Sendable (String) async throws -> Void
+    let count: @Sendable (String) async throws -> Int
+
+    init(_ database: GuatanDatabase, folder: TemporaryDataFolder) {
+        stores = GuatanStores(database: database)
+        self.folder = folder
+        execute = { sql in try await database.pool.write { db in try db.execute(sql: sql) } }
+        count = { sql in try await database.pool.read { db in try Int.fetchOne(db, sql: sql) ?? 0 } }
+    }
 
     var workflows: GuatanWorkflows { GuatanWorkflows(store: stores.workflow) }
+
+    /// The audit trail of one entity, oldest first, read through the audit store.
+    func auditTrail(entity: String, id: String) async throws -> [AuditEntry] {
+        try await stores.audit.auditEntries(entity: entity, entityId: id, actor: nil, page: PageRequest(perPage: 100)).items.reversed()
+    }
 }

@@ -46,7 +46,7 @@ struct WorkflowStoreTests {
     @Test("a committed write announces what it changed: the registry and the stall of a new permit", arguments: StoreBackend.allCases)
     func committedChangesAnnounced(backend: StoreBackend) async throws {
         let store = try await backend.seeded()
-        let vendorId = try await PermitStoreTests.vendors(store.workflows, count: 1)[0]
+        let vendorId = try await Fixtures.vendors(store.workflows, count: 1)[0]
         let seen = Mutex<Set<StoreChange>>([])
         store.stores.workflow.changes.subscribe { changes in seen.withLock { $0.formUnion(changes) } }
         _ = try await store.workflows.permits.create(
