@@ -19,14 +19,15 @@ deps:
 # tests that start the real binary and validate its answers against openapi.yaml.
 test: deps build release
 	tools/format-check.sh
-	swift test
+	GUATAN_TEST_POSTGRES=$$(tests/postgres.sh start) swift test
 	$(PYTHON) seed/generate.py --check
 	$(PYTHON) -m openapi_spec_validator public/openapi.yaml
 	$(PYTHON) -m pytest -q tests/e2e
 
 # The edit-compile loop: the Swift tests only (rules, stores, services, HTTP), no browser.
+# The PostgreSQL store's tests run on a throwaway server of their own (tests/postgres.sh).
 test-fast: build
-	swift test
+	GUATAN_TEST_POSTGRES=$$(tests/postgres.sh start) swift test
 
 # Rewrites every Swift file as .swift-format says (the toolchain's own `swift format`).
 format:

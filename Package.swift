@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -51,6 +52,20 @@ let package = Package(
                 "GuatanCore",
                 "GuatanStoreInterface",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL backend (postgres-nio): the only place PostgreSQL's SQL lives.
+        .target(
+            name: "GuatanPostgres",
+            dependencies: [
+                "GuatanCore",
+                "GuatanStoreInterface",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -97,6 +112,7 @@ let package = Package(
                 "GuatanCore",
                 "GuatanStoreInterface",
                 "GuatanSQLite",
+                "GuatanPostgres",
                 "GuatanServices",
                 "GuatanAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -121,6 +137,14 @@ let package = Package(
             dependencies: [
                 "GuatanCore", "GuatanStoreInterface", "GuatanSQLite", "GuatanServices",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GuatanPostgresTests",
+            dependencies: [
+                "GuatanCore", "GuatanStoreInterface", "GuatanPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -22,6 +22,7 @@ packages=(
     "openssl:/usr/bin/openssl"                       # makes the tests' certificates
     "systemd:/usr/bin/systemd-analyze"               # checks the deployment's systemd units
     "sqlite3:/usr/bin/sqlite3"                       # checks databases left by crash tests
+    "postgresql:/usr/lib/postgresql/15/bin/pg_ctl"   # the PostgreSQL store's tests (tests/postgres.sh starts its own server)
 )
 missing=()
 for entry in "${packages[@]}"; do
@@ -37,9 +38,9 @@ if ((${#missing[@]})); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
         echo "setup: installing Debian packages: ${missing[*]}" >&2
         apt-get update -qq
-        # nginx and prometheus are tools here, not services: the tests start their own.
+        # nginx, prometheus and PostgreSQL are tools here, not services: the tests start their own.
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-        for unit in nginx prometheus; do
+        for unit in nginx prometheus postgresql; do
             if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then
                 systemctl disable --now "$unit" >/dev/null 2>&1 || true
             fi

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GuatanAPI
 import GuatanCore
+import GuatanPostgres
 import GuatanSQLite
 import GuatanServices
 import GuatanStoreInterface
@@ -507,11 +508,37 @@ struct Migrate: AsyncParsableCommand {
 
     @OptionGroup var options: DataOptions
 
+    @Option(
+        name: .customLong("database"),
+        help: "A PostgreSQL database, postgres://USER@HOST[:PORT]/DATABASE (env GUATAN_DATABASE); default the SQLite database in --data.")
+    var databaseFlag: String?
+
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan.migrate")
-        let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
-        for migration in try database.appliedMigrations() {
-            print(migration)
+        let url = setting(databaseFlag, env: "GUATAN_DATABASE", default: "")
+        guard !url.isEmpty else {
+            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
+            for migration in try database.appliedMigrations() {
+                print(migration)
+            }
+            return
+        }
+        let location: PostgresLocation
+        do {
+            location = try PostgresLocation(url: url)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        let store = PostgresStore(location: location, logger: logger, connections: 1)
+        do {
+            try await store.migrate()
+            for migration in try await store.appliedMigrations() {
+                print(migration)
+            }
+            await store.shutdown()
+        } catch {
+            await store.shutdown()
+            throw ValidationError("\(location): \(StoreError.unavailability(of: error) ?? String(describing: error))")
         }
     }
 }

@@ -1,0 +1,213 @@
+import Foundation
+import GuatanCore
+import GuatanStoreInterface
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+
+/// Where a PostgreSQL database is, from `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`
+/// with an optional `?sslmode=disable|prefer|require` (as libpq spells it; loopback defaults
+/// to `disable`, any other host to `prefer`).
+public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
+    public enum TLSMode: String, Sendable, Hashable { case disable, prefer, require }
+
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var tls: TLSMode
+
+    public init(url text: String) throws(ValidationError) {
+        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql",
+            let host = url.host, !host.isEmpty, let user = url.user, !user.isEmpty
+        else {
+            throw ValidationError(field: "database", message: "the database must be a URL postgres://USER@HOST[:PORT]/DATABASE, not '\(text)'")
+        }
+        let database = String(url.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty, !database.contains("/") else {
+            throw ValidationError(field: "database", message: "the database URL names no database: postgres://USER@HOST/DATABASE")
+        }
+        self.host = host
+        self.port = url.port ?? 5432
+        self.username = user.removingPercentEncoding ?? user
+        self.password = url.password?.removingPercentEncoding
+        self.database = database
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(host)
+        let mode = url.queryItems?.first(where: { $0.name == "sslmode" })?.value
+        guard let tls = mode.map(TLSMode.init(rawValue:)) ?? (loopback ? .disable : .prefer) else {
+            throw ValidationError(field: "database", message: "sslmode must be disable, prefer or require")
+        }
+        self.tls = tls
+    }
+
+    /// The same server, another database (the tests make one each).
+    public func database(_ name: String) -> PostgresLocation {
+        var other = self
+        other.database = name
+        return other
+    }
+
+    /// The URL without its password, for logs and messages.
+    public var description: String { "postgres://\(username)@\(host):\(port)/\(database)" }
+
+    var configuration: PostgresClient.Configuration {
+        let tlsConfiguration: PostgresClient.Configuration.TLS =
+            switch tls {
+            case .disable: .disable
+            case .prefer: .prefer(.makeClientConfiguration())
+            case .require: .require(.makeClientConfiguration())
+            }
+        return PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tlsConfiguration)
+    }
+}
+
+/// The PostgreSQL backend: a pool of connections (postgres-nio's `PostgresClient`) and the
+/// threads transactions run on. The workflows' transaction bodies are synchronous (the same
+/// body runs inside a SQLite write); here each body runs on a thread of its own and each of
+/// its queries waits there for the server's answer, so a transaction holds one thread and one
+/// connection, never a thread of Swift's cooperative pool.
+public final class PostgresStore: Sendable {
+    static let migrations: [PostgresMigration] = [.schema]
+
+    public let location: PostgresLocation
+    let client: PostgresClient
+    let logger: Logger
+    let threads: NIOThreadPool
+    private let running: Task<Void, Never>
+
+    /// How long a request waits for a connection before it is told the database is unavailable.
+    let leaseTimeout: Duration
+
+    public init(
+        location: PostgresLocation, logger: Logger = Logger(label: "guatan.postgres"), connections: Int = 16, leaseTimeout: Duration = .seconds(5)
+    ) {
+        self.leaseTimeout = leaseTimeout
+        var configuration = location.configuration
+        configuration.options.maximumConnections = connections
+        configuration.options.minimumConnections = 0
+        // The pool logs each failed connection attempt (many a second while the server is
+        // down); the requests that fail say so once each, as 503s.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
+        self.location = location
+        self.client = client
+        self.logger = logger
+        threads = NIOThreadPool(numberOfThreads: connections)
+        threads.start()
+        running = Task { await client.run() }
+    }
+
+    /// Stops the pool: open connections close, later calls fail as unavailable.
+    public func shutdown() async {
+        running.cancel()
+        _ = await running.value
+        try? await threads.shutdownGracefully()
+    }
+
+    /// Brings the schema up to date; the migrations applied now, in order. Several instances
+    /// starting at once take turns on an advisory lock, so each migration runs once.
+    @discardableResult
+    public func migrate() async throws -> [String] {
+        var applied: [String] = []
+        for migration in Self.migrations {
+            let logger = logger
+            let stamp = BusinessTime.rfc3339(Date())
+            let ran = try await withConnection { leased in
+                try await leased.withTransaction(logger: logger) { connection -> Bool in
+                    try await connection.query("SELECT pg_advisory_xact_lock(20261203)", logger: logger)
+                    try await connection.query(
+                        "CREATE TABLE IF NOT EXISTS schema_migration (identifier text PRIMARY KEY, applied_at text NOT NULL)", logger: logger)
+                    let rows = try await connection.query(
+                        "SELECT identifier FROM schema_migration WHERE identifier = \(migration.identifier)", logger: logger)
+                    for try await _ in rows { return false }
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        "INSERT INTO schema_migration (identifier, applied_at) VALUES (\(migration.identifier), \(stamp))", logger: logger)
+                    return true
+                }
+            }
+            if ran { applied.append(migration.identifier) }
+        }
+        return applied
+    }
+
+    /// The migrations this database has had, in the order they ran.
+    public func appliedMigrations() async throws -> [String] {
+        let logger = logger
+        return try await withConnection { connection in
+            let rows = try await connection.query("SELECT identifier FROM schema_migration ORDER BY applied_at, identifier", logger: logger)
+            var identifiers: [String] = []
+            for try await identifier in rows.decode(String.self) { identifiers.append(identifier) }
+            return identifiers
+        }
+    }
+
+    /// Runs `body` in one transaction, on a thread of the store's own where its queries wait.
+    /// A body that throws rolls back; so does a failed commit, which is reported.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (BlockingConnection) throws -> T) async throws -> T {
+        let logger = logger
+        let threads = threads
+        return try await withConnection { connection in
+            try await threads.runIfActive {
+                let blocking = BlockingConnection(connection: connection, logger: logger)
+                try blocking.execute("BEGIN")
+                do {
+                    let value = try body(blocking)
+                    try blocking.execute("COMMIT")
+                    return value
+                } catch {
+                    try? blocking.execute("ROLLBACK")
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// A connection from the pool for `body`, or `.unavailable` when none comes within
+    /// `leaseTimeout`: while the server is down the pool keeps trying to connect, and a request
+    /// must be told so at once (503), not wait for it.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let client = client
+        let timeout = leaseTimeout
+        return try await storeErrors {
+            try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await client.withConnection { connection in try await body(connection) } }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let value = first else {
+                    throw StoreError.unavailable(label: "database_unreachable", reason: "the server cannot reach its database")
+                }
+                return value
+            }
+        }
+    }
+
+    private func storeErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch { throw PostgresErrors.storeError(error) }
+    }
+}
+
+/// A leased connection whose queries wait for their answer on the calling thread: used only
+/// on the store's own threads, never on an event loop or in Swift's cooperative pool.
+struct BlockingConnection: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    @discardableResult
+    func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        do { return try connection.query(query, logger: logger).wait() } catch { throw PostgresErrors.storeError(error) }
+    }
+
+    func execute(_ sql: String) throws {
+        try query(PostgresQuery(unsafeSQL: sql))
+    }
+}
