@@ -11,13 +11,6 @@ import Testing
 struct CheckInTests {
     static func at(_ text: String) -> Date { BusinessTime.parseInstant(text)! }
 
-    /// The slot's position, as the stall page gives it.
-    static func slotPosition(_ client: some TestClientProtocol, _ slotId: String = "CG-001-01") async throws -> Coordinate {
-        let stall = try await client.get("/api/v1/stalls/\(slotId)").json()
-        let position = try #require(stall["position"] as? [String: Any])
-        return Coordinate(lat: position["lat"] as! Double, lng: position["lng"] as! Double)
-    }
-
     static func body(_ p: Coordinate, accuracy: Double? = 15, crs: String? = nil) -> String {
         var fields = [#""lat": \#(p.lat)"#, #""lng": \#(p.lng)"#]
         if let accuracy { fields.append(#""accuracy_m": \#(accuracy)"#) }
@@ -34,7 +27,7 @@ struct CheckInTests {
     func fullDay() async throws {
         try await Scene.permitIssued().run { client in
             let vendor = try await client.signIn("zhangsan")
-            let slot = try await Self.slotPosition(client)
+            let slot = try await Scene.slotPosition(client)
             #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["status_today"] as? String == "assigned")
             let mapBefore = try await client.get("/api/v1/map.geojson?district=CG")
 
@@ -99,7 +92,7 @@ struct CheckInTests {
             let stall = { try await client.get("/api/v1/stalls/CG-001-01").json() }
             #expect(try await stall()["status_today"] as? String == "assigned")
             #expect(try await stall()["open_report_count"] as? Int == 0)  // served from the cache
-            let slot = try await Self.slotPosition(client)
+            let slot = try await Scene.slotPosition(client)
             #expect(try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor).status == .created)
             #expect(try await stall()["status_today"] as? String == "open")
             _ = try await Scene.submit(client, #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01"}"#)
@@ -119,7 +112,7 @@ struct CheckInTests {
         // Too far, with poor accuracy and without a permit, mid-morning.
         try await Scene.permitIssued().run { client in
             let vendor = try await client.signIn("zhangsan")
-            let slot = try await Self.slotPosition(client)
+            let slot = try await Scene.slotPosition(client)
             // The refusal carries what the vendor's page says in words: how far, and how far is accepted.
             let far = try await client.post("/api/v1/checkins", json: Self.body(Self.north(slot, 400)), headers: vendor)
                 .expectError(.unprocessableContent, code: "TOO_FAR")
@@ -144,7 +137,7 @@ struct CheckInTests {
         ] {
             try await Scene.permitIssued(now: Self.at(instant)).run { client in
                 let vendor = try await client.signIn("zhangsan")
-                let slot = try await Self.slotPosition(client)
+                let slot = try await Scene.slotPosition(client)
                 let error = try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor)
                     .expectError(.unprocessableContent, code: code)
                 if code == "OUTSIDE_HOURS" {
@@ -161,7 +154,7 @@ struct CheckInTests {
         try await Scene.permitIssued().run { client in
             let admin = try await client.signIn("admin")
             let vendor = try await client.signIn("zhangsan")
-            let slot = try await Self.slotPosition(client)
+            let slot = try await Scene.slotPosition(client)
             let suspend = try await client.post(
                 "/api/v1/permits/LZ2026-CG-000001/transitions", json: #"{"action": "suspend", "reason": "不是自产瓜果"}"#, headers: admin)
             #expect(suspend.status == .ok)
@@ -176,7 +169,7 @@ struct CheckInTests {
     func gcj02() async throws {
         try await Scene.permitIssued().run { client in
             let vendor = try await client.signIn("zhangsan")
-            let slot = try await Self.slotPosition(client)
+            let slot = try await Scene.slotPosition(client)
             let gcj = Geodesy.wgs84ToGCJ02(slot)
             // The raw GCJ-02 numbers, taken as WGS-84, are hundreds of metres off.
             try await client.post("/api/v1/checkins", json: Self.body(gcj), headers: vendor).expectError(.unprocessableContent, code: "TOO_FAR")
@@ -193,7 +186,7 @@ struct CheckInTests {
             permitNumber: "LZ2026-CG-000001", month: "2026-07", points: 12, code: "person_permit_slot_mismatch", at: TestService.midSeason)
         try await service.run { client in
             let vendor = try await client.signIn("zhangsan")
-            let slot = try await Self.slotPosition(client)
+            let slot = try await Scene.slotPosition(client)
             try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor)
                 .expectError(.unprocessableContent, code: "POINTS_EXHAUSTED")
         }
@@ -242,7 +235,7 @@ struct CheckInTests {
             #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["status_today"] as? String == "open")
             // The vendor's own tap later the same day is a repeat of the officer's record.
             let vendor = try await client.signIn("zhangsan")
-            let slot = try await Self.slotPosition(client)
+            let slot = try await Scene.slotPosition(client)
             let tap = try await client.post("/api/v1/checkins", json: Self.body(slot), headers: vendor)
             #expect(tap.status == .ok)
             #expect(try tap.json()["checkin_id"] as? Int == done.json()["checkin_id"] as? Int)
@@ -261,7 +254,7 @@ struct CheckInTests {
         let service = try await Scene.permitIssued()
         try await service.run { client in
             let vendor = try await client.signIn("zhangsan")
-            let slot = try await Self.slotPosition(client)
+            let slot = try await Scene.slotPosition(client)
             // Refused 20 km away, then at the stall the same instant: accepted, flagged.
             try await client.post("/api/v1/checkins", json: Self.body(Self.north(slot, 20_000)), headers: vendor)
                 .expectError(.unprocessableContent, code: "TOO_FAR")

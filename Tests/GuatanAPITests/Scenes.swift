@@ -89,4 +89,11 @@ enum Scene {
         if let photo { form.file("certificate", filename: filename, contentType: "image/jpeg", photo) }
         return form
     }
+
+    /// The slot's position, as the stall page gives it.
+    static func slotPosition(_ client: some TestClientProtocol, _ slotId: String = "CG-001-01") async throws -> Coordinate {
+        let stall = try await client.get("/api/v1/stalls/\(slotId)").json()
+        let position = try #require(stall["position"] as? [String: Any])
+        return Coordinate(lat: position["lat"] as! Double, lng: position["lng"] as! Double)
+    }
 }

@@ -110,7 +110,9 @@ struct PostgresStoreTests {
                 return
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Without the lease timeout the pool waits about 67 s for its circuit breaker; the bound
+        // is loose because the whole suite, running beside it, keeps Swift's threads busy.
+        #expect(ContinuousClock.now - started < .seconds(40))
         await store.shutdown()
     }
 

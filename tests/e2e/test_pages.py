@@ -462,7 +462,10 @@ def test_an_administrator_sees_the_season_in_charts_and_works_permits(season, br
 
     # Permits: an application waiting for review is reviewed from the list.
     browser.find_element(By.ID, "tab-permits").click()
-    Select(visible(browser, "#permit-state")).select_by_value("requested")
+    unfiltered = visible(browser, "#permit-state")
+    Select(unfiltered).select_by_value("requested")
+    # The filtered list replaces the whole panel: a row found before then would be gone.
+    wait(browser, lambda d: EC.staleness_of(unfiltered)(d))
     row = visible(browser, "#permits tr[data-permit] button[data-action=review]")
     number = row.find_element(By.XPATH, "ancestor::tr").get_attribute("data-permit")
     row.click()

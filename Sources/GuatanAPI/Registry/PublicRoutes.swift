@@ -75,7 +75,9 @@ struct PublicRoutes {
         let center = try query.position()
         let radius = try query.double("radius_m", in: 1...Self.maxNearbyRadius, default: Self.defaultNearbyRadius)!
         let limit = try query.int("limit", in: 1...Self.maxNearbyLimit, default: Self.defaultNearbyLimit)!
-        let found = try await registry.stallsNearby(center: center, radiusMetres: radius, limit: limit, today: today)
+        // From the registry snapshot in memory, as current as the map (every write that changes a
+        // stall's status drops it): no database query per search.
+        let found = try await snapshots.current().slots.nearby(center: center, radiusMetres: radius, limit: limit)
         let body = NearbyBody(
             items: found.map { NearbyStallBody($0, crs: crs) }, total: found.count, limit: limit, radiusM: radius,
             center: PositionBody(center, crs: crs), crs: crs.rawValue)

@@ -135,6 +135,8 @@ struct RegistrySnapshot: Sendable {
     let all: RenderedMap
     let byDistrict: [String: RenderedMap]
     let viewports = ViewportCache()
+    /// Every slot by its place: nearby search is answered from memory, no query per request.
+    let slots: SlotGrid
 
     init(state: RegistryState, date: LocalDate) throws {
         self.version = state.version
@@ -151,6 +153,7 @@ struct RegistrySnapshot: Sendable {
             byDistrict[summary.district.code] = try RenderedMap(encoded: (grouped[summary.district.code] ?? []).map(\.json))
         }
         self.byDistrict = byDistrict
+        self.slots = SlotGrid(state.sites)
     }
 
     /// The map of the sites inside `box` (and `district`), in site order like the whole map.
@@ -183,6 +186,69 @@ struct RegistrySnapshot: Sendable {
             throw APIError.validation("unknown district '\(raw)'; one of \(codes.joined(separator: ", "))", field: "district")
         }
         return code
+    }
+}
+
+/// The snapshot's slots in cells of a fixed size in degrees, so that a nearby search looks
+/// only at the cells its circle's bounding box touches (a handful at a 1 km radius, out of
+/// 205,900 slots at national scale) and measures each slot found there exactly.
+struct SlotGrid: Sendable {
+    /// About 1.1 km of latitude: a default search (1 km) touches 9 to 12 cells.
+    static let cellDegrees = 0.01
+
+    private struct Cell: Hashable {
+        let lat: Int32
+        let lng: Int32
+    }
+
+    private struct Entry {
+        let site: Int32
+        let slot: Int32
+        let position: Coordinate
+    }
+
+    private let sites: [SiteDetail]
+    private let cells: [Cell: [Entry]]
+
+    init(_ sites: [SiteDetail]) {
+        var cells: [Cell: [Entry]] = [:]
+        for (siteIndex, site) in sites.enumerated() {
+            for (slotIndex, slot) in site.slots.enumerated() {
+                cells[Self.cell(slot.slot.position), default: []].append(
+                    Entry(site: Int32(siteIndex), slot: Int32(slotIndex), position: slot.slot.position))
+            }
+        }
+        self.sites = sites
+        self.cells = cells
+    }
+
+    private static func cell(_ position: Coordinate) -> Cell {
+        Cell(lat: Int32((position.lat / cellDegrees).rounded(.down)), lng: Int32((position.lng / cellDegrees).rounded(.down)))
+    }
+
+    /// The stalls within `radiusMetres` of `center`, nearest first (ties by slot ID), at most
+    /// `limit`: what `RegistryStore.stallsNearby` answers, from the snapshot's day and version.
+    func nearby(center: Coordinate, radiusMetres: Double, limit: Int) -> [NearbyStall] {
+        let box = Geodesy.boundingBox(around: center, radius: radiusMetres)
+        let low = Self.cell(Coordinate(lat: box.minLat, lng: box.minLng))
+        let high = Self.cell(Coordinate(lat: box.maxLat, lng: box.maxLng))
+        var near: [(entry: Entry, distance: Double)] = []
+        for lat in low.lat...high.lat {
+            for lng in low.lng...high.lng {
+                for entry in cells[Cell(lat: lat, lng: lng)] ?? [] where box.contains(entry.position) {
+                    let distance = Geodesy.distance(center, entry.position)
+                    if distance <= radiusMetres { near.append((entry, distance)) }
+                }
+            }
+        }
+        func slotId(_ entry: Entry) -> String { sites[Int(entry.site)].slots[Int(entry.slot)].slot.id }
+        near.sort { ($0.distance, slotId($0.entry)) < ($1.distance, slotId($1.entry)) }
+        return near.prefix(limit).map { found in
+            let site = sites[Int(found.entry.site)]
+            return NearbyStall(
+                stall: StallView(slot: site.slots[Int(found.entry.slot)], site: site.site, districtName: site.districtName),
+                distanceMetres: found.distance)
+        }
     }
 }
 
