@@ -43,6 +43,30 @@ struct NearbyTests {
         #expect(open.first?.stall.slot.statusToday == .open && open.first?.distanceMetres == 0)
     }
 
+    @Test("the answer made of pieces is byte for byte what the JSON encoder makes of it, in both coordinate systems")
+    func piecesMakeTheSameBytes() async throws {
+        let service = try await Scene.permitIssued()
+        let today = LocalDate("2026-07-15")!
+        let snapshot = try RegistrySnapshot(state: try await service.database.registryState(today: today), date: today)
+        var random = SplitMix(seed: 7)
+        var compared = 0
+        for round in 0..<120 {
+            let center = Coordinate(lat: Double.random(in: 36.0...36.12, using: &random), lng: Double.random(in: 103.6...103.95, using: &random))
+            let radius = [1.0, 250, 1000, 1234.5, 5000].randomElement(using: &random)!
+            let limit = [1, 20, 200].randomElement(using: &random)!
+            let crs: CoordinateSystem = round.isMultiple(of: 2) ? .wgs84 : .gcj02
+            let found = snapshot.slots.find(center: center, radiusMetres: radius, limit: limit)
+            let pieces = try snapshot.nearbyAnswers.body(found, in: snapshot.slots, limit: limit, radiusM: radius, center: center, crs: crs)
+            let whole = try APIJSON.encoder().encode(
+                NearbyBody(
+                    items: found.map { NearbyStallBody(snapshot.slots.stall($0), crs: crs) }, total: found.count, limit: limit, radiusM: radius,
+                    center: PositionBody(center, crs: crs), crs: crs.rawValue))
+            #expect(Data(pieces.readableBytesView) == whole, "\(center) \(radius) m \(limit) \(crs)")
+            compared += found.count
+        }
+        #expect(compared > 200)
+    }
+
     @Test("a check-in shows at once in the nearby answer, though no query runs per search")
     func checkInShowsAtOnce() async throws {
         try await Scene.permitIssued().run { client in

@@ -77,10 +77,9 @@ struct PublicRoutes {
         let limit = try query.int("limit", in: 1...Self.maxNearbyLimit, default: Self.defaultNearbyLimit)!
         // From the registry snapshot in memory, as current as the map (every write that changes a
         // stall's status drops it): no database query per search.
-        let found = try await snapshots.current().slots.nearby(center: center, radiusMetres: radius, limit: limit)
-        let body = NearbyBody(
-            items: found.map { NearbyStallBody($0, crs: crs) }, total: found.count, limit: limit, radiusM: radius,
-            center: PositionBody(center, crs: crs), crs: crs.rawValue)
-        return try APIJSON.response(body)
+        let snapshot = try await snapshots.current()
+        let found = snapshot.slots.find(center: center, radiusMetres: radius, limit: limit)
+        let body = try snapshot.nearbyAnswers.body(found, in: snapshot.slots, limit: limit, radiusM: radius, center: center, crs: crs)
+        return Response(status: .ok, headers: [.contentType: APIJSON.contentType], body: .init(byteBuffer: body))
     }
 }
