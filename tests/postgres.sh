@@ -20,7 +20,8 @@ url="postgres://guatan@127.0.0.1:$port/guatan"
 
 as_owner() {
     # initdb and the server refuse to run as root; Debian's package brings the postgres user.
-    if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+    # From /, which the postgres user can always enter (the repository may be under /root).
+    if [[ $(id -u) -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 case ${1:-start} in
