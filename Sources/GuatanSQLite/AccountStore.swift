@@ -28,15 +28,15 @@ extension GuatanDatabase: AccountStore {
         }
     }
 
-    public func account(sessionTokenHash: String, at: Date) async throws -> Account? {
+    public func session(tokenHash: String, at: Date) async throws -> LiveSession? {
         try await read { db in
             try Row.fetchOne(
                 db,
                 cached: """
-                    SELECT a.* FROM session s JOIN account a ON a.id = s.account_id
+                    SELECT a.*, s.expires_at AS session_expires_at FROM session s JOIN account a ON a.id = s.account_id
                     WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND a.disabled_at IS NULL
-                    """, arguments: [sessionTokenHash, at.timeIntervalSince1970]
-            ).map { try Self.account($0) }
+                    """, arguments: [tokenHash, at.timeIntervalSince1970]
+            ).map { LiveSession(account: try Self.account($0), expiresAt: Date(timeIntervalSince1970: $0["session_expires_at"])) }
         }
     }
 
@@ -46,6 +46,7 @@ extension GuatanDatabase: AccountStore {
                 sql: "UPDATE session SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
                 arguments: [BusinessTime.rfc3339(at), tokenHash])
         }
+        changeFeed.publish([.session(tokenHash: tokenHash)])
     }
 
     public func accountList() async throws -> [AccountSummary] {

@@ -525,16 +525,19 @@ final class SQLiteTransaction: StoreTransaction {
 
     func setPasswordHash(accountId: Int64, _ passwordHash: String) throws {
         try db.execute(sql: "UPDATE account SET password_hash = ? WHERE id = ?", arguments: [passwordHash, accountId])
+        changes.insert(.sessions(accountId: accountId))
     }
 
     func setAccountDisabled(accountId: Int64, at: Date?) throws {
         try db.execute(sql: "UPDATE account SET disabled_at = ? WHERE id = ?", arguments: [at.map(BusinessTime.rfc3339), accountId])
+        changes.insert(.sessions(accountId: accountId))
     }
 
     func endSessions(accountId: Int64, except tokenHash: String?, at: Date) throws -> Int {
         try db.execute(
             sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL AND token_hash IS NOT ?",
             arguments: [BusinessTime.rfc3339(at), accountId, tokenHash])
+        changes.insert(.sessions(accountId: accountId))
         return db.changesCount
     }
 

@@ -9,8 +9,8 @@ public protocol AccountStore: Sendable {
     func cancelLoginAttempt(_ id: Int64) async throws
     /// Starts a session after a successful login and forgets this address's failures for the account.
     func startSession(tokenHash: String, accountId: Int64, address: String, at: Date, expiresAt: Date) async throws
-    /// The account of a live session: not revoked, not expired, account not disabled.
-    func account(sessionTokenHash: String, at: Date) async throws -> Account?
+    /// A live session: not revoked, not expired, its account not disabled.
+    func session(tokenHash: String, at: Date) async throws -> LiveSession?
     func endSession(tokenHash: String, at: Date) async throws
     /// Every account with its state, by username.
     func accountList() async throws -> [AccountSummary]
@@ -30,6 +30,17 @@ public struct AccountSummary: Sendable, Hashable {
         self.createdAt = createdAt
         self.disabledAt = disabledAt
         self.liveSessions = liveSessions
+    }
+}
+
+/// A signed-in session's account and when the session ends.
+public struct LiveSession: Sendable, Hashable {
+    public var account: Account
+    public var expiresAt: Date
+
+    public init(account: Account, expiresAt: Date) {
+        self.account = account
+        self.expiresAt = expiresAt
     }
 }
 

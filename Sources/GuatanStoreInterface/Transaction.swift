@@ -10,6 +10,10 @@ public enum StoreChange: Sendable, Hashable {
     case stall(slotId: String)
     /// The public lists of cases.
     case reportLists
+    /// An account's sessions: ended, its password changed, the account disabled or enabled.
+    case sessions(accountId: Int64)
+    /// One session, ended by its holder (signing out).
+    case session(tokenHash: String)
 }
 
 /// The store's workflows side: one transaction in which a service reads the rows a rule

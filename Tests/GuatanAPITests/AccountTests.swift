@@ -84,8 +84,25 @@ struct AccountTests {
             // Seen from eight days later, the seven-day session is over.
             let later = TestService.midSeason.addingTimeInterval(8 * 86_400)
             let hash = SHA256Hex.of(token)
-            #expect(try await database.account(sessionTokenHash: hash, at: TestService.midSeason) != nil)
-            #expect(try await database.account(sessionTokenHash: hash, at: later) == nil)
+            #expect(try await database.session(tokenHash: hash, at: TestService.midSeason) != nil)
+            #expect(try await database.session(tokenHash: hash, at: later) == nil)
+        }
+    }
+
+    @Test("a session in memory is not served past its end, nor after signing out, though it was just used")
+    func cachedSessionEnds() async throws {
+        let time = TestTime(TestService.midSeason)
+        let service = try await TestService(clock: time.clock)
+        try await service.addAccount("admin", role: .admin)
+        try await service.run { client in
+            let auth = try await client.signIn("admin")
+            #expect(try await client.get("/api/v1/me", headers: auth).status == .ok)
+            time.set("2026-07-22T09:00:01+08:00")
+            try await client.get("/api/v1/me", headers: auth).expectError(.unauthorized, code: "UNAUTHENTICATED")
+            let again = try await client.signIn("admin")
+            #expect(try await client.get("/api/v1/me", headers: again).status == .ok)
+            #expect(try await client.post("/api/v1/auth/logout", json: "{}", headers: again).status == .noContent)
+            try await client.get("/api/v1/me", headers: again).expectError(.unauthorized, code: "UNAUTHENTICATED")
         }
     }
 

@@ -83,7 +83,9 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     router.add(middleware: RequestMetricsMiddleware(jsonLog: configuration.jsonRequestLog ? RequestLog() : nil))
     router.add(middleware: SecurityHeadersMiddleware(tileURL: configuration.webMap.tileURL))
     router.add(middleware: ErrorMiddleware(patterns: patterns))
-    router.add(middleware: AuthenticationMiddleware(accounts: stores.accounts, clock: configuration.clock))
+    let sessions = SessionCache()
+    stores.workflow.changes.subscribe { [sessions] changes in sessions.apply(changes) }
+    router.add(middleware: AuthenticationMiddleware(accounts: stores.accounts, sessions: sessions, clock: configuration.clock))
     // Pages revalidate on every visit (cheap with ETags) so a deployment is seen at once.
     // Text is UTF-8: without the charset some clients would read the Chinese as Latin-1.
     let utf8 = ("charset", "utf-8")

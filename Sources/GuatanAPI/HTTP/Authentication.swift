@@ -91,6 +91,7 @@ enum SessionToken {
 /// so a client learns at once that it must sign in again.
 struct AuthenticationMiddleware: RouterMiddleware {
     let accounts: any AccountStore
+    let sessions: SessionCache
     let clock: ServiceClock
 
     func handle(
@@ -104,12 +105,77 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw AccessError.unauthenticated
         }
         let tokenHash = SessionToken.hash(String(parts[1]).trimmingCharacters(in: .whitespaces))
-        guard let account = try await accounts.account(sessionTokenHash: tokenHash, at: clock.now()) else {
+        let now = clock.now()
+        guard
+            let account = try await sessions.account(
+                tokenHash: tokenHash, at: now, load: { [accounts] in try await accounts.session(tokenHash: tokenHash, at: now) })
+        else {
             throw AccessError.unauthenticated
         }
         var context = context
         context.account = account
         context.sessionTokenHash = tokenHash
         return try await next(request, context)
+    }
+}
+
+/// Signed-in requests' sessions, kept in memory so that a request does not read its session
+/// from the database each time (on PostgreSQL a round trip over the network). An entry is
+/// dropped at once when the store says the session or its account changed (signing out, a
+/// password change, the account disabled), is never served past the session's end, and is
+/// read again after `lifetime`: a second, so that a change made by another process (the
+/// `user` command on the same data folder) holds within a second, as the map's does. A phone
+/// checking in or paging through its permits makes several requests a second on one token.
+/// A read begun before such a change cannot store its result after it (the generation).
+final class SessionCache: Sendable {
+    let lifetime: Duration
+    let capacity: Int
+    private struct Entry {
+        let session: LiveSession
+        let cachedAt: ContinuousClock.Instant
+    }
+    private let state = Mutex((entries: [String: Entry](), generation: UInt64(0)))
+
+    init(lifetime: Duration = .seconds(1), capacity: Int = 20_000) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    var count: Int { state.withLock { $0.entries.count } }
+
+    func account(tokenHash: String, at now: Date, load: () async throws -> LiveSession?) async throws -> Account? {
+        let instant = ContinuousClock.now
+        let (kept, generation) = state.withLock { state in (state.entries[tokenHash], state.generation) }
+        if let kept, kept.session.expiresAt > now, instant - kept.cachedAt < lifetime { return kept.session.account }
+        guard let session = try await load() else {
+            state.withLock { _ = $0.entries.removeValue(forKey: tokenHash) }
+            return nil
+        }
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            // Full: start again rather than grow; the next requests read their sessions anew.
+            if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[tokenHash] = Entry(session: session, cachedAt: instant)
+        }
+        return session.account
+    }
+
+    /// Drops what a committed write changed: one session, or every session of an account.
+    func apply(_ changes: Set<StoreChange>) {
+        var tokens: [String] = []
+        var accounts: Set<Int64> = []
+        for change in changes {
+            switch change {
+            case .session(let tokenHash): tokens.append(tokenHash)
+            case .sessions(let accountId): accounts.insert(accountId)
+            case .registry, .stall, .reportLists: break
+            }
+        }
+        guard !tokens.isEmpty || !accounts.isEmpty else { return }
+        state.withLock { state in
+            state.generation &+= 1
+            for token in tokens { state.entries.removeValue(forKey: token) }
+            if !accounts.isEmpty { state.entries = state.entries.filter { !accounts.contains($0.value.session.account.id) } }
+        }
     }
 }

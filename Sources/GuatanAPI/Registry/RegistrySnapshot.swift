@@ -459,6 +459,7 @@ final class RegistrySnapshotCache: Sendable {
             case .registry: invalidate()
             case .stall(let slotId): stallPages.invalidate(slotId: slotId)
             case .reportLists: reportLists.removeAll()
+            case .sessions, .session: break
             }
         }
     }
