@@ -6,7 +6,6 @@ import HummingbirdTesting
 import Testing
 
 @testable import GuatanAPI
-@testable import GuatanSQLite
 
 @Suite("Nearby search from the registry snapshot in memory")
 struct NearbyTests {
