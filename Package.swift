@@ -45,23 +45,32 @@ let package = Package(
             dependencies: ["GuatanCore"],
             swiftSettings: swiftSettings
         ),
-        // The embedded SQLite backend: the only place SQLite's SQL lives.
+        // The stores' SQL, written once in the SQL both databases speak, over a connection
+        // each backend provides (with the few places their dialects differ).
+        .target(
+            name: "GuatanSQL",
+            dependencies: ["GuatanCore", "GuatanStoreInterface"],
+            swiftSettings: swiftSettings
+        ),
+        // The embedded SQLite backend: GRDB, SQLite's schema and dialect, group commit.
         .target(
             name: "GuatanSQLite",
             dependencies: [
                 "GuatanCore",
                 "GuatanStoreInterface",
+                "GuatanSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        // The PostgreSQL backend (postgres-nio): the only place PostgreSQL's SQL lives.
+        // The PostgreSQL backend (postgres-nio): its schema, dialect and connections.
         .target(
             name: "GuatanPostgres",
             dependencies: [
                 "GuatanCore",
                 "GuatanStoreInterface",
+                "GuatanSQL",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -111,6 +120,7 @@ let package = Package(
             dependencies: [
                 "GuatanCore",
                 "GuatanStoreInterface",
+                "GuatanSQL",
                 "GuatanSQLite",
                 "GuatanPostgres",
                 "GuatanServices",
@@ -135,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "GuatanSQLiteTests",
             dependencies: [
-                "GuatanCore", "GuatanStoreInterface", "GuatanSQLite", "GuatanServices",
+                "GuatanCore", "GuatanStoreInterface", "GuatanSQL", "GuatanSQLite", "GuatanPostgres", "GuatanServices",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -151,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "GuatanAPITests",
             dependencies: [
-                "GuatanCore", "GuatanStoreInterface", "GuatanSQLite", "GuatanServices", "GuatanAPI",
+                "GuatanCore", "GuatanStoreInterface", "GuatanSQL", "GuatanSQLite", "GuatanServices", "GuatanAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -56,13 +56,6 @@ public final class GuatanDatabase: Sendable {
     }
 }
 
-extension GuatanDatabase {
-    /// True until the registry has sites (a fresh data folder).
-    public func registryIsEmpty() throws -> Bool {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM site") == 0 }
-    }
-}
-
 // Statements prepared once per connection and reused: preparing a join costs more
 // than running it, and the same few queries serve every request.
 
@@ -125,16 +118,5 @@ extension GuatanDatabase {
         try source.close()
         try Self.migrator.migrate(pool)
         return migrations
-    }
-}
-
-extension GuatanDatabase: OperationsStore {
-    public func ping() async throws {
-        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
-    }
-
-    public func referencedPhotoIds() async throws -> Set<String> {
-        // A photo row is written only in the transaction of the record that refers to it.
-        try await read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM photo")) }
     }
 }

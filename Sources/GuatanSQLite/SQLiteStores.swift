@@ -1,3 +1,7 @@
+import Foundation
+import GRDB
+import GuatanCore
+import GuatanSQL
 import GuatanStoreInterface
 
 extension GuatanStores {
@@ -8,4 +12,136 @@ extension GuatanStores {
             inspections: database, statistics: database, audit: database,
             operations: database, photos: PhotoFiles(dataDirectory: database.dataDirectory), workflow: database)
     }
+}
+
+extension SQLDialect {
+    /// SQLite's: `instr` for text search, `julianday` for time, the slots' R*Tree for places.
+    static let sqlite = SQLDialect(
+        containsText: { column in "instr(lower(\(column)), lower(?)) > 0" },
+        minutesBetween: { earlier, later in "(julianday(\(later)) - julianday(\(earlier))) * 1440" },
+        slotsInBox: """
+            SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
+                   s.*, d.name AS district_name
+            FROM slot_rtree r
+            JOIN slot ON slot.pk = r.slot_pk
+            JOIN site s ON s.id = slot.site_id
+            JOIN district d ON d.code = s.district
+            WHERE r.min_lat <= ? AND r.max_lat >= ? AND r.min_lng <= ? AND r.max_lng >= ?
+            """)
+}
+
+/// A GRDB connection as the shared SQL uses it. Statements whose text is one of a fixed few
+/// are prepared once per connection and reused: preparing a join costs more than running it.
+struct SQLiteConnection: SQLConnection {
+    let db: Database
+
+    var dialect: SQLDialect { .sqlite }
+
+    private func statement(_ sql: String, cached: Bool) throws -> Statement {
+        cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+    }
+
+    private static func arguments(_ arguments: SQLArguments) -> StatementArguments {
+        StatementArguments(
+            arguments.values.map { value -> DatabaseValue in
+                switch value {
+                case .null: .null
+                case .integer(let n): n.databaseValue
+                case .real(let d): d.databaseValue
+                case .text(let s): s.databaseValue
+                }
+            })
+    }
+
+    func fetchAll(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [SQLRow] {
+        let statement = try statement(sql, cached: cached)
+        let columns = SQLColumns(statement.columnNames)
+        var rows: [SQLRow] = []
+        let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+        while let row = try cursor.next() {
+            rows.append(
+                SQLRow(
+                    columns: columns,
+                    values: row.databaseValues.map { value in
+                        switch value.storage {
+                        case .null, .blob: .null
+                        case .int64(let n): .integer(n)
+                        case .double(let d): .real(d)
+                        case .string(let s): .text(s)
+                        }
+                    }))
+        }
+        return rows
+    }
+
+    func execute(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> Int {
+        try statement(sql, cached: cached).execute(arguments: Self.arguments(arguments))
+        return db.changesCount
+    }
+}
+
+extension GuatanDatabase: SQLStore, RegistryStore, AccountStore, VendorStore, PermitStore, CheckInStore, ReportStore, InspectionStore,
+    StatisticsStore, AuditStore, OperationsStore
+{
+    public func sqlRead<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await read { db in try body(SQLiteConnection(db: db)) }
+    }
+
+    public func sqlWrite<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await write { db in try body(SQLiteConnection(db: db)) }
+    }
+}
+
+extension GuatanDatabase: WorkflowStore {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        let (value, changes) = try await write { db in
+            let transaction = SQLStoreTransaction(SQLiteConnection(db: db))
+            return (try body(transaction), transaction.changes)
+        }
+        changeFeed.publish(changes)
+        return value
+    }
+
+    public func batchedTransaction<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        // Each job runs in its own savepoint; its changes count only when it got through.
+        let (value, changes) = try await batchedWrite { db in
+            let transaction = SQLStoreTransaction(SQLiteConnection(db: db))
+            return (try body(transaction), transaction.changes)
+        }
+        changeFeed.publish(changes)
+        return value
+    }
+
+    public var changes: ChangeFeed { changeFeed }
+}
+
+extension GuatanDatabase {
+    /// Points taken off a permit outside any inspection (the tests' shortcut to a permit at 0 points).
+    func deductPoints(permitNumber: String, month: String, points: Int, code: String, at: Date) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO point_deduction (permit_no, month, points, code, at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [permitNumber, month, points, code, BusinessTime.rfc3339(at)])
+        }
+    }
+
+    /// Permit states that hold their slot, as an SQL list.
+    static let liveStates = "(" + PermitState.live.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ") + ")"
+
+    static func season(_ db: Database, year: Int) throws -> Season {
+        try SQLQueries.season(SQLiteConnection(db: db), year: year)
+    }
+
+    static func bumpRegistryVersion(_ db: Database) throws {
+        try SQLQueries.bumpRegistryVersion(SQLiteConnection(db: db))
+    }
+
+    static func audit(
+        _ db: Database, at: Date, actor: String, action: String, entity: String, entityId: String, before: [String: String]?,
+        after: [String: String]?
+    ) throws {
+        try SQLQueries.audit(SQLiteConnection(db: db), at: at, actor: actor, action: action, entity: entity, entityId: entityId, before: before, after: after)
+    }
+
+    static func json(_ list: [String]) -> String { SQLRows.json(list) }
 }

@@ -88,7 +88,7 @@ func openSeeded(
     _ dataDirectory: URL, seed seedDirectory: URL, logger: Logger, now: Date, observer: StoreObserver = StoreObserver()
 ) async throws -> GuatanDatabase {
     let database = try GuatanDatabase(dataDirectory: dataDirectory, logger: logger, observer: observer)
-    if try database.registryIsEmpty() {
+    if try await database.registryIsEmpty() {
         guard FileManager.default.fileExists(atPath: seedDirectory.appendingPathComponent("sites.csv").path) else {
             throw ValidationError("the database is empty and there is no seed registry at \(seedDirectory.path); pass --seed DIR")
         }

@@ -200,7 +200,7 @@ struct AccountTests {
             let me = try await client.get("/api/v1/me", headers: officer).json()
             #expect(me["district"] as? String == "QLH")
 
-            let trail = try database.auditTrail(entity: "account", id: "qlh.wang")
+            let trail = try await database.auditTrail(entity: "account", id: "qlh.wang")
             #expect(trail.map(\.action) == ["account.create"])
             #expect(trail.first?.actor == "account:admin")
             #expect(trail.first?.after?.contains("summer") == false, "the audit log never holds a password")

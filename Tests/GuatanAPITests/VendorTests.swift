@@ -43,7 +43,7 @@ struct VendorTests {
                 let bytes = (try? Data(contentsOf: folder.appendingPathComponent(GuatanDatabase.fileName + suffix))) ?? Data()
                 #expect(bytes.range(of: Data("11010519491231002X".utf8)) == nil)
             }
-            let trail = try database.auditTrail(entity: "vendor", id: "V000001")
+            let trail = try await database.auditTrail(entity: "vendor", id: "V000001")
             #expect(trail.map(\.action) == ["vendor.create"])
             #expect(trail.first?.after?.contains("1101051949") == false)
         }

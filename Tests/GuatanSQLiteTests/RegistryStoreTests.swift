@@ -31,7 +31,7 @@ struct RegistryStoreTests {
             _ = try await Fixtures.seededDatabase(in: folder)
         }
         let reopened = try GuatanDatabase(dataDirectory: folder.url)
-        #expect(try reopened.registryIsEmpty() == false)
+        #expect(try await reopened.registryIsEmpty() == false)
         #expect(try await reopened.workflows.registry.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now) == nil)
         let total = try await reopened.registryState(today: Fixtures.today).districtSummaries.map(\.slotCount).reduce(0, +)
         #expect(total == 2059)
@@ -43,7 +43,7 @@ struct RegistryStoreTests {
                 "2026-12-03-private-inspection-photos", "2026-12-03-login-pairs", "2026-12-04-number-sequences",
             ])
         #expect(try reopened.integrityProblems().isEmpty)
-        #expect(try reopened.auditTrail(entity: "registry", id: "seed").map(\.action) == ["registry.seed"])
+        #expect(try await reopened.auditTrail(entity: "registry", id: "seed").map(\.action) == ["registry.seed"])
     }
 
     @Test("sites filter by district and by text in name, address or street office, a page at a time", arguments: StoreBackend.allCases)
