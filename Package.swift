@@ -142,18 +142,12 @@ let package = Package(
             dependencies: ["QRCode"],
             swiftSettings: swiftSettings
         ),
+        // The shared store suite: each test taking a StoreBackend runs on SQLite and PostgreSQL.
         .testTarget(
-            name: "GuatanSQLiteTests",
+            name: "GuatanStoreTests",
             dependencies: [
                 "GuatanCore", "GuatanStoreInterface", "GuatanSQL", "GuatanSQLite", "GuatanPostgres", "GuatanServices",
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "GuatanPostgresTests",
-            dependencies: [
-                "GuatanCore", "GuatanStoreInterface", "GuatanPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

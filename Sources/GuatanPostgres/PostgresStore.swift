@@ -1,5 +1,6 @@
 import Foundation
 import GuatanCore
+import GuatanSQL
 import GuatanStoreInterface
 import Logging
 import NIOCore
@@ -81,9 +82,16 @@ public final class PostgresStore: Sendable {
     /// How long a request waits for a connection before it is told the database is unavailable.
     let leaseTimeout: Duration
 
+    /// The folder for what is not in the database: photos, the personal-data key.
+    public let dataDirectory: URL
+    /// Committed changes, for the caches of this process.
+    let changeFeed = ChangeFeed()
+
     public init(
-        location: PostgresLocation, logger: Logger = Logger(label: "guatan.postgres"), connections: Int = 16, leaseTimeout: Duration = .seconds(5)
+        location: PostgresLocation, dataDirectory: URL = URL(fileURLWithPath: "data", isDirectory: true),
+        logger: Logger = Logger(label: "guatan.postgres"), connections: Int = 16, leaseTimeout: Duration = .seconds(5)
     ) {
+        self.dataDirectory = dataDirectory
         self.leaseTimeout = leaseTimeout
         var configuration = location.configuration
         configuration.options.maximumConnections = connections
@@ -148,15 +156,17 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `body` in one transaction, on a thread of the store's own where its queries wait.
-    /// A body that throws rolls back; so does a failed commit, which is reported.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (BlockingConnection) throws -> T) async throws -> T {
+    /// Runs `body` in one transaction (begun by `begin`), on a thread of the store's own where
+    /// its queries wait. A body that throws rolls back; so does a failed commit, which is reported.
+    func blockingTransaction<T: Sendable>(
+        begin: String = "BEGIN", _ body: @escaping @Sendable (BlockingConnection) throws -> T
+    ) async throws -> T {
         let logger = logger
         let threads = threads
         return try await withConnection { connection in
             try await threads.runIfActive {
                 let blocking = BlockingConnection(connection: connection, logger: logger)
-                try blocking.execute("BEGIN")
+                try blocking.execute(begin)
                 do {
                     let value = try body(blocking)
                     try blocking.execute("COMMIT")
@@ -198,7 +208,7 @@ public final class PostgresStore: Sendable {
 
 /// A leased connection whose queries wait for their answer on the calling thread: used only
 /// on the store's own threads, never on an event loop or in Swift's cooperative pool.
-struct BlockingConnection: Sendable {
+struct BlockingConnection: SQLConnection, Sendable {
     let connection: PostgresConnection
     let logger: Logger
 
@@ -210,4 +220,73 @@ struct BlockingConnection: Sendable {
     func execute(_ sql: String) throws {
         try query(PostgresQuery(unsafeSQL: sql))
     }
+
+    var dialect: SQLDialect { .postgres }
+
+    func fetchAll(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [SQLRow] {
+        let result = try query(Self.query(sql, arguments))
+        guard let first = result.rows.first else { return [] }
+        let columns = SQLColumns(first.map(\.columnName))
+        return try result.rows.map { row in SQLRow(columns: columns, values: try row.map(Self.value)) }
+    }
+
+    func execute(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> Int {
+        try query(Self.query(sql, arguments)).metadata.rows ?? 0
+    }
+
+    /// The shared SQL's `?`s as PostgreSQL's `$1, $2, …` (outside quoted text), with the values bound.
+    static func query(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQuery {
+        var text = ""
+        text.reserveCapacity(sql.utf8.count + 16)
+        var number = 0
+        var quoted = false
+        for character in sql {
+            if character == "'" { quoted.toggle() }
+            if character == "?" && !quoted {
+                number += 1
+                text += "$\(number)"
+            } else {
+                text.append(character)
+            }
+        }
+        precondition(number == arguments.values.count, "\(number) placeholders, \(arguments.values.count) values: \(sql)")
+        var bindings = PostgresBindings(capacity: number)
+        for value in arguments.values {
+            switch value {
+            case .null: bindings.appendNull()
+            case .integer(let n): bindings.append(n)
+            case .real(let d): bindings.append(d)
+            case .text(let s): bindings.append(s)
+            }
+        }
+        return PostgresQuery(unsafeSQL: text, binds: bindings)
+    }
+
+    /// A cell as one of SQLite's storage classes: the shared SQL reads both databases alike.
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .numeric: return .real(NSDecimalNumber(decimal: try cell.decode(Decimal.self)).doubleValue)
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}
+
+extension SQLDialect {
+    /// PostgreSQL's: `strpos` for text search, timestamps for time, the slots' position index for places.
+    static let postgres = SQLDialect(
+        containsText: { column in "strpos(lower(\(column)), lower(?)) > 0" },
+        minutesBetween: { earlier, later in "EXTRACT(EPOCH FROM (CAST(\(later) AS timestamptz) - CAST(\(earlier) AS timestamptz))) / 60" },
+        slotsInBox: """
+            SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
+                   s.*, d.name AS district_name
+            FROM slot
+            JOIN site s ON s.id = slot.site_id
+            JOIN district d ON d.code = s.district
+            WHERE slot.lat <= ? AND slot.lat >= ? AND slot.lng <= ? AND slot.lng >= ?
+            """,
+        locksRows: true)
 }

@@ -156,14 +156,22 @@ public struct SQLDialect: Sendable {
     /// slot_lat, slot_lng` first, then the site's and the district's name) for the `?`s
     /// max lat, min lat, max lng, min lng, by whatever index the database has for positions.
     public var slotsInBox: String
+    /// Whether a write transaction must lock the rows it decides on (`FOR UPDATE`): PostgreSQL
+    /// runs writers side by side, SQLite one at a time (its single writer already holds them).
+    public var locksRows: Bool
 
     public init(
-        containsText: @escaping @Sendable (String) -> String, minutesBetween: @escaping @Sendable (String, String) -> String, slotsInBox: String
+        containsText: @escaping @Sendable (String) -> String, minutesBetween: @escaping @Sendable (String, String) -> String, slotsInBox: String,
+        locksRows: Bool
     ) {
         self.containsText = containsText
         self.minutesBetween = minutesBetween
         self.slotsInBox = slotsInBox
+        self.locksRows = locksRows
     }
+
+    /// ` FOR UPDATE OF table` where rows must be locked, nothing where the writer is alone.
+    public func lock(_ table: String) -> String { locksRows ? " FOR UPDATE OF \(table)" : "" }
 }
 
 /// One database connection inside a transaction or a read, as the shared SQL uses it. The

@@ -184,7 +184,14 @@ public final class SQLStoreTransaction: StoreTransaction {
     // MARK: permits
 
     public func permitRecord(number: String) throws -> PermitRecord? {
-        try SQLQueries.permitRecord(db, number: number)
+        try lockPermit(number)
+        return try SQLQueries.permitRecord(db, number: number)
+    }
+
+    /// A permit's row, locked until the commit where writers run side by side: a decision on
+    /// its state is never made on a state another writer is changing.
+    private func lockPermit(_ number: String) throws {
+        if db.dialect.locksRows { _ = try db.rows("SELECT permit_no FROM permit p WHERE p.permit_no = ?\(db.dialect.lock("p"))", [number]) }
     }
 
     private static let permitPlaceColumns = """
@@ -203,15 +210,18 @@ public final class SQLStoreTransaction: StoreTransaction {
     }
 
     public func permitPlace(number: String) throws -> PermitPlace? {
-        try db.row(Self.permitPlaceColumns + " WHERE p.permit_no = ?", [number]).map(permitPlace)
+        try db.row(Self.permitPlaceColumns + " WHERE p.permit_no = ?" + db.dialect.lock("p"), [number]).map(permitPlace)
     }
 
     public func permitPlaces(vendorId: String, season: Int) throws -> [PermitPlace] {
-        try db.rows(Self.permitPlaceColumns + " WHERE p.vendor_id = ? AND p.season = ? ORDER BY p.seq DESC", [vendorId, season]).map(permitPlace)
+        // Locked: a vendor's taps at once check in once, the others see it and are repeats.
+        try db.rows(Self.permitPlaceColumns + " WHERE p.vendor_id = ? AND p.season = ? ORDER BY p.seq DESC" + db.dialect.lock("p"), [vendorId, season])
+            .map(permitPlace)
     }
 
     public func permitPlaces(slotId: String, season: Int) throws -> [PermitPlace] {
-        try db.rows(Self.permitPlaceColumns + " WHERE p.slot_id = ? AND p.season = ? ORDER BY p.seq DESC", [slotId, season]).map(permitPlace)
+        try db.rows(Self.permitPlaceColumns + " WHERE p.slot_id = ? AND p.season = ? ORDER BY p.seq DESC" + db.dialect.lock("p"), [slotId, season])
+            .map(permitPlace)
     }
 
     public func permitNumber(season: Int, holder: PermitHolder, states: Set<PermitState>) throws -> String? {
@@ -327,7 +337,7 @@ public final class SQLStoreTransaction: StoreTransaction {
     }
 
     public func deduction(id: Int64) throws -> PointDeduction? {
-        try db.row("SELECT * FROM point_deduction WHERE id = ?", [id]).map(SQLRows.deduction)
+        try db.row("SELECT * FROM point_deduction d WHERE id = ?" + db.dialect.lock("d"), [id]).map(SQLRows.deduction)
     }
 
     public func annulDeduction(id: Int64, by actor: String, reason: String, at: Date) throws {
@@ -371,7 +381,9 @@ public final class SQLStoreTransaction: StoreTransaction {
     // MARK: reports
 
     public func report(id: String, withTimeline: Bool) throws -> Report? {
-        try SQLQueries.report(db, id: id, withTimeline: withTimeline)
+        // The case's row is locked first: two officers acting on it at once take turns.
+        if db.dialect.locksRows { _ = try db.rows("SELECT id FROM report r WHERE r.id = ?\(db.dialect.lock("r"))", [id]) }
+        return try SQLQueries.report(db, id: id, withTimeline: withTimeline)
     }
 
     public func reportId(trackingHash: String) throws -> String? {
@@ -465,7 +477,7 @@ public final class SQLStoreTransaction: StoreTransaction {
     // MARK: accounts
 
     public func account(username: String) throws -> (account: Account, disabledAt: Date?)? {
-        guard let row = try db.row("SELECT * FROM account WHERE username = ?", [username]) else { return nil }
+        guard let row = try db.row("SELECT * FROM account a WHERE username = ?" + db.dialect.lock("a"), [username]) else { return nil }
         return (try SQLRows.account(row), (row["disabled_at"] as String?).flatMap(BusinessTime.parseInstant))
     }
 

@@ -54,7 +54,7 @@ struct PostgresStoreTests {
             #expect(applied.flatMap { $0 } == ["0001-schema"], "one of them applied it, the other found it done")
             #expect(try await first.migrate() == [])
             #expect(try await second.appliedMigrations() == ["0001-schema"])
-            let tables = try await first.transaction { connection in
+            let tables = try await first.blockingTransaction { connection in
                 try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                     .map { try $0.decode(String.self) }
             }
@@ -68,17 +68,17 @@ struct PostgresStoreTests {
     @Test("a broken uniqueness rule is a conflict and the transaction leaves nothing behind")
     func conflictRollsBack() async throws {
         try await TestPostgres.withStore { store in
-            try await store.transaction { connection in
+            try await store.blockingTransaction { connection in
                 try connection.execute("INSERT INTO district (code, adcode, name, name_en) VALUES ('CG', '620102', '城关区', 'Chengguan')")
             }
             await #expect(throws: StoreError.self) {
-                try await store.transaction { connection in
+                try await store.blockingTransaction { connection in
                     try connection.execute("INSERT INTO district (code, adcode, name, name_en) VALUES ('XG', '620104', '西固区', 'Xigu')")
                     try connection.execute("INSERT INTO district (code, adcode, name, name_en) VALUES ('CG', '620199', '城关区', 'Chengguan')")
                 }
             }
             do {
-                try await store.transaction { connection in
+                try await store.blockingTransaction { connection in
                     try connection.execute("INSERT INTO district (code, adcode, name, name_en) VALUES ('CG', '620199', 'x', 'x')")
                 }
                 Issue.record("the second CG was accepted")
@@ -89,7 +89,7 @@ struct PostgresStoreTests {
                 }
                 #expect(words.contains("district_pkey"))
             }
-            let codes = try await store.transaction { connection in
+            let codes = try await store.blockingTransaction { connection in
                 try connection.query("SELECT code FROM district ORDER BY code").map { try $0.decode(String.self) }
             }
             #expect(codes == ["CG"], "XG went with the failed transaction")
@@ -102,7 +102,7 @@ struct PostgresStoreTests {
         let store = PostgresStore(location: location, logger: TestPostgres.logger, connections: 2, leaseTimeout: .seconds(2))
         let started = ContinuousClock.now
         do {
-            try await store.transaction { connection in try connection.execute("SELECT 1") }
+            try await store.blockingTransaction { connection in try connection.execute("SELECT 1") }
             Issue.record("a query on port 1 succeeded")
         } catch let error as StoreError {
             guard case .unavailable = error else {
@@ -119,7 +119,7 @@ struct PostgresStoreTests {
     @Test("commits are durable: synchronous_commit is on for the store's connections")
     func synchronousCommit() async throws {
         try await TestPostgres.withStore { store in
-            let setting = try await store.transaction { connection in
+            let setting = try await store.blockingTransaction { connection in
                 try connection.query("SHOW synchronous_commit").map { try $0.decode(String.self) }.first
             }
             #expect(setting == "on")

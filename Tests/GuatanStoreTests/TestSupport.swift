@@ -4,6 +4,8 @@ import GuatanCore
 import GuatanServices
 import GuatanStoreInterface
 
+@testable import GuatanPostgres
+@testable import GuatanSQL
 @testable import GuatanSQLite
 
 /// A fresh data folder per test, removed afterwards.
@@ -60,9 +62,10 @@ extension GuatanDatabase {
 }
 
 /// The backends the shared store suite runs on: each test taking a `StoreBackend` runs once per
-/// case. The PostgreSQL store adds its case here and runs the same tests.
+/// case, on SQLite in a data folder of its own and on PostgreSQL in a database of its own.
 enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
+    case postgres
 
     var description: String { rawValue }
 
@@ -72,24 +75,26 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
         case .sqlite:
             let folder = try TemporaryDataFolder()
             return SeededStore(try GuatanDatabase(dataDirectory: folder.url), folder: folder)
+        case .postgres:
+            let folder = try TemporaryDataFolder()
+            return SeededStore(postgres: try await TestPostgresDatabase.make(dataDirectory: folder.url), folder: folder)
         }
     }
 
     /// A fresh store holding the seed registry.
     func seeded() async throws -> SeededStore {
-        switch self {
-        case .sqlite:
-            let folder = try TemporaryDataFolder()
-            return SeededStore(try await Fixtures.seededDatabase(in: folder), folder: folder)
-        }
+        let store = try await empty()
+        try await store.workflows.registry.loadSeedIfNeeded(from: Fixtures.seedDirectory, now: Fixtures.now)
+        return store
     }
 }
 
 /// A store under test, through its protocols only, with the workflows over it.
 struct SeededStore: Sendable {
     let stores: GuatanStores
-    /// Keeps the data folder for as long as the store is used.
+    /// Keeps the data folder (and the PostgreSQL database) for as long as the store is used.
     let folder: TemporaryDataFolder
+    let database: TestPostgresDatabase?
     /// Plain SQL that every backend understands, for what no protocol does: setting a test's
     /// scene (a site's own geofence) and counting rows the way a reviewer would.
     let execute: @Sendable (String) async throws -> Void
@@ -98,8 +103,18 @@ struct SeededStore: Sendable {
     init(_ database: GuatanDatabase, folder: TemporaryDataFolder) {
         stores = GuatanStores(database: database)
         self.folder = folder
+        self.database = nil
         execute = { sql in try await database.pool.write { db in try db.execute(sql: sql) } }
         count = { sql in try await database.pool.read { db in try Int.fetchOne(db, sql: sql) ?? 0 } }
+    }
+
+    init(postgres database: TestPostgresDatabase, folder: TemporaryDataFolder) {
+        let store = database.store
+        stores = GuatanStores(postgres: store)
+        self.folder = folder
+        self.database = database
+        execute = { sql in _ = try await store.sqlWrite { db in try db.run(sql) } }
+        count = { sql in try await store.sqlRead { db in try db.value(sql) ?? 0 } }
     }
 
     var workflows: GuatanWorkflows { GuatanWorkflows(store: stores.workflow) }
@@ -107,5 +122,36 @@ struct SeededStore: Sendable {
     /// The audit trail of one entity, oldest first, read through the audit store.
     func auditTrail(entity: String, id: String) async throws -> [AuditEntry] {
         try await stores.audit.auditEntries(entity: entity, entityId: id, actor: nil, page: PageRequest(perPage: 100)).items.reversed()
+    }
+}
+
+/// A migrated PostgreSQL database of a test's own on the test server; its pool is shut down
+/// and the database dropped when the test lets go of it.
+final class TestPostgresDatabase: Sendable {
+    let store: PostgresStore
+    let name: String
+    let server: PostgresLocation
+
+    private init(store: PostgresStore, name: String, server: PostgresLocation) {
+        self.store = store
+        self.name = name
+        self.server = server
+    }
+
+    static func make(dataDirectory: URL) async throws -> TestPostgresDatabase {
+        let server = try await TestPostgres.server.value
+        let name = "guatan_s_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await TestPostgres.administer(server, "CREATE DATABASE \(name)")
+        let store = TestPostgres.store(server.database(name), connections: 4, dataDirectory: dataDirectory)
+        try await store.migrate()
+        return TestPostgresDatabase(store: store, name: name, server: server)
+    }
+
+    deinit {
+        let (store, name, server) = (store, name, server)
+        Task {
+            await store.shutdown()
+            try? await TestPostgres.administer(server, "DROP DATABASE \(name) WITH (FORCE)")
+        }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import GuatanPostgres
+@testable import GuatanPostgres
 import Logging
 import PostgresNIO
 
@@ -66,8 +66,10 @@ enum TestPostgres {
     /// A store for a test. The whole Swift suite runs at once on two cores and keeps Swift's
     /// threads busy, the connection pool's among them: a connection may take longer than the
     /// service's 5 s to come, which is not what these tests are about.
-    static func store(_ location: PostgresLocation, connections: Int) -> PostgresStore {
-        PostgresStore(location: location, logger: logger, connections: connections, leaseTimeout: .seconds(60))
+    static func store(
+        _ location: PostgresLocation, connections: Int, dataDirectory: URL = FileManager.default.temporaryDirectory
+    ) -> PostgresStore {
+        PostgresStore(location: location, dataDirectory: dataDirectory, logger: logger, connections: connections, leaseTimeout: .seconds(60))
     }
 
     /// One statement on the server's own database, outside any transaction (CREATE DATABASE).
