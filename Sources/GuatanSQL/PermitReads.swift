@@ -65,7 +65,8 @@ extension SQLStore {
             let arguments: SQLArguments = [vendorId, from?.description ?? "0000-00-00", to?.description ?? "9999-99-99"]
             let total: Int = try db.value("SELECT COUNT(*) FROM checkin WHERE \(filter)", arguments) ?? 0
             let rows = try db.rows(
-                "SELECT * FROM checkin WHERE \(filter) ORDER BY business_date DESC, id DESC LIMIT ? OFFSET ?", arguments + [page.perPage, page.offset])
+                "SELECT * FROM checkin WHERE \(filter) ORDER BY business_date DESC, id DESC LIMIT ? OFFSET ?",
+                arguments + [page.perPage, page.offset])
             return Page(items: rows.map(SQLRows.checkIn), total: total, request: page)
         }
     }
@@ -81,7 +82,8 @@ extension SQLStore {
             if flaggedOnly { filter += " AND flagged = 1" }
             let total: Int = try db.value("SELECT COUNT(*) FROM checkin WHERE \(filter)", arguments) ?? 0
             let rows = try db.rows(
-                "SELECT * FROM checkin WHERE \(filter) ORDER BY checked_in_at DESC, id DESC LIMIT ? OFFSET ?", arguments + [page.perPage, page.offset])
+                "SELECT * FROM checkin WHERE \(filter) ORDER BY checked_in_at DESC, id DESC LIMIT ? OFFSET ?",
+                arguments + [page.perPage, page.offset])
             return Page(items: rows.map(SQLRows.checkIn), total: total, request: page)
         }
     }
@@ -89,7 +91,8 @@ extension SQLStore {
     public func pointsDeducted(permitNumber: String, month: String) async throws -> Int {
         try await sqlRead { db in
             try db.value(
-                "SELECT COALESCE(SUM(points), 0) FROM point_deduction WHERE permit_no = ? AND month = ? AND annulled_at IS NULL", [permitNumber, month]
+                "SELECT COALESCE(SUM(points), 0) FROM point_deduction WHERE permit_no = ? AND month = ? AND annulled_at IS NULL",
+                [permitNumber, month]
             ) ?? 0
         }
     }

@@ -112,7 +112,8 @@ extension SQLStore {
             var conditions: [String] = []
             var arguments: SQLArguments = []
             for (condition, value) in [
-                ("slot_id = ?", slotId), ("district = ?", district), ("business_date >= ?", from?.description), ("business_date <= ?", to?.description),
+                ("slot_id = ?", slotId), ("district = ?", district), ("business_date >= ?", from?.description),
+                ("business_date <= ?", to?.description),
             ] {
                 if let value {
                     conditions.append(condition)

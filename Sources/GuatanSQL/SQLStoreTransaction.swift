@@ -215,8 +215,10 @@ public final class SQLStoreTransaction: StoreTransaction {
 
     public func permitPlaces(vendorId: String, season: Int) throws -> [PermitPlace] {
         // Locked: a vendor's taps at once check in once, the others see it and are repeats.
-        try db.rows(Self.permitPlaceColumns + " WHERE p.vendor_id = ? AND p.season = ? ORDER BY p.seq DESC" + db.dialect.lock("p"), [vendorId, season])
-            .map(permitPlace)
+        try db.rows(
+            Self.permitPlaceColumns + " WHERE p.vendor_id = ? AND p.season = ? ORDER BY p.seq DESC" + db.dialect.lock("p"), [vendorId, season]
+        )
+        .map(permitPlace)
     }
 
     public func permitPlaces(slotId: String, season: Int) throws -> [PermitPlace] {
@@ -521,7 +523,8 @@ public final class SQLStoreTransaction: StoreTransaction {
     public func loginFailures(username: String?, address: String, since: Date) throws -> [Date] {
         let found: [Double] =
             if let username {
-                try db.values("SELECT at FROM login_failure WHERE username = ? AND address = ? AND at >= ?", [username, address, since.timeIntervalSince1970])
+                try db.values(
+                    "SELECT at FROM login_failure WHERE username = ? AND address = ? AND at >= ?", [username, address, since.timeIntervalSince1970])
             } else {
                 try db.values("SELECT at FROM login_failure WHERE address = ? AND at >= ?", [address, since.timeIntervalSince1970])
             }
@@ -529,7 +532,8 @@ public final class SQLStoreTransaction: StoreTransaction {
     }
 
     public func insertLoginFailure(username: String, address: String, at: Date) throws -> Int64 {
-        try db.value("INSERT INTO login_failure (username, address, at) VALUES (?, ?, ?) RETURNING id", [username, address, at.timeIntervalSince1970])!
+        try db.value(
+            "INSERT INTO login_failure (username, address, at) VALUES (?, ?, ?) RETURNING id", [username, address, at.timeIntervalSince1970])!
     }
 
     public func deleteLoginFailures(before: Date) throws {

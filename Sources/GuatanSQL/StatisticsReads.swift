@@ -8,12 +8,13 @@ extension SQLStore {
             let season = try SQLQueries.season(db, year: today.year)
             let yesterday = min(today.adding(days: -1), season.endsOn)
             guard yesterday >= season.startsOn else { return [] }
-            return try db.rows("""
-                    SELECT p.permit_no, p.vendor_id, p.slot_id, p.district, p.issued_at, MAX(c.business_date) AS last
-                    FROM permit p LEFT JOIN checkin c ON c.permit_no = p.permit_no
-                    WHERE p.season = ? AND p.state = 'issued'
-                    GROUP BY p.permit_no, p.vendor_id, p.slot_id, p.district, p.issued_at ORDER BY p.permit_no
-                    """, [today.year]
+            return try db.rows(
+                """
+                SELECT p.permit_no, p.vendor_id, p.slot_id, p.district, p.issued_at, MAX(c.business_date) AS last
+                FROM permit p LEFT JOIN checkin c ON c.permit_no = p.permit_no
+                WHERE p.season = ? AND p.state = 'issued'
+                GROUP BY p.permit_no, p.vendor_id, p.slot_id, p.district, p.issued_at ORDER BY p.permit_no
+                """, [today.year]
             ).compactMap { row -> IdlePermit? in
                 let issued = (row["issued_at"] as String?).flatMap(BusinessTime.parseInstant).map(BusinessTime.localDate(of:)) ?? season.startsOn
                 let last = (row["last"] as String?).flatMap(LocalDate.init)
@@ -31,11 +32,12 @@ extension SQLStore {
     public func sanctions(season: Int) async throws -> [Sanction] {
         try await sqlRead { db in
             var result: [Sanction] = []
-            for row in try db.rows("""
-                    SELECT p.permit_no, p.vendor_id, p.state, a.at, a.actor, a.after_json FROM permit p
-                    JOIN audit_log a ON a.entity = 'permit' AND a.entity_id = p.permit_no AND a.action IN ('permit.suspend', 'permit.revoke')
-                    WHERE p.season = ? ORDER BY a.id DESC
-                    """, [season])
+            for row in try db.rows(
+                """
+                SELECT p.permit_no, p.vendor_id, p.state, a.at, a.actor, a.after_json FROM permit p
+                JOIN audit_log a ON a.entity = 'permit' AND a.entity_id = p.permit_no AND a.action IN ('permit.suspend', 'permit.revoke')
+                WHERE p.season = ? ORDER BY a.id DESC
+                """, [season])
             {
                 let after = (try? JSONDecoder().decode([String: String].self, from: Data((row["after_json"] as String? ?? "{}").utf8))) ?? [:]
                 result.append(
@@ -60,20 +62,22 @@ extension SQLStore {
             var rates: [DailyCheckInRate] = []
             let districts: [String] = try db.values("SELECT code FROM district ORDER BY code")
             var checkedIn: [String: Int] = [:]
-            for row in try db.rows("""
-                    SELECT business_date, district, COUNT(*) AS n FROM checkin WHERE business_date BETWEEN ? AND ? GROUP BY business_date, district
-                    """, range)
+            for row in try db.rows(
+                """
+                SELECT business_date, district, COUNT(*) AS n FROM checkin WHERE business_date BETWEEN ? AND ? GROUP BY business_date, district
+                """, range)
             {
                 checkedIn["\(row["business_date"] as String)|\(row["district"] as String)"] = row["n"]
             }
             // Permits issued per district and day, summed up to each day of the period: one
             // grouped query, then a running total (a season is ~123 days × 4 districts).
             var issuedOn: [String: [Int: Int]] = [:]  // "district|season" → day number → permits issued that day
-            for row in try db.rows("""
-                    SELECT district, season, substr(issued_at, 1, 10) AS issued_on, COUNT(*) AS n FROM permit
-                    WHERE issued_at IS NOT NULL AND state IN ('issued', 'suspended', 'expired') AND season BETWEEN ? AND ?
-                    GROUP BY district, season, substr(issued_at, 1, 10)
-                    """, [from.year, to.year])
+            for row in try db.rows(
+                """
+                SELECT district, season, substr(issued_at, 1, 10) AS issued_on, COUNT(*) AS n FROM permit
+                WHERE issued_at IS NOT NULL AND state IN ('issued', 'suspended', 'expired') AND season BETWEEN ? AND ?
+                GROUP BY district, season, substr(issued_at, 1, 10)
+                """, [from.year, to.year])
             {
                 // Instants are written in the business zone (+08:00): their first ten characters are the local day.
                 guard let issued = LocalDate(row["issued_on"] as String) else { continue }
@@ -99,9 +103,10 @@ extension SQLStore {
             let toInstant = BusinessTime.instant(of: to.adding(days: 1), at: LocalTime(hour: 0, minute: 0)!).timeIntervalSince1970
             let period: SQLArguments = [fromInstant, toInstant]
             var reports: [String: [String: Int]] = [:]
-            for row in try db.rows("""
-                    SELECT category, state, COUNT(*) AS n FROM report WHERE created_epoch >= ? AND created_epoch < ? GROUP BY category, state
-                    """, period)
+            for row in try db.rows(
+                """
+                SELECT category, state, COUNT(*) AS n FROM report WHERE created_epoch >= ? AND created_epoch < ? GROUP BY category, state
+                """, period)
             {
                 reports[row["category"], default: [:]][row["state"]] = row["n"]
             }
@@ -113,10 +118,11 @@ extension SQLStore {
             let handlingMinutes = db.dialect.minutesBetween(
                 "(SELECT MIN(e.at) FROM report_event e WHERE e.report_id = r.id AND e.action = 'dispatch')",
                 "(SELECT MIN(e.at) FROM report_event e WHERE e.report_id = r.id AND e.action = 'handle')")
-            for row in try db.rows("""
-                    SELECT r.due_epoch, r.closed_epoch, \(handlingMinutes)
-                    FROM report r WHERE r.created_epoch >= ? AND r.created_epoch < ? AND r.due_epoch IS NOT NULL
-                    """, period)
+            for row in try db.rows(
+                """
+                SELECT r.due_epoch, r.closed_epoch, \(handlingMinutes)
+                FROM report r WHERE r.created_epoch >= ? AND r.created_epoch < ? AND r.due_epoch IS NOT NULL
+                """, period)
             {
                 withLimit += 1
                 let due: Double = row[0]
@@ -130,17 +136,17 @@ extension SQLStore {
                 : (minutes.count % 2 == 1
                     ? minutes[minutes.count / 2] : (minutes[minutes.count / 2 - 1] + minutes[minutes.count / 2]) / 2)
             var inspections: [String: Int] = [:]
-            for row in try db.rows("SELECT district, COUNT(*) AS n FROM inspection WHERE business_date BETWEEN ? AND ? GROUP BY district", range)
-            {
+            for row in try db.rows("SELECT district, COUNT(*) AS n FROM inspection WHERE business_date BETWEEN ? AND ? GROUP BY district", range) {
                 inspections[row["district"]] = row["n"]
             }
-            let hotspots = try db.rows("""
-                    SELECT g.site_id, s.name, g.n FROM (
-                        SELECT site_id, COUNT(*) AS n FROM report
-                        WHERE created_epoch >= ? AND created_epoch < ? AND state <> 'duplicate' AND site_id IS NOT NULL
-                        GROUP BY site_id ORDER BY n DESC, site_id LIMIT 10
-                    ) g JOIN site s ON s.id = g.site_id ORDER BY g.n DESC, g.site_id
-                    """, period
+            let hotspots = try db.rows(
+                """
+                SELECT g.site_id, s.name, g.n FROM (
+                    SELECT site_id, COUNT(*) AS n FROM report
+                    WHERE created_epoch >= ? AND created_epoch < ? AND state <> 'duplicate' AND site_id IS NOT NULL
+                    GROUP BY site_id ORDER BY n DESC, site_id LIMIT 10
+                ) g JOIN site s ON s.id = g.site_id ORDER BY g.n DESC, g.site_id
+                """, period
             ).map { (siteId: $0["site_id"] as String, siteName: $0["name"] as String, reports: $0["n"] as Int) }
             return Statistics(
                 checkInRates: rates, reports: reports, casesWithLimit: withLimit, closedWithinLimit: onTime, medianHandlingMinutes: median,

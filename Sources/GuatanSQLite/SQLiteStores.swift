@@ -141,7 +141,8 @@ extension GuatanDatabase {
         _ db: Database, at: Date, actor: String, action: String, entity: String, entityId: String, before: [String: String]?,
         after: [String: String]?
     ) throws {
-        try SQLQueries.audit(SQLiteConnection(db: db), at: at, actor: actor, action: action, entity: entity, entityId: entityId, before: before, after: after)
+        try SQLQueries.audit(
+            SQLiteConnection(db: db), at: at, actor: actor, action: action, entity: entity, entityId: entityId, before: before, after: after)
     }
 
     static func json(_ list: [String]) -> String { SQLRows.json(list) }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import GuatanPostgres
 import Logging
 import PostgresNIO
+
+@testable import GuatanPostgres
 
 /// The tests' PostgreSQL server: `GUATAN_TEST_POSTGRES` when it is set (`make test` starts
 /// one), otherwise the repository's throwaway server, started by `tests/postgres.sh start`.
