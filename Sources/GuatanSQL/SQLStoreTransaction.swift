@@ -44,7 +44,10 @@ public final class SQLStoreTransaction: StoreTransaction {
     // MARK: registry and vendors
 
     public func registryLoaded() throws -> Bool {
-        try (db.value("SELECT value FROM store_meta WHERE key = 'seed_loaded_at'") as String?) != nil
+        // Where writers run side by side, the registry's version row is locked first: two
+        // instances starting on an empty database load the seed once.
+        if db.dialect.locksRows { _ = try db.rows("SELECT key FROM store_meta m WHERE key = 'registry_version'" + db.dialect.lock("m")) }
+        return try (db.value("SELECT value FROM store_meta WHERE key = 'seed_loaded_at'") as String?) != nil
             || (db.value("SELECT 1 FROM site LIMIT 1") as Int?) != nil
     }
 

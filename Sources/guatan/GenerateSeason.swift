@@ -47,6 +47,9 @@ struct GenerateSeason: AsyncParsableCommand {
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan.generate")
         let folder = options.dataDirectory
+        if try options.postgresLocation() != nil {
+            throw ValidationError("generate-season fills a SQLite data folder; move it into PostgreSQL afterwards with guatan copy-to-postgres")
+        }
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("guatan.sqlite").path) {
             throw ValidationError("\(folder.path) already holds a database: generate-season fills a new data folder")
         }
@@ -55,7 +58,10 @@ struct GenerateSeason: AsyncParsableCommand {
         // season's dates are the store's (the seed loads with the standard ones).
         let evening = { (season: Season) in BusinessTime.instant(of: season.startsOn.adding(days: -1), at: LocalTime(hour: 18, minute: 0)!) }
         let seed = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
-        let database = try await openSeeded(folder, seed: seed, logger: logger, now: evening(Season.standard(year: year)))
+        // The generator writes SQLite's rows in bulk; a PostgreSQL database gets its season by
+        // `copy-to-postgres` from the folder generated here.
+        let database = try await openSeeded(options, seed: seed, logger: logger, now: evening(Season.standard(year: year)))
+            .requireSQLite("generate-season", otherwise: "generate into a data folder, then move it with guatan copy-to-postgres")
         let season = try await database.season(year: year)
         let eve = evening(season)
         let registry = try database.scaleRegistry(by: scale, now: eve)

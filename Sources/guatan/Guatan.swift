@@ -67,6 +67,42 @@ struct DataOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env GUATAN_LOG_LEVEL, default info).")
     var logLevelFlag: String?
 
+    @Option(
+        name: .customLong("database"),
+        help: """
+            A PostgreSQL database, postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=require] (env GUATAN_DATABASE); \
+            default the SQLite database in --data. With PostgreSQL, --data holds only the personal-data key and the photos, \
+            and every instance names the same folder.
+            """)
+    var databaseFlag: String?
+
+    /// The PostgreSQL database named, or nil for the embedded SQLite database.
+    func postgresLocation() throws -> PostgresLocation? {
+        let url = setting(databaseFlag, env: "GUATAN_DATABASE", default: "")
+        guard !url.isEmpty else { return nil }
+        do {
+            return try PostgresLocation(url: url)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// Opens the database a command works on; a PostgreSQL one is migrated first.
+    func openBackend(logger: Logger, observer: StoreObserver = StoreObserver(), connections: Int = 4) async throws -> Backend {
+        guard let location = try postgresLocation() else {
+            return .sqlite(try GuatanDatabase(dataDirectory: dataDirectory, logger: logger, observer: observer))
+        }
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let store = PostgresStore(location: location, dataDirectory: dataDirectory, logger: logger, connections: connections)
+        do {
+            try await store.migrate()
+        } catch {
+            await store.shutdown()
+            throw ValidationError("\(location): \(StoreError.unavailability(of: error) ?? String(describing: error))")
+        }
+        return .postgres(store)
+    }
+
     var dataDirectory: URL {
         URL(fileURLWithPath: setting(dataFlag, env: "GUATAN_DATA", default: "./data"), isDirectory: true)
     }
@@ -83,16 +119,45 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// Opens the data folder's database; an empty one is loaded with the seed registry first.
+/// The database a command works on: the SQLite file in the data folder, or PostgreSQL.
+enum Backend {
+    case sqlite(GuatanDatabase)
+    case postgres(PostgresStore)
+
+    var stores: GuatanStores {
+        switch self {
+        case .sqlite(let database): GuatanStores(database: database)
+        case .postgres(let store): GuatanStores(postgres: store)
+        }
+    }
+
+    var workflows: GuatanWorkflows { GuatanWorkflows(store: stores.workflow) }
+
+    /// Closes the PostgreSQL pool (SQLite closes with the process).
+    func close() async {
+        if case .postgres(let store) = self { await store.shutdown() }
+    }
+
+    /// What a command that only SQLite can do says on PostgreSQL.
+    func requireSQLite(_ what: String, otherwise: String) throws -> GuatanDatabase {
+        switch self {
+        case .sqlite(let database): return database
+        case .postgres: throw ValidationError("\(what) works on the embedded SQLite database only; \(otherwise)")
+        }
+    }
+}
+
+/// Opens the database; an empty one is loaded with the seed registry first.
 func openSeeded(
-    _ dataDirectory: URL, seed seedDirectory: URL, logger: Logger, now: Date, observer: StoreObserver = StoreObserver()
-) async throws -> GuatanDatabase {
-    let database = try GuatanDatabase(dataDirectory: dataDirectory, logger: logger, observer: observer)
-    if try await database.registryIsEmpty() {
+    _ options: DataOptions, seed seedDirectory: URL, logger: Logger, now: Date, observer: StoreObserver = StoreObserver(), connections: Int = 4
+) async throws -> Backend {
+    let backend = try await options.openBackend(logger: logger, observer: observer, connections: connections)
+    if try await backend.stores.registry.sites(district: nil, text: nil, page: PageRequest(perPage: 1)).total == 0 {
         guard FileManager.default.fileExists(atPath: seedDirectory.appendingPathComponent("sites.csv").path) else {
             throw ValidationError("the database is empty and there is no seed registry at \(seedDirectory.path); pass --seed DIR")
         }
-        if let loaded = try await GuatanWorkflows(store: database).registry.loadSeedIfNeeded(from: seedDirectory, now: now) {
+        // Loaded once however many instances start together: the seed's mark is checked in the loading transaction.
+        if let loaded = try await backend.workflows.registry.loadSeedIfNeeded(from: seedDirectory, now: now) {
             logger.notice(
                 "seed registry loaded",
                 metadata: [
@@ -100,7 +165,7 @@ func openSeeded(
                 ])
         }
     }
-    return database
+    return backend
 }
 
 func setting(_ flag: String?, env name: String, default fallback: String) -> String {
@@ -283,11 +348,16 @@ struct Serve: AsyncParsableCommand {
         // A certificate that cannot serve stops start-up before anything else is done.
         let certificates = try certificates()
         let redirectHTTPPort = try redirectPort(tls: certificates != nil, port: port)
-        let lock = try DataFolderLock(options.dataDirectory, purpose: "starting another on the same folder")
+        let postgres = try options.postgresLocation()
+        if postgres != nil, demo {
+            throw ValidationError("--demo runs on the embedded SQLite database; leave out --database to try it")
+        }
+        // One server per SQLite folder; on PostgreSQL every instance shares the folder (key and photos).
+        let lock = postgres == nil ? try DataFolderLock(options.dataDirectory, purpose: "starting another on the same folder") : nil
         defer { withExtendedLifetime(lock) {} }
         let personalDataKey = try PersonalDataKey.loadOrCreate(in: options.dataDirectory)
-        let database = try await openSeeded(
-            options.dataDirectory, seed: seedDirectory, logger: logger, now: clock.now(), observer: GuatanMetrics.storeObserver)
+        let backend = try await openSeeded(
+            options, seed: seedDirectory, logger: logger, now: clock.now(), observer: GuatanMetrics.storeObserver, connections: 16)
         let sessionText = setting(sessionHoursFlag, env: "GUATAN_SESSION_HOURS", default: "168")
         guard let sessionHours = Double(sessionText), sessionHours > 0, sessionHours <= 24 * 365 else {
             throw ValidationError("session hours must be a number from 0 to 8760, not '\(sessionText)'")
@@ -298,7 +368,9 @@ struct Serve: AsyncParsableCommand {
         }
         if demo {
             do {
-                try await loadDemoPopulation(into: database, key: personalDataKey, now: clock.now(), logger: logger)
+                try await loadDemoPopulation(
+                    into: try backend.requireSQLite("--demo", otherwise: "leave out --database"), key: personalDataKey, now: clock.now(),
+                    logger: logger)
             } catch StoreError.conflict(let reason) {
                 throw ValidationError(reason)
             }
@@ -333,9 +405,11 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--idle-timeout must be a whole number of seconds from 1 to 3600, not '\(idleText)'")
         }
         configuration.idleTimeoutSeconds = idle
-        let stores = GuatanStores(database: database)
-        // Nothing is in flight yet: every staged file is either committed (moved in) or dropped.
-        await PhotoSweeper.sweep(files: stores.photos, store: stores.operations, stagedBefore: nil, logger: logger)
+        let stores = backend.stores
+        // Nothing of this process is in flight yet: every staged file is either committed (moved in)
+        // or dropped; on PostgreSQL other instances may be uploading into the shared folder now.
+        await PhotoSweeper.sweep(
+            files: stores.photos, store: stores.operations, stagedBefore: postgres == nil ? nil : Date().addingTimeInterval(-3600), logger: logger)
         let app = try buildApplication(configuration: configuration, stores: stores, logger: logger)
         let elapsed = ContinuousClock.now - started
         var address = "\(configuration.certificates == nil ? "http" : "https")://\(host):\(port)"
@@ -343,11 +417,12 @@ struct Serve: AsyncParsableCommand {
         logger.notice(
             "starting",
             metadata: [
-                "address": "\(address)", "data": "\(options.dataDirectory.path)",
+                "address": "\(address)", "data": "\(options.dataDirectory.path)", "database": "\(postgres.map(\.description) ?? "sqlite")",
                 "prepared_in_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
             ])
         // Stops accepting, finishes requests in flight, then returns on SIGTERM or SIGINT.
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        await backend.close()
         logger.notice("stopped")
     }
 }
@@ -466,6 +541,12 @@ struct Backup: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan.backup")
+        if let location = try options.postgresLocation() {
+            throw ValidationError(
+                "a PostgreSQL database is backed up with PostgreSQL's own tools, while the service runs: "
+                    + "pg_dump --format=custom --file=\(file) 'postgres://\(location.username)@\(location.host):\(location.port)/\(location.database)' "
+                    + "(and keep \(options.dataDirectory.path)/personal-data.key and photos/ with it)")
+        }
         let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
         do {
             let migrations = try database.backup(to: URL(fileURLWithPath: file))
@@ -488,6 +569,11 @@ struct Restore: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan.restore")
+        if let location = try options.postgresLocation() {
+            throw ValidationError(
+                "a PostgreSQL backup is restored with pg_restore into an empty database, the services stopped: "
+                    + "pg_restore --dbname='postgres://\(location.username)@\(location.host):\(location.port)/\(location.database)' \(file)")
+        }
         let source = URL(fileURLWithPath: file)
         guard FileManager.default.fileExists(atPath: source.path) else { throw ValidationError("no backup at \(file)") }
         let lock = try DataFolderLock(options.dataDirectory, purpose: "restoring into it")
@@ -508,37 +594,15 @@ struct Migrate: AsyncParsableCommand {
 
     @OptionGroup var options: DataOptions
 
-    @Option(
-        name: .customLong("database"),
-        help: "A PostgreSQL database, postgres://USER@HOST[:PORT]/DATABASE (env GUATAN_DATABASE); default the SQLite database in --data.")
-    var databaseFlag: String?
-
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan.migrate")
-        let url = setting(databaseFlag, env: "GUATAN_DATABASE", default: "")
-        guard !url.isEmpty else {
-            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
-            for migration in try database.appliedMigrations() {
-                print(migration)
-            }
-            return
-        }
-        let location: PostgresLocation
-        do {
-            location = try PostgresLocation(url: url)
-        } catch {
-            throw ValidationError(error.message)
-        }
-        let store = PostgresStore(location: location, logger: logger, connections: 1)
-        do {
-            try await store.migrate()
-            for migration in try await store.appliedMigrations() {
-                print(migration)
-            }
+        switch try await options.openBackend(logger: logger, connections: 1) {
+        case .sqlite(let database):
+            for migration in try database.appliedMigrations() { print(migration) }
+        case .postgres(let store):
+            defer { Task { await store.shutdown() } }
+            for migration in try await store.appliedMigrations() { print(migration) }
             await store.shutdown()
-        } catch {
-            await store.shutdown()
-            throw ValidationError("\(location): \(StoreError.unavailability(of: error) ?? String(describing: error))")
         }
     }
 }
@@ -560,7 +624,8 @@ struct ImportSites: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan.import")
-        let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: logger)
+        let backend = try await options.openBackend(logger: logger, connections: 1)
+        defer { Task { await backend.close() } }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -569,7 +634,7 @@ struct ImportSites: AsyncParsableCommand {
         }
         do {
             let actor = "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
-            let summary = try await GuatanWorkflows(store: database).registry.importSites(csv: data, file: file, actor: actor, now: Date())
+            let summary = try await backend.workflows.registry.importSites(csv: data, file: file, actor: actor, now: Date())
             print("imported \(file): \(summary.sitesCreated) sites created, \(summary.sitesUpdated) updated, \(summary.slotsCreated) slots created")
         } catch let error as RegistryImportError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
@@ -583,10 +648,15 @@ struct User: AsyncParsableCommand {
         abstract: "Manage accounts from the command line (the first administrator, for one).",
         subcommands: [Add.self, List.self, Disable.self, Enable.self, Passwd.self])
 
+    static func open(_ options: DataOptions) async throws -> Backend {
+        try await options.openBackend(logger: try options.makeLogger(label: "guatan.user"), connections: 1)
+    }
+
     static func setDisabled(_ disabled: Bool, username: String, options: DataOptions) async throws {
-        let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
+        let backend = try await open(options)
+        defer { Task { await backend.close() } }
         do {
-            _ = try await GuatanWorkflows(store: database).accounts.setDisabled(
+            _ = try await backend.workflows.accounts.setDisabled(
                 username: username.lowercased(), disabled: disabled, actor: actor, at: Date())
         } catch StoreError.conflict(let reason) {
             throw ValidationError(reason)
@@ -605,8 +675,9 @@ struct User: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
 
         func run() async throws {
-            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
-            for item in try await database.accountList() {
+            let backend = try await User.open(options)
+            defer { Task { await backend.close() } }
+            for item in try await backend.stores.accounts.accountList() {
                 let state = item.disabledAt.map { "disabled since \($0)" } ?? "active, \(item.liveSessions) live session(s)"
                 let place = item.account.district ?? item.account.vendorId ?? "-"
                 print("\(item.account.username)\t\(item.account.role.rawValue)\t\(place)\tcreated \(item.createdAt)\t\(state)")
@@ -658,7 +729,8 @@ struct User: AsyncParsableCommand {
 
         func run() async throws {
             guard passwordStdin else { throw ValidationError("pass --password-stdin and give the password on standard input") }
-            let database = try GuatanDatabase(dataDirectory: options.dataDirectory, logger: try options.makeLogger(label: "guatan.user"))
+            let backend = try await User.open(options)
+            defer { Task { await backend.close() } }
             guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no password on standard input") }
             let username = self.username.lowercased()
             do {
@@ -668,7 +740,7 @@ struct User: AsyncParsableCommand {
             }
             do {
                 let hash = try await PasswordHasher().hash(line)
-                try await GuatanWorkflows(store: database).accounts.changePassword(
+                try await backend.workflows.accounts.changePassword(
                     username: username, passwordHash: hash, keepingSession: nil, actor: User.actor, at: Date())
                 print("set the password of \(username); its sessions have ended")
             } catch StoreError.notFound(let reason) {
@@ -705,7 +777,8 @@ struct User: AsyncParsableCommand {
             }
             let logger = try options.makeLogger(label: "guatan.user")
             let seed = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
-            let database = try await openSeeded(options.dataDirectory, seed: seed, logger: logger, now: Date())
+            let backend = try await openSeeded(options, seed: seed, logger: logger, now: Date(), connections: 1)
+            defer { Task { await backend.close() } }
             guard let line = readLine(strippingNewline: true), !line.isEmpty else {
                 throw ValidationError("no password on standard input")
             }
@@ -716,14 +789,15 @@ struct User: AsyncParsableCommand {
             do {
                 try AccountRules.validateUsername(username)
                 try AccountRules.validatePassword(line, username: username)
-                try AccountRules.validateBinding(role: role, district: district?.uppercased(), knownDistricts: try await database.districtCodes())
+                try AccountRules.validateBinding(
+                    role: role, district: district?.uppercased(), knownDistricts: try await backend.stores.accounts.districtCodes())
             } catch let error as GuatanCore.ValidationError {
                 throw ValidationError(error.message)
             }
             let hash = try await PasswordHasher().hash(line)
             let actor = User.actor
             do {
-                let account = try await GuatanWorkflows(store: database).accounts.createAccount(
+                let account = try await backend.workflows.accounts.createAccount(
                     username: username, passwordHash: hash, role: role, district: district?.uppercased(), vendorId: nil,
                     actor: actor, at: Date())
                 print("created \(account.role.rawValue) \(account.username)" + (account.district.map { " of \($0)" } ?? ""))
