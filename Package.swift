@@ -132,6 +132,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the tests share: a throwaway PostgreSQL server's databases (never in the service).
+        .target(
+            name: "GuatanTestSupport",
+            dependencies: [
+                "GuatanPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GuatanCoreTests",
             dependencies: ["GuatanCore"],
@@ -146,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "GuatanStoreTests",
             dependencies: [
-                "GuatanCore", "GuatanStoreInterface", "GuatanSQL", "GuatanSQLite", "GuatanPostgres", "GuatanServices",
+                "GuatanCore", "GuatanStoreInterface", "GuatanSQL", "GuatanSQLite", "GuatanPostgres", "GuatanServices", "GuatanTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -155,7 +165,8 @@ let package = Package(
         .testTarget(
             name: "GuatanAPITests",
             dependencies: [
-                "GuatanCore", "GuatanStoreInterface", "GuatanSQL", "GuatanSQLite", "GuatanServices", "GuatanAPI",
+                "GuatanCore", "GuatanStoreInterface", "GuatanSQL", "GuatanSQLite", "GuatanPostgres", "GuatanServices", "GuatanAPI",
+                "GuatanTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

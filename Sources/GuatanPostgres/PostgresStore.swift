@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// Where a PostgreSQL database is, from `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`
 /// with an optional `?sslmode=disable|prefer|require` (as libpq spells it; loopback defaults
@@ -54,6 +55,18 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     /// The URL without its password, for logs and messages.
     public var description: String { "postgres://\(username)@\(host):\(port)/\(database)" }
 
+    /// One connection of its own (the listener's), with the pool's TLS choice.
+    var connectionConfiguration: PostgresConnection.Configuration {
+        let tlsConfiguration: PostgresConnection.Configuration.TLS =
+            switch tls {
+            case .disable: .disable
+            case .prefer: (try? .prefer(.init(configuration: .makeClientConfiguration()))) ?? .disable
+            case .require: (try? .require(.init(configuration: .makeClientConfiguration()))) ?? .disable
+            }
+        return PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tlsConfiguration)
+    }
+
     var configuration: PostgresClient.Configuration {
         let tlsConfiguration: PostgresClient.Configuration.TLS =
             switch tls {
@@ -84,8 +97,15 @@ public final class PostgresStore: Sendable {
 
     /// The folder for what is not in the database: photos, the personal-data key.
     public let dataDirectory: URL
-    /// Committed changes, for the caches of this process.
+    /// Committed changes, for the caches of this process: its own writes' and, once
+    /// `listenForChanges` has begun, every other instance's.
     let changeFeed = ChangeFeed()
+    /// This process among the instances: its own notifications are not applied twice.
+    let instance = String(UUID().uuidString.prefix(8)).lowercased()
+    /// The channel every instance's writes are announced on.
+    static let channel = "guatan_changes"
+    private let listener = Mutex<(task: Task<Void, Never>?, connection: PostgresConnection?)>((nil, nil))
+    private let listening = Mutex(false)
 
     public init(
         location: PostgresLocation, dataDirectory: URL = URL(fileURLWithPath: "data", isDirectory: true),
@@ -111,6 +131,13 @@ public final class PostgresStore: Sendable {
 
     /// Stops the pool: open connections close, later calls fail as unavailable.
     public func shutdown() async {
+        let (task, connection) = listener.withLock { listener in
+            defer { listener = (nil, nil) }
+            return listener
+        }
+        task?.cancel()
+        try? await connection?.close()
+        await task?.value
         running.cancel()
         _ = await running.value
         try? await threads.shutdownGracefully()
@@ -176,6 +203,60 @@ public final class PostgresStore: Sendable {
                     throw error
                 }
             }
+        }
+    }
+
+    /// Hears what the other instances' writes changed (`LISTEN`) and publishes it on this
+    /// instance's feed, so its caches drop a stall page another instance changed at once. A lost
+    /// connection is made again (every cache is dropped then: what was said meanwhile is lost).
+    /// Returns once it listens (or after `wait`, the server out of reach: it goes on trying).
+    public func listenForChanges(wait: Duration = .seconds(5)) async {
+        listener.withLock { listener in
+            guard listener.task == nil else { return }
+            listener.task = Task { await self.listen() }
+        }
+        let deadline = ContinuousClock.now + wait
+        while !listening.withLock({ $0 }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private func listen() async {
+        var delay = Duration.milliseconds(100)
+        var warned = false
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration, id: 0, logger: logger)
+                let kept = listener.withLock { listener in
+                    guard listener.task != nil else { return false }
+                    listener.connection = connection
+                    return true
+                }
+                guard kept else {
+                    try? await connection.close()
+                    return
+                }
+                try await connection.listen(on: Self.channel) { notifications in
+                    // Listening again after a loss: whatever was announced meanwhile was not heard.
+                    changeFeed.publish([.everything])
+                    listening.withLock { $0 = true }
+                    if warned { logger.notice("hearing the other instances' changes again") }
+                    (delay, warned) = (.milliseconds(100), false)
+                    for try await notification in notifications {
+                        let (sender, changes) = ChangeNotice.decode(notification.payload)
+                        if sender != instance { changeFeed.publish(changes) }
+                    }
+                }
+            } catch {
+                listening.withLock { $0 = false }
+                if !warned, !Task.isCancelled {
+                    logger.warning(
+                        "cannot hear the other instances' changes; trying again", metadata: ["error": "\(PostgresErrors.storeError(error))"])
+                    warned = true
+                }
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
         }
     }
 

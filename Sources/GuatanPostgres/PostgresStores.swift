@@ -23,13 +23,22 @@ extension PostgresStore: SQLStore, RegistryStore, AccountStore, VendorStore, Per
     public func sqlWrite<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await blockingTransaction { connection in try body(connection) }
     }
+
+    /// `NOTIFY` inside the writing transaction: delivered to every listening instance when it
+    /// commits, never for a write rolled back.
+    public func announce(_ changes: Set<StoreChange>, in db: any SQLConnection) throws {
+        guard !changes.isEmpty else { return }
+        _ = try db.rows("SELECT pg_notify(?, ?)", [Self.channel, ChangeNotice.encode(changes, from: instance)])
+    }
 }
 
 extension PostgresStore: WorkflowStore {
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         let (value, changes) = try await blockingTransaction { connection in
             let transaction = SQLStoreTransaction(connection)
-            return (try body(transaction), transaction.changes)
+            let value = try body(transaction)
+            try self.announce(transaction.changes, in: connection)
+            return (value, transaction.changes)
         }
         changeFeed.publish(changes)
         return value

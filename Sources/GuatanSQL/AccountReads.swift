@@ -39,6 +39,7 @@ extension SQLStore {
     public func endSession(tokenHash: String, at: Date) async throws {
         try await sqlWrite { db in
             _ = try db.run("UPDATE session SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL", [BusinessTime.rfc3339(at), tokenHash])
+            try announce([.session(tokenHash: tokenHash)], in: db)
         }
         changes.publish([.session(tokenHash: tokenHash)])
     }

@@ -221,6 +221,55 @@ public protocol SQLStore: Sendable {
     func sqlRead<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
     /// One write transaction.
     func sqlWrite<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+    /// Tells the database's other users (other instances) what a write changed, inside its
+    /// transaction, so they hear of it when it commits and never of a write rolled back.
+    func announce(_ changes: Set<StoreChange>, in db: any SQLConnection) throws
+}
+
+extension SQLStore {
+    /// One process alone uses an embedded database: there is nobody else to tell.
+    public func announce(_ changes: Set<StoreChange>, in db: any SQLConnection) throws {}
+}
+
+/// Changes as the text of a notification between instances: `FROM CHANGE CHANGE …`, each change
+/// a word (`r`, `l`, `*`, `s:SLOT`, `a:ACCOUNT`, `t:TOKEN_HASH`). Too many to name, and the
+/// notice says `*`: everything.
+public enum ChangeNotice {
+    /// PostgreSQL's limit is 8,000 bytes a payload; a notice stays well under it.
+    static let maxLength = 4000
+
+    public static func encode(_ changes: Set<StoreChange>, from sender: String) -> String {
+        let words = changes.map { change in
+            switch change {
+            case .registry: "r"
+            case .reportLists: "l"
+            case .everything: "*"
+            case .stall(let slotId): "s:" + slotId
+            case .sessions(let accountId): "a:\(accountId)"
+            case .session(let tokenHash): "t:" + tokenHash
+            }
+        }.sorted()
+        let text = ([sender] + words).joined(separator: " ")
+        return text.utf8.count <= maxLength ? text : sender + " *"
+    }
+
+    /// The sender and its changes; words this version does not know mean everything.
+    public static func decode(_ text: String) -> (sender: String, changes: Set<StoreChange>) {
+        let words = text.split(separator: " ").map(String.init)
+        guard let sender = words.first else { return ("", [.everything]) }
+        var changes: Set<StoreChange> = []
+        for word in words.dropFirst() {
+            switch word {
+            case "r": changes.insert(.registry)
+            case "l": changes.insert(.reportLists)
+            case _ where word.hasPrefix("s:"): changes.insert(.stall(slotId: String(word.dropFirst(2))))
+            case _ where word.hasPrefix("t:"): changes.insert(.session(tokenHash: String(word.dropFirst(2))))
+            case _ where word.hasPrefix("a:") && Int64(word.dropFirst(2)) != nil: changes.insert(.sessions(accountId: Int64(word.dropFirst(2))!))
+            default: changes.insert(.everything)
+            }
+        }
+        return (sender, changes)
+    }
 }
 
 enum SQLList {

@@ -14,6 +14,9 @@ public enum StoreChange: Sendable, Hashable {
     case sessions(accountId: Int64)
     /// One session, ended by its holder (signing out).
     case session(tokenHash: String)
+    /// Anything may have changed (another instance's changes that could not be heard, or too
+    /// many to name): every copy is dropped.
+    case everything
 }
 
 /// The store's workflows side: one transaction in which a service reads the rows a rule

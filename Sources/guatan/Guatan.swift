@@ -406,6 +406,8 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.idleTimeoutSeconds = idle
         let stores = backend.stores
+        // Other instances' writes drop this one's cached pages as its own writes do.
+        if case .postgres(let store) = backend { await store.listenForChanges() }
         // Nothing of this process is in flight yet: every staged file is either committed (moved in)
         // or dropped; on PostgreSQL other instances may be uploading into the shared folder now.
         await PhotoSweeper.sweep(

@@ -1,6 +1,7 @@
 import Foundation
 import GuatanCore
 import GuatanStoreInterface
+import GuatanTestSupport
 import PostgresNIO
 import Testing
 

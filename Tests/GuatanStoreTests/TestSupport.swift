@@ -3,6 +3,7 @@ import GRDB
 import GuatanCore
 import GuatanServices
 import GuatanStoreInterface
+import GuatanTestSupport
 
 @testable import GuatanPostgres
 @testable import GuatanSQL
@@ -122,36 +123,5 @@ struct SeededStore: Sendable {
     /// The audit trail of one entity, oldest first, read through the audit store.
     func auditTrail(entity: String, id: String) async throws -> [AuditEntry] {
         try await stores.audit.auditEntries(entity: entity, entityId: id, actor: nil, page: PageRequest(perPage: 100)).items.reversed()
-    }
-}
-
-/// A migrated PostgreSQL database of a test's own on the test server; its pool is shut down
-/// and the database dropped when the test lets go of it.
-final class TestPostgresDatabase: Sendable {
-    let store: PostgresStore
-    let name: String
-    let server: PostgresLocation
-
-    private init(store: PostgresStore, name: String, server: PostgresLocation) {
-        self.store = store
-        self.name = name
-        self.server = server
-    }
-
-    static func make(dataDirectory: URL) async throws -> TestPostgresDatabase {
-        let server = try await TestPostgres.server.value
-        let name = "guatan_s_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try await TestPostgres.administer(server, "CREATE DATABASE \(name)")
-        let store = TestPostgres.store(server.database(name), connections: 4, dataDirectory: dataDirectory)
-        try await store.migrate()
-        return TestPostgresDatabase(store: store, name: name, server: server)
-    }
-
-    deinit {
-        let (store, name, server) = (store, name, server)
-        Task {
-            await store.shutdown()
-            try? await TestPostgres.administer(server, "DROP DATABASE \(name) WITH (FORCE)")
-        }
     }
 }

@@ -169,6 +169,12 @@ final class SessionCache: Sendable {
             case .session(let tokenHash): tokens.append(tokenHash)
             case .sessions(let accountId): accounts.insert(accountId)
             case .registry, .stall, .reportLists: break
+            case .everything:
+                state.withLock { state in
+                    state.generation &+= 1
+                    state.entries = [:]
+                }
+                return
             }
         }
         guard !tokens.isEmpty || !accounts.isEmpty else { return }

@@ -460,6 +460,10 @@ final class RegistrySnapshotCache: Sendable {
             case .stall(let slotId): stallPages.invalidate(slotId: slotId)
             case .reportLists: reportLists.removeAll()
             case .sessions, .session: break
+            case .everything:
+                invalidate()
+                stallPages.invalidateAll()
+                reportLists.removeAll()
             }
         }
     }
@@ -568,5 +572,9 @@ final class StallPageCache: Sendable {
     func invalidate(slotId: String?) {
         guard let slotId else { return }
         pages.remove(CoordinateSystem.allCases.map { Self.key(slotId, $0) })
+    }
+
+    func invalidateAll() {
+        pages.removeAll()
     }
 }
