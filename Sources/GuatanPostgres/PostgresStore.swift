@@ -266,18 +266,31 @@ public final class PostgresStore: Sendable {
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let client = client
         let timeout = leaseTimeout
+        // Only the wait for a connection is bounded: a long transaction (a statistics read, a
+        // copy) that has its connection takes the time it needs.
+        let leased = LeaseFlag()
         return try await storeErrors {
-            try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await client.withConnection { connection in try await body(connection) } }
+            try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        leased.set()
+                        return .done(try await body(connection))
+                    }
+                }
                 group.addTask {
                     try await Task.sleep(for: timeout)
-                    return nil
+                    return .leaseTimedOut
                 }
                 defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
-                    throw StoreError.unavailable(label: "database_unreachable", reason: "the server cannot reach its database")
+                while let outcome = try await group.next() {
+                    switch outcome {
+                    case .done(let value): return value
+                    case .leaseTimedOut where !leased.isSet:
+                        throw StoreError.unavailable(label: "database_unreachable", reason: "the server cannot reach its database")
+                    case .leaseTimedOut: continue
+                    }
                 }
-                return value
+                throw StoreError.unavailable(label: "database_unreachable", reason: "the server cannot reach its database")
             }
         }
     }
@@ -285,6 +298,19 @@ public final class PostgresStore: Sendable {
     private func storeErrors<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch { throw PostgresErrors.storeError(error) }
     }
+}
+
+/// Whether a connection was leased, set from the pool's task and read from the waiting one.
+final class LeaseFlag: Sendable {
+    private let state = Mutex(false)
+    func set() { state.withLock { $0 = true } }
+    var isSet: Bool { state.withLock { $0 } }
+}
+
+/// Which came first: the body's value, or the lease timeout.
+enum LeaseOutcome<T: Sendable>: Sendable {
+    case done(T)
+    case leaseTimedOut
 }
 
 /// A leased connection whose queries wait for their answer on the calling thread: used only

@@ -134,6 +134,10 @@ public struct SQLArguments: Sendable, ExpressibleByArrayLiteral {
         values = elements.map(\.sqlValue)
     }
 
+    public init(values: [SQLValue]) {
+        self.values = values
+    }
+
     public static func + (lhs: SQLArguments, rhs: SQLArguments) -> SQLArguments {
         var sum = lhs
         sum.values += rhs.values

@@ -15,7 +15,9 @@ struct Guatan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guatan",
         abstract: "Guatan (瓜摊): the seasonal fruit-stall programme's service.",
-        subcommands: [Serve.self, Migrate.self, ImportSites.self, User.self, Backup.self, Restore.self, GenerateSeason.self],
+        subcommands: [
+            Serve.self, Migrate.self, ImportSites.self, User.self, Backup.self, Restore.self, GenerateSeason.self, CopyToPostgres.self,
+        ],
         defaultSubcommand: nil)
 
     /// Everything the service and the command line write (database, WAL, key, backups,
