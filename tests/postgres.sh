@@ -5,6 +5,7 @@
 #
 #   tests/postgres.sh start     initdb (once) and start; prints the URL to stdout
 #   tests/postgres.sh stop      stop it and remove its folder
+#   tests/postgres.sh halt      stop it, keeping its databases (start brings it back)
 #   tests/postgres.sh url       the URL of the running server
 #
 # The URL names a database that holds nothing but the test databases the Swift suite and the
@@ -46,11 +47,15 @@ stop)
         rm -rf "$folder"
     fi
     ;;
+halt)
+    # Stops the server and keeps its data (the tests restart it under load with start).
+    as_owner "$bin/pg_ctl" -D "$folder" -m fast -w stop >/dev/null 2>&1 || true
+    ;;
 url)
     echo "$url"
     ;;
 *)
-    echo "usage: tests/postgres.sh start|stop|url" >&2
+    echo "usage: tests/postgres.sh start|stop|halt|url" >&2
     exit 2
     ;;
 esac

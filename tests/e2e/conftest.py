@@ -73,6 +73,67 @@ class Server:
         return self.log.read_text()
 
 
+class Nginx:
+    """Debian's nginx on loopback ports, running the deployment's site file (deploy/nginx/guatan.conf)
+    in front of one or two instances."""
+
+    SITE = ROOT / "deploy" / "nginx" / "guatan.conf"
+
+    def __init__(self, folder: Path, upstreams: list[int], cert: Path, key: Path, host: str):
+        self.folder = folder
+        self.https_port, self.http_port = free_port(), free_port()
+        site = self.SITE.read_text()
+        second = f"server 127.0.0.1:{upstreams[1]};" if len(upstreams) > 1 else ""
+        for production, here in {
+            "listen 443 ssl http2;": f"listen 127.0.0.1:{self.https_port} ssl http2;",
+            "listen [::]:443 ssl http2;": "",
+            "listen 80;": f"listen 127.0.0.1:{self.http_port};",
+            "listen [::]:80;": "",
+            "server 127.0.0.1:8080;": f"server 127.0.0.1:{upstreams[0]};",
+            "# server 127.0.0.1:8081;": second,
+            "/etc/letsencrypt/live/guatan.example.gov.cn/fullchain.pem": str(cert),
+            "/etc/letsencrypt/live/guatan.example.gov.cn/privkey.pem": str(key),
+            "/var/www/letsencrypt": str(folder / "acme"),
+            "guatan.example.gov.cn": host,
+        }.items():
+            assert production in site, f"deploy/nginx/guatan.conf no longer has {production!r}"
+            site = site.replace(production, here)
+        temp = "\n".join(f"    {kind}_temp_path {folder}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        # As root, nginx's workers would run as nobody, who cannot read the test's folder.
+        user = "user root;" if os.geteuid() == 0 else ""
+        self.config = folder / "nginx.conf"
+        self.config.write_text(f"""
+{user}
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+worker_processes 1;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log {folder}/access.log;
+{temp}
+{site}
+}}
+""")
+
+    def start(self) -> "Nginx":
+        checked = subprocess.run(["nginx", "-t", "-q", "-p", str(self.folder), "-c", str(self.config)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
+        self.process = subprocess.Popen(["nginx", "-p", str(self.folder), "-c", str(self.config), "-g", "daemon off;"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.https_port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError((self.folder / "error.log").read_text())
+
+    def stop(self):
+        self.process.send_signal(signal.SIGQUIT)
+        self.process.wait(timeout=10)
+
+
 class CertificateAuthority:
     """A certificate authority of the test's own, and server certificates it signs (openssl)."""
 

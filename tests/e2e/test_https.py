@@ -23,13 +23,12 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from conftest import ROOT, CertificateAuthority, Server, binary, free_port
+from conftest import ROOT, CertificateAuthority, Nginx, Server, binary, free_port
 from test_pages import NOW, make_browser, place, sign_in, text_in, visible, wait
 
 HOST = "guatan.test"
 # Another name for the plain-HTTP contrast: guatan.test is HTTPS-only once its HSTS is seen.
 PLAIN_HOST = "plain-guatan.test"
-SITE = ROOT / "deploy" / "nginx" / "guatan.conf"
 
 
 @pytest.fixture(scope="module")
@@ -73,68 +72,12 @@ def file_serial(cert: Path) -> int:
     return int(done.stdout.strip().split("=")[1], 16)
 
 
-class Nginx:
-    """Debian's nginx on loopback ports, running the deployment's site file."""
-
-    def __init__(self, folder: Path, upstream: int, cert: Path, key: Path):
-        self.folder = folder
-        self.https_port, self.http_port = free_port(), free_port()
-        site = SITE.read_text()
-        for production, here in {
-            "listen 443 ssl http2;": f"listen 127.0.0.1:{self.https_port} ssl http2;",
-            "listen [::]:443 ssl http2;": "",
-            "listen 80;": f"listen 127.0.0.1:{self.http_port};",
-            "listen [::]:80;": "",
-            "server 127.0.0.1:8080;": f"server 127.0.0.1:{upstream};",
-            "/etc/letsencrypt/live/guatan.example.gov.cn/fullchain.pem": str(cert),
-            "/etc/letsencrypt/live/guatan.example.gov.cn/privkey.pem": str(key),
-            "/var/www/letsencrypt": str(folder / "acme"),
-            "guatan.example.gov.cn": HOST,
-        }.items():
-            assert production in site, f"deploy/nginx/guatan.conf no longer has {production!r}"
-            site = site.replace(production, here)
-        temp = "\n".join(f"    {kind}_temp_path {folder}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        # As root, nginx's workers would run as nobody, who cannot read the test's folder.
-        user = "user root;" if os.geteuid() == 0 else ""
-        self.config = folder / "nginx.conf"
-        self.config.write_text(f"""
-{user}
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-worker_processes 1;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log {folder}/access.log;
-{temp}
-{site}
-}}
-""")
-
-    def start(self) -> "Nginx":
-        checked = subprocess.run(["nginx", "-t", "-q", "-p", str(self.folder), "-c", str(self.config)], capture_output=True, text=True)
-        assert checked.returncode == 0, checked.stderr
-        self.process = subprocess.Popen(["nginx", "-p", str(self.folder), "-c", str(self.config), "-g", "daemon off;"])
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.https_port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError((self.folder / "error.log").read_text())
-
-    def stop(self):
-        self.process.send_signal(signal.SIGQUIT)
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def behind_nginx(authority):
     folder = Path(tempfile.mkdtemp(prefix="guatan-nginx-"))
     cert, key = authority.issue("nginx", HOST, "127.0.0.1")
     upstream = Server(folder / "data", "--demo", "--now", NOW, "--report-rate", "0", "--trusted-proxy", "127.0.0.1")
-    proxy = Nginx(folder, upstream.port, cert, key)
+    proxy = Nginx(folder, [upstream.port], cert, key, HOST)
     upstream.args += ["--public-url", f"https://{HOST}:{proxy.https_port}"]
     upstream.start(timeout=60)
     proxy.start()
