@@ -9,10 +9,13 @@ extension GuatanStores {
         self.init(
             registry: store, accounts: store, vendors: store, permits: store, checkIns: store, reports: store, inspections: store,
             statistics: store, audit: store, operations: store, photos: PhotoFiles(dataDirectory: store.dataDirectory), workflow: store)
+        // Several instances share one database: they count each address's reports there.
+        limits = store
     }
 }
 
-extension PostgresStore: SQLStore, RegistryStore, AccountStore, VendorStore, PermitStore, CheckInStore, ReportStore, InspectionStore,
+extension PostgresStore: SQLStore, RequestLimitStore, RegistryStore, AccountStore, VendorStore, PermitStore, CheckInStore, ReportStore,
+    InspectionStore,
     StatisticsStore, AuditStore, OperationsStore
 {
     /// Reads see one snapshot of the database, as a SQLite read does.

@@ -81,7 +81,8 @@ struct SQLiteConnection: SQLConnection {
     }
 }
 
-extension GuatanDatabase: SQLStore, RegistryStore, AccountStore, VendorStore, PermitStore, CheckInStore, ReportStore, InspectionStore,
+extension GuatanDatabase: SQLStore, RequestLimitStore, RegistryStore, AccountStore, VendorStore, PermitStore, CheckInStore, ReportStore,
+    InspectionStore,
     StatisticsStore, AuditStore, OperationsStore
 {
     public func sqlRead<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {

@@ -15,6 +15,9 @@ public struct GuatanStores: Sendable {
     public var photos: PhotoFiles
     /// The transactions the workflow services run in.
     public var workflow: any WorkflowStore
+    /// Per-address limits shared by several instances (PostgreSQL); nil where one process
+    /// serves alone and counts in memory.
+    public var limits: (any RequestLimitStore)?
 
     public init(
         registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,

@@ -46,7 +46,7 @@ struct InstancesTests {
             // Both instances share the data folder: its personal-data key and its photos.
             let configuration = GuatanServiceConfiguration(
                 publicDirectory: Repo.publicDirectory, clock: .fixed(TestService.midSeason), passwords: TestService.passwords,
-                personalDataKey: try PersonalDataKey.loadOrCreate(in: folder.url), reportRatePerHour: 100)
+                personalDataKey: try PersonalDataKey.loadOrCreate(in: folder.url), reportRatePerHour: 3)
             var unlimited = configuration
             unlimited.minimumFreeBytes = 0
             await database.store.listenForChanges()
@@ -113,6 +113,21 @@ struct InstancesTests {
                 status = try await b.get("/api/v1/me", headers: officer).status
             }
             #expect(status == .unauthorized)
+        }
+    }
+
+    @Test("an address's reports are counted across instances: with a limit of 3, two on A and one on B, the next is refused on both")
+    func reportLimitCrossesInstances() async throws {
+        let pair = try await Pair()
+        try await pair.run { a, b in
+            let report = #"{"category": "hygiene", "description": "瓜皮没清理", "slot_id": "CG-001-01"}"#
+            #expect(try await a.post("/api/v1/reports", json: report).status == .created)
+            #expect(try await a.post("/api/v1/reports", json: report).status == .created)
+            #expect(try await b.post("/api/v1/reports", json: report).status == .created)
+            let refused = try await b.post("/api/v1/reports", json: report)
+            try refused.expectError(.tooManyRequests, code: "RATE_LIMITED")
+            #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 > 0)
+            try await a.post("/api/v1/reports", json: report).expectError(.tooManyRequests, code: "RATE_LIMITED")
         }
     }
 

@@ -40,7 +40,7 @@ struct RegistryStoreTests {
                 "2026-11-29-registry", "2026-11-29-accounts", "2026-11-29-vendors", "2026-11-29-permits", "2026-11-29-checkins",
                 "2026-11-29-applications", "2026-11-29-reports", "2026-11-29-inspections", "2026-11-29-permit-issued-at",
                 "2026-11-29-statistics-indexes",
-                "2026-12-03-private-inspection-photos", "2026-12-03-login-pairs", "2026-12-04-number-sequences",
+                "2026-12-03-private-inspection-photos", "2026-12-03-login-pairs", "2026-12-04-number-sequences", "2026-12-04-request-limits",
             ])
         #expect(try reopened.integrityProblems().isEmpty)
         #expect(try await reopened.auditTrail(entity: "registry", id: "seed").map(\.action) == ["registry.seed"])

@@ -147,7 +147,8 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
     CheckInRoutes(checkIns: stores.checkIns, workflow: workflows.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
     ReportRoutes(
         reports: stores.reports, workflow: workflows.reports, inspections: stores.inspections, photos: photoIntake,
-        limiter: ReportRateLimiter(perHour: configuration.reportRatePerHour, bytesPerHour: configuration.reportUploadBytesPerHour),
+        limiter: ReportRateLimiter(
+            perHour: configuration.reportRatePerHour, bytesPerHour: configuration.reportUploadBytesPerHour, shared: stores.limits),
         stallPages: snapshots.stallPages, lists: snapshots.reportLists, clock: configuration.clock
     ).register(on: table)
     InspectionRoutes(

@@ -48,7 +48,7 @@ struct ReportRoutes {
     func submit(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let now = clock.now()
         // Every attempt counts, refused ones too: a stream of bad reports costs its sender.
-        try limiter.admit(address: context.limitKey, at: now)
+        try await limiter.admit(address: context.limitKey, at: now)
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("multipart/form-data") else {
             let fields = try await JSONBody.decode(JSONIntake.self, from: request, context: context, limit: 16 * 1024)
@@ -57,7 +57,7 @@ struct ReportRoutes {
         return try await photos.uploads.run {
             let form = try await MultipartForm.read(request, limit: Self.intakeLimit)
             let uploads = form.files(named: "photo").map(\.bytes)
-            try limiter.charge(address: context.limitKey, bytes: uploads.reduce(0) { $0 + $1.count }, at: now)
+            try await limiter.charge(address: context.limitKey, bytes: uploads.reduce(0) { $0 + $1.count }, at: now)
             let fields = try JSONIntake(
                 category: form.field("category"), description: form.fields["description"]?.last, slotId: form.field("slot_id"),
                 permitNo: form.field("permit_no"), lat: Self.number(form.field("lat"), field: "lat"),
@@ -229,27 +229,33 @@ enum TrackingCode {
 
 /// Report attempts per client address per hour (`--report-rate`, 0 turns it off) and the
 /// photo bytes one address may send in that hour (`--report-upload-mb`). Every attempt counts,
-/// accepted or refused, so bad requests cost their sender and no one else. In memory: a
-/// restart forgets, which costs an abuser one more hour's worth at most.
+/// accepted or refused, so bad requests cost their sender and no one else. Counted in memory
+/// first (a flood is refused without touching the database) and, where several instances share
+/// a database (`shared`), there too per clock hour, so that an address gets what one instance
+/// would allow however many there are. A restart forgets the memory's count, not the database's.
 final class ReportRateLimiter: Sendable {
     let perHour: Int
     let bytesPerHour: Int
+    let shared: (any RequestLimitStore)?
     private let window: TimeInterval = 3600
     private struct Usage {
         var attempts: [Date] = []
         var uploads: [(at: Date, bytes: Int)] = []
     }
     private let recent = Mutex<[String: Usage]>([:])
+    /// The last clock hour whose older counts were forgotten in the shared store.
+    private let forgotten = Mutex<Int64>(0)
 
-    init(perHour: Int, bytesPerHour: Int = 50 << 20) {
+    init(perHour: Int, bytesPerHour: Int = 50 << 20, shared: (any RequestLimitStore)? = nil) {
         self.perHour = perHour
         self.bytesPerHour = bytesPerHour
+        self.shared = shared
     }
 
     /// Counts the attempt, or refuses it (429 with `Retry-After`) when the address has used
     /// its hour's reports or bytes. Checked and counted under one lock, so parallel requests
     /// cannot all slip through.
-    func admit(address: String, at now: Date) throws {
+    func admit(address: String, at now: Date) async throws {
         guard perHour > 0 else { return }
         let wait: Int? = recent.withLock { recent in
             var usage = recent[address] ?? Usage()
@@ -271,15 +277,17 @@ final class ReportRateLimiter: Sendable {
             usage.attempts.append(now)
             return nil
         }
-        if let wait {
-            throw APIError(
-                .tooManyRequests, code: "RATE_LIMITED", message: "too many reports from this address; try again in \(wait) s",
-                headers: [.retryAfter: String(wait)])
+        if let wait { throw Self.refusal(wait) }
+        guard let shared else { return }
+        let hour = Self.hour(now)
+        await forgetOldHours(shared, hour: hour)
+        guard try await shared.countAttempt(address: address, hour: hour, maxAttempts: perHour, maxBytes: bytesPerHour) else {
+            throw Self.refusal(Self.secondsLeft(in: now))
         }
     }
 
     /// Counts an attempt's photo bytes; refuses it when they take the address past its budget.
-    func charge(address: String, bytes: Int, at now: Date) throws {
+    func charge(address: String, bytes: Int, at now: Date) async throws {
         guard perHour > 0, bytes > 0 else { return }
         let over: Bool = recent.withLock { recent in
             var usage = recent[address] ?? Usage()
@@ -288,11 +296,37 @@ final class ReportRateLimiter: Sendable {
             recent[address] = usage
             return used + bytes > bytesPerHour
         }
-        if over {
+        var refused = over
+        if !over, let shared {
+            refused = try await !shared.countBytes(address: address, hour: Self.hour(now), bytes: bytes, maxBytes: bytesPerHour)
+        }
+        if refused {
             throw APIError(
                 .tooManyRequests, code: "RATE_LIMITED", message: "this address has sent too many photo bytes this hour; try again later",
                 headers: [.retryAfter: "600"])
         }
+    }
+
+    private static func refusal(_ wait: Int) -> APIError {
+        APIError(
+            .tooManyRequests, code: "RATE_LIMITED", message: "too many reports from this address; try again in \(wait) s",
+            headers: [.retryAfter: String(wait)])
+    }
+
+    static func hour(_ now: Date) -> Int64 { Int64((now.timeIntervalSince1970 / 3600).rounded(.down)) }
+
+    static func secondsLeft(in now: Date) -> Int {
+        max(1, Int((Double(hour(now) + 1) * 3600 - now.timeIntervalSince1970).rounded(.up)))
+    }
+
+    /// Once an hour per process, the shared counts of hours gone are dropped (bounded table).
+    private func forgetOldHours(_ shared: any RequestLimitStore, hour: Int64) async {
+        let due = forgotten.withLock { last in
+            guard last < hour else { return false }
+            last = hour
+            return true
+        }
+        if due { try? await shared.forgetLimits(before: hour - 1) }
     }
 }
 

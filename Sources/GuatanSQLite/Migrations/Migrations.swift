@@ -28,6 +28,7 @@ extension GuatanDatabase {
         .privateInspectionPhotos,
         .loginPairs,
         .numberSequences,
+        .requestLimits,
     ]
 
     static let migrator: DatabaseMigrator = {
