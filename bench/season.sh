@@ -3,6 +3,11 @@
 # /healthz in the same run, on a generated season.
 #
 #   bench/season.sh [scale] [seconds]          scale 1 (default) or 100
+#   BACKEND=postgres INSTANCES=1|2 bench/season.sh 1
+#                                              the same season moved into PostgreSQL
+#                                              (copy-to-postgres, on tests/postgres.sh's server
+#                                              or BENCH_DATABASE_SERVER), one instance, or two
+#                                              behind nginx (plain HTTP on loopback)
 #
 # Builds the release binary; generates the season once into bench/results/season-SCALE
 # (`guatan generate-season --scale SCALE --through 2026-10-14`, kept for later runs); starts
@@ -36,10 +41,29 @@ if [[ ! -f $season/guatan.sqlite ]]; then
     "$bin" generate-season --data "$season" --scale "$scale" --season 2026 --through 2026-10-14 --log-level warning >&2
 fi
 
+backend=${BACKEND:-sqlite}
+instances=${INSTANCES:-1}
+[[ $backend == sqlite || $backend == postgres ]] || { echo "BACKEND must be sqlite or postgres" >&2; exit 1; }
+[[ $backend == postgres || $instances == 1 ]] || { echo "two instances need BACKEND=postgres" >&2; exit 1; }
+[[ $backend == sqlite || $scale == 1 ]] || { echo "PostgreSQL is measured at scale 1" >&2; exit 1; }
+
 work=$(mktemp -d)
 server=
-stop_server() { [[ -n $server ]] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; server=; }
-trap 'status=$?; stop_server; [[ $status == 0 ]] || tail -20 "$work/serve.out" >&2; rm -rf "$work"' EXIT
+second=
+proxy=
+database=
+stop_server() {
+    for pid in $server $second $proxy; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    server= second= proxy=
+}
+cleanup() {
+    status=$?
+    stop_server
+    [[ $status == 0 ]] || tail -20 "$work/serve.out" >&2
+    [[ -z $database ]] || psql "$pg_server" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
 if [[ $scale == 1 ]]; then
     cp -r "$season" "$work/data"   # the writes below stay out of the kept season
     data="$work/data"
@@ -47,16 +71,70 @@ else
     data="$season"                 # too big to copy: only reads run at this scale
 fi
 
-start_server() {  # launches the server; sets ready_ms to the milliseconds until /healthz answers
-    local start
-    start=$(date +%s%N)
-    "$bin" serve --data "$data" --port "$port" --log-level warning --now "$now" --report-rate 0 >"$work/serve.out" 2>&1 &
-    server=$!
-    until curl -sf "$base/healthz" >/dev/null; do
-        kill -0 "$server" 2>/dev/null || { echo "the server did not start" >&2; exit 1; }
+serve_args=()
+if [[ $backend == postgres ]]; then
+    # The season moved into a database of its own, as an operator would move a folder.
+    command -v psql >/dev/null || { echo "psql is missing: apt-get install postgresql" >&2; exit 1; }
+    pg_server=${BENCH_DATABASE_SERVER:-$(tests/postgres.sh start)}
+    database="guatan_bench_$$"
+    psql "$pg_server" -qc "CREATE DATABASE $database" >/dev/null
+    pg_url="${pg_server%/*}/$database"
+    echo "copying the season into PostgreSQL ($pg_url) …" >&2
+    "$bin" copy-to-postgres --data "$data" --database "$pg_url" --log-level warning | tail -2 >&2
+    serve_args=(--database "$pg_url")
+fi
+
+wait_for() {  # url pid
+    until curl -sf "$1/healthz" >/dev/null; do
+        kill -0 "$2" 2>/dev/null || { echo "the server did not start" >&2; exit 1; }
         sleep 0.01
     done
+}
+
+start_server() {  # launches the server(s); sets ready_ms to the milliseconds until /healthz answers
+    local start
+    start=$(date +%s%N)
+    "$bin" serve --data "$data" "${serve_args[@]}" --port "$port" --log-level warning --now "$now" --report-rate 0 >"$work/serve.out" 2>&1 &
+    server=$!
+    wait_for "http://127.0.0.1:$port" "$server"
     ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    if [[ $instances == 2 ]]; then
+        "$bin" serve --data "$data" "${serve_args[@]}" --port $((port + 1)) --log-level warning --now "$now" --report-rate 0 \
+            --trusted-proxy 127.0.0.1 >"$work/serve2.out" 2>&1 &
+        second=$!
+        wait_for "http://127.0.0.1:$((port + 1))" "$second"
+        # nginx spreads the requests over both (least busy first), plain HTTP on loopback.
+        mkdir -p "$work/nginx"
+        cat >"$work/nginx/nginx.conf" <<CONF
+$( [[ $(id -u) == 0 ]] && echo "user root;" )
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+worker_processes 2;
+events { worker_connections 2048; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    upstream guatan { least_conn; server 127.0.0.1:$port; server 127.0.0.1:$((port + 1)); keepalive 64; }
+    server {
+        listen 127.0.0.1:$((port + 2));
+        location / {
+            proxy_pass http://guatan;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        }
+    }
+}
+CONF
+        nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+        proxy=$!
+        base="http://127.0.0.1:$((port + 2))"
+        wait_for "$base" "$proxy"
+    fi
 }
 curl -sf "$base/healthz" >/dev/null && { echo "port $port is taken by another server: stop it or set BENCH_PORT" >&2; exit 1; }
 # Start-up is timed on the second start (the first may bring the schema up to date).
@@ -176,6 +254,7 @@ group() {  # connections then "name|path|header|script" cases, between two /heal
 echo "Guatan season bench: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 counts=$(sqlite3 "$data/guatan.sqlite" "SELECT (SELECT COUNT(*) FROM site) || ' sites, ' || (SELECT COUNT(*) FROM slot) || ' slots, ' || (SELECT COUNT(*) FROM permit) || ' permits, ' || (SELECT COUNT(*) FROM checkin) || ' check-ins, ' || (SELECT COUNT(*) FROM report) || ' reports, ' || (SELECT COUNT(*) FROM inspection) || ' inspections'")
 echo "scale $scale: $counts; database $(du -h "$data/guatan.sqlite" | cut -f1)"
+echo "backend: $backend$( [[ $backend == postgres ]] && echo " ($instances instance(s)$( [[ $instances == 2 ]] && echo ", behind nginx"))" )"
 echo "server clock $now; ready ${ready_ms} ms after launch; first map request ${first_map_ms} ms (builds the snapshot); map gzip ${map_gzip_bytes} bytes"
 echo "wrk -t$threads -d${duration}s"
 echo
@@ -213,6 +292,9 @@ echo "|---|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "resident memory after the run: $(awk '/VmRSS/{printf "%d MB", $2 / 1024}' "/proc/$server/status")"
-if [[ $scale == 1 ]]; then
-    echo "stored during the run: $(sqlite3 "$data/guatan.sqlite" "SELECT (SELECT COUNT(*) FROM checkin WHERE business_date = '2026-10-15') || ' check-ins today, ' || (SELECT COUNT(*) FROM report WHERE description LIKE '%(bench)') || ' reports'")"
+stored="SELECT (SELECT COUNT(*) FROM checkin WHERE business_date = '2026-10-15') || ' check-ins today, ' || (SELECT COUNT(*) FROM report WHERE description LIKE '%(bench)') || ' reports'"
+if [[ $backend == postgres ]]; then
+    echo "stored during the run: $(psql "$pg_url" -qAtc "$stored")"
+elif [[ $scale == 1 ]]; then
+    echo "stored during the run: $(sqlite3 "$data/guatan.sqlite" "$stored")"
 fi

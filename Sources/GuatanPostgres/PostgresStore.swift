@@ -248,13 +248,19 @@ public final class PostgresStore: Sendable {
                     }
                 }
             } catch {
-                listening.withLock { $0 = false }
                 if !warned, !Task.isCancelled {
                     logger.warning(
                         "cannot hear the other instances' changes; trying again", metadata: ["error": "\(PostgresErrors.storeError(error))"])
                     warned = true
                 }
             }
+            // However listening ended, its connection goes and a new one is made.
+            listening.withLock { $0 = false }
+            let lost = listener.withLock { listener in
+                defer { listener.connection = nil }
+                return listener.connection
+            }
+            try? await lost?.close()
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(5))
         }
@@ -388,8 +394,6 @@ extension SQLDialect {
         containsText: { column in "strpos(lower(\(column)), lower(?)) > 0" },
         minutesBetween: { earlier, later in "EXTRACT(EPOCH FROM (CAST(\(later) AS timestamptz) - CAST(\(earlier) AS timestamptz))) / 60" },
         slotsInBox: """
-            SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
-                   s.*, d.name AS district_name
             FROM slot
             JOIN site s ON s.id = slot.site_id
             JOIN district d ON d.code = s.district

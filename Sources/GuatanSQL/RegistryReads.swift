@@ -76,7 +76,12 @@ extension SQLStore {
         let box = Geodesy.boundingBox(around: center, radius: radiusMetres)
         return try await sqlRead { db in
             // The database's index narrows to the box; the exact distance then decides.
-            let rows = try db.rows(db.dialect.slotsInBox, [box.maxLat, box.minLat, box.maxLng, box.minLng])
+            let rows = try db.rows(
+                """
+                SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
+                       s.*, d.name AS district_name
+                \(db.dialect.slotsInBox)
+                """, [box.maxLat, box.minLat, box.maxLng, box.minLng])
             // Distance first, by column position (slot_id, site_id, number, slot_lat, slot_lng):
             // only the nearest `limit` become stall views, with only their permits read.
             var near: [(row: SQLRow, slotId: String, distance: Double)] = []

@@ -156,9 +156,9 @@ public struct SQLDialect: Sendable {
     public var containsText: @Sendable (_ column: String) -> String
     /// Minutes from instant `earlier` to instant `later`, both RFC 3339 text expressions.
     public var minutesBetween: @Sendable (_ earlier: String, _ later: String) -> String
-    /// The slots inside a box: a query selecting the stall columns (`slot_id, site_id, number,
-    /// slot_lat, slot_lng` first, then the site's and the district's name) for the `?`s
-    /// max lat, min lat, max lng, min lng, by whatever index the database has for positions.
+    /// The slots inside a box, by whatever index the database has for positions: the `FROM`
+    /// and `WHERE` of a query on `slot`, its site `s` and district `d`, for the `?`s max lat,
+    /// min lat, max lng, min lng.
     public var slotsInBox: String
     /// Whether a write transaction must lock the rows it decides on (`FOR UPDATE`): PostgreSQL
     /// runs writers side by side, SQLite one at a time (its single writer already holds them).

@@ -20,8 +20,6 @@ extension SQLDialect {
         containsText: { column in "instr(lower(\(column)), lower(?)) > 0" },
         minutesBetween: { earlier, later in "(julianday(\(later)) - julianday(\(earlier))) * 1440" },
         slotsInBox: """
-            SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
-                   s.*, d.name AS district_name
             FROM slot_rtree r
             JOIN slot ON slot.pk = r.slot_pk
             JOIN site s ON s.id = slot.site_id
