@@ -16,10 +16,10 @@ extension PostgresStore {
     static let copiedTables = [
         "district", "site", "slot", "season", "store_meta", "audit_log", "account", "session", "login_failure", "vendor", "photo", "permit",
         "checkin", "checkin_attempt", "report_category", "report", "report_photo", "report_event", "violation_rule", "inspection",
-        "inspection_photo", "point_deduction", "vendor_bar", "number_sequence", "request_limit",
+        "inspection_photo", "point_deduction", "vendor_bar", "number_sequence", "request_limit", "registry_version",
     ]
     /// Tables the first migration fills: their rows are replaced by the source's.
-    static let migrationRows: Set<String> = ["store_meta", "report_category"]
+    static let migrationRows: Set<String> = ["store_meta", "report_category", "registry_version"]
 
     /// Copies every row of a SQLite database (`source`, read in one snapshot) into this empty
     /// database in one transaction: all or nothing. Identity counters continue after the copied
@@ -78,7 +78,7 @@ extension PostgresStore {
                 let tuple = "(" + Array(repeating: "?", count: names.count).joined(separator: ", ") + ")"
                 var read = 0
                 var written = 0
-                var after: Int64 = 0
+                var after = Int64.min  // rowids may be 0 or below (an INTEGER PRIMARY KEY is the rowid)
                 // The source a batch at a time in its own order (rowid): no server writes to it meanwhile.
                 while true {
                     let from = after
@@ -87,7 +87,7 @@ extension PostgresStore {
                             hasRowid
                                 ? try db.rows(
                                     "SELECT rowid, \(list) FROM \(table) WHERE rowid > ? ORDER BY rowid LIMIT ?", [from, perStatement], cached: false)
-                                : from > 0 ? [] : try db.rows("SELECT 0, \(list) FROM \(table) ORDER BY \(order)", cached: false)
+                                : from > Int64.min ? [] : try db.rows("SELECT 0, \(list) FROM \(table) ORDER BY \(order)", cached: false)
                         }
                     }
                     guard let last = rows.last else { break }

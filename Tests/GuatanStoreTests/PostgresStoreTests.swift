@@ -52,14 +52,16 @@ struct PostgresStoreTests {
             async let a = first.migrate()
             async let b = second.migrate()
             let applied = try await [a, b]
-            #expect(applied.flatMap { $0 }.sorted() == ["0001-schema", "0002-request-limits"], "each applied once, by one or the other")
+            #expect(
+                applied.flatMap { $0 }.sorted() == ["0001-schema", "0002-request-limits", "0003-registry-version-shards"],
+                "each applied once, by one or the other")
             #expect(try await first.migrate() == [])
-            #expect(try await second.appliedMigrations() == ["0001-schema", "0002-request-limits"])
+            #expect(try await second.appliedMigrations() == ["0001-schema", "0002-request-limits", "0003-registry-version-shards"])
             let tables = try await first.blockingTransaction { connection in
                 try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                     .map { try $0.decode(String.self) }
             }
-            #expect(tables.count == 26, "\(tables)")
+            #expect(tables.count == 27, "\(tables)")
             #expect(tables.contains("number_sequence") && tables.contains("schema_migration") && !tables.contains("slot_rtree"))
             await first.shutdown()
             await second.shutdown()

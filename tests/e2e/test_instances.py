@@ -114,6 +114,30 @@ def test_a_check_in_on_one_instance_shows_on_the_other_at_once(cluster):
     assert any(s["slot_id"] == slot and s["status"] == "open" for s in site["properties"]["slots"])
 
 
+def test_a_permit_suspended_on_one_instance_is_in_force_nowhere(cluster):
+    a, b = cluster["a"], cluster["b"]
+    admin = login(a.base, "demo.admin")
+    officer = login(b.base, "demo.officer.qlh")
+    permit = next(p for p in issued_permits(a.base, admin, "QLH")
+                  if b.get(f"/api/v1/stalls/{p['slot_id']}").json()["status_today"] == "assigned")
+    suspended = requests.post(f"{a.base}/api/v1/permits/{permit['permit_no']}/transitions", headers=admin, timeout=10,
+                              json={"action": "suspend", "reason": "占道经营屡教不改"})
+    assert suspended.status_code == 200, suspended.text
+    # B knows at once: the stall is no longer held, the permit reads suspended, a check-in is refused.
+    assert eventually(lambda: b.get(f"/api/v1/stalls/{permit['slot_id']}").json()["status_today"] == "vacant")
+    assert b.get(f"/api/v1/permits/{permit['permit_no']}", headers=admin).json()["status"] == "suspended"
+    refused = requests.post(b.base + "/api/v1/officer/checkins", headers=officer, timeout=10,
+                            json={"permit_no": permit["permit_no"], "reason": "代打卡"})
+    assert refused.status_code == 422, refused.text
+    # Reinstated on B, the stall is held again on A.
+    reinstated = requests.post(f"{b.base}/api/v1/permits/{permit['permit_no']}/transitions", headers=admin, timeout=10,
+                               json={"action": "reinstate"})
+    assert reinstated.status_code == 200, reinstated.text
+    assert eventually(lambda: a.get(f"/api/v1/stalls/{permit['slot_id']}").json()["status_today"] == "assigned")
+    audit = a.get(f"/api/v1/admin/audit?entity=permit&entity_id={permit['permit_no']}", headers=admin).json()["items"]
+    assert [entry["action"] for entry in audit][:2] == ["permit.reinstate", "permit.suspend"]
+
+
 def test_reports_the_case_loop_inspections_and_open311_through_nginx(cluster):
     base, ca = cluster["proxy"], cluster["ca"]
     headers = {"Host": HOST}

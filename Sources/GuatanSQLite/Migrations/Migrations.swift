@@ -29,6 +29,7 @@ extension GuatanDatabase {
         .loginPairs,
         .numberSequences,
         .requestLimits,
+        .registryVersionShards,
     ]
 
     static let migrator: DatabaseMigrator = {
