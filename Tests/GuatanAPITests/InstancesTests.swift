@@ -116,6 +116,20 @@ struct InstancesTests {
         }
     }
 
+    @Test("instances starting at once on an empty shared folder end up with one personal-data key")
+    func oneKeyForAll() async throws {
+        let folder = try TemporaryDataFolder()
+        let hashes = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try PersonalDataKey.loadOrCreate(in: folder.url).idCardHash("11010519491231002X") }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(hashes.count == 1, "\(hashes.count) different keys")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.url.path)
+        #expect(files == [PersonalDataKey.fileName], "\(files)")
+    }
+
     @Test("an address's reports are counted across instances: with a limit of 3, two on A and one on B, the next is refused on both")
     func reportLimitCrossesInstances() async throws {
         let pair = try await Pair()

@@ -41,15 +41,22 @@ public struct PersonalDataKey: Sendable {
         let key = SymmetricKey(size: .bits256)
         let hex = key.withUnsafeBytes { Digest.hex($0) }
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        // Created with owner-only permissions before the secret is written into it.
-        // O_EXCL: created here with owner-only permissions, never written over.
-        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        // Written whole and synced under a name of its own (owner-only from its creation), then
+        // linked into place, which never writes over a key: several instances starting at once
+        // on one shared folder end up with the one key the first of them linked.
+        let staged = dataDirectory.appendingPathComponent(".\(fileName).\(UUID().uuidString)")
+        let descriptor = open(staged.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else {
             throw PersonalDataKeyError(file: file.path, problem: "cannot be created (\(String(cString: strerror(errno))))")
         }
+        defer { unlink(staged.path) }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         try handle.write(contentsOf: Data((hex + "\n").utf8))
         try handle.synchronize()
+        guard link(staged.path, file.path) == 0 else {
+            if errno == EEXIST { return try loadOrCreate(in: dataDirectory) }
+            throw PersonalDataKeyError(file: file.path, problem: "cannot be created (\(String(cString: strerror(errno))))")
+        }
         return key.withUnsafeBytes { PersonalDataKey(bytes: Array($0)) }
     }
 
