@@ -36,7 +36,6 @@ struct CopyToPostgres: AsyncParsableCommand {
         let started = ContinuousClock.now
         do {
             let report = try await target.copy(from: source) { printNow("  " + $0) }
-            await target.shutdown()
             let total = report.rows.reduce(0) { $0 + $1.count }
             printNow(
                 """
@@ -45,11 +44,7 @@ struct CopyToPostgres: AsyncParsableCommand {
                 Start the service with --database '\(location)' --data \(folder.path) (personal-data.key and photos/ stay there).
                 """)
         } catch StoreError.conflict(let reason) {
-            await target.shutdown()
             throw ValidationError(reason)
-        } catch {
-            await target.shutdown()
-            throw error
         }
     }
 }

@@ -31,7 +31,9 @@ struct Guatan: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            await Backend.closeAll()
         } catch {
+            await Backend.closeAll()
             exit(withError: error)
         }
     }
@@ -102,7 +104,7 @@ struct DataOptions: ParsableArguments {
             await store.shutdown()
             throw ValidationError("\(location): \(StoreError.unavailability(of: error) ?? String(describing: error))")
         }
-        return .postgres(store)
+        return .opened(store)
     }
 
     var dataDirectory: URL {
@@ -135,9 +137,21 @@ enum Backend {
 
     var workflows: GuatanWorkflows { GuatanWorkflows(store: stores.workflow) }
 
-    /// Closes the PostgreSQL pool (SQLite closes with the process).
-    func close() async {
-        if case .postgres(let store) = self { await store.shutdown() }
+    /// The PostgreSQL stores a command opened: closed once it is done, whether it succeeded or
+    /// not, so the server sees their connections end rather than break.
+    private static let opened = Mutex<[PostgresStore]>([])
+
+    static func opened(_ store: PostgresStore) -> Backend {
+        opened.withLock { $0.append(store) }
+        return .postgres(store)
+    }
+
+    static func closeAll() async {
+        let stores = opened.withLock { stores in
+            defer { stores = [] }
+            return stores
+        }
+        for store in stores { await store.shutdown() }
     }
 
     /// What a command that only SQLite can do says on PostgreSQL.
@@ -426,7 +440,6 @@ struct Serve: AsyncParsableCommand {
             ])
         // Stops accepting, finishes requests in flight, then returns on SIGTERM or SIGINT.
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        await backend.close()
         logger.notice("stopped")
     }
 }
@@ -604,9 +617,7 @@ struct Migrate: AsyncParsableCommand {
         case .sqlite(let database):
             for migration in try database.appliedMigrations() { print(migration) }
         case .postgres(let store):
-            defer { Task { await store.shutdown() } }
             for migration in try await store.appliedMigrations() { print(migration) }
-            await store.shutdown()
         }
     }
 }
@@ -629,7 +640,6 @@ struct ImportSites: AsyncParsableCommand {
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan.import")
         let backend = try await options.openBackend(logger: logger, connections: 1)
-        defer { Task { await backend.close() } }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -658,7 +668,6 @@ struct User: AsyncParsableCommand {
 
     static func setDisabled(_ disabled: Bool, username: String, options: DataOptions) async throws {
         let backend = try await open(options)
-        defer { Task { await backend.close() } }
         do {
             _ = try await backend.workflows.accounts.setDisabled(
                 username: username.lowercased(), disabled: disabled, actor: actor, at: Date())
@@ -680,7 +689,6 @@ struct User: AsyncParsableCommand {
 
         func run() async throws {
             let backend = try await User.open(options)
-            defer { Task { await backend.close() } }
             for item in try await backend.stores.accounts.accountList() {
                 let state = item.disabledAt.map { "disabled since \($0)" } ?? "active, \(item.liveSessions) live session(s)"
                 let place = item.account.district ?? item.account.vendorId ?? "-"
@@ -734,7 +742,6 @@ struct User: AsyncParsableCommand {
         func run() async throws {
             guard passwordStdin else { throw ValidationError("pass --password-stdin and give the password on standard input") }
             let backend = try await User.open(options)
-            defer { Task { await backend.close() } }
             guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no password on standard input") }
             let username = self.username.lowercased()
             do {
@@ -782,7 +789,6 @@ struct User: AsyncParsableCommand {
             let logger = try options.makeLogger(label: "guatan.user")
             let seed = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
             let backend = try await openSeeded(options, seed: seed, logger: logger, now: Date(), connections: 1)
-            defer { Task { await backend.close() } }
             guard let line = readLine(strippingNewline: true), !line.isEmpty else {
                 throw ValidationError("no password on standard input")
             }
