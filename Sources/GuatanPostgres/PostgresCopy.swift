@@ -21,6 +21,17 @@ extension PostgresStore {
     /// Tables the first migration fills: their rows are replaced by the source's.
     static let migrationRows: Set<String> = ["store_meta", "report_category", "registry_version"]
 
+    /// The copied tables that hold rows (those the first migration fills aside): empty on a
+    /// database only migrated, the one kind a copy goes into.
+    public func occupiedTables() async throws -> [String] {
+        try await sqlRead { db in
+            try Self.copiedTables.filter { table in
+                guard !Self.migrationRows.contains(table) else { return false }
+                return (try db.value("SELECT 1 FROM \(table) LIMIT 1") as Int?) != nil
+            }
+        }
+    }
+
     /// Copies every row of a SQLite database (`source`, read in one snapshot) into this empty
     /// database in one transaction: all or nothing. Identity counters continue after the copied
     /// rows; each table's count is compared, and a sample of rows read back value by value.
@@ -44,12 +55,7 @@ extension PostgresStore {
             }
             return columns
         }
-        let occupied: [String] = try await sqlRead { db in
-            try tables.filter { table in
-                guard !skipped.contains(table) else { return false }
-                return (try db.value("SELECT 1 FROM \(table) LIMIT 1") as Int?) != nil
-            }
-        }
+        let occupied = try await occupiedTables()
         guard occupied.isEmpty else {
             throw StoreError.conflict(
                 "the PostgreSQL database is not empty (\(occupied.joined(separator: ", ")) hold rows); copy into a new database")

@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import GuatanAPI
 import GuatanCore
+import GuatanPostgres
 import GuatanSQLite
 import GuatanStoreInterface
+import Logging
 
 /// `guatan generate-season`: a whole season of realistic data in a new data folder, for
 /// benchmarks and demonstrations at the programme's real size or at national scale.
@@ -16,7 +18,8 @@ struct GenerateSeason: AsyncParsableCommand {
             demo population (accounts, a vendor and a permit for most slots; password guatan-demo-2026), then for every
             season day up to --through: check-ins with absences, refusals and check-outs (about 250,000 at scale 1),
             about 20,000 citizen reports through every state of the case loop and 10,000 inspections, times the scale.
-            The same --random-seed makes the same season.
+            The same --random-seed makes the same season. With --database the season goes into an empty PostgreSQL
+            database: it is made in a scratch folder inside --data, moved in as copy-to-postgres does, and the folder removed.
             """)
 
     @OptionGroup var options: DataOptions
@@ -47,26 +50,55 @@ struct GenerateSeason: AsyncParsableCommand {
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan.generate")
         let folder = options.dataDirectory
-        if try options.postgresLocation() != nil {
-            throw ValidationError("generate-season fills a SQLite data folder; move it into PostgreSQL afterwards with guatan copy-to-postgres")
+        guard let location = try options.postgresLocation() else {
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("guatan.sqlite").path) {
+                throw ValidationError("\(folder.path) already holds a database: generate-season fills a new data folder")
+            }
+            let key = try PersonalDataKey.loadOrCreate(in: folder)
+            try await generate(into: options, key: key, logger: logger)
+            return
         }
-        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("guatan.sqlite").path) {
-            throw ValidationError("\(folder.path) already holds a database: generate-season fills a new data folder")
+        // PostgreSQL: the generator writes SQLite's rows in bulk, so the season is made in a
+        // scratch folder beside the key and moved in by the copy `copy-to-postgres` does, checked
+        // the same way. The shared folder's key hashes the ID cards, as the instances will.
+        guard case .postgres(let target) = try await options.openBackend(logger: logger, connections: 2) else { return }
+        let occupied = try await target.occupiedTables()
+        guard occupied.isEmpty else {
+            throw ValidationError("\(location) is not empty (\(occupied.joined(separator: ", ")) hold rows): generate-season fills a new database")
         }
+        let key = try PersonalDataKey.loadOrCreate(in: folder)
+        let scratch = folder.appendingPathComponent("generate-\(UUID().uuidString)", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var scratchOptions = options
+        scratchOptions.dataFlag = scratch.path
+        scratchOptions.databaseFlag = ""
+        try await generate(into: scratchOptions, key: key, logger: logger)
+        let started = ContinuousClock.now
+        let source = try GuatanDatabase(dataDirectory: scratch, logger: logger)
+        do {
+            let report = try await target.copy(from: source) { printNow("  " + $0) }
+            printNow(
+                "moved into \(location): \(report.rows.reduce(0) { $0 + $1.count }) rows, every count equal, "
+                    + "\(report.sampled) sampled rows read back equal, in \((ContinuousClock.now - started).components.seconds) s")
+        } catch StoreError.conflict(let reason) {
+            throw ValidationError(reason)
+        }
+    }
+
+    /// Fills the SQLite database of `options`' folder: the seed registry times the scale, the demo
+    /// population, then every season day through `through`.
+    private func generate(into options: DataOptions, key: PersonalDataKey, logger: Logger) async throws {
         let started = ContinuousClock.now
         // Everything is set up the evening before the season opens, as a city would; the
         // season's dates are the store's (the seed loads with the standard ones).
         let evening = { (season: Season) in BusinessTime.instant(of: season.startsOn.adding(days: -1), at: LocalTime(hour: 18, minute: 0)!) }
         let seed = URL(fileURLWithPath: setting(seedFlag, env: "GUATAN_SEED", default: "./seed"), isDirectory: true)
-        // The generator writes SQLite's rows in bulk; a PostgreSQL database gets its season by
-        // `copy-to-postgres` from the folder generated here.
         let database = try await openSeeded(options, seed: seed, logger: logger, now: evening(Season.standard(year: year)))
-            .requireSQLite("generate-season", otherwise: "generate into a data folder, then move it with guatan copy-to-postgres")
+            .requireSQLite("generate-season", otherwise: "the generator writes SQLite's rows")
         let season = try await database.season(year: year)
         let eve = evening(season)
         let registry = try database.scaleRegistry(by: scale, now: eve)
         printNow("registry: \(registry.sites) sites, \(registry.slots) slots (scale \(scale))")
-        let key = try PersonalDataKey.loadOrCreate(in: folder)
         try await loadDemoPopulation(into: database, key: key, now: eve, logger: logger)
         let last = through.flatMap(LocalDate.init) ?? season.endsOn
         let figures = try database.generateSeasonHistory(season: year, through: last, seed: randomSeed) { printNow($0) }

@@ -176,6 +176,19 @@ def run_cli(*args: str, data: Path, stdin: str | None = None) -> subprocess.Comp
         [str(binary()), *args, "--data", str(data)], cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=60)
 
 
+def postgres(command: str = "start") -> str:
+    """The tests' throwaway PostgreSQL server (tests/postgres.sh): its URL for `start`."""
+    done = subprocess.run([str(ROOT / "tests" / "postgres.sh"), command], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def psql(url: str, sql: str) -> str:
+    done = subprocess.run(["psql", url, "-qAtc", sql], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 @pytest.fixture
 def workdir():
     path = Path(tempfile.mkdtemp(prefix="guatan-e2e-"))

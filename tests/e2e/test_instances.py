@@ -19,25 +19,12 @@ import pytest
 import requests
 from PIL import Image
 
-from conftest import ROOT, CertificateAuthority, Nginx, Server, run_cli
+from conftest import CertificateAuthority, Nginx, Server, postgres, psql, run_cli
 
-POSTGRES = ROOT / "tests" / "postgres.sh"
 HOST = "guatan.test"
 NOW = "2026-07-15T09:00:00+08:00"
 TODAY = "2026-07-15"
 PASSWORD = "guatan-demo-2026"
-
-
-def postgres(command: str = "start") -> str:
-    done = subprocess.run([str(POSTGRES), command], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-def psql(url: str, sql: str) -> str:
-    done = subprocess.run(["psql", url, "-qAtc", sql], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 def login(base: str, username: str, verify=True) -> dict:

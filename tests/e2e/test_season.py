@@ -1,8 +1,10 @@
 """`guatan generate-season`: a season of data that the running service reads as its own."""
 
+import uuid
+
 import requests
 
-from conftest import Server, run_cli
+from conftest import Server, postgres, psql, run_cli
 
 
 def sign_in(server, username):
@@ -47,3 +49,43 @@ def test_a_generated_week_is_served_like_a_lived_one(workdir):
         assert all("contact_phone" not in r for r in reports["items"])
     finally:
         server.stop()
+
+
+def test_a_generated_week_goes_into_postgresql_as_it_would_into_a_folder(workdir):
+    """`generate-season --database URL`: the same season (same random seed) as in a SQLite
+    folder, moved into an empty PostgreSQL database and served from there alike."""
+    server_url = postgres("start")
+    name = "guatan_gen_" + uuid.uuid4().hex[:12]
+    psql(server_url, f"CREATE DATABASE {name}")
+    database = server_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        shared = workdir / "shared"
+        made = run_cli("generate-season", "--season", "2026", "--through", "2026-06-18", "--database", database, data=shared)
+        assert made.returncode == 0, made.stderr + made.stdout
+        assert "4 days" in made.stdout and "every count equal" in made.stdout
+        # The folder keeps only what the instances need: the key (no scratch database left).
+        assert sorted(p.name for p in shared.iterdir()) == ["personal-data.key"]
+        again = run_cli("generate-season", "--database", database, data=shared)
+        assert again.returncode != 0 and "not empty" in again.stderr
+
+        folder = workdir / "folder"
+        assert run_cli("generate-season", "--season", "2026", "--through", "2026-06-18", data=folder).returncode == 0
+        now = ("--now", "2026-06-19T19:00:00+08:00")
+        on_postgres = Server(shared, "--database", database, *now).start(timeout=60)
+        on_sqlite = Server(folder, *now).start()
+        try:
+            answers = []
+            for server in (on_postgres, on_sqlite):
+                admin = sign_in(server, "demo.admin")
+                stats = server.get("/api/v1/admin/stats?from=2026-06-15&to=2026-06-18", headers=admin).json()
+                stats.pop("as_of", None)
+                officer = sign_in(server, "demo.officer.cg")
+                queue = server.get("/api/v1/officer/queue", headers=officer).json()
+                answers.append((stats, queue, server.get("/api/v1/map.geojson").json()))
+            assert answers[0][0]["checkin_rates"] and answers[0][1]["items"]
+            assert answers[0] == answers[1]
+        finally:
+            on_postgres.stop()
+            on_sqlite.stop()
+    finally:
+        psql(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
