@@ -60,6 +60,8 @@ let package = Package(
                 "GuatanStoreInterface",
                 "GuatanSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own C interface, for reading a row's columns where GRDB is the cursor.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

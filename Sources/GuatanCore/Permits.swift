@@ -195,7 +195,16 @@ public struct Permit: Sendable, Hashable {
 /// What citizens may see of a person: the family name and a star per other character.
 public enum Masking {
     public static func name(_ name: String) -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        // Spaces and tabs around the name are not part of it (what Foundation's `.whitespaces`
+        // trims), cut here without it: the map's snapshot masks every holder's name at once.
+        func blank(_ scalar: Unicode.Scalar) -> Bool { scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator }
+        let scalars = name.unicodeScalars
+        // Most names have nothing to trim: their first character and their length as they are.
+        if let first = scalars.first, let last = scalars.last, !blank(first), !blank(last), let character = name.first {
+            return String(character) + String(repeating: "*", count: max(1, name.count - 1))
+        }
+        guard let start = scalars.firstIndex(where: { !blank($0) }), let last = scalars.lastIndex(where: { !blank($0) }) else { return "" }
+        let trimmed = Substring(scalars[start...last])
         guard let first = trimmed.first else { return "" }
         return String(first) + String(repeating: "*", count: max(1, trimmed.count - 1))
     }

@@ -188,6 +188,15 @@ public protocol SQLConnection {
     /// Runs a write; how many rows it changed.
     @discardableResult
     func execute(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> Int
+    /// Each row of a query in turn, none kept: for reads of a whole national registry, whose
+    /// rows would otherwise all be held at once.
+    func forEachRow(_ sql: String, _ arguments: SQLArguments, cached: Bool, _ body: (SQLRow) throws -> Void) throws
+}
+
+extension SQLConnection {
+    public func forEachRow(_ sql: String, _ arguments: SQLArguments, cached: Bool, _ body: (SQLRow) throws -> Void) throws {
+        for row in try fetchAll(sql, arguments, cached: cached) { try body(row) }
+    }
 }
 
 extension SQLConnection {
@@ -236,7 +245,7 @@ extension SQLStore {
 }
 
 /// Changes as the text of a notification between instances: `FROM CHANGE CHANGE …`, each change
-/// a word (`r`, `l`, `*`, `s:SLOT`, `a:ACCOUNT`, `t:TOKEN_HASH`). Too many to name, and the
+/// a word (`r`, `l`, `*`, `s:SLOT`, `m:SLOT`, `a:ACCOUNT`, `t:TOKEN_HASH`). Too many to name, and the
 /// notice says `*`: everything.
 public enum ChangeNotice {
     /// PostgreSQL's limit is 8,000 bytes a payload; a notice stays well under it.
@@ -249,6 +258,7 @@ public enum ChangeNotice {
             case .reportLists: "l"
             case .everything: "*"
             case .stall(let slotId): "s:" + slotId
+            case .stallStatus(let slotId): "m:" + slotId
             case .sessions(let accountId): "a:\(accountId)"
             case .session(let tokenHash): "t:" + tokenHash
             }
@@ -267,6 +277,7 @@ public enum ChangeNotice {
             case "r": changes.insert(.registry)
             case "l": changes.insert(.reportLists)
             case _ where word.hasPrefix("s:"): changes.insert(.stall(slotId: String(word.dropFirst(2))))
+            case _ where word.hasPrefix("m:"): changes.insert(.stallStatus(slotId: String(word.dropFirst(2))))
             case _ where word.hasPrefix("t:"): changes.insert(.session(tokenHash: String(word.dropFirst(2))))
             case _ where word.hasPrefix("a:") && Int64(word.dropFirst(2)) != nil: changes.insert(.sessions(accountId: Int64(word.dropFirst(2))!))
             default: changes.insert(.everything)

@@ -195,15 +195,119 @@ public enum SQLQueries {
             cached = false
         }
         var result: [String: SlotHolding] = [:]
+        // Read for every slot of a national registry at once (the map's snapshot): columns by
+        // position, and the produce lists and origins, which repeat, decoded and kept once.
+        var produceLists: [String: [String]] = [:]
+        var origins: [String: String] = [:]
         for row in try db.rows(sql, arguments, cached: cached) {
-            let permit = PublicPermit(
-                number: row["permit_no"], holderMasked: Masking.name(row["name"]), produce: SQLRows.decodeList(row["produce_json"]),
-                origin: row["origin"])
+            let produceText: String = row[2]
+            let produce: [String]
+            if let known = produceLists[produceText] {
+                produce = known
+            } else {
+                produce = SQLRows.decodeList(produceText)
+                produceLists[produceText] = produce
+            }
+            let originText: String = row[4]
+            let origin = origins[originText] ?? originText
+            if origins[originText] == nil { origins[originText] = originText }
+            let permit = PublicPermit(number: row[0], holderMasked: Masking.name(row[3]), produce: produce, origin: origin)
             let status: StallStatus =
-                if row["checkin_id"] as Int64? == nil { .assigned } else if row["checked_out_at"] as String? == nil { .open } else { .closedForDay }
-            result[row["slot_id"]] = SlotHolding(permit: permit, statusToday: status)
+                if row[5] as Int64? == nil { .assigned } else if row[6] as String? == nil { .open } else { .closedForDay }
+            result[row[1]] = SlotHolding(permit: permit, statusToday: status)
         }
         return result
+    }
+
+    /// The sites whose IDs are in `from..<to` (open ends for nil) with their slots as today: one
+    /// query for the slots in site order, each with its issued permit and today's check-in, so
+    /// no slot is looked up by its ID in Swift (205,900 of them at national scale).
+    static func registrySites(_ db: any SQLConnection, today: LocalDate, from: String?, to: String?) throws -> [SiteDetail] {
+        let season = try season(db, year: today.year)
+        // Outside the season nothing holds a slot: a season that matches no permit.
+        let holdingSeason = season.contains(today) || today < season.startsOn ? today.year : -1
+        var siteConditions: [String] = []
+        var slotConditions: [String] = []
+        var bounds: SQLArguments = []
+        if let from {
+            siteConditions.append("s.id >= ?")
+            slotConditions.append("s.site_id >= ?")
+            bounds += [from]
+        }
+        if let to {
+            siteConditions.append("s.id < ?")
+            slotConditions.append("s.site_id < ?")
+            bounds += [to]
+        }
+        func filter(_ conditions: [String]) -> String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
+        let siteRows = try db.rows(
+            "SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district \(filter(siteConditions)) ORDER BY s.id", bounds)
+        // Produce lists and origins repeat: decoded and kept once.
+        var produceLists: [String: [String]] = [:]
+        var origins: [String: String] = [:]
+        var slotsBySite: [[SlotView]] = []
+        slotsBySite.reserveCapacity(siteRows.count)
+        var currentSite: String?
+        try db.forEachRow(
+            """
+            SELECT s.id, s.site_id, s.number, s.lat, s.lng, p.permit_no, p.produce_json, v.name, v.origin, c.id AS checkin_id, c.checked_out_at
+            FROM slot s
+            LEFT JOIN permit p ON p.slot_id = s.id AND p.season = ? AND p.state = 'issued'
+            LEFT JOIN vendor v ON v.id = p.vendor_id
+            LEFT JOIN checkin c ON c.permit_no = p.permit_no AND c.business_date = ?
+            \(filter(slotConditions)) ORDER BY s.site_id, s.number
+            """, [holdingSeason, today.description] + bounds, cached: true
+        ) { slotRow in
+            let siteId: String = slotRow[1]
+            if siteId != currentSite {
+                // The slots come in the sites' order: each new site ID starts the next site's list.
+                currentSite = siteId
+                slotsBySite.append([])
+            }
+            let slot = Slot(id: slotRow[0], siteId: siteId, number: slotRow[2], position: Coordinate(lat: slotRow[3], lng: slotRow[4]))
+            guard let permitNumber: String = slotRow[5] else {
+                slotsBySite[slotsBySite.count - 1].append(SlotView(slot: slot, statusToday: .vacant))
+                return
+            }
+            let produceText: String = slotRow[6]
+            let produce: [String]
+            if let known = produceLists[produceText] {
+                produce = known
+            } else {
+                produce = SQLRows.decodeList(produceText)
+                produceLists[produceText] = produce
+            }
+            let originText: String = slotRow[8]
+            let origin: String
+            if let known = origins[originText] {
+                origin = known
+            } else {
+                origin = originText
+                origins[originText] = originText
+            }
+            let status: StallStatus =
+                if slotRow[9] as Int64? == nil { .assigned } else if slotRow[10] as String? == nil { .open } else { .closedForDay }
+            slotsBySite[slotsBySite.count - 1].append(
+                SlotView(
+                    slot: slot,
+                    holding: SlotHolding(
+                        permit: PublicPermit(number: permitNumber, holderMasked: Masking.name(slotRow[7]), produce: produce, origin: origin),
+                        statusToday: status)))
+        }
+        var sites: [SiteDetail] = []
+        sites.reserveCapacity(siteRows.count)
+        var next = 0
+        for row in siteRows {
+            let site = SQLRows.site(row)
+            var slots: [SlotView] = []
+            // A site without slots has no list of its own.
+            if next < slotsBySite.count, slotsBySite[next].first?.slot.siteId == site.id {
+                slots = slotsBySite[next]
+                next += 1
+            }
+            sites.append(SiteDetail(site: site, districtName: row["district_name"], slots: slots))
+        }
+        return sites
     }
 
     static func previousAttempt(_ db: any SQLConnection, vendorId: String) throws -> PreviousAttempt? {

@@ -24,6 +24,15 @@ public final class SQLStoreTransaction: StoreTransaction {
         if let slotId { changes.insert(.stall(slotId: slotId)) }
     }
 
+    /// A stall's status on the map moved (a permit's step, a check-in, a check-out): announced,
+    /// not counted in the registry's version, so the snapshot re-reads that stall alone and
+    /// frequent writes never share a counter row.
+    private func changedStatus(_ slotId: String?) {
+        guard let slotId else { return }
+        changes.insert(.stall(slotId: slotId))
+        changes.insert(.stallStatus(slotId: slotId))
+    }
+
     // MARK: numbers
 
     public func nextNumber(_ sequence: String) throws -> Int64 {
@@ -253,16 +262,14 @@ public final class SQLStoreTransaction: StoreTransaction {
                 permit.number, permit.season, permit.vendorId, permit.slotId, permit.district, permit.state.rawValue, SQLRows.json(permit.produce),
                 permit.vehiclePlate, stamp, stamp, permit.expectedKg, permit.certificatePhoto, permit.state == .issued ? stamp : nil,
             ])
-        try changedRegistry()
-        changedStall(permit.slotId)
+        changedStatus(permit.slotId)
     }
 
     public func setPermitState(number: String, state: PermitState, issuedAt: Date?, at: Date) throws {
         let slotId: String? = try db.value(
             "UPDATE permit SET state = ?, updated_at = ?, issued_at = COALESCE(issued_at, ?) WHERE permit_no = ? RETURNING slot_id",
             [state.rawValue, BusinessTime.rfc3339(at), issuedAt.map(BusinessTime.rfc3339), number])
-        try changedRegistry()
-        changedStall(slotId)
+        changedStatus(slotId)
     }
 
     public func insertPhoto(_ photo: StoredPhoto, purpose: String, at: Date) throws {
@@ -293,8 +300,7 @@ public final class SQLStoreTransaction: StoreTransaction {
                 checkIn.method.rawValue, checkIn.flaggedForReview,
             ])!
         // The public pages show the stall open now.
-        try changedRegistry()
-        changedStall(checkIn.slotId)
+        changedStatus(checkIn.slotId)
         return id
     }
 
@@ -315,8 +321,7 @@ public final class SQLStoreTransaction: StoreTransaction {
 
     public func closeCheckIn(id: Int64, slotId: String, at: Date) throws {
         try db.run("UPDATE checkin SET checked_out_at = ? WHERE id = ?", [BusinessTime.rfc3339(at), id])
-        try changedRegistry()
-        changedStall(slotId)
+        changedStatus(slotId)
     }
 
     // MARK: points

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import GuatanCore
 import GuatanSQL
 import GuatanStoreInterface
@@ -53,24 +54,35 @@ struct SQLiteConnection: SQLConnection {
     }
 
     func fetchAll(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        try forEachRow(sql, arguments, cached: cached) { rows.append($0) }
+        return rows
+    }
+
+    func forEachRow(_ sql: String, _ arguments: SQLArguments, cached: Bool, _ body: (SQLRow) throws -> Void) throws {
         let statement = try statement(sql, cached: cached)
         let columns = SQLColumns(statement.columnNames)
-        var rows: [SQLRow] = []
+        let count = Int32(columns.names.count)
         let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
-        while let row = try cursor.next() {
-            rows.append(
-                SQLRow(
-                    columns: columns,
-                    values: row.databaseValues.map { value in
-                        switch value.storage {
-                        case .null, .blob: .null
-                        case .int64(let n): .integer(n)
-                        case .double(let d): .real(d)
-                        case .string(let s): .text(s)
-                        }
-                    }))
+        // GRDB steps the statement; each row's columns are read from it with SQLite's own
+        // calls, with no value made in between (a national registry is 205,900 rows).
+        let sqlite = statement.sqliteStatement
+        while try cursor.next() != nil {
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(count))
+            for index in 0..<count {
+                switch sqlite3_column_type(sqlite, index) {
+                case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(sqlite, index)))
+                case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(sqlite, index)))
+                case SQLITE_TEXT:
+                    let bytes = sqlite3_column_text(sqlite, index)
+                    let length = Int(sqlite3_column_bytes(sqlite, index))
+                    values.append(.text(bytes.map { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) } ?? ""))
+                default: values.append(.null)
+                }
+            }
+            try body(SQLRow(columns: columns, values: values))
         }
-        return rows
     }
 
     func execute(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> Int {

@@ -4,10 +4,13 @@ import Synchronization
 
 /// What a write changed that someone may be showing: the caches drop exactly these.
 public enum StoreChange: Sendable, Hashable {
-    /// What the map and the registry snapshot show (a permit's state, a stall open today).
+    /// The registry itself: districts, sites, slots (the map's snapshot is built again).
     case registry
     /// One stall's public page.
     case stall(slotId: String)
+    /// One stall's status on the map: its permit's state, open or closed today (the snapshot
+    /// re-reads that stall alone).
+    case stallStatus(slotId: String)
     /// The public lists of cases.
     case reportLists
     /// An account's sessions: ended, its password changed, the account disabled or enabled.

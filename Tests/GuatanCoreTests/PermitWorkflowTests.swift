@@ -124,7 +124,8 @@ struct MaskingTests {
     @Test(
         "names keep only their first character",
         arguments: [
-            ("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*"), (" 王五 ", "王*"), ("", ""),
+            ("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*"), (" 王五 ", "王*"), ("", ""), ("\t\u{3000}赵六\u{3000}", "赵*"), ("  ", ""),
+            ("Ana María", "A********"),
         ])
     func names(name: String, masked: String) {
         #expect(Masking.name(name) == masked)

@@ -43,7 +43,7 @@ struct WorkflowStoreTests {
                 == 0)
     }
 
-    @Test("a committed write announces what it changed: the registry and the stall of a new permit", arguments: StoreBackend.allCases)
+    @Test("a committed write announces what it changed: the page and the map status of a new permit's stall", arguments: StoreBackend.allCases)
     func committedChangesAnnounced(backend: StoreBackend) async throws {
         let store = try await backend.seeded()
         let vendorId = try await Fixtures.vendors(store.workflows, count: 1)[0]
@@ -51,7 +51,7 @@ struct WorkflowStoreTests {
         store.stores.workflow.changes.subscribe { changes in seen.withLock { $0.formUnion(changes) } }
         _ = try await store.workflows.permits.create(
             vendorId: vendorId, slotId: "CG-001-01", season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
-        #expect(seen.withLock { $0 } == [.registry, .stall(slotId: "CG-001-01")])
+        #expect(seen.withLock { $0 } == [.stallStatus(slotId: "CG-001-01"), .stall(slotId: "CG-001-01")])
     }
 
     @Test("the store never checks access: the services do, before anything is written", arguments: StoreBackend.allCases)

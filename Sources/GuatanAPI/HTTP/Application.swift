@@ -69,6 +69,7 @@ public struct GuatanRouter {
     public let router: Router<GuatanRequestContext>
     /// Every (method, path) the API serves, in OpenAPI's path syntax.
     public let routes: [(method: HTTPRequest.Method, path: String)]
+    let snapshots: RegistrySnapshotCache
 }
 
 /// Builds the router: the client's origin outermost, then metrics and the request log, error
@@ -165,7 +166,7 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         reports: stores.reports, workflow: workflows.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, snapshots: snapshots,
         logger: logger
     ).register(on: table)
-    return GuatanRouter(router: router, routes: table.routes)
+    return GuatanRouter(router: router, routes: table.routes, snapshots: snapshots)
 }
 
 /// The whole service: HTTP/1.1, or HTTPS with HTTP/2 when it has a certificate, plus the
@@ -190,6 +191,7 @@ public func buildApplication(configuration: GuatanServiceConfiguration, stores: 
         logger: logger)
     app.addServices(CertificateReloader(store: configuration.certificates, logger: logger))
     app.addServices(PhotoSweeper(files: stores.photos, store: stores.operations, logger: logger))
+    app.addServices(SnapshotWarmUp(snapshots: built.snapshots, logger: logger))
     if let redirectPort = configuration.redirectHTTPPort {
         let redirect = HTTPSRedirect(
             publicURL: configuration.publicURL, httpsPort: configuration.port,

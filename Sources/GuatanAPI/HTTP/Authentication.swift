@@ -168,7 +168,7 @@ final class SessionCache: Sendable {
             switch change {
             case .session(let tokenHash): tokens.append(tokenHash)
             case .sessions(let accountId): accounts.insert(accountId)
-            case .registry, .stall, .reportLists: break
+            case .registry, .stall, .stallStatus, .reportLists: break
             case .everything:
                 state.withLock { state in
                     state.generation &+= 1

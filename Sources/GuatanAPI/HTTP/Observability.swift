@@ -89,6 +89,11 @@ public enum GuatanMetrics {
         descriptor: describe("guatan_snapshot_rebuild_duration_seconds", "Rebuilds of the public registry snapshot (the map) and how long each took"),
         buckets: durationBuckets)
 
+    static let snapshotUpdates = registry.makeDurationHistogram(
+        descriptor: describe(
+            "guatan_snapshot_update_duration_seconds", "Status changes (check-ins, permit steps) applied to the map snapshot, and how long each took"),
+        buckets: durationBuckets)
+
     static func cache(_ name: String, hit: Bool) -> Prometheus.Counter {
         registry.makeCounter(
             descriptor: describe("guatan_cache_lookups_total", "Lookups in the service's in-memory caches, by cache and result"),
@@ -122,7 +127,10 @@ final class ResourceGauges: Sendable {
         self.dataDirectory = dataDirectory
         GuatanMetrics.started.set(Date().timeIntervalSince1970)
         // Made now, so a dashboard sees them at zero before the first check-in or rebuild.
-        _ = (GuatanMetrics.groupCommitBatch, GuatanMetrics.groupCommitDuration, GuatanMetrics.snapshotRebuilds, GuatanMetrics.checkInsToday)
+        _ = (
+            GuatanMetrics.groupCommitBatch, GuatanMetrics.groupCommitDuration, GuatanMetrics.snapshotRebuilds, GuatanMetrics.snapshotUpdates,
+            GuatanMetrics.checkInsToday
+        )
     }
 
     func update() {

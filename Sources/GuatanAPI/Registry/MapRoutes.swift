@@ -28,9 +28,9 @@ struct MapRoutes {
         let rendered: RenderedMap
         switch (district, bbox) {
         case (nil, nil):
-            rendered = snapshot.all
+            rendered = try snapshot.all.map()
         case (let district?, nil):
-            rendered = snapshot.byDistrict[district]!
+            rendered = try snapshot.byDistrict[district]!.map()
         case (_, let box?):
             // A viewport is rendered once per snapshot and kept with it (bounded: ViewportCache).
             rendered = try snapshot.map(in: box, district: district)

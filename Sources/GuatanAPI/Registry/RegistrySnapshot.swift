@@ -3,7 +3,9 @@ import Foundation
 import GuatanCore
 import GuatanStoreInterface
 import Hummingbird
+import Logging
 import Prometheus
+import ServiceLifecycle
 import Synchronization
 
 /// One GeoJSON feature per site (RFC 7946: WGS-84, `[lng, lat]`, at most 6 decimals).
@@ -66,6 +68,7 @@ struct MapFeature: Encodable, Sendable {
 
 /// A GeoJSON body ready to send: plain and gzip bytes with their strong ETags.
 struct RenderedMap: Sendable {
+    static let fastCompressionAbove = 8 << 20
     let plain: ByteBuffer
     let gzip: ByteBuffer
     let etag: String
@@ -74,19 +77,25 @@ struct RenderedMap: Sendable {
     /// From features encoded one by one (once per snapshot): a viewport's map is then a
     /// concatenation, not a fresh encoding. The bytes are what JSONEncoder would make of the
     /// collection with sorted keys: `{"features":[…],"type":"FeatureCollection"}`.
-    init(encoded features: [Data]) throws {
-        var data = Data("{\"features\":[".utf8)
-        data.reserveCapacity(features.reduce(64) { $0 + $1.count + 1 })
+    init(encoded features: [[UInt8]]) throws {
+        var plain = ByteBuffer()
+        plain.reserveCapacity(features.reduce(64) { $0 + $1.count + 1 })
+        plain.writeStaticString(#"{"features":["#)
         for (index, feature) in features.enumerated() {
-            if index > 0 { data.append(UInt8(ascii: ",")) }
-            data.append(feature)
+            if index > 0 { plain.writeInteger(UInt8(ascii: ",")) }
+            plain.writeBytes(feature)
         }
-        data.append(contentsOf: Array("],\"type\":\"FeatureCollection\"}".utf8))
-        var plain = ByteBuffer(bytes: data)
+        plain.writeStaticString(#"],"type":"FeatureCollection"}"#)
         self.plain = plain
-        self.gzip = try plain.compress(with: .gzip())
-        // A strong validator from the content; the gzip representation gets its own.
-        let etag = Digest.etag(data)
+        // Past a few megabytes (the whole map at national scale is 35 MB) zlib's level 3: a
+        // third of level 6's time for a quarter more bytes, where the time is the first
+        // request's wait after every change. Smaller maps, what phones fetch, get level 6.
+        let level: ZlibConfiguration.CompressionLevel =
+            plain.readableBytes > Self.fastCompressionAbove ? .compressionLevel3 : .defaultCompressionLevel
+        self.gzip = try plain.compress(with: .gzip(configuration: ZlibConfiguration(compressionLevel: level)))
+        // A strong validator from the content (`self.plain`: compressing reads `plain` through);
+        // the gzip representation gets its own.
+        let etag = Digest.etag(self.plain.readableBytesView)
         self.etag = etag
         self.gzipEtag = String(etag.dropLast()) + "-gzip\""
     }
@@ -120,41 +129,159 @@ final class ViewportCache: Sendable {
     }
 }
 
+/// One site on the map as the snapshot keeps it: enough to filter by place and district, and
+/// its feature's JSON, made once.
+struct MapEntry: Sendable {
+    let siteId: String
+    let district: String
+    let position: Coordinate
+    let json: [UInt8]
+
+    init(_ detail: SiteDetail) throws {
+        siteId = detail.site.id
+        district = detail.site.district
+        position = detail.site.position
+        json = try MapFeatureJSON.encode(detail)
+    }
+}
+
+/// A map of many sites, rendered (concatenated and compressed) when first asked for and then
+/// kept with its snapshot: at national scale the whole map is 20 MB of JSON that most
+/// snapshots are never asked for, and a status change renders only its district's again.
+final class LazyMap: Sendable {
+    private let features: [[UInt8]]
+    private let rendered = Mutex<RenderedMap?>(nil)
+
+    init(_ features: [[UInt8]]) {
+        self.features = features
+    }
+
+    func map() throws -> RenderedMap {
+        // Rendered under the lock: a crowd asking at once waits for one rendering.
+        try rendered.withLock { rendered in
+            if let rendered { return rendered }
+            let made = try RenderedMap(encoded: features)
+            rendered = made
+            return made
+        }
+    }
+}
+
 /// The public registry as of one registry version and business day: the districts with
-/// their counts, and the whole map rendered once (plain and gzip, whole and per district).
+/// their counts, and every site's feature for the maps (whole, per district, per viewport).
+/// Built whole when the registry changes or the day turns; a stall's status change (a check-in,
+/// a permit's step) is applied to the sites it touches (`applying`).
 struct RegistrySnapshot: Sendable {
     let version: Int64
     let date: LocalDate
     let districts: [DistrictSummary]
     /// `/api/v1/districts` as sent: it changes only with the registry.
     let districtsBody: ByteBuffer
-    /// The features with their JSON by longitude: a viewport (`bbox`) is found by binary
-    /// search, not a scan of every site (39,000 at national scale), and sent without
-    /// encoding anything again.
-    let byLongitude: [(feature: MapFeature, json: Data)]
-    let all: RenderedMap
-    let byDistrict: [String: RenderedMap]
+    /// Every site's entry in site order.
+    let entries: [MapEntry]
+    /// Positions in `entries` by longitude: a viewport (`bbox`) is found by binary search, not
+    /// a scan of every site (39,000 at national scale), and sent without encoding anything again.
+    let byLongitude: [Int32]
+    let all: LazyMap
+    let byDistrict: [String: LazyMap]
     let viewports = ViewportCache()
     /// Every slot by its place: nearby search is answered from memory, no query per request.
     let slots: SlotGrid
-    let nearbyAnswers = NearbyAnswers()
+    let nearbyAnswers: NearbyAnswers
 
     init(state: RegistryState, date: LocalDate) throws {
-        self.version = state.version
-        self.date = date
-        self.districts = state.districtSummaries
-        self.districtsBody = ByteBuffer(bytes: try APIJSON.encoder().encode(ListBody(items: districts.map(DistrictBody.init))))
-        let encoder = APIJSON.encoder()
-        let encoded = try state.sites.map(MapFeature.init).map { (feature: $0, json: try encoder.encode($0)) }
-        self.byLongitude = encoded.sorted { $0.feature.position.lng < $1.feature.position.lng }
-        self.all = try RenderedMap(encoded: encoded.map(\.json))
-        let grouped = Dictionary(grouping: encoded, by: \.feature.properties.district)
-        var byDistrict: [String: RenderedMap] = [:]
-        for summary in districts {
-            byDistrict[summary.district.code] = try RenderedMap(encoded: (grouped[summary.district.code] ?? []).map(\.json))
+        try self.init(state: state, date: date, entries: try state.sites.map(MapEntry.init), slots: SlotGrid(state.sites))
+    }
+
+    /// The same, with the features written on every core (39,000 at national scale) while the
+    /// nearby grid is laid out.
+    static func build(state: RegistryState, date: LocalDate) async throws -> RegistrySnapshot {
+        let sites = state.sites
+        let chunk = max(256, sites.count / (ProcessInfo.processInfo.activeProcessorCount * 4) + 1)
+        async let grid = SlotGrid(sites)
+        let entries = try await withThrowingTaskGroup(of: (Int, [MapEntry]).self) { group in
+            for start in stride(from: 0, to: sites.count, by: chunk) {
+                group.addTask { (start, try sites[start..<min(start + chunk, sites.count)].map(MapEntry.init)) }
+            }
+            var parts: [Int: [MapEntry]] = [:]
+            for try await (start, part) in group { parts[start] = part }
+            return parts.keys.sorted().flatMap { parts[$0]! }
         }
+        return try RegistrySnapshot(state: state, date: date, entries: entries, slots: await grid)
+    }
+
+    private init(state: RegistryState, date: LocalDate, entries: [MapEntry], slots: SlotGrid) throws {
+        let districts = state.districtSummaries
+        self.init(
+            version: state.version, date: date, districts: districts,
+            districtsBody: ByteBuffer(bytes: try APIJSON.encoder().encode(ListBody(items: districts.map(DistrictBody.init)))),
+            entries: entries,
+            byLongitude: entries.indices.sorted { entries[$0].position.lng < entries[$1].position.lng }.map { Int32($0) },
+            all: LazyMap(entries.map(\.json)), byDistrict: Self.districtMaps(entries, districts.map(\.district.code)),
+            slots: slots, nearbyAnswers: NearbyAnswers())
+    }
+
+    private init(
+        version: Int64, date: LocalDate, districts: [DistrictSummary], districtsBody: ByteBuffer, entries: [MapEntry], byLongitude: [Int32],
+        all: LazyMap, byDistrict: [String: LazyMap], slots: SlotGrid, nearbyAnswers: NearbyAnswers
+    ) {
+        self.version = version
+        self.date = date
+        self.districts = districts
+        self.districtsBody = districtsBody
+        self.entries = entries
+        self.byLongitude = byLongitude
+        self.all = all
         self.byDistrict = byDistrict
-        self.slots = SlotGrid(state.sites)
+        self.slots = slots
+        self.nearbyAnswers = nearbyAnswers
+    }
+
+    private static func districtMaps(
+        _ entries: [MapEntry], _ codes: [String], only: Set<String>? = nil, keeping old: [String: LazyMap] = [:]
+    )
+        -> [String: LazyMap]
+    {
+        var features: [String: [[UInt8]]] = [:]
+        for entry in entries where only?.contains(entry.district) ?? true { features[entry.district, default: []].append(entry.json) }
+        var maps: [String: LazyMap] = [:]
+        for code in codes {
+            maps[code] = only.map { $0.contains(code) } == false ? old[code] ?? LazyMap([]) : LazyMap(features[code] ?? [])
+        }
+        return maps
+    }
+
+    /// This snapshot with the given slots' holdings as read now (a slot missing from
+    /// `holdings` is vacant): their sites' features are written again, and the maps of their
+    /// districts and of the whole registry rendered again when asked for. The registry
+    /// (sites, slots, districts) is the same; `version` is the one read with the holdings.
+    func applying(_ holdings: [String: SlotHolding], to slotIds: Set<String>, version: Int64) throws -> RegistrySnapshot {
+        var sites = slots.sites
+        var entries = self.entries
+        var changedSites: Set<Int> = []
+        for slotId in slotIds {
+            guard let place = slots.place(of: slotId) else { continue }
+            let view = sites[place.site].slots[place.slot]
+            sites[place.site].slots[place.slot] = SlotView(slot: view.slot, holding: holdings[slotId])
+            changedSites.insert(place.site)
+        }
+        guard !changedSites.isEmpty else {
+            return RegistrySnapshot(
+                version: version, date: date, districts: districts, districtsBody: districtsBody, entries: entries, byLongitude: byLongitude,
+                all: all, byDistrict: byDistrict, slots: slots, nearbyAnswers: nearbyAnswers)
+        }
+        var changedDistricts: Set<String> = []
+        var changedSlots: Set<Int> = []
+        for index in changedSites {
+            entries[index] = try MapEntry(sites[index])
+            changedDistricts.insert(entries[index].district)
+            for slot in sites[index].slots.indices { changedSlots.insert(SlotGrid.key(site: index, slot: slot)) }
+        }
+        return RegistrySnapshot(
+            version: version, date: date, districts: districts, districtsBody: districtsBody, entries: entries, byLongitude: byLongitude,
+            all: LazyMap(entries.map(\.json)),
+            byDistrict: Self.districtMaps(entries, districts.map(\.district.code), only: changedDistricts, keeping: byDistrict),
+            slots: slots.with(sites: sites), nearbyAnswers: NearbyAnswers(keeping: nearbyAnswers, except: changedSlots))
     }
 
     /// The map of the sites inside `box` (and `district`), in site order like the whole map.
@@ -165,17 +292,18 @@ struct RegistrySnapshot: Sendable {
             var high = byLongitude.count
             while low < high {
                 let middle = (low + high) / 2
-                if byLongitude[middle].feature.position.lng < box.minLng { low = middle + 1 } else { high = middle }
+                if entries[Int(byLongitude[middle])].position.lng < box.minLng { low = middle + 1 } else { high = middle }
             }
-            var found: [(feature: MapFeature, json: Data)] = []
+            var found: [Int] = []
             var index = low
-            while index < byLongitude.count, byLongitude[index].feature.position.lng <= box.maxLng {
-                let entry = byLongitude[index]
-                if box.contains(entry.feature.position), district == nil || entry.feature.properties.district == district { found.append(entry) }
+            while index < byLongitude.count, entries[Int(byLongitude[index])].position.lng <= box.maxLng {
+                let entry = entries[Int(byLongitude[index])]
+                if box.contains(entry.position), district == nil || entry.district == district { found.append(Int(byLongitude[index])) }
                 index += 1
             }
-            found.sort { $0.feature.properties.siteId < $1.feature.properties.siteId }
-            return try RenderedMap(encoded: found.map(\.json))
+            // Site order, as the whole map: entries are in site order.
+            found.sort()
+            return try RenderedMap(encoded: found.map { entries[$0].json })
         }
     }
 
@@ -208,20 +336,43 @@ struct SlotGrid: Sendable {
         let position: Coordinate
     }
 
-    private let sites: [SiteDetail]
+    /// Every site with its slots as today, in site order.
+    let sites: [SiteDetail]
     private let cells: [Cell: [Entry]]
+    /// Where each slot is in `sites`, for applying a status change: made at the first change,
+    /// not while the server starts, and shared by the snapshots a change makes (same places).
+    private let places: SlotPlaces
 
     init(_ sites: [SiteDetail]) {
         var cells: [Cell: [Entry]] = [:]
-        for (siteIndex, site) in sites.enumerated() {
-            for (slotIndex, slot) in site.slots.enumerated() {
-                cells[Self.cell(slot.slot.position), default: []].append(
-                    Entry(site: Int32(siteIndex), slot: Int32(slotIndex), position: slot.slot.position))
+        for siteIndex in sites.indices {
+            for slotIndex in sites[siteIndex].slots.indices {
+                let position = sites[siteIndex].slots[slotIndex].slot.position
+                cells[Self.cell(position), default: []].append(Entry(site: Int32(siteIndex), slot: Int32(slotIndex), position: position))
             }
         }
         self.sites = sites
         self.cells = cells
+        self.places = SlotPlaces()
     }
+
+    private init(sites: [SiteDetail], cells: [Cell: [Entry]], places: SlotPlaces) {
+        self.sites = sites
+        self.cells = cells
+        self.places = places
+    }
+
+    /// The same grid over the same places, with the slots' views as given (statuses changed).
+    func with(sites: [SiteDetail]) -> SlotGrid {
+        SlotGrid(sites: sites, cells: cells, places: places)
+    }
+
+    func place(of slotId: String) -> (site: Int, slot: Int)? {
+        places.place(of: slotId, in: sites)
+    }
+
+    /// A slot's key in the nearby answers' cache.
+    static func key(site: Int, slot: Int) -> Int { site << 20 | slot }
 
     private static func cell(_ position: Coordinate) -> Cell {
         Cell(lat: Int32((position.lat / cellDegrees).rounded(.down)), lng: Int32((position.lng / cellDegrees).rounded(.down)))
@@ -233,7 +384,7 @@ struct SlotGrid: Sendable {
         fileprivate let slot: Int32
         let distance: Double
         /// Which slot of the snapshot, for the fragment cache.
-        var key: Int { Int(site) << 20 | Int(slot) }
+        var key: Int { SlotGrid.key(site: Int(site), slot: Int(slot)) }
     }
 
     /// The stalls within `radiusMetres` of `center`, nearest first (ties by slot ID), at most
@@ -267,6 +418,27 @@ struct SlotGrid: Sendable {
     }
 }
 
+/// Each slot's place in a snapshot's sites, by slot ID.
+final class SlotPlaces: Sendable {
+    private let index = Mutex<[String: (site: Int32, slot: Int32)]?>(nil)
+
+    func place(of slotId: String, in sites: [SiteDetail]) -> (site: Int, slot: Int)? {
+        index.withLock { index in
+            if index == nil {
+                var made: [String: (site: Int32, slot: Int32)] = [:]
+                made.reserveCapacity(sites.reduce(0) { $0 + $1.slots.count })
+                for siteIndex in sites.indices {
+                    for slotIndex in sites[siteIndex].slots.indices {
+                        made[sites[siteIndex].slots[slotIndex].slot.id] = (Int32(siteIndex), Int32(slotIndex))
+                    }
+                }
+                index = made
+            }
+            return index?[slotId].map { (Int($0.site), Int($0.slot)) }
+        }
+    }
+}
+
 /// The JSON of the nearby answer, made from pieces: each stall's fields are encoded once per
 /// snapshot and coordinate system (everything but its distance, which is written between
 /// them), so a search costs the search, not an encoding of every field of every stall
@@ -280,7 +452,17 @@ final class NearbyAnswers: Sendable {
     /// distance with one decimal (it survives the body's rounding) that no other field holds.
     private static let marker = -987_654.3
 
-    private let pieces = Mutex([Int: (head: Data, tail: Data)]())
+    private let pieces: Mutex<[Int: (head: Data, tail: Data)]>
+
+    init() {
+        pieces = Mutex([:])
+    }
+
+    /// The pieces of `old` but those of the given slots (keys as `SlotGrid.key`), whose
+    /// status changed.
+    init(keeping old: NearbyAnswers, except slots: Set<Int>) {
+        pieces = Mutex(old.pieces.withLock { $0.filter { !slots.contains($0.key >> 1) } })
+    }
 
     func body(
         _ found: [SlotGrid.Found], in grid: SlotGrid, limit: Int, radiusM: Double, center: Coordinate, crs: CoordinateSystem
@@ -334,22 +516,37 @@ final class NearbyAnswers: Sendable {
 
 struct NearbyAnswerError: Error {}
 
-/// Serves the snapshot, rebuilt only when what it shows changes: when the
-/// registry version moves (checked at most once a second, so changes made by another
-/// process such as `guatan import-sites` appear within a second) or when the business
-/// day turns.
+/// Serves the snapshot, made again only when what it shows changes. A stall's status change
+/// (announced on the store's feed, other instances' too) is applied to that stall's site alone;
+/// a change to the registry, a new business day, or a registry version moved by a process that
+/// announces nothing here (`guatan import-sites` beside a running SQLite server: checked at most
+/// once a second) builds it whole.
 final class RegistrySnapshotCache: Sendable {
     static let recheckInterval: Duration = .seconds(1)
+    /// Past this many stalls waiting to be applied, the snapshot is built whole instead: the
+    /// set is bounded, and one read of everything is then the cheaper.
+    static let maxPendingStalls = 5_000
 
     private struct State {
         var snapshot: RegistrySnapshot?
         var checkedAt: ContinuousClock.Instant?
         var refreshing = false
-        /// Moves with every invalidation: a rebuild that began before one cannot pass its
-        /// result off as current, and readers after it never get the older snapshot.
+        /// Moves with every change heard: readers after it never get a snapshot from before it.
         var generation: UInt64 = 0
-        /// The generation at which `snapshot` was last confirmed current.
+        /// The generation whose changes `snapshot` holds.
         var snapshotGeneration: UInt64 = 0
+        /// Stalls whose status changed since the snapshot was read.
+        var pendingStalls: Set<String> = []
+        /// The registry itself changed (or more than can be named): the next refresh builds whole.
+        var rebuild = false
+    }
+
+    /// What one refresh takes on: the changes heard up to `generation`.
+    fileprivate struct Work {
+        let generation: UInt64
+        let rebuild: Bool
+        let stalls: Set<String>
+        let base: RegistrySnapshot?
     }
 
     private let store: any RegistryStore
@@ -377,7 +574,7 @@ final class RegistrySnapshotCache: Sendable {
             if let snapshot = state.snapshot, snapshot.date == today, state.snapshotGeneration == state.generation {
                 if let checkedAt = state.checkedAt, now - checkedAt < Self.recheckInterval { return .serve(snapshot) }
                 // Another request is already rechecking: readers get the snapshot they had
-                // meanwhile rather than queue behind it (no write of this process since).
+                // meanwhile rather than queue behind it (no change heard since).
                 if state.refreshing { return .serve(snapshot) }
             }
             state.refreshing = true
@@ -392,60 +589,110 @@ final class RegistrySnapshotCache: Sendable {
         }
     }
 
-    /// A write changed what the snapshot shows: the next request reads the registry again,
-    /// and a rebuild already under way cannot store what it read before.
+    /// The registry changed: the next request builds the snapshot whole.
     func invalidate() {
         state.withLock {
+            $0.rebuild = true
+            $0.pendingStalls = []
             $0.checkedAt = nil
             $0.generation &+= 1
         }
     }
 
-    fileprivate func peek() -> RegistrySnapshot? {
-        state.withLock { $0.snapshot }
+    /// A stall's status changed: the next request applies it (with any others heard meanwhile).
+    func stallStatusChanged(_ slotId: String) {
+        state.withLock {
+            if !$0.rebuild {
+                $0.pendingStalls.insert(slotId)
+                if $0.pendingStalls.count > Self.maxPendingStalls {
+                    $0.rebuild = true
+                    $0.pendingStalls = []
+                }
+            }
+            $0.generation &+= 1
+        }
     }
 
-    fileprivate var generation: UInt64 { state.withLock { $0.generation } }
+    /// Takes the changes heard so far; a refresh that fails gives them back.
+    fileprivate func takeWork() -> Work {
+        state.withLock { state in
+            defer {
+                state.rebuild = false
+                state.pendingStalls = []
+            }
+            return Work(generation: state.generation, rebuild: state.rebuild, stalls: state.pendingStalls, base: state.snapshot)
+        }
+    }
 
-    /// Keeps a snapshot read at `generation`; confirmed current only if nothing was invalidated since.
+    fileprivate func giveBack(_ work: Work) {
+        state.withLock { state in
+            if work.rebuild { state.rebuild = true }
+            if !state.rebuild { state.pendingStalls.formUnion(work.stalls) }
+            state.checkedAt = nil
+            state.generation &+= 1
+        }
+    }
+
+    /// Keeps a snapshot that holds the changes heard up to `generation` (refreshes run one at a
+    /// time, so it is always newer than the one it replaces); if more were heard since, the
+    /// next request applies them.
     fileprivate func store(_ snapshot: RegistrySnapshot, checkedAt: ContinuousClock.Instant, generation: UInt64) {
         state.withLock {
-            guard $0.generation == generation else { return }
             $0.snapshot = snapshot
             $0.checkedAt = checkedAt
             $0.snapshotGeneration = generation
         }
     }
 
-    /// Serialises refreshes so a burst of requests after a change rebuilds once.
+    /// Runs one refresh at a time, so a burst of requests after a change refreshes once.
     private actor Builder {
         private var inFlight: (task: Task<RegistrySnapshot, any Error>, generation: UInt64)?
 
         func refresh(cache: RegistrySnapshotCache, today: LocalDate, generation: UInt64) async throws -> RegistrySnapshot {
-            // A rebuild that began at this generation or later answers this request too; one
-            // that began before a later write does not: it is let finish, then a new one runs.
+            // A refresh that took the changes up to this generation or later answers this
+            // request too; one that began before a later change does not: it is let finish,
+            // then a new one runs.
             if let running = inFlight {
                 if running.generation >= generation { return try await running.task.value }
                 _ = try? await running.task.value
                 if let still = inFlight, still.generation >= generation { return try await still.task.value }
             }
-            let started = cache.generation
-            let task = Task { try await Self.rebuild(cache: cache, today: today, generation: started) }
-            inFlight = (task, started)
-            defer { if inFlight?.generation == started { inFlight = nil } }
+            let work = cache.takeWork()
+            let task = Task { try await Self.refresh(cache: cache, today: today, work: work) }
+            inFlight = (task, work.generation)
+            defer { if inFlight?.generation == work.generation { inFlight = nil } }
             return try await task.value
         }
 
-        private static func rebuild(cache: RegistrySnapshotCache, today: LocalDate, generation: UInt64) async throws -> RegistrySnapshot {
+        private static func refresh(cache: RegistrySnapshotCache, today: LocalDate, work: Work) async throws -> RegistrySnapshot {
             let started = ContinuousClock.now
-            let version = try await cache.store.registryVersion()
-            if let snapshot = cache.peek(), snapshot.date == today, snapshot.version == version {
-                cache.store(snapshot, checkedAt: started, generation: generation)
+            do {
+                let snapshot = try await make(cache: cache, today: today, work: work)
+                cache.store(snapshot, checkedAt: started, generation: work.generation)
                 return snapshot
+            } catch {
+                cache.giveBack(work)
+                throw error
+            }
+        }
+
+        private static func make(cache: RegistrySnapshotCache, today: LocalDate, work: Work) async throws -> RegistrySnapshot {
+            let started = ContinuousClock.now
+            if let base = work.base, base.date == today, !work.rebuild {
+                if work.stalls.isEmpty {
+                    if try await cache.store.registryVersion() == base.version { return base }
+                } else {
+                    let read = try await cache.store.stallHoldings(slotIds: work.stalls.sorted(), today: today)
+                    // The same registry (no change unheard): the stalls alone are applied.
+                    if read.version == base.version {
+                        let snapshot = try base.applying(read.holdings, to: work.stalls, version: read.version)
+                        GuatanMetrics.snapshotUpdates.record(ContinuousClock.now - started)
+                        return snapshot
+                    }
+                }
             }
             let state = try await cache.store.registryState(today: today)
-            let snapshot = try RegistrySnapshot(state: state, date: today)
-            cache.store(snapshot, checkedAt: started, generation: generation)
+            let snapshot = try await RegistrySnapshot.build(state: state, date: today)
             GuatanMetrics.snapshotRebuilds.record(ContinuousClock.now - started)
             return snapshot
         }
@@ -457,6 +704,7 @@ final class RegistrySnapshotCache: Sendable {
         for change in changes {
             switch change {
             case .registry: invalidate()
+            case .stallStatus(let slotId): stallStatusChanged(slotId)
             case .stall(let slotId): stallPages.invalidate(slotId: slotId)
             case .reportLists: reportLists.removeAll()
             case .sessions, .session: break
@@ -466,6 +714,27 @@ final class RegistrySnapshotCache: Sendable {
                 reportLists.removeAll()
             }
         }
+    }
+}
+
+/// Builds the map's snapshot and renders the whole map as the server starts, so that the
+/// first map or nearby request does not wait for them (about a second at national scale).
+struct SnapshotWarmUp: Service {
+    let snapshots: RegistrySnapshotCache
+    let logger: Logger
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        do {
+            let snapshot = try await snapshots.current()
+            _ = try snapshot.all.map()
+            logger.info(
+                "map snapshot ready",
+                metadata: ["sites": "\(snapshot.entries.count)", "took": "\(ContinuousClock.now - started)"])
+        } catch {
+            logger.warning("map snapshot not built at start; the first request builds it", metadata: ["error": "\(error)"])
+        }
+        try? await gracefulShutdown()
     }
 }
 
