@@ -3,6 +3,10 @@
 # /healthz in the same run, on a generated season.
 #
 #   bench/season.sh [scale] [seconds]          scale 1 (default) or 100
+#   THROUGH=2026-06-17 bench/season.sh 100     a season generated only through that day, the
+#                                              server's clock at 18:00 the day after (the map and
+#                                              nearby search read today's statuses, not the history:
+#                                              minutes to generate at scale 100 instead of 23)
 #   BACKEND=postgres INSTANCES=1|2 bench/season.sh 1
 #                                              the same season moved into PostgreSQL
 #                                              (copy-to-postgres, on tests/postgres.sh's server
@@ -26,26 +30,28 @@ pause_ms=${PAUSE_MS:-125}
 threads=2
 port=${BENCH_PORT:-18082}
 base="http://127.0.0.1:$port"
-now="2026-10-15T18:00:00+08:00"
+through=${THROUGH:-2026-10-14}
+today=$(date -d "$through + 1 day" +%F)
+now="${today}T18:00:00+08:00"
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 is missing: apt-get install sqlite3" >&2; exit 1; }
 swift build -c release --product guatan >/dev/null
 bin=$(swift build -c release --show-bin-path)/guatan
 
-season="bench/results/season-$scale"
+season="bench/results/season-$scale$( [[ $through == 2026-10-14 ]] || echo "-through-$through" )"
 if [[ ! -f $season/guatan.sqlite ]]; then
     rm -rf "$season"
     mkdir -p bench/results
     echo "generating the season at scale $scale into $season (once) …" >&2
-    "$bin" generate-season --data "$season" --scale "$scale" --season 2026 --through 2026-10-14 --log-level warning >&2
+    "$bin" generate-season --data "$season" --scale "$scale" --season 2026 --through "$through" --log-level warning >&2
 fi
 
 backend=${BACKEND:-sqlite}
 instances=${INSTANCES:-1}
 [[ $backend == sqlite || $backend == postgres ]] || { echo "BACKEND must be sqlite or postgres" >&2; exit 1; }
 [[ $backend == postgres || $instances == 1 ]] || { echo "two instances need BACKEND=postgres" >&2; exit 1; }
-[[ $backend == sqlite || $scale == 1 ]] || { echo "PostgreSQL is measured at scale 1" >&2; exit 1; }
+[[ $backend == sqlite || $scale == 1 || $through != 2026-10-14 ]] || echo "moving a whole season at scale 100 into PostgreSQL takes hours: THROUGH=2026-06-17 is enough for the reads measured" >&2
 
 work=$(mktemp -d)
 server=
@@ -141,6 +147,9 @@ curl -sf "$base/healthz" >/dev/null && { echo "port $port is taken by another se
 start_server
 stop_server
 start_server
+# The first map request, made the moment /healthz answers: it waits for the snapshot the
+# server builds as it starts. Timed apart from the steady state.
+first_map_ms=$(curl -s -o /dev/null -w '%{time_total}' -H 'Accept-Encoding: gzip' "$base/api/v1/map.geojson" | awk '{printf "%d", $1 * 1000}')
 
 token() {
     curl -sf -X POST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
@@ -148,8 +157,6 @@ token() {
 }
 admin=$(token demo.admin)
 
-# The first map request builds the snapshot; time it apart from the steady state.
-first_map_ms=$(curl -s -o /dev/null -w '%{time_total}' -H 'Accept-Encoding: gzip' "$base/api/v1/map.geojson" | awk '{printf "%d", $1 * 1000}')
 gzip_etag=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' "$base/api/v1/map.geojson" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
 map_gzip_bytes=$(curl -s -H 'Accept-Encoding: gzip' "$base/api/v1/map.geojson" | wc -c)
 
@@ -255,7 +262,7 @@ echo "Guatan season bench: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -
 counts=$(sqlite3 "$data/guatan.sqlite" "SELECT (SELECT COUNT(*) FROM site) || ' sites, ' || (SELECT COUNT(*) FROM slot) || ' slots, ' || (SELECT COUNT(*) FROM permit) || ' permits, ' || (SELECT COUNT(*) FROM checkin) || ' check-ins, ' || (SELECT COUNT(*) FROM report) || ' reports, ' || (SELECT COUNT(*) FROM inspection) || ' inspections'")
 echo "scale $scale: $counts; database $(du -h "$data/guatan.sqlite" | cut -f1)"
 echo "backend: $backend$( [[ $backend == postgres ]] && echo " ($instances instance(s)$( [[ $instances == 2 ]] && echo ", behind nginx"))" )"
-echo "server clock $now; ready ${ready_ms} ms after launch; first map request ${first_map_ms} ms (builds the snapshot); map gzip ${map_gzip_bytes} bytes"
+echo "server clock $now; ready ${ready_ms} ms after launch; first map request ${first_map_ms} ms after that; map gzip ${map_gzip_bytes} bytes"
 echo "wrk -t$threads -d${duration}s"
 echo
 
@@ -292,7 +299,7 @@ echo "|---|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "resident memory after the run: $(awk '/VmRSS/{printf "%d MB", $2 / 1024}' "/proc/$server/status")"
-stored="SELECT (SELECT COUNT(*) FROM checkin WHERE business_date = '2026-10-15') || ' check-ins today, ' || (SELECT COUNT(*) FROM report WHERE description LIKE '%(bench)') || ' reports'"
+stored="SELECT (SELECT COUNT(*) FROM checkin WHERE business_date = '$today') || ' check-ins today, ' || (SELECT COUNT(*) FROM report WHERE description LIKE '%(bench)') || ' reports'"
 if [[ $backend == postgres ]]; then
     echo "stored during the run: $(psql "$pg_url" -qAtc "$stored")"
 elif [[ $scale == 1 ]]; then

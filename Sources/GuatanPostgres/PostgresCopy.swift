@@ -60,7 +60,7 @@ extension PostgresStore {
             throw StoreError.conflict(
                 "the PostgreSQL database is not empty (\(occupied.joined(separator: ", ")) hold rows); copy into a new database")
         }
-        return try await blockingTransaction { target in
+        let report = try await blockingTransaction { target in
             var report = CopyReport()
             for table in tables {
                 guard let targetColumns = columns[table] else { throw StoreError.notFound("the PostgreSQL schema has no table \(table)") }
@@ -134,6 +134,10 @@ extension PostgresStore {
             }
             return report
         }
+        // The planner's statistics of the new rows now, not when autovacuum comes by: until then
+        // it plans the map's first read as if the tables were empty (minutes instead of a second).
+        _ = try await blockingTransaction { db in try db.execute("ANALYZE") }
+        return report
     }
     /// A SQLite value as the PostgreSQL column's type takes it (SQLite keeps what it was given).
     static func converted(_ value: SQLValue, to type: String) -> SQLValue {

@@ -31,6 +31,14 @@ enum PostgresErrors {
             case "57P01", "57P02", "57P03": return StoreError.unavailable(label: "database_down", reason: "the database is restarting")
             case "25006": return StoreError.unavailable(label: "read_only", reason: "the database is read-only just now")
             case "40001", "40P01": return StoreError.unavailable(label: "busy", reason: "the database is busy")
+            // Said when connecting: the operator's settings, not a passing state.
+            case "3D000":
+                return StoreError.unavailable(
+                    label: "database_missing", reason: "the database does not exist (\(error.serverInfo?[.message] ?? "3D000")); create it first")
+            case "28P01", "28000":
+                return StoreError.unavailable(
+                    label: "database_refused",
+                    reason: "the database refused the login (\(error.serverInfo?[.message] ?? state)); check the user and password")
             default: return error
             }
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:

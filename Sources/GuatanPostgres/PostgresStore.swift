@@ -147,6 +147,14 @@ public final class PostgresStore: Sendable {
     /// starting at once take turns on an advisory lock, so each migration runs once.
     @discardableResult
     public func migrate() async throws -> [String] {
+        // One connection of its own first: what the server says (no such database, a wrong
+        // password) reaches the operator as it is, not as the pool's "cannot connect".
+        do {
+            let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration, id: 0, logger: logger)
+            try await connection.close()
+        } catch {
+            throw PostgresErrors.storeError(error)
+        }
         var applied: [String] = []
         for migration in Self.migrations {
             let logger = logger
@@ -319,6 +327,67 @@ enum LeaseOutcome<T: Sendable>: Sendable {
     case leaseTimedOut
 }
 
+/// Rows passed from the event loop that receives them to the store thread that reads them.
+final class RowHandover: Sendable {
+    private struct State {
+        var columns: SQLColumns?
+        var rows: [SQLRow] = []
+        var outcome: Result<Void, any Error>?
+        var waiting = false
+    }
+
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+
+    /// On the event loop, for each row.
+    func push(_ row: PostgresRow) {
+        let values: Result<[SQLValue], any Error> = Result { try row.map(BlockingConnection.value) }
+        let signal = state.withLock { state -> Bool in
+            switch values {
+            case .success(let values):
+                let columns = state.columns ?? SQLColumns(row.map(\.columnName))
+                state.columns = columns
+                state.rows.append(SQLRow(columns: columns, values: values))
+            case .failure(let error):
+                if state.outcome == nil { state.outcome = .failure(error) }
+            }
+            defer { state.waiting = false }
+            return state.waiting
+        }
+        if signal { wake.signal() }
+    }
+
+    /// On the event loop, once the query has ended.
+    func finish(_ result: Result<Void, any Error>) {
+        let signal = state.withLock { state -> Bool in
+            if state.outcome == nil { state.outcome = result }
+            defer { state.waiting = false }
+            return state.waiting
+        }
+        if signal { wake.signal() }
+    }
+
+    /// On the store's thread: the rows received since the last call, waiting for some; nil
+    /// once the query has ended and every row was taken.
+    func take() -> [SQLRow]? {
+        while true {
+            let taken = state.withLock { state -> [SQLRow]?? in
+                if !state.rows.isEmpty {
+                    defer { state.rows = [] }
+                    return .some(state.rows)
+                }
+                if state.outcome != nil { return .some(nil) }
+                state.waiting = true
+                return nil
+            }
+            if let taken { return taken }
+            wake.wait()
+        }
+    }
+
+    var outcome: Result<Void, any Error>? { state.withLock { $0.outcome } }
+}
+
 /// A leased connection whose queries wait for their answer on the calling thread: used only
 /// on the store's own threads, never on an event loop or in Swift's cooperative pool.
 struct BlockingConnection: SQLConnection, Sendable {
@@ -345,6 +414,27 @@ struct BlockingConnection: SQLConnection, Sendable {
 
     func execute(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> Int {
         try query(Self.query(sql, arguments)).metadata.rows ?? 0
+    }
+
+    /// Rows handed over as they arrive: the connection's event loop turns each into values
+    /// while this thread works on those before it, and no result is held whole (the national
+    /// registry's 205,900 slots).
+    func forEachRow(_ sql: String, _ arguments: SQLArguments, cached: Bool, _ body: (SQLRow) throws -> Void) throws {
+        let handover = RowHandover()
+        connection.query(try Self.query(sql, arguments), logger: logger) { row in
+            handover.push(row)
+        }.whenComplete { handover.finish($0.map { _ in () }) }
+        var failure: (any Error)?
+        while let rows = handover.take() {
+            guard failure == nil else { continue }  // the query runs on to its end: the connection is ours until then
+            do {
+                for row in rows { try body(row) }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        if case .failure(let error) = handover.outcome { throw PostgresErrors.storeError(error) }
     }
 
     /// The shared SQL's `?`s as PostgreSQL's `$1, $2, …` (outside quoted text), with the values bound.
@@ -377,7 +467,16 @@ struct BlockingConnection: SQLConnection, Sendable {
 
     /// A cell as one of SQLite's storage classes: the shared SQL reads both databases alike.
     static func value(_ cell: PostgresCell) throws -> SQLValue {
-        guard cell.bytes != nil else { return .null }
+        guard var bytes = cell.bytes else { return .null }
+        // The common columns read straight from their bytes (text is UTF-8 in either format;
+        // numbers big-endian in the binary one); anything else through postgres-nio's decoding.
+        switch (cell.dataType, cell.format) {
+        case (.text, _), (.varchar, _): return .text(String(buffer: bytes))
+        case (.int8, .binary): if let number = bytes.readInteger(as: Int64.self) { return .integer(number) }
+        case (.int4, .binary): if let number = bytes.readInteger(as: Int32.self) { return .integer(Int64(number)) }
+        case (.float8, .binary): if let bits = bytes.readInteger(as: UInt64.self) { return .real(Double(bitPattern: bits)) }
+        default: break
+        }
         switch cell.dataType {
         case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
         case .float4, .float8: return .real(try cell.decode(Double.self))
@@ -399,5 +498,5 @@ extension SQLDialect {
             JOIN district d ON d.code = s.district
             WHERE slot.lat <= ? AND slot.lat >= ? AND slot.lng <= ? AND slot.lng >= ?
             """,
-        locksRows: true)
+        locksRows: true, readsRegistryInParts: false)
 }

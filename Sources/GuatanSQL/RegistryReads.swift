@@ -108,7 +108,7 @@ extension SQLStore {
                 // Parts of equal numbers of slots (sites have from one to dozens), bounded by
                 // site IDs. Below some twenty thousand slots one read is quicker than several.
                 let count: Int = try db.value("SELECT COUNT(*) FROM slot") ?? 0
-                let split = count >= 20_000 ? parts : 1
+                let split = count >= 20_000 && db.dialect.readsRegistryInParts ? parts : 1
                 let bounds: [String] = Array(
                     Set(
                         try (1..<split).compactMap { part in

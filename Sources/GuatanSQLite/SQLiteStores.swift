@@ -27,7 +27,7 @@ extension SQLDialect {
             JOIN district d ON d.code = s.district
             WHERE r.min_lat <= ? AND r.max_lat >= ? AND r.min_lng <= ? AND r.max_lng >= ?
             """,
-        locksRows: false)
+        locksRows: false, readsRegistryInParts: true)
 }
 
 /// A GRDB connection as the shared SQL uses it. Statements whose text is one of a fixed few

@@ -171,7 +171,9 @@ struct InstancesTests {
             changes = heard.all
         }
         #expect(changes.contains(.stall(slotId: "CG-001-01")) && changes.contains(.stallStatus(slotId: "CG-001-01")), "\(changes)")
-        #expect(!changes.contains(.stall(slotId: "CG-001-02")) && !changes.contains(.stallStatus(slotId: "CG-001-02")), "a rolled-back write was announced")
+        #expect(
+            !changes.contains(.stall(slotId: "CG-001-02")) && !changes.contains(.stallStatus(slotId: "CG-001-02")),
+            "a rolled-back write was announced")
         await pair.second.shutdown()
     }
 }

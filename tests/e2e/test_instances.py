@@ -219,3 +219,16 @@ def test_postgresql_restarted_under_load_writes_are_503_then_recover(cluster):
                                    json={"permit_no": permit["permit_no"], "reason": "数据库已恢复"})
             return answer.status_code == 201
         assert eventually(write, 30), instance.output()[-2000:]
+
+
+def test_a_wrong_database_url_is_told_as_the_server_says_it(tmp_path):
+    """No such database, or a user the server does not know: said at start, in words the
+    operator can act on, not as an unreachable server."""
+    server_url = postgres("start")
+    host = server_url.rsplit("/", 1)[0]
+    missing = run_cli("migrate", "--database", host + "/guatan_no_such_database", data=tmp_path / "data")
+    assert missing.returncode != 0
+    assert "does not exist" in missing.stderr and "create it first" in missing.stderr, missing.stderr
+    stranger = run_cli("serve", "--database", host.replace("guatan@", "nobody@") + "/guatan", data=tmp_path / "data")
+    assert stranger.returncode != 0
+    assert "refused the login" in stranger.stderr, stranger.stderr
