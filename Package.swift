@@ -34,6 +34,8 @@ let package = Package(
             name: "GuatanCore",
             swiftSettings: swiftSettings
         ),
+        // glibc's allocator controls (malloc.h), which Swift's Glibc module leaves out.
+        .target(name: "CMemory"),
         // The stall codes' QR encoder, in its own module: no listed package makes QR codes.
         .target(
             name: "QRCode",
@@ -99,6 +101,7 @@ let package = Package(
                 "GuatanStoreInterface",
                 "GuatanServices",
                 "QRCode",
+                "CMemory",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -127,6 +130,7 @@ let package = Package(
                 "GuatanPostgres",
                 "GuatanServices",
                 "GuatanAPI",
+                "CMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

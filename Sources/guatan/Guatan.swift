@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMemory
 import Foundation
 import GuatanAPI
 import GuatanCore
@@ -24,6 +25,10 @@ struct Guatan: AsyncParsableCommand {
     /// photos) is the service user's alone: files 0600, folders 0700.
     static func main() async {
         umask(0o077)
+        // glibc gives every thread that allocates an arena of its own (up to 8 a core), each
+        // keeping what was freed in it: a national snapshot built on every core then stays
+        // resident several times over. Four arenas are enough for two event loops and the pool.
+        _ = guatan_limit_arenas(4)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

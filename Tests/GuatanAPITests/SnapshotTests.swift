@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import GuatanCore
 import GuatanSQL
@@ -164,5 +165,19 @@ struct SnapshotTests {
         let rebuilt = try await cache.current()
         #expect(registry.wholeReads.withLock { $0 } == 2)
         #expect(String(buffer: try rebuilt.byDistrict["XG"]!.map().plain).contains("新摊点"))
+    }
+
+    @Test("a map past 8 MB keeps only its gzip bytes, and a client without gzip still gets the same map")
+    func bigMapKeepsGzipOnly() throws {
+        let feature = Array(#"{"geometry":{"coordinates":[103.8,36.06],"type":"Point"},"id":"X","properties":{},"type":"Feature"}"#.utf8)
+        let small = try RenderedMap(encoded: Array(repeating: feature, count: 100))
+        let big = try RenderedMap(encoded: Array(repeating: feature, count: RenderedMap.bigMapBytes / feature.count + 10))
+        #expect(small.heldBytes == small.plain.readableBytes + small.gzip.readableBytes)
+        #expect(big.plain.readableBytes > RenderedMap.bigMapBytes)
+        #expect(big.heldBytes == big.gzip.readableBytes, "the plain bytes are not held")
+        var gzip = big.gzip
+        let unzipped = try gzip.decompress(with: .gzip())
+        #expect(unzipped == big.plain)
+        #expect(big.etag == "\"" + Digest.sha256Hex(big.plain.readableBytesView, bytes: 16) + "\"")
     }
 }

@@ -32,7 +32,7 @@ enum HTTPCaching {
 
     /// A cached body as the client asked for it: 304, gzip or plain.
     static func respond(
-        to request: Request, plain: ByteBuffer, gzip: ByteBuffer?, etag: String, gzipEtag: String,
+        to request: Request, plain: @autoclosure () -> ByteBuffer, gzip: ByteBuffer?, etag: String, gzipEtag: String,
         contentType: String, cacheControl: String
     ) -> Response {
         var headers: HTTPFields = [
@@ -50,6 +50,6 @@ enum HTTPCaching {
             headers[.contentEncoding] = "gzip"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: gzip))
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: plain))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: plain()))
     }
 }

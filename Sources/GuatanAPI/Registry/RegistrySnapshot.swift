@@ -1,3 +1,4 @@
+import CMemory
 import CompressNIO
 import Foundation
 import GuatanCore
@@ -68,8 +69,12 @@ struct MapFeature: Encodable, Sendable {
 
 /// A GeoJSON body ready to send: plain and gzip bytes with their strong ETags.
 struct RenderedMap: Sendable {
-    static let fastCompressionAbove = 8 << 20
-    let plain: ByteBuffer
+    /// Past this many plain bytes (the whole map at national scale is 35 MB) a map is compressed
+    /// with zlib's level 3, a third of level 6's time for a quarter more bytes, and its plain
+    /// bytes are not kept: they are put together again for a client that does not take gzip.
+    static let bigMapBytes = 8 << 20
+    private let keptPlain: ByteBuffer?
+    private let features: [[UInt8]]
     let gzip: ByteBuffer
     let etag: String
     let gzipEtag: String
@@ -78,6 +83,24 @@ struct RenderedMap: Sendable {
     /// concatenation, not a fresh encoding. The bytes are what JSONEncoder would make of the
     /// collection with sorted keys: `{"features":[…],"type":"FeatureCollection"}`.
     init(encoded features: [[UInt8]]) throws {
+        var plain = Self.concatenate(features)
+        let big = plain.readableBytes > Self.bigMapBytes
+        // A strong validator from the content; the gzip representation gets its own.
+        let etag = Digest.etag(plain.readableBytesView)
+        self.etag = etag
+        self.gzipEtag = String(etag.dropLast()) + "-gzip\""
+        self.keptPlain = big ? nil : plain
+        self.features = big ? features : []
+        let level: ZlibConfiguration.CompressionLevel = big ? .compressionLevel3 : .defaultCompressionLevel
+        self.gzip = try plain.compress(with: .gzip(configuration: ZlibConfiguration(compressionLevel: level)))
+    }
+
+    var plain: ByteBuffer { keptPlain ?? Self.concatenate(features) }
+
+    /// What this map holds in memory.
+    var heldBytes: Int { (keptPlain?.readableBytes ?? 0) + gzip.readableBytes }
+
+    private static func concatenate(_ features: [[UInt8]]) -> ByteBuffer {
         var plain = ByteBuffer()
         plain.reserveCapacity(features.reduce(64) { $0 + $1.count + 1 })
         plain.writeStaticString(#"{"features":["#)
@@ -86,18 +109,7 @@ struct RenderedMap: Sendable {
             plain.writeBytes(feature)
         }
         plain.writeStaticString(#"],"type":"FeatureCollection"}"#)
-        self.plain = plain
-        // Past a few megabytes (the whole map at national scale is 35 MB) zlib's level 3: a
-        // third of level 6's time for a quarter more bytes, where the time is the first
-        // request's wait after every change. Smaller maps, what phones fetch, get level 6.
-        let level: ZlibConfiguration.CompressionLevel =
-            plain.readableBytes > Self.fastCompressionAbove ? .compressionLevel3 : .defaultCompressionLevel
-        self.gzip = try plain.compress(with: .gzip(configuration: ZlibConfiguration(compressionLevel: level)))
-        // A strong validator from the content (`self.plain`: compressing reads `plain` through);
-        // the gzip representation gets its own.
-        let etag = Digest.etag(self.plain.readableBytesView)
-        self.etag = etag
-        self.gzipEtag = String(etag.dropLast()) + "-gzip\""
+        return plain
     }
 }
 
@@ -105,7 +117,7 @@ struct RenderedMap: Sendable {
 final class ViewportCache: Sendable {
     static let capacity = 512
     /// Bounded in bytes too: 512 whole-city views would be hundreds of megabytes.
-    static let maxBytes = 64 << 20
+    static let maxBytes = 32 << 20
     private let maps = Mutex((entries: [String: RenderedMap](), bytes: 0))
     private let hits = GuatanMetrics.cache("viewports", hit: true)
     private let misses = GuatanMetrics.cache("viewports", hit: false)
@@ -117,7 +129,7 @@ final class ViewportCache: Sendable {
         }
         misses.increment()
         let map = try render()
-        let size = map.plain.readableBytes + map.gzip.readableBytes
+        let size = map.heldBytes
         guard size <= Self.maxBytes / 8 else { return map }
         maps.withLock { maps in
             if maps.entries.count >= Self.capacity || maps.bytes + size > Self.maxBytes {
@@ -413,7 +425,8 @@ struct SlotGrid: Sendable {
             }
         }
         func slotId(_ entry: Entry) -> String { sites[Int(entry.site)].slots[Int(entry.slot)].slot.id }
-        near.sort { ($0.distance, slotId($0.entry)) < ($1.distance, slotId($1.entry)) }
+        // Slot IDs are read only to order equal distances.
+        near.sort { $0.distance != $1.distance ? $0.distance < $1.distance : slotId($0.entry) < slotId($1.entry) }
         return near.prefix(limit).map { Found(site: $0.entry.site, slot: $0.entry.slot, distance: $0.distance) }
     }
 }
@@ -556,7 +569,7 @@ final class RegistrySnapshotCache: Sendable {
     /// Stall pages, kept for a second and dropped by the writes that change them.
     let stallPages = StallPageCache()
     /// Public lists of cases, likewise (any report's step drops them all).
-    let reportLists = MicroCache(name: "report_lists", capacity: 2_000)
+    let reportLists = MicroCache(name: "report_lists", capacity: 2_000, maxBytes: 16 << 20)
 
     init(store: any RegistryStore, clock: ServiceClock) {
         self.store = store
@@ -636,11 +649,15 @@ final class RegistrySnapshotCache: Sendable {
     /// Keeps a snapshot that holds the changes heard up to `generation` (refreshes run one at a
     /// time, so it is always newer than the one it replaces); if more were heard since, the
     /// next request applies them.
-    fileprivate func store(_ snapshot: RegistrySnapshot, checkedAt: ContinuousClock.Instant, generation: UInt64) {
-        state.withLock {
-            $0.snapshot = snapshot
-            $0.checkedAt = checkedAt
-            $0.snapshotGeneration = generation
+    @discardableResult
+    fileprivate func store(_ snapshot: RegistrySnapshot, checkedAt: ContinuousClock.Instant, generation: UInt64) -> RegistrySnapshot? {
+        state.withLock { state in
+            defer {
+                state.snapshot = snapshot
+                state.checkedAt = checkedAt
+                state.snapshotGeneration = generation
+            }
+            return state.snapshot
         }
     }
 
@@ -667,8 +684,11 @@ final class RegistrySnapshotCache: Sendable {
         private static func refresh(cache: RegistrySnapshotCache, today: LocalDate, work: Work) async throws -> RegistrySnapshot {
             let started = ContinuousClock.now
             do {
-                let snapshot = try await make(cache: cache, today: today, work: work)
-                cache.store(snapshot, checkedAt: started, generation: work.generation)
+                let (snapshot, whole) = try await make(cache: cache, today: today, work: work)
+                let replacedWhole = cache.store(snapshot, checkedAt: started, generation: work.generation) != nil && whole
+                // A whole snapshot was let go (a hundred megabytes at national scale): its memory
+                // goes back to the system rather than staying with the process.
+                if replacedWhole { trimMemory() }
                 return snapshot
             } catch {
                 cache.giveBack(work)
@@ -676,25 +696,26 @@ final class RegistrySnapshotCache: Sendable {
             }
         }
 
-        private static func make(cache: RegistrySnapshotCache, today: LocalDate, work: Work) async throws -> RegistrySnapshot {
+        /// The snapshot that holds the work's changes, and whether it was built whole.
+        private static func make(cache: RegistrySnapshotCache, today: LocalDate, work: Work) async throws -> (RegistrySnapshot, Bool) {
             let started = ContinuousClock.now
             if let base = work.base, base.date == today, !work.rebuild {
                 if work.stalls.isEmpty {
-                    if try await cache.store.registryVersion() == base.version { return base }
+                    if try await cache.store.registryVersion() == base.version { return (base, false) }
                 } else {
                     let read = try await cache.store.stallHoldings(slotIds: work.stalls.sorted(), today: today)
                     // The same registry (no change unheard): the stalls alone are applied.
                     if read.version == base.version {
                         let snapshot = try base.applying(read.holdings, to: work.stalls, version: read.version)
                         GuatanMetrics.snapshotUpdates.record(ContinuousClock.now - started)
-                        return snapshot
+                        return (snapshot, false)
                     }
                 }
             }
             let state = try await cache.store.registryState(today: today)
             let snapshot = try await RegistrySnapshot.build(state: state, date: today)
             GuatanMetrics.snapshotRebuilds.record(ContinuousClock.now - started)
-            return snapshot
+            return (snapshot, true)
         }
     }
 
@@ -715,6 +736,11 @@ final class RegistrySnapshotCache: Sendable {
             }
         }
     }
+}
+
+/// Gives freed memory back to the system (glibc keeps it otherwise).
+func trimMemory() {
+    _ = guatan_trim_memory()
 }
 
 /// Builds the map's snapshot and renders the whole map as the server starts, so that the
@@ -828,7 +854,8 @@ final class MicroCache: Sendable {
 /// page at once; anything else (a registry edit, another process's write) shows within the
 /// second, as the map's registry check does.
 final class StallPageCache: Sendable {
-    private let pages = MicroCache(name: "stall_pages", capacity: 20_000)
+    /// 16 MB: some six thousand pages, far more than a crowd looks at within a second.
+    private let pages = MicroCache(name: "stall_pages", capacity: 20_000, maxBytes: 16 << 20)
 
     private static func key(_ slotId: String, _ crs: CoordinateSystem) -> String {
         slotId.uppercased() + "|" + crs.rawValue
