@@ -180,4 +180,20 @@ struct SnapshotTests {
         #expect(unzipped == big.plain)
         #expect(big.etag == "\"" + Digest.sha256Hex(big.plain.readableBytesView, bytes: 16) + "\"")
     }
+
+    @Test("the nearby answer's envelope, written by hand, is the encoder's bytes, exponents included")
+    func nearbyEnvelope() throws {
+        for (center, radius) in [
+            (Coordinate(lat: 36.0605, lng: 103.83), 1000.0), (Coordinate(lat: -33.9, lng: 18.4), 1234.5),
+            (Coordinate(lat: 0.000001, lng: 0.0000001), 1.0),
+        ] {
+            for crs in CoordinateSystem.allCases {
+                let position = PositionBody(center, crs: crs)
+                let written = try NearbyAnswers.envelope(total: 3, limit: 20, radiusM: radius, center: position, crs: crs)
+                let encoded = try APIJSON.encoder().encode(
+                    NearbyBody(items: [], total: 3, limit: 20, radiusM: radius, center: position, crs: crs.rawValue))
+                #expect(written == encoded, "\(center) \(crs)")
+            }
+        }
+    }
 }
