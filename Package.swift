@@ -32,6 +32,8 @@ let package = Package(
     targets: [
         .target(
             name: "GuatanCore",
+            // SHA-256 and HMAC for the verifiable draw's commitment and lots.
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // glibc's allocator controls (malloc.h), which Swift's Glibc module leaves out.

@@ -1,0 +1,217 @@
+import Crypto
+import Foundation
+
+/// The season's draw by lot (摇号), `guatan-draw-v1`: a documented, deterministic function of a
+/// secret seed and the published list of qualified applications, so that anyone can re-run it
+/// (`tools/verify_draw.py` does, with Python's standard library alone).
+///
+/// 1. When the application window closes, the commitment — SHA-256 of the seed — is published
+///    with the list; nobody, the bureau included, can choose a seed after seeing the list.
+/// 2. Each application's lot is HMAC-SHA256(key: the seed, message: its number in UTF-8).
+/// 3. Renewals first: an application of tier 1 naming a renewal slot open to the draw keeps it.
+/// 4. Every other application, in order of (tier, lot, number), takes the first free slot (in the
+///    site's slot order) of its first preference that has one; if none of its sites has one, it
+///    is not allocated.
+/// 5. Each site's waitlist: the applications not allocated that named the site, in that order.
+public enum Draw {
+    public static let algorithm = "guatan-draw-v1"
+
+    /// A site's slots open to the draw, in order.
+    public struct SiteSlots: Sendable, Hashable, Codable {
+        public var siteId: String
+        public var slots: [String]
+
+        public init(siteId: String, slots: [String]) {
+            self.siteId = siteId
+            self.slots = slots
+        }
+    }
+
+    /// A qualified application as the list publishes it.
+    public struct Entry: Sendable, Hashable, Codable {
+        public var applicationNo: String
+        public var holderMasked: String
+        /// 1 renewal, 2 priority household, 3 everyone else.
+        public var tier: Int
+        public var preferences: [String]
+        public var renewalSlot: String?
+
+        public init(applicationNo: String, holderMasked: String, tier: Int, preferences: [String], renewalSlot: String?) {
+            self.applicationNo = applicationNo
+            self.holderMasked = holderMasked
+            self.tier = tier
+            self.preferences = preferences
+            self.renewalSlot = renewalSlot
+        }
+    }
+
+    public struct Allocated: Sendable, Hashable, Codable {
+        public var slotId: String
+        public var siteId: String
+        public var applicationNo: String
+        public var tier: Int
+        /// The application's place in the drawn order (1 first); 0 for a renewal.
+        public var rank: Int
+    }
+
+    public struct Result: Sendable, Hashable, Codable {
+        /// By slot ID.
+        public var allocation: [Allocated]
+        /// By site ID: the applications not allocated that named the site, in drawn order.
+        public var waitlists: [String: [String]]
+    }
+
+    public enum DrawError: Error, Equatable {
+        case seedDoesNotMatchCommitment
+        case badSeed
+    }
+
+    /// A new secret seed (32 random bytes, hex) and its commitment.
+    public static func newSeed() -> (seed: String, commitment: String) {
+        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        return (hex(bytes), commitment(of: bytes))
+    }
+
+    public static func commitment(of seed: Data) -> String { hex(Data(SHA256.hash(data: seed))) }
+
+    public static func lot(seed: Data, applicationNo: String) -> String {
+        hex(Data(HMAC<SHA256>.authenticationCode(for: Data(applicationNo.utf8), using: SymmetricKey(data: seed))))
+    }
+
+    public static func run(seedHex: String, commitment: String, sites: [SiteSlots], applications: [Entry]) throws -> Result {
+        guard let seed = Data(hex: seedHex) else { throw DrawError.badSeed }
+        guard Self.commitment(of: seed) == commitment.lowercased() else { throw DrawError.seedDoesNotMatchCommitment }
+        var free: [String: [String]] = [:]
+        var siteOfSlot: [String: String] = [:]
+        for site in sites {
+            free[site.siteId] = site.slots
+            for slot in site.slots { siteOfSlot[slot] = site.siteId }
+        }
+        let lots = Dictionary(
+            applications.map { ($0.applicationNo, lot(seed: seed, applicationNo: $0.applicationNo)) }, uniquingKeysWith: { a, _ in a })
+        let order = applications.sorted {
+            ($0.tier, lots[$0.applicationNo]!, $0.applicationNo) < ($1.tier, lots[$1.applicationNo]!, $1.applicationNo)
+        }
+        var allocation: [Allocated] = []
+        var allocated: Set<String> = []
+        for application in order where application.tier == 1 {
+            guard let slot = application.renewalSlot, let site = siteOfSlot[slot], let index = free[site]?.firstIndex(of: slot) else { continue }
+            free[site]!.remove(at: index)
+            allocation.append(Allocated(slotId: slot, siteId: site, applicationNo: application.applicationNo, tier: 1, rank: 0))
+            allocated.insert(application.applicationNo)
+        }
+        for (position, application) in order.enumerated() where !allocated.contains(application.applicationNo) {
+            for site in application.preferences {
+                guard let slots = free[site], !slots.isEmpty else { continue }
+                free[site]!.removeFirst()
+                allocation.append(
+                    Allocated(slotId: slots[0], siteId: site, applicationNo: application.applicationNo, tier: application.tier, rank: position + 1))
+                allocated.insert(application.applicationNo)
+                break
+            }
+        }
+        var waitlists: [String: [String]] = [:]
+        for application in order where !allocated.contains(application.applicationNo) {
+            for site in application.preferences where free[site] != nil {
+                waitlists[site, default: []].append(application.applicationNo)
+            }
+        }
+        allocation.sort { $0.slotId < $1.slotId }
+        return Result(allocation: allocation, waitlists: waitlists)
+    }
+
+    static func hex(_ data: Data) -> String { data.map { String(format: "%02x", $0) }.joined() }
+}
+
+extension Data {
+    /// Bytes from an even number of hex digits; nil for anything else.
+    init?(hex: String) {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = Self.nibble(digits[index]), let low = Self.nibble(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        self.init(bytes)
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// Where a season stands in the year's allocation, in order: the bureau moves it one step at a
+/// time, and nothing goes back (a draw once published is not drawn again).
+public enum SeasonPhase: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Sites and slots are being edited for the coming season.
+    case planning
+    /// Vendors apply within the window's dates.
+    case applicationsOpen = "applications_open"
+    /// The window has closed: applications are reviewed (初审/复审); the list and the seed's
+    /// commitment are published when review ends.
+    case review
+    /// The seed is revealed and the draw run.
+    case drawn
+    /// The results are up for public notice (公示), objections heard.
+    case notice
+    /// Every permit issued in one transaction.
+    case allocated
+    case inSeason = "in_season"
+    case closed
+
+    /// The phase after this one; nil for `closed`.
+    public var next: SeasonPhase? {
+        let all = Self.allCases
+        let index = all.firstIndex(of: self)!
+        return index + 1 < all.count ? all[index + 1] : nil
+    }
+
+    /// Whether the bureau may move a season from this phase to `phase`: the next one only.
+    public func canMove(to phase: SeasonPhase) -> Bool { next == phase }
+}
+
+/// The three tiers of the draw, decided by rule before any lot is drawn.
+public enum DrawTier: Int, Sendable, Hashable, Codable, CaseIterable, Comparable {
+    /// A vendor whose last season ended in good standing, asking for his slot again.
+    case renewal = 1
+    /// A priority household (for example 脱贫户), declared and verified by the squad.
+    case priority = 2
+    case general = 3
+
+    public static func < (a: DrawTier, b: DrawTier) -> Bool { a.rawValue < b.rawValue }
+
+    /// What decides renewal: the vendor's last season as it ended.
+    public struct LastSeason: Sendable, Hashable {
+        public var revoked: Bool
+        /// Months in which the permit's points fell to zero.
+        public var monthsAtZeroPoints: Int
+        /// Days checked in over the season's days.
+        public var checkInShare: Double
+
+        public init(revoked: Bool, monthsAtZeroPoints: Int, checkInShare: Double) {
+            self.revoked = revoked
+            self.monthsAtZeroPoints = monthsAtZeroPoints
+            self.checkInShare = checkInShare
+        }
+
+        /// Good standing: never revoked, no month at zero points, and checked in on at least
+        /// `minimumShare` of the season's days (set per season by the bureau).
+        public func goodStanding(minimumShare: Double) -> Bool {
+            !revoked && monthsAtZeroPoints == 0 && checkInShare >= minimumShare
+        }
+    }
+
+    /// The tier of an application: renewal when it asks for its last slot and the last season
+    /// ended in good standing; priority when the squad verified the household; else general.
+    public static func of(asksRenewal: Bool, lastSeason: LastSeason?, minimumShare: Double, priorityVerified: Bool) -> DrawTier {
+        if asksRenewal, let lastSeason, lastSeason.goodStanding(minimumShare: minimumShare) { return .renewal }
+        return priorityVerified ? .priority : .general
+    }
+}
