@@ -98,6 +98,39 @@ public enum SQLRows {
     }
 }
 
+/// A slot's holding read from six columns of a row, from `at`: the permit's number and produce,
+/// its vendor's name and origin, today's check-in and its check-out. Produce lists and origins
+/// repeat across a registry: each is decoded and kept once per reader.
+struct HoldingReader {
+    private var produceLists: [String: [String]] = [:]
+    private var origins: [String: String] = [:]
+
+    /// Nil when the row holds no permit (the slot is vacant).
+    mutating func holding(_ row: SQLRow, at first: Int) -> SlotHolding? {
+        guard let number: String = row[first] else { return nil }
+        let produceText: String = row[first + 1]
+        let produce: [String]
+        if let known = produceLists[produceText] {
+            produce = known
+        } else {
+            produce = SQLRows.decodeList(produceText)
+            produceLists[produceText] = produce
+        }
+        let originText: String = row[first + 3]
+        let origin: String
+        if let known = origins[originText] {
+            origin = known
+        } else {
+            origin = originText
+            origins[originText] = originText
+        }
+        let status: StallStatus =
+            if row[first + 4] as Int64? == nil { .assigned } else if row[first + 5] as String? == nil { .open } else { .closedForDay }
+        return SlotHolding(
+            permit: PublicPermit(number: number, holderMasked: Masking.name(row[first + 2]), produce: produce, origin: origin), statusToday: status)
+    }
+}
+
 /// Queries more than one store needs, each on the caller's connection.
 public enum SQLQueries {
     /// The states of a case still being worked on, from `ReportState.isOpen`.
@@ -173,7 +206,7 @@ public enum SQLQueries {
         let season = try season(db, year: day.year)
         guard season.contains(day) || day < season.startsOn else { return [:] }
         var sql = """
-            SELECT p.permit_no, p.slot_id, p.produce_json, v.name, v.origin, c.id AS checkin_id, c.checked_out_at
+            SELECT p.slot_id, p.permit_no, p.produce_json, v.name, v.origin, c.id AS checkin_id, c.checked_out_at
             FROM permit p JOIN vendor v ON v.id = p.vendor_id
             LEFT JOIN checkin c ON c.permit_no = p.permit_no AND c.business_date = ?
             WHERE p.season = ? AND p.state = 'issued'
@@ -195,26 +228,9 @@ public enum SQLQueries {
             cached = false
         }
         var result: [String: SlotHolding] = [:]
-        // Read for every slot of a national registry at once (the map's snapshot): columns by
-        // position, and the produce lists and origins, which repeat, decoded and kept once.
-        var produceLists: [String: [String]] = [:]
-        var origins: [String: String] = [:]
+        var reader = HoldingReader()
         for row in try db.rows(sql, arguments, cached: cached) {
-            let produceText: String = row[2]
-            let produce: [String]
-            if let known = produceLists[produceText] {
-                produce = known
-            } else {
-                produce = SQLRows.decodeList(produceText)
-                produceLists[produceText] = produce
-            }
-            let originText: String = row[4]
-            let origin = origins[originText] ?? originText
-            if origins[originText] == nil { origins[originText] = originText }
-            let permit = PublicPermit(number: row[0], holderMasked: Masking.name(row[3]), produce: produce, origin: origin)
-            let status: StallStatus =
-                if row[5] as Int64? == nil { .assigned } else if row[6] as String? == nil { .open } else { .closedForDay }
-            result[row[1]] = SlotHolding(permit: permit, statusToday: status)
+            result[row[0]] = reader.holding(row, at: 1)
         }
         return result
     }
@@ -242,9 +258,7 @@ public enum SQLQueries {
         func filter(_ conditions: [String]) -> String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
         let siteRows = try db.rows(
             "SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district \(filter(siteConditions)) ORDER BY s.id", bounds)
-        // Produce lists and origins repeat: decoded and kept once.
-        var produceLists: [String: [String]] = [:]
-        var origins: [String: String] = [:]
+        var reader = HoldingReader()
         var slotsBySite: [[SlotView]] = []
         slotsBySite.reserveCapacity(siteRows.count)
         var currentSite: String?
@@ -265,34 +279,7 @@ public enum SQLQueries {
                 slotsBySite.append([])
             }
             let slot = Slot(id: slotRow[0], siteId: siteId, number: slotRow[2], position: Coordinate(lat: slotRow[3], lng: slotRow[4]))
-            guard let permitNumber: String = slotRow[5] else {
-                slotsBySite[slotsBySite.count - 1].append(SlotView(slot: slot, statusToday: .vacant))
-                return
-            }
-            let produceText: String = slotRow[6]
-            let produce: [String]
-            if let known = produceLists[produceText] {
-                produce = known
-            } else {
-                produce = SQLRows.decodeList(produceText)
-                produceLists[produceText] = produce
-            }
-            let originText: String = slotRow[8]
-            let origin: String
-            if let known = origins[originText] {
-                origin = known
-            } else {
-                origin = originText
-                origins[originText] = originText
-            }
-            let status: StallStatus =
-                if slotRow[9] as Int64? == nil { .assigned } else if slotRow[10] as String? == nil { .open } else { .closedForDay }
-            slotsBySite[slotsBySite.count - 1].append(
-                SlotView(
-                    slot: slot,
-                    holding: SlotHolding(
-                        permit: PublicPermit(number: permitNumber, holderMasked: Masking.name(slotRow[7]), produce: produce, origin: origin),
-                        statusToday: status)))
+            slotsBySite[slotsBySite.count - 1].append(SlotView(slot: slot, holding: reader.holding(slotRow, at: 5)))
         }
         var sites: [SiteDetail] = []
         sites.reserveCapacity(siteRows.count)

@@ -40,11 +40,12 @@ final class Gate: Sendable {
     }
 }
 
-/// The registry as the database has it, except that a read of the whole registry waits at
-/// a gate after it has read: the slow read that a write overtakes.
-struct SlowRegistry: RegistryStore {
+/// The registry as the database has it, with `afterWholeRead` run after each read of the whole
+/// registry: a gate there makes the slow read a write overtakes; a counter shows whether a
+/// change was applied without one.
+struct HookedRegistry: RegistryStore {
     let database: GuatanDatabase
-    let gate: Gate
+    let afterWholeRead: @Sendable () async -> Void
 
     func sites(district: String?, text: String?, page: PageRequest) async throws -> Page<SiteSummary> {
         try await database.sites(district: district, text: text, page: page)
@@ -56,7 +57,7 @@ struct SlowRegistry: RegistryStore {
     }
     func registryState(today: LocalDate) async throws -> RegistryState {
         let state = try await database.registryState(today: today)
-        await gate.wait()
+        await afterWholeRead()
         return state
     }
     func stallHoldings(slotIds: [String], today: LocalDate) async throws -> StallHoldings {
@@ -93,7 +94,8 @@ struct ChangeNotificationTests {
         let service = try await Scene.permitIssued()
         let database = service.database
         let gate = Gate()
-        let cache = RegistrySnapshotCache(store: SlowRegistry(database: database, gate: gate), clock: .fixed(TestService.midSeason))
+        let cache = RegistrySnapshotCache(
+            store: HookedRegistry(database: database, afterWholeRead: { await gate.wait() }), clock: .fixed(TestService.midSeason))
         database.changes.subscribe { cache.apply($0) }
 
         let stall = try #require(try await database.stall(slotId: "CG-001-01", today: LocalDate("2026-07-15")!))

@@ -18,7 +18,7 @@ struct NearbyTests {
         _ = try await database.workflows.checkIns.checkIn(
             vendorId: "V000001", position: ReportedPosition(coordinate: stall.slot.slot.position, accuracyM: 10), inputCRS: .wgs84,
             at: TestService.midSeason)
-        let snapshot = try RegistrySnapshot(state: try await database.registryState(today: today), date: today)
+        let snapshot = try await RegistrySnapshot.build(state: try await database.registryState(today: today), date: today)
         var random = SplitMix(seed: 20_261_203)
         var found = 0
         // Stalls' own places (ties and zero distances) and random points, with radii and limits across their ranges.
@@ -46,7 +46,7 @@ struct NearbyTests {
     func piecesMakeTheSameBytes() async throws {
         let service = try await Scene.permitIssued()
         let today = LocalDate("2026-07-15")!
-        let snapshot = try RegistrySnapshot(state: try await service.database.registryState(today: today), date: today)
+        let snapshot = try await RegistrySnapshot.build(state: try await service.database.registryState(today: today), date: today)
         var random = SplitMix(seed: 7)
         var compared = 0
         for round in 0..<120 {

@@ -10,33 +10,11 @@ import Testing
 
 @testable import GuatanAPI
 
-/// The registry as the database has it, counting the reads of the whole registry: a status
-/// change must be applied without one.
-final class CountingRegistry: RegistryStore {
-    let database: GuatanDatabase
-    let wholeReads = Mutex(0)
-
-    init(database: GuatanDatabase) {
-        self.database = database
-    }
-
-    func sites(district: String?, text: String?, page: PageRequest) async throws -> Page<SiteSummary> {
-        try await database.sites(district: district, text: text, page: page)
-    }
-    func site(id: String, today: LocalDate) async throws -> SiteDetail? { try await database.site(id: id, today: today) }
-    func stall(slotId: String, today: LocalDate) async throws -> StallView? { try await database.stall(slotId: slotId, today: today) }
-    func stallsNearby(center: Coordinate, radiusMetres: Double, limit: Int, today: LocalDate) async throws -> [NearbyStall] {
-        try await database.stallsNearby(center: center, radiusMetres: radiusMetres, limit: limit, today: today)
-    }
-    func registryState(today: LocalDate) async throws -> RegistryState {
-        wholeReads.withLock { $0 += 1 }
-        return try await database.registryState(today: today)
-    }
-    func stallHoldings(slotIds: [String], today: LocalDate) async throws -> StallHoldings {
-        try await database.stallHoldings(slotIds: slotIds, today: today)
-    }
-    func season(year: Int) async throws -> Season { try await database.season(year: year) }
-    func registryVersion() async throws -> Int64 { try await database.registryVersion() }
+/// A count shared with a hook.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }
 
 @Suite("The map's snapshot: features written straight into bytes, status changes applied stall by stall")
@@ -95,11 +73,12 @@ struct SnapshotTests {
     func appliedEqualsBuilt() async throws {
         let service = try await Self.demo()
         let database = service.database
-        let registry = CountingRegistry(database: database)
-        let cache = RegistrySnapshotCache(store: registry, clock: .fixed(TestService.midSeason))
+        let wholeReads = Counter()
+        let cache = RegistrySnapshotCache(
+            store: HookedRegistry(database: database, afterWholeRead: { wholeReads.add() }), clock: .fixed(TestService.midSeason))
         database.changes.subscribe { cache.apply($0) }
         let first = try await cache.current()
-        #expect(registry.wholeReads.withLock { $0 } == 1)
+        #expect(wholeReads.value == 1)
 
         // Vendors holding issued permits, not yet checked in today.
         let held: [SQLRow] = try await database.sqlRead { db in
@@ -138,8 +117,8 @@ struct SnapshotTests {
         }
 
         let applied = try await cache.current()
-        #expect(registry.wholeReads.withLock { $0 } == 1, "the changes were applied stall by stall")
-        let built = try RegistrySnapshot(state: try await database.registryState(today: Self.today), date: Self.today)
+        #expect(wholeReads.value == 1, "the changes were applied stall by stall")
+        let built = try await RegistrySnapshot.build(state: try await database.registryState(today: Self.today), date: Self.today)
         #expect(try applied.all.map().plain == built.all.map().plain, "the whole map equals one built whole")
         #expect(try applied.all.map().plain != first.all.map().plain)
         for district in built.districts.map(\.district.code) {
@@ -163,7 +142,7 @@ struct SnapshotTests {
             "site_id,district,name,address,street_office,lat,lng,opens_at,closes_at,slots\nXG-900,XG,新摊点,兰州市西固区福利路1号,福利路街道,36.1010,103.6380,,,4\n"
         _ = try await database.workflows.registry.importSites(csv: Data(csv.utf8), file: "new.csv", actor: "test", now: TestService.midSeason)
         let rebuilt = try await cache.current()
-        #expect(registry.wholeReads.withLock { $0 } == 2)
+        #expect(wholeReads.value == 2)
         #expect(String(buffer: try rebuilt.byDistrict["XG"]!.map().plain).contains("新摊点"))
     }
 

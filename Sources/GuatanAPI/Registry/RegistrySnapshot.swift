@@ -201,11 +201,7 @@ struct RegistrySnapshot: Sendable {
     let slots: SlotGrid
     let nearbyAnswers: NearbyAnswers
 
-    init(state: RegistryState, date: LocalDate) throws {
-        try self.init(state: state, date: date, entries: try state.sites.map(MapEntry.init), slots: SlotGrid(state.sites))
-    }
-
-    /// The same, with the features written on every core (39,000 at national scale) while the
+    /// Built whole, the features written on every core (39,000 at national scale) while the
     /// nearby grid is laid out.
     static func build(state: RegistryState, date: LocalDate) async throws -> RegistrySnapshot {
         let sites = state.sites
@@ -258,7 +254,12 @@ struct RegistrySnapshot: Sendable {
         for entry in entries where only?.contains(entry.district) ?? true { features[entry.district, default: []].append(entry.json) }
         var maps: [String: LazyMap] = [:]
         for code in codes {
-            maps[code] = only.map { $0.contains(code) } == false ? old[code] ?? LazyMap([]) : LazyMap(features[code] ?? [])
+            // A district no change touched keeps its map (rendered or not).
+            if let only, !only.contains(code), let kept = old[code] {
+                maps[code] = kept
+            } else {
+                maps[code] = LazyMap(features[code] ?? [])
+            }
         }
         return maps
     }
