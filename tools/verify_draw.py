@@ -13,6 +13,7 @@ The file is what the service publishes for a season's draw (guatan-draw-v1):
      "sites": [{"site_id": …, "slots": [slot IDs open to the draw, in order]}, …],
      "applications": [{"application_no": …, "holder_masked": …, "tier": 1|2|3,
                        "preferences": [site IDs, first choice first], "renewal_slot": slot ID or null}, …],
+     "excluded": [application numbers an upheld objection took out: the draw runs without them],
      "results": {"allocation": […], "waitlists": {…}}   (the service's, for --check)}
 
 The rule, in full:
@@ -45,10 +46,12 @@ def draw(published: dict) -> dict:
     if hashlib.sha256(seed).hexdigest() != published["commitment"].lower():
         raise SystemExit("the revealed seed does not match the commitment published before the draw")
 
+    excluded = set(published.get("excluded") or [])
+    applications = [a for a in published["applications"] if a["application_no"] not in excluded]
     free = {site["site_id"]: list(site["slots"]) for site in published["sites"]}
     slot_site = {slot: site for site, slots in free.items() for slot in slots}
-    lots = {a["application_no"]: lot(seed, a["application_no"]) for a in published["applications"]}
-    order = sorted(published["applications"], key=lambda a: (a["tier"], lots[a["application_no"]], a["application_no"]))
+    lots = {a["application_no"]: lot(seed, a["application_no"]) for a in applications}
+    order = sorted(applications, key=lambda a: (a["tier"], lots[a["application_no"]], a["application_no"]))
     allocation = []
     allocated = set()
 

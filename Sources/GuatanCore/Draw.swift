@@ -61,6 +61,56 @@ public enum Draw {
         public var waitlists: [String: [String]]
     }
 
+    /// The file the service publishes for a season (`/api/v1/seasons/{year}/draw`): the list and
+    /// the commitment when review ends; the seed and the results at the draw; the applications
+    /// an upheld objection took out (the draw is run again without them, the same lots).
+    public struct Published: Sendable, Hashable, Codable {
+        public var season: Int
+        public var algorithm: String
+        public var commitment: String
+        public var seed: String?
+        public var sites: [SiteSlots]
+        public var applications: [Entry]
+        public var excluded: [String]
+        public var results: Result?
+
+        public init(
+            season: Int, commitment: String, seed: String? = nil, sites: [SiteSlots], applications: [Entry], excluded: [String] = [],
+            results: Result? = nil
+        ) {
+            self.season = season
+            self.algorithm = Draw.algorithm
+            self.commitment = commitment
+            self.seed = seed
+            self.sites = sites
+            self.applications = applications
+            self.excluded = excluded
+            self.results = results
+        }
+
+        /// The results the rule gives for this file: the applications less those excluded.
+        public func run() throws -> Result {
+            guard let seed else { throw DrawError.badSeed }
+            let out = Set(excluded)
+            return try Draw.run(
+                seedHex: seed, commitment: commitment, sites: sites, applications: applications.filter { !out.contains($0.applicationNo) })
+        }
+
+        /// Snake-case keys, sorted: the same bytes for the same draw.
+        public func encoded() throws -> Data {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return try encoder.encode(self)
+        }
+
+        public static func decode(_ data: Data) throws -> Published {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            return try decoder.decode(Published.self, from: data)
+        }
+    }
+
     public enum DrawError: Error, Equatable {
         case seedDoesNotMatchCommitment
         case badSeed

@@ -11,13 +11,15 @@ public enum PermitState: String, Sendable, Hashable, Codable, CaseIterable {
     case expired
     case revoked
     case rejected
+    /// Given up by its holder during the season (退摊): no sanction, the slot goes to the waitlist.
+    case surrendered
 
     /// Live permits hold their slot and their vendor: one live permit per slot and per
     /// vendor in a season (一车一证, 人证位相符).
     public var isLive: Bool {
         switch self {
         case .requested, .reviewed, .approved, .issued, .suspended: true
-        case .expired, .revoked, .rejected: false
+        case .expired, .revoked, .rejected, .surrendered: false
         }
     }
 
@@ -34,7 +36,7 @@ public enum PermitState: String, Sendable, Hashable, Codable, CaseIterable {
             case .issued: 0
             case .suspended: 1
             case .requested, .reviewed, .approved: 2
-            case .expired, .revoked: 3
+            case .expired, .revoked, .surrendered: 3
             case .rejected: nil
             }
         }
@@ -53,7 +55,7 @@ public enum PermitState: String, Sendable, Hashable, Codable, CaseIterable {
     /// (so a suspended, revoked or expired permit shows as such); applications never.
     public var isVerifiable: Bool {
         switch self {
-        case .issued, .suspended, .expired, .revoked: true
+        case .issued, .suspended, .expired, .revoked, .surrendered: true
         case .requested, .reviewed, .approved, .rejected: false
         }
     }

@@ -14,7 +14,7 @@ public final class SQLStoreTransaction: StoreTransaction {
     }
 
     /// The registry's version moves once per transaction, however many rows it changes.
-    private func changedRegistry() throws {
+    func changedRegistry() throws {
         guard !changes.contains(.registry) else { return }
         try SQLQueries.bumpRegistryVersion(db)
         changes.insert(.registry)
@@ -27,7 +27,7 @@ public final class SQLStoreTransaction: StoreTransaction {
     /// A stall's status on the map moved (a permit's step, a check-in, a check-out): announced,
     /// not counted in the registry's version, so the snapshot re-reads that stall alone and
     /// frequent writes never share a counter row.
-    private func changedStatus(_ slotId: String?) {
+    func changedStatus(_ slotId: String?) {
         guard let slotId else { return }
         changes.insert(.stall(slotId: slotId))
         changes.insert(.stallStatus(slotId: slotId))

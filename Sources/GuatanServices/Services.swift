@@ -8,6 +8,7 @@ public struct GuatanWorkflows: Sendable {
     public let inspections: InspectionService
     public let accounts: AccountService
     public let registry: RegistryService
+    public let allocation: AllocationService
 
     public init(store: any WorkflowStore) {
         permits = PermitService(store: store)
@@ -16,5 +17,6 @@ public struct GuatanWorkflows: Sendable {
         inspections = InspectionService(store: store)
         accounts = AccountService(store: store)
         registry = RegistryService(store: store)
+        allocation = AllocationService(store: store)
     }
 }

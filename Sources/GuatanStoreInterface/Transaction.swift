@@ -287,7 +287,7 @@ public struct NewReportEvent: Sendable, Hashable {
 
 /// The reads and writes of one transaction. Each method is one question or one write of
 /// rows; none decides a rule or checks who may do it (the services do).
-public protocol StoreTransaction: AnyObject {
+public protocol StoreTransaction: AnyObject, AllocationTransaction {
     // Numbers: the backend's own sequences, never MAX()+1.
     /// The next number of a named sequence (`report`, `inspection`, `vendor`, `permit/2026/620102`), from 1.
     func nextNumber(_ sequence: String) throws -> Int64

@@ -18,6 +18,7 @@ struct Guatan: AsyncParsableCommand {
         abstract: "Guatan (瓜摊): the seasonal fruit-stall programme's service.",
         subcommands: [
             Serve.self, Migrate.self, ImportSites.self, User.self, Backup.self, Restore.self, GenerateSeason.self, CopyToPostgres.self,
+            SeasonCommand.self,
         ],
         defaultSubcommand: nil)
 

@@ -32,6 +32,8 @@ struct AccessMatrixTests {
             "POST /api/v1/reports/track/{tracking_code}/reopen", "GET /api/v1/report-categories", "GET /api/v1/web-config",
             "GET /api/v1/photos/{photo_id}",
             "GET /api/v1/stalls/{slot_id}/code.svg", "GET /s/{slot_id}", "GET /sites/{site_id}/codes",
+            "GET /api/v1/seasons", "GET /api/v1/seasons/{year}/allocation", "GET /api/v1/seasons/{year}/draw",
+            "POST /api/v1/seasons/{year}/objections",
         ] { table[route] = everyone }
         for route in [
             "GET /open311/v2/discovery.json", "GET /open311/v2/discovery.xml", "GET /open311/v2/services.json", "GET /open311/v2/services.xml",
@@ -41,8 +43,11 @@ struct AccessMatrixTests {
         for route in ["GET /api/v1/me", "POST /api/v1/auth/logout", "POST /api/v1/me/password"] { table[route] = everyone.subtracting([.anonymous]) }
         for route in [
             "GET /api/v1/me/permits", "POST /api/v1/permit-applications", "POST /api/v1/checkins", "POST /api/v1/checkins/today/checkout",
-            "GET /api/v1/me/checkins", "GET /api/v1/me/points",
+            "GET /api/v1/me/checkins", "GET /api/v1/me/points", "GET /api/v1/me/allocation", "POST /api/v1/season-applications",
+            "POST /api/v1/me/permits/{permit_no}/surrender", "POST /api/v1/me/offers/{offer_no}/accept", "POST /api/v1/me/offers/{offer_no}/decline",
         ] { table[route] = [.vendor] }
+        // The applicant withdraws, the squad reviews, the bureau approves: each is told about his own.
+        table["POST /api/v1/season-applications/{application_no}/transitions"] = everyone.subtracting([.anonymous])
         // Staff routes whose resource here is CG's: the other district's officer is refused.
         for route in [
             "POST /api/v1/permits/{permit_no}/transitions", "GET /api/v1/permits/{permit_no}/certificate",
@@ -53,7 +58,7 @@ struct AccessMatrixTests {
         // Staff routes that show the caller's own district (the other officer sees his, not 403).
         for route in [
             "GET /api/v1/permits", "GET /api/v1/officer/checkins", "GET /api/v1/inspections", "GET /api/v1/officer/queue",
-            "GET /api/v1/officer/coverage",
+            "GET /api/v1/officer/coverage", "GET /api/v1/season-applications", "GET /api/v1/officer/offers",
         ] {
             table[route] = staff.union([.otherOfficer])
         }
@@ -62,7 +67,9 @@ struct AccessMatrixTests {
             "GET /api/v1/admin/stats", "GET /api/v1/admin/idle-permits", "GET /api/v1/admin/sanctions", "GET /api/v1/admin/exports/{file}",
             "GET /api/v1/admin/violation-rules", "POST /api/v1/admin/violation-rules", "POST /api/v1/admin/report-categories/{code}",
             "POST /api/v1/admin/deductions/{deduction_id}/annul", "GET /api/v1/admin/users", "POST /api/v1/admin/users/{username}/disable",
-            "POST /api/v1/admin/users/{username}/enable",
+            "POST /api/v1/admin/users/{username}/enable", "POST /api/v1/admin/seasons", "GET /api/v1/admin/seasons/{year}",
+            "POST /api/v1/admin/seasons/{year}/settings", "POST /api/v1/admin/seasons/{year}/transitions",
+            "POST /api/v1/admin/objections/{objection_no}/answer",
         ] { table[route] = [.admin] }
         return table
     }()
@@ -74,6 +81,17 @@ struct AccessMatrixTests {
         "POST /api/v1/inspections": #"{"slot_id": "CG-001-01", "result": "compliant"}"#,
         "POST /api/v1/officer/checkins": #"{"permit_no": "LZ2026-CG-000001", "reason": "手机没电"}"#,
     ]
+
+    /// What each path parameter stands for here: CG's resources, mostly.
+    static func parameters(reportId: String) -> [(String, String)] {
+        [
+            ("{site_id}", "CG-001"), ("{slot_id}", "CG-001-01"), ("{permit_no}", "LZ2026-CG-000001"), ("{report_id}", reportId),
+            ("{tracking_code}", "0123456789ABCDEF"), ("{photo_id}", "x"), ("{service_code}", "hygiene.json"),
+            ("{service_request_id}", "R000001.json"), ("{token}", "x.json"), ("{file}", "permits.csv"), ("{code}", "hygiene"),
+            ("{deduction_id}", "1"), ("{username}", "nobody"), ("{year}", "2027"), ("{offer_no}", "HB2026-00001"),
+            ("{application_no}", "SQ2027-000001"), ("{objection_no}", "YY2027-0001"),
+        ]
+    }
 
     @Test("every route answers each kind of caller as its table says")
     func matrix() async throws {
@@ -94,18 +112,9 @@ struct AccessMatrixTests {
                     Issue.record("\(key) is not in the access matrix")
                     continue
                 }
-                let uri =
-                    route.path
-                    .replacingOccurrences(of: "{site_id}", with: "CG-001").replacingOccurrences(of: "{slot_id}", with: "CG-001-01")
-                    .replacingOccurrences(of: "{permit_no}", with: "LZ2026-CG-000001").replacingOccurrences(of: "{report_id}", with: photo.id)
-                    .replacingOccurrences(of: "{tracking_code}", with: "0123456789ABCDEF").replacingOccurrences(of: "{photo_id}", with: "x")
-                    .replacingOccurrences(of: "{service_code}", with: "hygiene.json").replacingOccurrences(
-                        of: "{service_request_id}", with: "R000001.json"
-                    )
-                    .replacingOccurrences(of: "{token}", with: "x.json").replacingOccurrences(of: "{file}", with: "permits.csv")
-                    .replacingOccurrences(of: "{code}", with: "hygiene").replacingOccurrences(of: "{deduction_id}", with: "1")
-                    .replacingOccurrences(of: "{username}", with: "nobody")
-                    + (route.path.hasSuffix("/nearby") ? "?lat=36.06&lng=103.83" : "")
+                var uri = route.path
+                for (parameter, value) in Self.parameters(reportId: photo.id) { uri = uri.replacingOccurrences(of: parameter, with: value) }
+                if route.path.hasSuffix("/nearby") { uri += "?lat=36.06&lng=103.83" }
                 // Signing out is tried last: it ends the session the other rows use.
                 for caller in Caller.allCases where !(caller != .anonymous && key == "POST /api/v1/auth/logout") {
                     var fields = headers[caller]!

@@ -72,16 +72,6 @@ struct DrawTests {
         #expect(elsewhere.waitlists["CG-001"] != once.waitlists["CG-001"])
     }
 
-    struct Published: Encodable {
-        let season = 2027
-        let algorithm = Draw.algorithm
-        let commitment: String
-        let seed: String
-        let sites: [Draw.SiteSlots]
-        let applications: [Draw.Entry]
-        let results: Draw.Result
-    }
-
     @Test("tools/verify_draw.py re-runs the draw from the published file alone and finds these results; altered results it refuses")
     func pythonVerifierAgrees() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -98,17 +88,14 @@ struct DrawTests {
         let (seed, commitment) = Draw.newSeed()
         let results = try Draw.run(seedHex: seed, commitment: commitment, sites: sites, applications: applications)
         #expect(results.allocation.count == sites.reduce(0) { $0 + $1.slots.count }, "oversubscribed: every slot is taken")
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("draw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
 
         func verify(_ results: Draw.Result) throws -> Int32 {
             let file = folder.appendingPathComponent("draw.json")
-            try encoder.encode(
-                Published(commitment: commitment, seed: seed, sites: sites, applications: applications, results: results)
-            ).write(to: file)
+            try Draw.Published(season: 2027, commitment: commitment, seed: seed, sites: sites, applications: applications, results: results)
+                .encoded().write(to: file)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", root.appendingPathComponent("tools/verify_draw.py").path, file.path, "--check"]

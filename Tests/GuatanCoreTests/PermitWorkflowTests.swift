@@ -114,7 +114,7 @@ struct PermitWorkflowTests {
     func liveAndPublic() {
         #expect(PermitState.allCases.filter(\.isLive) == [.requested, .reviewed, .approved, .issued, .suspended])
         #expect(PermitState.allCases.filter(\.isPublic) == [.issued])
-        #expect(PermitState.allCases.filter(\.isVerifiable) == [.issued, .suspended, .expired, .revoked])
+        #expect(PermitState.allCases.filter(\.isVerifiable) == [.issued, .suspended, .expired, .revoked, .surrendered])
         #expect(PermitWorkflow.permitNumber(year: 2026, district: "CG", sequence: 123) == "LZ2026-CG-000123")
     }
 }

@@ -53,15 +53,16 @@ struct PostgresStoreTests {
             async let b = second.migrate()
             let applied = try await [a, b]
             #expect(
-                applied.flatMap { $0 }.sorted() == ["0001-schema", "0002-request-limits", "0003-registry-version-shards"],
+                applied.flatMap { $0 }.sorted() == ["0001-schema", "0002-request-limits", "0003-registry-version-shards", "0004-allocation"],
                 "each applied once, by one or the other")
             #expect(try await first.migrate() == [])
-            #expect(try await second.appliedMigrations() == ["0001-schema", "0002-request-limits", "0003-registry-version-shards"])
+            #expect(
+                try await second.appliedMigrations() == ["0001-schema", "0002-request-limits", "0003-registry-version-shards", "0004-allocation"])
             let tables = try await first.blockingTransaction { connection in
                 try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                     .map { try $0.decode(String.self) }
             }
-            #expect(tables.count == 27, "\(tables)")
+            #expect(tables.count == 35, "\(tables)")
             #expect(tables.contains("number_sequence") && tables.contains("schema_migration") && !tables.contains("slot_rtree"))
             await first.shutdown()
             await second.shutdown()

@@ -1,4 +1,6 @@
 import Foundation
+import GuatanCore
+import GuatanServices
 import GuatanStoreInterface
 import Logging
 import ServiceLifecycle
@@ -32,6 +34,49 @@ public struct PhotoSweeper: Service {
                 return
             }
             await Self.sweep(files: files, store: store, stagedBefore: Date().addingTimeInterval(-3600), logger: logger)
+        }
+    }
+}
+
+/// Waitlist offers run out on the server's clock, not when someone happens to look: every
+/// minute (and at start, for offers that ran out while the service was down) the overdue ones
+/// lapse and their slots go to the next on the waitlist.
+public struct OfferScheduler: Service {
+    let allocation: AllocationService
+    let clock: ServiceClock
+    let logger: Logger
+    var interval: Duration = .seconds(60)
+
+    public init(allocation: AllocationService, clock: ServiceClock, logger: Logger, interval: Duration = .seconds(60)) {
+        self.allocation = allocation
+        self.clock = clock
+        self.logger = logger
+        self.interval = interval
+    }
+
+    /// One round: every overdue offer, in batches.
+    public func tick() async {
+        do {
+            var total = 0
+            while true {
+                let expired = try await allocation.expireOffers(now: clock.now())
+                total += expired
+                if expired == 0 { break }
+            }
+            if total > 0 { logger.info("waitlist offers ran out", metadata: ["count": "\(total)"]) }
+        } catch {
+            logger.warning("waitlist offers not checked: the database did not answer", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            await tick()
+            do {
+                try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
         }
     }
 }

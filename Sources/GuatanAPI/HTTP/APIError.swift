@@ -141,6 +141,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(.conflict, code: "CONFLICT", message: reason)
         case ReportError.invalid(let error):
             return .validation(error.message, field: error.field)
+        case AllocationError.forbidden(let reason):
+            return APIError(.forbidden, code: "FORBIDDEN", message: reason)
+        case AllocationError.conflict(let code, let message, let details):
+            return APIError(.conflict, code: code, message: message, details: details.isEmpty ? nil : details.mapValues { .text($0) })
+        case AllocationError.invalid(let error):
+            return .validation(error.message, field: error.field)
+        case AllocationError.notFound(let reason):
+            return .notFound(reason)
         case StoreError.conflict(let reason):
             return APIError(.conflict, code: "CONFLICT", message: reason)
         case StoreError.notFound(let reason):

@@ -146,11 +146,16 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         clock: configuration.clock
     ).register(on: table)
     CheckInRoutes(checkIns: stores.checkIns, workflow: workflows.checkIns, snapshots: snapshots, clock: configuration.clock).register(on: table)
+    // Citizens' reports and objections to a draw share one budget per address.
+    let publicWrites = ReportRateLimiter(
+        perHour: configuration.reportRatePerHour, bytesPerHour: configuration.reportUploadBytesPerHour, shared: stores.limits)
     ReportRoutes(
-        reports: stores.reports, workflow: workflows.reports, inspections: stores.inspections, photos: photoIntake,
-        limiter: ReportRateLimiter(
-            perHour: configuration.reportRatePerHour, bytesPerHour: configuration.reportUploadBytesPerHour, shared: stores.limits),
+        reports: stores.reports, workflow: workflows.reports, inspections: stores.inspections, photos: photoIntake, limiter: publicWrites,
         stallPages: snapshots.stallPages, lists: snapshots.reportLists, clock: configuration.clock
+    ).register(on: table)
+    AllocationRoutes(
+        workflow: workflows.allocation, photos: photoIntake, personalDataKey: configuration.personalDataKey, limiter: publicWrites,
+        clock: configuration.clock
     ).register(on: table)
     InspectionRoutes(
         inspections: stores.inspections, workflow: workflows.inspections, checkIns: stores.checkIns, permits: stores.permits, photos: photoIntake,
@@ -192,6 +197,7 @@ public func buildApplication(configuration: GuatanServiceConfiguration, stores: 
     app.addServices(CertificateReloader(store: configuration.certificates, logger: logger))
     app.addServices(PhotoSweeper(files: stores.photos, store: stores.operations, logger: logger))
     app.addServices(SnapshotWarmUp(snapshots: built.snapshots, logger: logger))
+    app.addServices(OfferScheduler(allocation: GuatanWorkflows(store: stores.workflow).allocation, clock: configuration.clock, logger: logger))
     if let redirectPort = configuration.redirectHTTPPort {
         let redirect = HTTPSRedirect(
             publicURL: configuration.publicURL, httpsPort: configuration.port,

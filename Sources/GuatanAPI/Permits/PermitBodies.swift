@@ -136,6 +136,17 @@ struct ApplicationInput {
         case (nil, nil): throw APIError.validation("name the slot_id, or a site_id to take any free slot there", field: "slot_id")
         default: throw APIError.validation("give slot_id or site_id, not both", field: "site_id")
         }
+        produce = try ProduceField.parse(form)
+        expectedKg = try ProduceField.expectedKg(form)
+        vehiclePlate = try ProduceField.plate(form)
+    }
+}
+
+/// The fields a permit application and a season's application share: what the vendor will
+/// sell, how much, and the vehicle.
+enum ProduceField {
+    /// `produce` repeated, or separated by commas or 、.
+    static func parse(_ form: MultipartForm) throws -> [String] {
         let separators = CharacterSet(charactersIn: ",，、;；")
         let kinds = (form.fields["produce"] ?? []).flatMap { $0.components(separatedBy: separators) }
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
@@ -143,20 +154,24 @@ struct ApplicationInput {
         guard kinds.count <= 10, kinds.allSatisfy({ $0.count <= 20 }) else {
             throw APIError.validation("produce lists at most 10 kinds of at most 20 characters each", field: "produce")
         }
-        produce = kinds
+        return kinds
+    }
+
+    static func expectedKg(_ form: MultipartForm) throws -> Double {
         guard let raw = form.field("expected_kg"), let kg = Double(raw), kg.isFinite, kg > 0, kg <= 100_000 else {
             throw APIError.validation("expected_kg must be the expected amount in kilograms, more than 0 and at most 100000", field: "expected_kg")
         }
-        expectedKg = kg
-        if let raw = form.field("vehicle_plate") {
-            let plate = raw.uppercased().filter { !$0.isWhitespace && $0 != "·" && $0 != "-" }
-            guard VendorRules.isVehiclePlate(plate) else {
-                throw APIError.validation("vehicle_plate must be a mainland plate such as 甘A12345", field: "vehicle_plate")
-            }
-            vehiclePlate = plate
-        } else {
-            vehiclePlate = nil
+        return kg
+    }
+
+    /// The vehicle named, or nil for the vendor's registered one.
+    static func plate(_ form: MultipartForm) throws -> String? {
+        guard let raw = form.field("vehicle_plate"), !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        let plate = raw.uppercased().filter { !$0.isWhitespace && $0 != "·" && $0 != "-" }
+        guard VendorRules.isVehiclePlate(plate) else {
+            throw APIError.validation("vehicle_plate must be a mainland plate such as 甘A12345", field: "vehicle_plate")
         }
+        return plate
     }
 }
 

@@ -30,6 +30,7 @@ extension GuatanDatabase {
         .numberSequences,
         .requestLimits,
         .registryVersionShards,
+        .allocation,
     ]
 
     static let migrator: DatabaseMigrator = {

@@ -96,6 +96,7 @@ public struct InspectionService: Sendable {
                 actor: "system", action: "permit.revoke", entity: "permit", entityId: permit.number, before: ["state": permit.state.rawValue],
                 after: ["state": "revoked", "reason": reason], at: at)
             consequences.append("permit_revoked")
+            try AllocationService.slotFreed(tx, season: permit.season, slotId: permit.slot.slotId, siteId: permit.slot.siteId, at: at)
         }
         if try tx.insertBar(vendorId: permit.vendorId, season: season + 1, reason: reason, at: at) {
             try tx.audit(

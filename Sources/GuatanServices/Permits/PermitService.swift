@@ -30,6 +30,12 @@ public struct PermitService: Sendable {
     public func apply(vendorId: String, _ application: PermitApplication, at: Date) async throws -> PermitRecord {
         try await store.transaction { tx in
             guard let vendor = try tx.vendor(id: vendorId) else { throw StoreError.notFound("no vendor \(vendorId)") }
+            // A season opened for the draw is allocated by it: first come would jump the waitlist.
+            if let plan = try tx.seasonPlan(year: application.season), plan.copiedFrom != nil {
+                throw StoreError.conflict(
+                    "the \(application.season) stalls are allocated by the draw: apply in the window at /api/v1/season-applications; "
+                        + "slots freed during the season go to the waitlist")
+            }
             let slot: SlotPlace
             switch application.place {
             case .slot(let id):
@@ -62,6 +68,9 @@ public struct PermitService: Sendable {
             let current = PermitWorkflow.effectiveState(record.permit.state, season: record.seasonDates, on: BusinessTime.localDate(of: at))
             let target = try PermitWorkflow.decide(action, on: current, by: actor, permitDistrict: record.permit.district, reason: reason)
             try tx.setPermitState(number: number, state: target, issuedAt: action == .issue ? at : nil, at: at)
+            if target == .revoked {
+                try AllocationService.slotFreed(tx, season: record.permit.season, slotId: record.permit.slotId, siteId: record.siteId, at: at)
+            }
             var after = ["state": target.rawValue]
             after["reason"] = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
             try tx.audit(

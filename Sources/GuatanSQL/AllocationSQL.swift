@@ -1,0 +1,401 @@
+import Foundation
+import GuatanCore
+import GuatanStoreInterface
+
+/// The allocation's rows, in the SQL both databases speak.
+extension SQLStoreTransaction {
+    // MARK: seasons
+
+    public func seasonPlan(year: Int) throws -> SeasonPlan? {
+        try db.row("SELECT * FROM season s WHERE year = ?" + db.dialect.lock("s"), [year]).flatMap(SQLRows.seasonPlan)
+    }
+
+    public func seasonPlans() throws -> [SeasonPlan] {
+        try db.rows("SELECT * FROM season ORDER BY year").compactMap(SQLRows.seasonPlan)
+    }
+
+    public func insertSeasonPlan(_ plan: SeasonPlan) throws {
+        let season = plan.season
+        try db.run(
+            "INSERT INTO season (year, starts_on, ends_on, opens_at, closes_at, phase) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                season.year, season.startsOn.description, season.endsOn.description, season.opensAt.description, season.closesAt.description,
+                plan.phase.rawValue,
+            ])
+        try updateSeasonPlan(plan)
+    }
+
+    public func updateSeasonPlan(_ plan: SeasonPlan) throws {
+        let season = plan.season
+        try db.run(
+            """
+            UPDATE season SET starts_on = ?, ends_on = ?, opens_at = ?, closes_at = ?, phase = ?, applications_open_on = ?,
+                applications_close_on = ?, max_preferences = ?, notice_days = ?, notice_ends_on = ?, renewal_min_share = ?, offer_hours = ?,
+                copied_from = ?
+            WHERE year = ?
+            """,
+            [
+                season.startsOn.description, season.endsOn.description, season.opensAt.description, season.closesAt.description,
+                plan.phase.rawValue, plan.applicationsOpenOn?.description, plan.applicationsCloseOn?.description, plan.maxPreferences,
+                plan.noticeDays, plan.noticeEndsOn?.description, plan.renewalMinShare, plan.offerHours, plan.copiedFrom, season.year,
+            ])
+    }
+
+    public func copySeasonRegistry(from: Int, to: Int) throws -> (sites: Int, slots: Int) {
+        let hasCopy = (try db.value("SELECT 1 FROM season_site WHERE season = ? LIMIT 1", [from]) as Int?) != nil
+        let sites: Int
+        let slots: Int
+        if hasCopy {
+            sites = try db.run(
+                """
+                INSERT INTO season_site (season, site_id, district, name, address, street_office, lat, lng, opens_at, closes_at)
+                SELECT ?, site_id, district, name, address, street_office, lat, lng, opens_at, closes_at FROM season_site WHERE season = ?
+                """, [to, from])
+            slots = try db.run(
+                "INSERT INTO season_slot (season, slot_id, site_id, number, lat, lng) SELECT ?, slot_id, site_id, number, lat, lng FROM season_slot WHERE season = ?",
+                [to, from])
+        } else {
+            sites = try db.run(
+                """
+                INSERT INTO season_site (season, site_id, district, name, address, street_office, lat, lng, opens_at, closes_at)
+                SELECT ?, id, district, name, address, street_office, lat, lng, opens_at, closes_at FROM site
+                """, [to])
+            slots = try db.run(
+                "INSERT INTO season_slot (season, slot_id, site_id, number, lat, lng) SELECT ?, id, site_id, number, lat, lng FROM slot", [to])
+        }
+        return (sites, slots)
+    }
+
+    public func seasonSlots(year: Int) throws -> [SeasonSlot] {
+        try db.rows(
+            """
+            SELECT sl.slot_id, sl.site_id, s.name, s.district, sl.number FROM season_slot sl
+            JOIN season_site s ON s.season = sl.season AND s.site_id = sl.site_id
+            WHERE sl.season = ? ORDER BY sl.site_id, sl.number
+            """, [year]
+        ).map { SeasonSlot(slotId: $0["slot_id"], siteId: $0["site_id"], siteName: $0["name"], district: $0["district"], number: $0["number"]) }
+    }
+
+    public func seasonSite(year: Int, siteId: String) throws -> (district: String, name: String)? {
+        try db.row("SELECT district, name FROM season_site WHERE season = ? AND site_id = ?", [year, siteId]).map { ($0["district"], $0["name"]) }
+    }
+
+    public func releaseSeasonRegistry(year: Int, at: Date) throws -> (sites: Int, slots: Int) {
+        let stamp = BusinessTime.rfc3339(at)
+        // Sites the season changed take its name, address, place and hours; new ones are added.
+        let changed = try db.run(
+            """
+            UPDATE site SET name = ss.name, address = ss.address, street_office = ss.street_office, lat = ss.lat, lng = ss.lng,
+                opens_at = ss.opens_at, closes_at = ss.closes_at, updated_at = ?
+            FROM season_site ss
+            WHERE ss.season = ? AND ss.site_id = site.id
+              AND (site.name <> ss.name OR site.address <> ss.address OR site.street_office <> ss.street_office OR site.lat <> ss.lat
+                   OR site.lng <> ss.lng OR site.opens_at <> ss.opens_at OR site.closes_at <> ss.closes_at)
+            """, [stamp, year])
+        let added = try db.run(
+            """
+            INSERT INTO site (id, district, name, address, street_office, lat, lng, opens_at, closes_at, created_at, updated_at)
+            SELECT site_id, district, name, address, street_office, lat, lng, opens_at, closes_at, ?, ? FROM season_site ss
+            WHERE ss.season = ? AND NOT EXISTS (SELECT 1 FROM site WHERE site.id = ss.site_id)
+            """, [stamp, stamp, year])
+        let moved = try db.run(
+            """
+            UPDATE slot SET lat = sl.lat, lng = sl.lng FROM season_slot sl
+            WHERE sl.season = ? AND sl.slot_id = slot.id AND (slot.lat <> sl.lat OR slot.lng <> sl.lng)
+            """, [year])
+        let slots = try db.run(
+            """
+            INSERT INTO slot (id, site_id, number, lat, lng)
+            SELECT slot_id, site_id, number, lat, lng FROM season_slot sl
+            WHERE sl.season = ? AND NOT EXISTS (SELECT 1 FROM slot WHERE slot.id = sl.slot_id)
+            """, [year])
+        if changed + added + moved + slots > 0 { try changedRegistry() }
+        return (changed + added, slots + moved)
+    }
+
+    // MARK: applications
+
+    private static let applicationColumns = """
+        SELECT a.*, v.name AS holder_name, CASE WHEN a.certificate_photo IS NULL THEN 0 ELSE 1 END AS has_certificate
+        FROM application a JOIN vendor v ON v.id = a.vendor_id
+        """
+
+    public func insertApplication(_ application: NewApplication) throws {
+        let stamp = BusinessTime.rfc3339(application.at)
+        let request = application.request
+        try db.run(
+            """
+            INSERT INTO application (application_no, season, vendor_id, district, state, preferences_json, renewal_slot, priority_claim,
+                produce_json, expected_kg, vehicle_plate, certificate_photo, household_size, created_at, updated_at)
+            VALUES (?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                application.number, application.season, application.vendorId, application.district, SQLRows.json(request.preferences),
+                application.renewalSlot, request.priorityClaim, SQLRows.json(request.produce), request.expectedKg, application.vehiclePlate,
+                application.certificatePhoto, request.householdIdCards.count + 1, stamp, stamp,
+            ])
+    }
+
+    public func application(number: String) throws -> ApplicationRecord? {
+        try db.row(Self.applicationColumns + " WHERE a.application_no = ?" + db.dialect.lock("a"), [number]).map(SQLRows.application)
+    }
+
+    public func application(vendorId: String, season: Int) throws -> ApplicationRecord? {
+        let held = ApplicationState.allCases.filter(\.holdsTheSeason)
+        return try db.row(
+            Self.applicationColumns + " WHERE a.vendor_id = ? AND a.season = ? AND a.state IN (\(SQLRows.placeholders(held.count)))"
+                + db.dialect.lock("a"),
+            SQLArguments([vendorId, season] + held.map(\.rawValue) as [any SQLArgument])
+        ).map(SQLRows.application)
+    }
+
+    public func applications(season: Int, states: Set<ApplicationState>) throws -> [ApplicationRecord] {
+        let list = states.map(\.rawValue).sorted()
+        return try db.rows(
+            Self.applicationColumns + " WHERE a.season = ? AND a.state IN (\(SQLRows.placeholders(list.count))) ORDER BY a.application_no",
+            SQLArguments([season] + list as [any SQLArgument])
+        ).map(SQLRows.application)
+    }
+
+    public func applicationCount(season: Int, states: Set<ApplicationState>) throws -> Int {
+        let list = states.map(\.rawValue).sorted()
+        return try db.value(
+            "SELECT COUNT(*) FROM application WHERE season = ? AND state IN (\(SQLRows.placeholders(list.count)))",
+            SQLArguments([season] + list as [any SQLArgument]))
+            ?? 0
+    }
+
+    public func setApplicationState(number: String, state: ApplicationState, reason: String?, at: Date) throws {
+        try db.run(
+            "UPDATE application SET state = ?, reason = COALESCE(?, reason), updated_at = ? WHERE application_no = ?",
+            [state.rawValue, reason, BusinessTime.rfc3339(at), number])
+    }
+
+    public func setPriorityVerified(number: String, _ verified: Bool) throws {
+        try db.run("UPDATE application SET priority_verified = ? WHERE application_no = ?", [verified, number])
+    }
+
+    public func setApplicationTier(number: String, tier: Int) throws {
+        try db.run("UPDATE application SET tier = ? WHERE application_no = ?", [tier, number])
+    }
+
+    public func setApplicationSlot(number: String, slotId: String?, rank: Int?, permitNumber: String?, at: Date) throws {
+        try db.run(
+            "UPDATE application SET slot_id = ?, drawn_rank = ?, permit_no = ?, updated_at = ? WHERE application_no = ?",
+            [slotId, rank, permitNumber, BusinessTime.rfc3339(at), number])
+    }
+
+    public func insertHouseholdMember(season: Int, idCardHash: String, applicationNo: String) throws -> Bool {
+        try db.run(
+            "INSERT INTO application_household (season, id_card_hash, application_no) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [season, idCardHash, applicationNo]) > 0
+    }
+
+    public func releaseHousehold(applicationNo: String) throws {
+        try db.run("DELETE FROM application_household WHERE application_no = ?", [applicationNo])
+    }
+
+    public func idCardHash(vendorId: String) throws -> String? {
+        try db.value("SELECT id_card_hash FROM vendor WHERE id = ?", [vendorId])
+    }
+
+    public func issuedPermit(vendorId: String, season: Int) throws -> IssuedPermit? {
+        try db.row(
+            """
+            SELECT p.permit_no, p.slot_id, p.state, (SELECT COUNT(*) FROM checkin c WHERE c.permit_no = p.permit_no) AS days
+            FROM permit p WHERE p.vendor_id = ? AND p.season = ? AND p.issued_at IS NOT NULL ORDER BY p.seq DESC LIMIT 1
+            """, [vendorId, season]
+        ).map { row in
+            IssuedPermit(number: row["permit_no"], slotId: row["slot_id"], state: try row.decoded("state"), checkInDays: row["days"])
+        }
+    }
+
+    // MARK: the draw and the waitlists
+
+    public func insertDraw(_ draw: DrawRecord) throws {
+        try db.run(
+            "INSERT INTO season_draw (season, commitment, seed_hex, published_json, published_at, excluded_json) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                draw.season, draw.commitment, draw.seedHex, draw.publishedJSON, draw.publishedAt.map(BusinessTime.rfc3339) ?? "",
+                SQLRows.json(draw.excluded),
+            ])
+    }
+
+    public func draw(season: Int) throws -> DrawRecord? {
+        try db.row("SELECT * FROM season_draw d WHERE season = ?" + db.dialect.lock("d"), [season]).map { row in
+            DrawRecord(
+                season: row["season"], commitment: row["commitment"], seedHex: row["seed_hex"], publishedJSON: row["published_json"],
+                publishedAt: BusinessTime.parseInstant(row["published_at"]), drawnAt: (row["drawn_at"] as String?).flatMap(BusinessTime.parseInstant),
+                excluded: SQLRows.decodeList(row["excluded_json"]))
+        }
+    }
+
+    public func updateDraw(_ draw: DrawRecord) throws {
+        try db.run(
+            "UPDATE season_draw SET published_json = ?, drawn_at = ?, excluded_json = ? WHERE season = ?",
+            [draw.publishedJSON, draw.drawnAt.map(BusinessTime.rfc3339), SQLRows.json(draw.excluded), draw.season])
+    }
+
+    public func replaceWaitlists(season: Int, _ waitlists: [String: [String]]) throws {
+        try db.run("DELETE FROM waitlist WHERE season = ?", [season])
+        for (site, numbers) in waitlists.sorted(by: { $0.key < $1.key }) {
+            // Several rows a statement: a national season's waitlists hold a million places.
+            for chunk in stride(from: 0, to: numbers.count, by: 200) {
+                let part = numbers[chunk..<min(chunk + 200, numbers.count)]
+                var arguments = SQLArguments()
+                for (offset, number) in part.enumerated() {
+                    arguments += SQLArguments([season, site, chunk + offset + 1, number] as [any SQLArgument])
+                }
+                try db.run(
+                    "INSERT INTO waitlist (season, site_id, position, application_no) VALUES "
+                        + Array(repeating: "(?, ?, ?, ?)", count: part.count).joined(separator: ", "),
+                    arguments, cached: false)
+            }
+        }
+    }
+
+    /// Still waiting: qualified, no slot yet, no offer open.
+    private static let waiting = """
+        a.state = 'qualified' AND a.slot_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM waitlist_offer o WHERE o.application_no = a.application_no AND o.state = 'open')
+        """
+
+    public func nextWaiting(season: Int, siteId: String) throws -> ApplicationRecord? {
+        guard
+            let number: String = try db.value(
+                """
+                SELECT w.application_no FROM waitlist w JOIN application a ON a.application_no = w.application_no
+                WHERE w.season = ? AND w.site_id = ? AND \(Self.waiting)
+                ORDER BY w.position LIMIT 1
+                """, [season, siteId])
+        else { return nil }
+        return try application(number: number)
+    }
+
+    public func waitlistPlaces(applicationNo: String) throws -> [WaitlistPlace] {
+        try db.rows(
+            """
+            SELECT w.site_id, (SELECT COUNT(*) FROM waitlist w2 JOIN application a ON a.application_no = w2.application_no
+                               WHERE w2.season = w.season AND w2.site_id = w.site_id AND w2.position <= w.position AND \(Self.waiting)) AS place
+            FROM waitlist w JOIN application mine ON mine.application_no = w.application_no
+            WHERE w.application_no = ? AND mine.state = 'qualified' AND mine.slot_id IS NULL
+            ORDER BY w.site_id
+            """, [applicationNo]
+        ).map { WaitlistPlace(siteId: $0["site_id"], position: $0["place"]) }
+    }
+
+    // MARK: objections
+
+    public func insertObjection(_ objection: Objection) throws {
+        try db.run(
+            "INSERT INTO objection (objection_no, season, application_no, reason, state, created_at) VALUES (?, ?, ?, ?, 'open', ?)",
+            [
+                objection.number, objection.season, objection.applicationNo, objection.reason,
+                BusinessTime.rfc3339(objection.createdAt ?? Date()),
+            ])
+    }
+
+    public func objection(number: String) throws -> Objection? {
+        try db.row("SELECT * FROM objection o WHERE objection_no = ?" + db.dialect.lock("o"), [number]).map(SQLRows.objection)
+    }
+
+    public func objections(season: Int) throws -> [Objection] {
+        try db.rows("SELECT * FROM objection WHERE season = ? ORDER BY objection_no", [season]).map(SQLRows.objection)
+    }
+
+    public func answerObjection(number: String, state: ObjectionState, answer: String, at: Date) throws {
+        try db.run(
+            "UPDATE objection SET state = ?, answer = ?, answered_at = ? WHERE objection_no = ?",
+            [state.rawValue, answer, BusinessTime.rfc3339(at), number])
+    }
+
+    // MARK: offers
+
+    public func insertOffer(_ offer: WaitlistOffer) throws {
+        try db.run(
+            """
+            INSERT INTO waitlist_offer (offer_no, season, slot_id, site_id, district, application_no, state, offered_at, deadline)
+            VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)
+            """,
+            [
+                offer.number, offer.season, offer.slotId, offer.siteId, offer.district, offer.applicationNo, BusinessTime.rfc3339(offer.offeredAt),
+                BusinessTime.rfc3339(offer.deadline),
+            ])
+    }
+
+    public func offer(number: String) throws -> WaitlistOffer? {
+        try db.row("SELECT * FROM waitlist_offer o WHERE offer_no = ?" + db.dialect.lock("o"), [number]).map(SQLRows.offer)
+    }
+
+    public func offers(applicationNo: String) throws -> [WaitlistOffer] {
+        try db.rows("SELECT * FROM waitlist_offer WHERE application_no = ? ORDER BY offered_at DESC, offer_no DESC", [applicationNo])
+            .map(SQLRows.offer)
+    }
+
+    public func offers(season: Int, district: String?, states: Set<OfferState>) throws -> [WaitlistOffer] {
+        let list = states.map(\.rawValue).sorted()
+        var sql = "SELECT * FROM waitlist_offer WHERE season = ? AND state IN (\(SQLRows.placeholders(list.count)))"
+        var arguments = SQLArguments([season] + list as [any SQLArgument])
+        if let district {
+            sql += " AND district = ?"
+            arguments += [district]
+        }
+        return try db.rows(sql + " ORDER BY deadline, offer_no LIMIT 1000", arguments).map(SQLRows.offer)
+    }
+
+    public func overdueOffers(before: Date, limit: Int) throws -> [WaitlistOffer] {
+        // RFC 3339 text in the one zone the service writes compares as the instants do.
+        try db.rows(
+            "SELECT * FROM waitlist_offer WHERE state = 'open' AND deadline < ? ORDER BY deadline, offer_no LIMIT ?",
+            [BusinessTime.rfc3339(before), limit]
+        ).map(SQLRows.offer)
+    }
+
+    public func setOffer(number: String, state: OfferState, permitNumber: String?, at: Date) throws {
+        try db.run(
+            "UPDATE waitlist_offer SET state = ?, permit_no = ?, answered_at = ? WHERE offer_no = ?",
+            [state.rawValue, permitNumber, BusinessTime.rfc3339(at), number])
+    }
+}
+
+extension SQLRows {
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: max(count, 1)).joined(separator: ", ")
+    }
+
+    static func seasonPlan(_ row: SQLRow) -> SeasonPlan? {
+        guard let season = season(row), let phase = SeasonPhase(rawValue: row["phase"]) else { return nil }
+        return SeasonPlan(
+            season: season, phase: phase, applicationsOpenOn: (row["applications_open_on"] as String?).flatMap(LocalDate.init),
+            applicationsCloseOn: (row["applications_close_on"] as String?).flatMap(LocalDate.init), maxPreferences: row["max_preferences"],
+            noticeDays: row["notice_days"], noticeEndsOn: (row["notice_ends_on"] as String?).flatMap(LocalDate.init),
+            renewalMinShare: row["renewal_min_share"], offerHours: row["offer_hours"], copiedFrom: row["copied_from"])
+    }
+
+    static func application(_ row: SQLRow) throws -> ApplicationRecord {
+        ApplicationRecord(
+            number: row["application_no"], season: row["season"], vendorId: row["vendor_id"], holderName: row["holder_name"],
+            district: row["district"], state: try row.decoded("state"), preferences: decodeList(row["preferences_json"]),
+            renewalSlot: row["renewal_slot"], priorityClaim: row["priority_claim"], priorityVerified: row["priority_verified"], tier: row["tier"],
+            produce: decodeList(row["produce_json"]), expectedKg: row["expected_kg"], vehiclePlate: row["vehicle_plate"],
+            hasCertificate: row["has_certificate"], householdSize: row["household_size"], reason: row["reason"], drawnRank: row["drawn_rank"],
+            slotId: row["slot_id"], permitNumber: row["permit_no"], createdAt: BusinessTime.parseInstant(row["created_at"]))
+    }
+
+    static func objection(_ row: SQLRow) throws -> Objection {
+        Objection(
+            number: row["objection_no"], season: row["season"], applicationNo: row["application_no"], reason: row["reason"],
+            state: try row.decoded("state"), answer: row["answer"], createdAt: BusinessTime.parseInstant(row["created_at"]),
+            answeredAt: (row["answered_at"] as String?).flatMap(BusinessTime.parseInstant))
+    }
+
+    static func offer(_ row: SQLRow) throws -> WaitlistOffer {
+        WaitlistOffer(
+            number: row["offer_no"], season: row["season"], slotId: row["slot_id"], siteId: row["site_id"], district: row["district"],
+            applicationNo: row["application_no"], state: try row.decoded("state"),
+            offeredAt: BusinessTime.parseInstant(row["offered_at"]) ?? Date(timeIntervalSince1970: 0),
+            deadline: BusinessTime.parseInstant(row["deadline"]) ?? Date(timeIntervalSince1970: 0),
+            answeredAt: (row["answered_at"] as String?).flatMap(BusinessTime.parseInstant),
+            permitNumber: row["permit_no"])
+    }
+}

@@ -1,0 +1,277 @@
+import Foundation
+import GuatanCore
+
+/// A season's application for the draw, as the rules and the pages need it.
+public struct ApplicationRecord: Sendable, Hashable {
+    public var number: String
+    public var season: Int
+    public var vendorId: String
+    public var holderName: String
+    /// The district of the first site named: its squad reviews the application.
+    public var district: String
+    public var state: ApplicationState
+    public var preferences: [String]
+    public var renewalSlot: String?
+    public var priorityClaim: String?
+    public var priorityVerified: Bool
+    /// Decided when the list is published.
+    public var tier: Int?
+    public var produce: [String]
+    public var expectedKg: Double
+    public var vehiclePlate: String
+    public var hasCertificate: Bool
+    public var householdSize: Int
+    public var reason: String?
+    /// The place in the drawn order of an application given a slot (0 for a renewal).
+    public var drawnRank: Int?
+    /// The slot the draw (or an accepted offer) gave it.
+    public var slotId: String?
+    public var permitNumber: String?
+    public var createdAt: Date?
+
+    public init(
+        number: String, season: Int, vendorId: String, holderName: String, district: String, state: ApplicationState, preferences: [String],
+        renewalSlot: String?, priorityClaim: String?, priorityVerified: Bool, tier: Int?, produce: [String], expectedKg: Double,
+        vehiclePlate: String, hasCertificate: Bool, householdSize: Int, reason: String?, drawnRank: Int?, slotId: String?, permitNumber: String?,
+        createdAt: Date?
+    ) {
+        self.number = number
+        self.season = season
+        self.vendorId = vendorId
+        self.holderName = holderName
+        self.district = district
+        self.state = state
+        self.preferences = preferences
+        self.renewalSlot = renewalSlot
+        self.priorityClaim = priorityClaim
+        self.priorityVerified = priorityVerified
+        self.tier = tier
+        self.produce = produce
+        self.expectedKg = expectedKg
+        self.vehiclePlate = vehiclePlate
+        self.hasCertificate = hasCertificate
+        self.householdSize = householdSize
+        self.reason = reason
+        self.drawnRank = drawnRank
+        self.slotId = slotId
+        self.permitNumber = permitNumber
+        self.createdAt = createdAt
+    }
+}
+
+/// A new application's row.
+public struct NewApplication: Sendable, Hashable {
+    public var number: String
+    public var season: Int
+    public var vendorId: String
+    public var district: String
+    public var request: ApplicationRequest
+    public var renewalSlot: String?
+    public var vehiclePlate: String
+    public var certificatePhoto: String?
+    public var at: Date
+
+    public init(
+        number: String, season: Int, vendorId: String, district: String, request: ApplicationRequest, renewalSlot: String?, vehiclePlate: String,
+        certificatePhoto: String?, at: Date
+    ) {
+        self.number = number
+        self.season = season
+        self.vendorId = vendorId
+        self.district = district
+        self.request = request
+        self.renewalSlot = renewalSlot
+        self.vehiclePlate = vehiclePlate
+        self.certificatePhoto = certificatePhoto
+        self.at = at
+    }
+}
+
+/// A slot a season offers, from the season's own copy of the registry.
+public struct SeasonSlot: Sendable, Hashable {
+    public var slotId: String
+    public var siteId: String
+    public var siteName: String
+    public var district: String
+    public var number: Int
+
+    public init(slotId: String, siteId: String, siteName: String, district: String, number: Int) {
+        self.slotId = slotId
+        self.siteId = siteId
+        self.siteName = siteName
+        self.district = district
+        self.number = number
+    }
+}
+
+/// The draw as kept: the published file (with the seed and results once drawn), the secret
+/// seed until then, and the applications objections took out.
+public struct DrawRecord: Sendable, Hashable {
+    public var season: Int
+    public var commitment: String
+    /// Secret until `drawnAt`: never shown before.
+    public var seedHex: String
+    public var publishedJSON: String
+    public var publishedAt: Date?
+    public var drawnAt: Date?
+    public var excluded: [String]
+
+    public init(season: Int, commitment: String, seedHex: String, publishedJSON: String, publishedAt: Date?, drawnAt: Date?, excluded: [String]) {
+        self.season = season
+        self.commitment = commitment
+        self.seedHex = seedHex
+        self.publishedJSON = publishedJSON
+        self.publishedAt = publishedAt
+        self.drawnAt = drawnAt
+        self.excluded = excluded
+    }
+}
+
+public enum ObjectionState: String, Sendable, Hashable, Codable, CaseIterable {
+    case open, upheld, dismissed
+}
+
+/// An objection (异议) to an allocation during the notice, and the bureau's answer.
+public struct Objection: Sendable, Hashable {
+    public var number: String
+    public var season: Int
+    public var applicationNo: String
+    public var reason: String
+    public var state: ObjectionState
+    public var answer: String?
+    public var createdAt: Date?
+    public var answeredAt: Date?
+
+    public init(
+        number: String, season: Int, applicationNo: String, reason: String, state: ObjectionState, answer: String?, createdAt: Date?,
+        answeredAt: Date?
+    ) {
+        self.number = number
+        self.season = season
+        self.applicationNo = applicationNo
+        self.reason = reason
+        self.state = state
+        self.answer = answer
+        self.createdAt = createdAt
+        self.answeredAt = answeredAt
+    }
+}
+
+public enum OfferState: String, Sendable, Hashable, Codable, CaseIterable {
+    case open, accepted, declined, expired
+}
+
+/// A freed slot offered to the next on its site's waitlist, until a deadline.
+public struct WaitlistOffer: Sendable, Hashable {
+    public var number: String
+    public var season: Int
+    public var slotId: String
+    public var siteId: String
+    public var district: String
+    public var applicationNo: String
+    public var state: OfferState
+    public var offeredAt: Date
+    public var deadline: Date
+    public var answeredAt: Date?
+    public var permitNumber: String?
+
+    public init(
+        number: String, season: Int, slotId: String, siteId: String, district: String, applicationNo: String, state: OfferState, offeredAt: Date,
+        deadline: Date, answeredAt: Date?, permitNumber: String?
+    ) {
+        self.number = number
+        self.season = season
+        self.slotId = slotId
+        self.siteId = siteId
+        self.district = district
+        self.applicationNo = applicationNo
+        self.state = state
+        self.offeredAt = offeredAt
+        self.deadline = deadline
+        self.answeredAt = answeredAt
+        self.permitNumber = permitNumber
+    }
+}
+
+/// Where an application waits at one site: its place among those still waiting there.
+public struct WaitlistPlace: Sendable, Hashable {
+    public var siteId: String
+    /// 1 is next.
+    public var position: Int
+
+    public init(siteId: String, position: Int) {
+        self.siteId = siteId
+        self.position = position
+    }
+}
+
+/// A permit a vendor held in a season, as renewal looks back on it.
+public struct IssuedPermit: Sendable, Hashable {
+    public var number: String
+    public var slotId: String
+    public var state: PermitState
+    public var checkInDays: Int
+
+    public init(number: String, slotId: String, state: PermitState, checkInDays: Int) {
+        self.number = number
+        self.slotId = slotId
+        self.state = state
+        self.checkInDays = checkInDays
+    }
+}
+
+/// The allocation's rows: one transaction's narrow reads and writes, on either database.
+public protocol AllocationTransaction {
+    /// The season's row with its allocation settings, locked where writers run side by side.
+    func seasonPlan(year: Int) throws -> SeasonPlan?
+    func seasonPlans() throws -> [SeasonPlan]
+    func insertSeasonPlan(_ plan: SeasonPlan) throws
+    func updateSeasonPlan(_ plan: SeasonPlan) throws
+    /// Copies a season's registry (or the live registry when `from` has no copy) into `to`'s.
+    func copySeasonRegistry(from: Int, to: Int) throws -> (sites: Int, slots: Int)
+    /// The season's slots in order of site and number.
+    func seasonSlots(year: Int) throws -> [SeasonSlot]
+    func seasonSite(year: Int, siteId: String) throws -> (district: String, name: String)?
+    /// Puts a season's registry into the live one: sites and slots it adds, sites it changed.
+    func releaseSeasonRegistry(year: Int, at: Date) throws -> (sites: Int, slots: Int)
+
+    func insertApplication(_ application: NewApplication) throws
+    /// The application, locked where writers run side by side.
+    func application(number: String) throws -> ApplicationRecord?
+    /// The vendor's application that holds the season (not rejected or withdrawn).
+    func application(vendorId: String, season: Int) throws -> ApplicationRecord?
+    func applications(season: Int, states: Set<ApplicationState>) throws -> [ApplicationRecord]
+    func applicationCount(season: Int, states: Set<ApplicationState>) throws -> Int
+    func setApplicationState(number: String, state: ApplicationState, reason: String?, at: Date) throws
+    func setPriorityVerified(number: String, _ verified: Bool) throws
+    func setApplicationTier(number: String, tier: Int) throws
+    /// The slot the draw or an offer gave it (nil to take it back), its rank, and its permit once issued.
+    func setApplicationSlot(number: String, slotId: String?, rank: Int?, permitNumber: String?, at: Date) throws
+    /// False when the person is in another application of the season already.
+    func insertHouseholdMember(season: Int, idCardHash: String, applicationNo: String) throws -> Bool
+    func releaseHousehold(applicationNo: String) throws
+    func idCardHash(vendorId: String) throws -> String?
+    /// The vendor's last permit of a season that was issued, and his days checked in on it.
+    func issuedPermit(vendorId: String, season: Int) throws -> IssuedPermit?
+
+    func insertDraw(_ draw: DrawRecord) throws
+    func draw(season: Int) throws -> DrawRecord?
+    func updateDraw(_ draw: DrawRecord) throws
+    func replaceWaitlists(season: Int, _ waitlists: [String: [String]]) throws
+    /// The first application still waiting at the site: qualified, no slot, no open offer.
+    func nextWaiting(season: Int, siteId: String) throws -> ApplicationRecord?
+    func waitlistPlaces(applicationNo: String) throws -> [WaitlistPlace]
+
+    func insertObjection(_ objection: Objection) throws
+    func objection(number: String) throws -> Objection?
+    func objections(season: Int) throws -> [Objection]
+    func answerObjection(number: String, state: ObjectionState, answer: String, at: Date) throws
+
+    func insertOffer(_ offer: WaitlistOffer) throws
+    func offer(number: String) throws -> WaitlistOffer?
+    func offers(applicationNo: String) throws -> [WaitlistOffer]
+    func offers(season: Int, district: String?, states: Set<OfferState>) throws -> [WaitlistOffer]
+    /// Open offers whose deadline has passed, oldest first.
+    func overdueOffers(before: Date, limit: Int) throws -> [WaitlistOffer]
+    func setOffer(number: String, state: OfferState, permitNumber: String?, at: Date) throws
+}
