@@ -1,0 +1,146 @@
+import Foundation
+import GuatanCore
+import GuatanServices
+import GuatanStoreInterface
+import Testing
+
+/// The season's allocation on every backend, through the workflows: the season's own registry,
+/// applications and households, tiers from the last season, the draw's outcome and waitlists,
+/// permits issued at once, offers that run out.
+@Suite("Allocation store: seasons, applications, the draw, waitlists and offers (every backend)")
+struct AllocationStoreTests {
+    static let officer = Account(id: 8, username: "cg.li", role: .officer, district: "CG", vendorId: nil)
+
+    static func day(_ text: String) -> Date { BusinessTime.parseInstant(text + "T10:00:00+08:00")! }
+
+    static func request(_ sites: [String], renew: Bool = false, household: [String] = []) -> ApplicationRequest {
+        ApplicationRequest(
+            preferences: sites, asksRenewal: renew, priorityClaim: nil, householdIdCards: household, produce: ["西瓜"], expectedKg: 500,
+            vehiclePlate: nil)
+    }
+
+    @Test(
+        "a season from planning to offers: the registry copied and released, tiers, the draw kept, the waitlist served",
+        arguments: StoreBackend.allCases)
+    func season(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let allocation = store.workflows.allocation
+        let vendors = try await Fixtures.vendors(store.workflows, count: 8)
+        // 2026: vendor 0 in good standing at CG-001-01; vendor 1's permit revoked.
+        _ = try await store.workflows.permits.create(
+            vendorId: vendors[0], slotId: "CG-001-01", season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
+        let revoked = try await store.workflows.permits.create(
+            vendorId: vendors[1], slotId: "CG-001-02", season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
+        _ = try await store.workflows.permits.transition(
+            number: revoked.permit.number, action: .revoke, by: .testAdmin, reason: "出租摊位", at: Fixtures.now)
+
+        let plan = try await allocation.openSeason(year: 2027, from: 2026, actor: "test", at: Fixtures.now)
+        #expect(plan.phase == .planning && plan.season.startsOn.description == "2027-06-15")
+        #expect(try await allocation.publicView(season: 2027).slots.count == 2059)
+        // The bureau adds a site to 2027's registry: the running season's map does not change.
+        try await store.execute(
+            """
+            INSERT INTO season_site (season, site_id, district, name, address, street_office, lat, lng, opens_at, closes_at)
+            VALUES (2027, 'CG-900', 'CG', '新建瓜果摊点', '城关区新建路1号', '', 36.05, 103.85, '06:00', '22:00')
+            """)
+        try await store.execute(
+            "INSERT INTO season_slot (season, slot_id, site_id, number, lat, lng) VALUES (2027, 'CG-900-01', 'CG-900', 1, 36.05, 103.85)")
+        #expect(try await store.stores.registry.site(id: "CG-900", today: Fixtures.today) == nil)
+
+        _ = try await allocation.configure(
+            year: 2027, .init(applicationsOpenOn: LocalDate("2027-03-01"), applicationsCloseOn: LocalDate("2027-03-31"), renewalMinShare: 0),
+            by: .testAdmin, at: Fixtures.now)
+        _ = try await allocation.act(year: 2027, action: .openApplications, by: .testAdmin, at: Fixtures.now)
+
+        let inWindow = Self.day("2027-03-10")
+        var numbers: [String] = []
+        numbers.append(
+            try await allocation.apply(
+                vendorId: vendors[0], season: 2027, Self.request([], renew: true), householdHashes: [], certificate: nil, at: inWindow
+            ).number)
+        numbers.append(
+            try await allocation.apply(
+                vendorId: vendors[1], season: 2027, Self.request(["CG-001"], renew: true), householdHashes: [], certificate: nil, at: inWindow
+            ).number)
+        for index in 2...5 {
+            numbers.append(
+                try await allocation.apply(
+                    vendorId: vendors[index], season: 2027, Self.request(["CG-001", "CG-900"]), householdHashes: [], certificate: nil, at: inWindow
+                ).number)
+        }
+        // Vendor 6 names vendor 2 (card-2) as a member of his household: refused, nothing kept.
+        await #expect(throws: AllocationError.self) {
+            try await allocation.apply(
+                vendorId: vendors[6], season: 2027, Self.request(["CG-002"]), householdHashes: ["card-2"], certificate: nil, at: inWindow)
+        }
+        #expect(try await store.count("SELECT COUNT(*) FROM application WHERE vendor_id = '\(vendors[6])'") == 0)
+        // Two applications of one household at once: the database lets one through.
+        let racing = await withTaskGroup(of: Bool.self) { group in
+            for index in [6, 7] {
+                group.addTask {
+                    (try? await allocation.apply(
+                        vendorId: vendors[index], season: 2027, Self.request(["CG-002"]), householdHashes: ["card-shared"], certificate: nil,
+                        at: inWindow)) != nil
+                }
+            }
+            return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(racing == 1)
+        #expect(try await store.count("SELECT COUNT(*) FROM application_household WHERE id_card_hash = 'card-shared'") == 1)
+
+        let afterWindow = Self.day("2027-04-01")
+        _ = try await allocation.act(year: 2027, action: .closeApplications, by: .testAdmin, at: afterWindow)
+        for record in try await allocation.applications(season: 2027, district: nil, states: [.submitted]) {
+            _ = try await allocation.decide(
+                number: record.number, action: .review, by: Self.officer, reason: nil, priorityVerified: nil, at: afterWindow)
+            _ = try await allocation.decide(
+                number: record.number, action: .approve, by: .testAdmin, reason: nil, priorityVerified: nil, at: afterWindow)
+        }
+        _ = try await allocation.act(year: 2027, action: .publishList, by: .testAdmin, at: afterWindow)
+        let tiers = Dictionary(
+            uniqueKeysWithValues: try await allocation.applications(season: 2027, district: nil, states: [.qualified]).map { ($0.number, $0.tier) })
+        #expect(tiers[numbers[0]] == 1, "good standing: renewal")
+        #expect(tiers[numbers[1]] == 3, "revoked last season: drawn with everyone else")
+        #expect(try await store.count("SELECT COUNT(*) FROM season_draw WHERE season = 2027 AND drawn_at IS NULL") == 1)
+
+        _ = try await allocation.act(year: 2027, action: .draw, by: .testAdmin, at: afterWindow)
+        let file = try #require(try await allocation.publicView(season: 2027).drawFile)
+        let drawn = try Draw.Published.decode(Data(file.utf8))
+        let results = try #require(drawn.results)
+        #expect(try drawn.run() == results)
+        #expect(results.allocation.first { $0.slotId == "CG-001-01" }?.applicationNo == numbers[0])
+        // Five general applications for CG-001's two free slots and CG-900's one: two wait.
+        let waiting = try #require(results.waitlists["CG-001"])
+        let qualified = try await allocation.applications(season: 2027, district: nil, states: [.qualified])
+        #expect(waiting.count == 2)
+        #expect(
+            results.waitlists["CG-900", default: []]
+                == waiting.filter { number in qualified.first { $0.number == number }!.preferences.contains("CG-900") })
+        let firstView = try await allocation.vendorView(vendorId: try #require(qualified.first { $0.number == waiting[0] }).vendorId, season: 2027)
+        #expect(firstView.waitlist.first == WaitlistPlace(siteId: "CG-001", position: 1))
+        let stored = try await allocation.applications(season: 2027, district: nil, states: [.qualified])
+        #expect(Set(stored.filter { $0.slotId != nil }.map(\.number)) == Set(results.allocation.map(\.applicationNo)))
+
+        _ = try await allocation.act(year: 2027, action: .startNotice, by: .testAdmin, at: afterWindow)
+        let issuedDay = Self.day("2027-04-10")
+        _ = try await allocation.act(year: 2027, action: .allocate, by: .testAdmin, at: issuedDay)
+        #expect(try await store.count("SELECT COUNT(*) FROM permit WHERE season = 2027 AND state = 'issued'") == results.allocation.count)
+        #expect(try await store.stores.registry.site(id: "CG-900", today: LocalDate("2027-04-10")!) != nil, "the 2027 registry is live")
+        _ = try await allocation.act(year: 2027, action: .startSeason, by: .testAdmin, at: issuedDay)
+
+        // In season: the renewal holder gives up; the first waiting is offered; nobody answers.
+        let inSeason = Self.day("2027-07-01")
+        let renewed = try #require(
+            try await allocation.applications(season: 2027, district: nil, states: [.qualified]).first { $0.number == numbers[0] }?.permitNumber)
+        let holder = Account(id: 20, username: "farmer0", role: .vendor, district: nil, vendorId: vendors[0])
+        _ = try await allocation.surrender(permitNumber: renewed, by: holder, reason: nil, at: inSeason)
+        let offers = try await allocation.offers(season: 2027, district: "CG")
+        #expect(offers.count == 1 && offers[0].applicationNo == waiting[0] && offers[0].state == .open)
+        #expect(try await allocation.offers(season: 2027, district: "XG").isEmpty)
+        #expect(try await allocation.expireOffers(now: inSeason.addingTimeInterval(47 * 3600)) == 0)
+        #expect(try await allocation.expireOffers(now: inSeason.addingTimeInterval(49 * 3600)) == 1)
+        let after = try await allocation.offers(season: 2027, district: "CG")
+        #expect(after.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.expired, .open])
+        #expect(after.first { $0.state == .open }?.applicationNo == waiting[1])
+    }
+}
