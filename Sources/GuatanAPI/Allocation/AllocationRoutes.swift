@@ -120,6 +120,8 @@ struct AllocationRoutes {
             guard let raw = form.field("season"), let season = Int(raw), (2000...2100).contains(season) else {
                 throw APIError.validation("season must be the year applied for, such as \(today.year + 1)", field: "season")
             }
+            // Outside the window, barred or applied already: refused before the photo is looked at or kept.
+            try await workflow.checkAdmissible(vendorId: vendorId, season: season, at: clock.now())
             let separators = CharacterSet(charactersIn: ",，、;； ")
             func list(_ name: String) -> [String] {
                 (form.fields[name] ?? []).flatMap { $0.components(separatedBy: separators) }
@@ -129,11 +131,11 @@ struct AllocationRoutes {
             let expectedKg = try ProduceField.expectedKg(form)
             let plate = try ProduceField.plate(form)
             let renew = ["true", "1", "on", "yes"].contains(form.field("renew")?.lowercased() ?? "")
-            let request = ApplicationRequest(
+            let asked = ApplicationRequest(
                 preferences: list("preferences"), asksRenewal: renew, priorityClaim: form.field("priority_claim"),
                 householdIdCards: list("household_id_cards"), produce: produce, expectedKg: expectedKg, vehiclePlate: plate)
             // The household's ID numbers are kept only as keyed hashes, the way the vendor's own is.
-            let checked = try ApplicationRequest.validate(request, maxPreferences: 10)
+            let checked = try ApplicationRequest.validate(asked, maxPreferences: 10)
             let hashes = checked.householdIdCards.map(personalDataKey.idCardHash)
             guard let file = form.files(named: "certificate").first else {
                 throw APIError.validation("attach the village committee's certificate (村委会证明) as the photo 'certificate'", field: "certificate")
@@ -141,7 +143,7 @@ struct AllocationRoutes {
             let now = clock.now()
             let record = try await photos.keeping([file.bytes], field: "certificate") { [workflow] stored in
                 try await workflow.apply(
-                    vendorId: vendorId, season: season, request, householdHashes: hashes, certificate: stored[0], at: now)
+                    vendorId: vendorId, season: season, asked, householdHashes: hashes, certificate: stored[0], at: now)
             }
             return try APIJSON.response(ApplicationBody(record), status: .created, headers: [.cacheControl: "no-store"])
         }

@@ -270,28 +270,9 @@ public struct AllocationService: Sendable {
         vendorId: String, season year: Int, _ request: ApplicationRequest, householdHashes: [String], certificate: StoredPhoto?, at: Date
     ) async throws -> ApplicationRecord {
         try await store.transaction { tx in
-            guard let plan = try tx.seasonPlan(year: year) else { throw StoreError.notFound("no season \(year)") }
-            let today = BusinessTime.localDate(of: at)
-            guard plan.acceptsApplications(on: today) else {
-                var details = ["phase": plan.phase.rawValue]
-                details["opens_on"] = plan.applicationsOpenOn?.description
-                details["closes_on"] = plan.applicationsCloseOn?.description
-                let window =
-                    if let opens = plan.applicationsOpenOn, let closes = plan.applicationsCloseOn { "from \(opens) to \(closes)" } else {
-                        "on dates the bureau has not announced yet"
-                    }
-                throw AllocationError.conflict(
-                    code: "APPLICATIONS_CLOSED", message: "applications for \(year) are taken \(window)", details: details)
-            }
+            let plan = try Self.admissible(tx, vendorId: vendorId, season: year, at: at)
             let clean = try ApplicationRequest.validate(request, maxPreferences: plan.maxPreferences)
             guard let vendor = try tx.vendor(id: vendorId) else { throw StoreError.notFound("no vendor \(vendorId)") }
-            if let reason = try tx.bar(vendorId: vendorId, season: year) {
-                throw AllocationError.conflict(
-                    code: "BARRED", message: "you are barred from the \(year) season: \(reason)", details: ["reason": reason])
-            }
-            if let existing = try tx.application(vendorId: vendorId, season: year) {
-                throw AllocationError.conflict(code: "CONFLICT", message: "you have applied for \(year) already: \(existing.number)")
-            }
             var district: String?
             for site in clean.preferences {
                 guard let found = try tx.seasonSite(year: year, siteId: site) else {
@@ -330,6 +311,34 @@ public struct AllocationService: Sendable {
                 ], at: at)
             return try tx.application(number: number)!
         }
+    }
+
+    /// The checks an application meets before anything of it is read or kept (its photo):
+    /// the window, a bar, an application already made. The same as `apply` makes again.
+    public func checkAdmissible(vendorId: String, season year: Int, at: Date) async throws {
+        _ = try await store.transaction { tx in try Self.admissible(tx, vendorId: vendorId, season: year, at: at) }
+    }
+
+    static func admissible(_ tx: any StoreTransaction, vendorId: String, season year: Int, at: Date) throws -> SeasonPlan {
+        guard let plan = try tx.seasonPlan(year: year) else { throw StoreError.notFound("no season \(year)") }
+        let today = BusinessTime.localDate(of: at)
+        guard plan.acceptsApplications(on: today) else {
+            var details = ["phase": plan.phase.rawValue]
+            details["opens_on"] = plan.applicationsOpenOn?.description
+            details["closes_on"] = plan.applicationsCloseOn?.description
+            let window =
+                if let opens = plan.applicationsOpenOn, let closes = plan.applicationsCloseOn { "from \(opens) to \(closes)" } else {
+                    "on dates the bureau has not announced yet"
+                }
+            throw AllocationError.conflict(code: "APPLICATIONS_CLOSED", message: "applications for \(year) are taken \(window)", details: details)
+        }
+        if let reason = try tx.bar(vendorId: vendorId, season: year) {
+            throw AllocationError.conflict(code: "BARRED", message: "you are barred from the \(year) season: \(reason)", details: ["reason": reason])
+        }
+        if let existing = try tx.application(vendorId: vendorId, season: year) {
+            throw AllocationError.conflict(code: "CONFLICT", message: "you have applied for \(year) already: \(existing.number)")
+        }
+        return plan
     }
 
     /// Review (初审, with the household's priority verified or not), approval (复审),
