@@ -1,6 +1,7 @@
 // The administrator's dashboard: the season at a glance (check-in rate per day and district,
 // cases by category and status, time-limit compliance, hotspots on the map), permits and their
-// moves, registering vendors and issuing permits, and the CSV exports.
+// moves, registering vendors and issuing permits, the season's allocation (open next year, the
+// window, review counts, the draw, the notice's objections, every permit at once), and the CSV exports.
 "use strict";
 
 (() => {
@@ -30,7 +31,7 @@
     app.replaceChildren(
       el("p", { class: "row" }, el("span", { class: "muted" }, t("signed_in_as", { name: Guatan.session().username })),
         el("button", { type: "button", class: "secondary", onclick: Guatan.signOut, style: "flex:0 0 auto" }, t("sign_out"))),
-      el("div", { class: "tabs", role: "tablist" }, ["overview", "permits", "vendors", "accounts", "exports"].map((name) =>
+      el("div", { class: "tabs", role: "tablist" }, ["overview", "allocation", "permits", "vendors", "accounts", "exports"].map((name) =>
         el("button", { type: "button", role: "tab", id: "tab-" + name, "aria-selected": String(name === tab), onclick: () => show(name) }, t("tab_" + name)))),
       panel);
   }
@@ -39,7 +40,94 @@
     tab = name;
     app.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.id === "tab-" + name)));
     panel.replaceChildren(el("p", { class: "muted" }, t("loading")));
-    ({ overview, permits, vendors, accounts, exports })[name]();
+    ({ overview, allocation, permits, vendors, accounts, exports })[name]();
+  }
+
+  // The step each phase leads to, as the lifecycle runs it.
+  const NEXT = { planning: "open_applications", applications_open: "close_applications", review: "draw", drawn: "start_notice",
+    notice: "allocate", allocated: "start_season", in_season: "close_season" };
+
+  /** The season's allocation: where it stands, the one next step, demand per site, objections to answer. */
+  async function allocation(message) {
+    let seasons;
+    try { seasons = (await api("/api/v1/seasons", { auth: false })).items; } catch (error) { panel.replaceChildren(el("div", { class: "message error" }, explain(error))); return; }
+    const result = el("div", { class: "hidden", id: "allocation-message" });
+    const opener = el("form", { class: "card row", id: "open-season" },
+      el("label", { class: "inline" }, t("season_pick"), el("input", { type: "number", id: "open-year", value: String((seasons.at(-1) || season).year + 1), min: "2000", max: "2100" })),
+      el("label", { class: "inline" }, t("open_from"), el("input", { type: "number", id: "open-from", value: String((seasons.at(-1) || season).year), min: "2000", max: "2100" })),
+      el("button", { type: "submit", style: "flex:0 0 auto" }, t("open_season")));
+    opener.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const year = Number(document.getElementById("open-year").value);
+        await api("/api/v1/admin/seasons", { method: "POST", json: { year, from: Number(document.getElementById("open-from").value) } });
+        panel.dataset.season = String(year);
+        allocation();
+      } catch (error) { showMessage(result, "error", explain(error)); }
+    });
+    const drawing = seasons.filter((s) => !["in_season", "closed"].includes(s.phase));
+    const year = Number(panel.dataset.season) || (drawing[0] || seasons.at(-1) || {}).year;
+    if (!year) { panel.replaceChildren(opener, result); return; }
+    let view, list;
+    try {
+      [view, list] = await Promise.all([api(`/api/v1/admin/seasons/${year}`), api(`/api/v1/seasons/${year}/allocation`, { auth: false })]);
+    } catch (error) { panel.replaceChildren(opener, el("div", { class: "message error" }, explain(error))); return; }
+    const plan = view.season;
+    const pick = el("select", { id: "allocation-season" }, seasons.map((s) => el("option", { value: s.year, selected: s.year === year }, `${s.year} · ${t("phase_" + s.phase)}`)));
+    pick.addEventListener("change", () => { panel.dataset.season = pick.value; allocation(); });
+    // In review the list is published first, then drawn.
+    const next = plan.phase === "review" && !list.list_published ? "publish_list" : NEXT[plan.phase];
+    const step = el("form", { class: "card", id: "season-step" }, el("h3", {}, t("next_step")),
+      next === "open_applications" ? [
+        el("label", { for: "window-opens" }, t("window_opens")), el("input", { type: "date", id: "window-opens", value: plan.applications_open_on || season.today }),
+        el("label", { for: "window-closes" }, t("window_closes")), el("input", { type: "date", id: "window-closes", value: plan.applications_close_on || "" })] : null,
+      next ? el("p", {}, el("button", { type: "submit", id: "season-next", "data-action": next }, t("act_" + next))) : null);
+    step.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = { action: next };
+      if (next === "open_applications") {
+        body.applications_open_on = document.getElementById("window-opens").value;
+        body.applications_close_on = document.getElementById("window-closes").value;
+      }
+      try {
+        const moved = await api(`/api/v1/admin/seasons/${year}/transitions`, { method: "POST", json: body });
+        panel.dataset.season = String(year);
+        allocation(t("step_done", { phase: t("phase_" + moved.phase) }));
+      } catch (error) { showMessage(result, "error", explain(error)); }
+    });
+    const counts = Object.entries(view.applications_by_status);
+    const open = list.objections.filter((o) => o.status === "open");
+    panel.replaceChildren(
+      el("p", { class: "row" }, pick),
+      el("p", { id: "season-phase" }, t("season_phase", { phase: t("phase_" + plan.phase) }),
+        plan.applications_open_on ? el("span", { class: "muted" }, " · " + t("alloc_window", { opens: plan.applications_open_on, closes: plan.applications_close_on })) : null),
+      result, step,
+      el("section", { class: "card" }, el("h3", {}, t("by_status")),
+        counts.length ? el("dl", { class: "facts", id: "application-counts" }, counts.flatMap(([status, n]) => [el("dt", {}, status), el("dd", {}, String(n))])) : el("p", { class: "muted" }, t("none"))),
+      el("section", { class: "card" }, el("h3", {}, t("oversubscribed")),
+        view.oversubscribed.length ? el("div", { class: "scroll" }, el("table", { class: "data", id: "oversubscribed" }, el("tbody", {}, view.oversubscribed.slice(0, 50).map((d) =>
+          el("tr", {}, el("td", {}, `${d.site_name}（${d.site_id}）`), el("td", {}, t("applicants", { n: d.named, slots: d.slots })), el("td", {}, d.ratio.toFixed(1) + "×")))))) : el("p", { class: "muted" }, t("none"))),
+      el("section", { class: "card", id: "objections-to-answer" }, el("h3", {}, t("objections")),
+        open.length ? el("ul", { class: "list" }, open.map((o) => objectionItem(o, year))) : el("p", { class: "muted" }, t("none"))),
+      el("p", {}, el("a", { href: `/allocation.html?season=${year}` }, t("see_allocation"))),
+      opener);
+    if (message) showMessage(result, "ok", message);
+  }
+
+  function objectionItem(objection, year) {
+    const answer = el("textarea", { id: "answer-" + objection.objection_no, maxlength: "500" });
+    const box = el("div", { class: "hidden" });
+    const decide = async (uphold) => {
+      try {
+        await api(`/api/v1/admin/objections/${objection.objection_no}/answer`, { method: "POST", json: { uphold, answer: answer.value.trim() } });
+        panel.dataset.season = String(year);
+        allocation();
+      } catch (error) { showMessage(box, "error", explain(error)); }
+    };
+    return el("li", { "data-objection": objection.objection_no }, el("strong", {}, `${objection.objection_no} · ${objection.application_no}`),
+      el("div", {}, objection.reason), el("label", { for: "answer-" + objection.objection_no }, t("answer")), answer,
+      el("p", { class: "row" }, el("button", { type: "button", class: "danger", onclick: () => decide(true) }, t("uphold")),
+        el("button", { type: "button", class: "secondary", onclick: () => decide(false) }, t("dismiss"))), box);
   }
 
   function period() {

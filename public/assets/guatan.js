@@ -88,6 +88,44 @@ const Guatan = (() => {
       origin: "产地（乡镇）", plate: "车牌号", vendor_created: "已登记摊主 {id}，登录名 {username}。", export_hint: "CSV 文件，Excel 可直接打开（不含联系方式）。",
       export_checkins: "打卡记录", export_reports: "举报案件", export_inspections: "检查记录", export_permits: "许可证",
       total: "合计", district: "城区",
+      // allocation (摇号分配)
+      nav_allocation: "摇号公示", ps_surrendered: "已退摊",
+      alloc_title: "{year} 年摊位申请", alloc_window: "申请时间：{opens} 至 {closes}", alloc_no_window: "申请时间尚未公布。",
+      st_apply: "现在可以申请 {year} 年的摊位。", st_wait_for_window: "{year} 年摊位申请还没开始。",
+      st_window_closed: "{year} 年摊位申请已经截止。", st_in_review: "您的申请 {no} 已提交，正在审核（中队初审、市局复审）。",
+      st_rejected: "您的申请没有通过：{reason}", st_wait_for_draw: "您的申请 {no} 已通过审核，等待摇号。",
+      st_allocated: "摇号结果：您分到摊位 {slot}。公示期到 {until}，公示结束后统一发证。",
+      st_waitlisted: "这次没有摇到摊位，您在候补名单上：", st_wait_place: "{site} 第 {n} 位",
+      st_offer: "有一个摊位 {slot} 空出来给您了，请在 {deadline} 前确认。过期视为放弃。",
+      st_permit: "已发证：{permit}。", st_barred: "您不能申请 {year} 年的摊位：{reason}", st_not_allocated: "本季没有分到摊位。",
+      pref_n: "第 {n} 志愿", pref_none: "（不选）", renew_label: "续用我去年的摊位（{slot}），去年无吊销、无清零月份且出摊天数达标才能续用",
+      household_label: "家庭成员身份证号（每行一个，一户只能申请一个摊位）", priority_label: "优先户类别（如 脱贫户，可不填，由中队核实）",
+      expected_kg: "预计上市量（公斤）", certificate: "村委会证明照片", apply_button: "提交申请", applied: "申请已提交，编号 {no}。",
+      offer_accept: "接受这个摊位", offer_decline: "放弃", offer_taken: "已接受，许可证 {permit} 已发放。", offer_declined: "已放弃。",
+      surrender_button: "退摊（不再经营）", surrender_confirm: "确定退摊吗？退摊后这个摊位会给候补的摊主，本季不能恢复。", surrendered: "已退摊。",
+      see_allocation: "查看摇号公示",
+      err_APPLICATIONS_CLOSED: "现在不在申请时间内。{window}",
+      err_BARRED: "您不能申请这一季的摊位：{reason}",
+      err_HOUSEHOLD_HAS_APPLIED: "您家里已经有人申请了这一季的摊位：一户只能申请一个摊位。",
+      err_PHASE: "现在这一步还不能做：{message}",
+      err_OFFER_EXPIRED: "这个摊位的确认时间已经过了，已经给了下一位候补摊主。",
+      // the public allocation page
+      allocation_title: "摊位摇号公示", phase_planning: "规划摊点", phase_applications_open: "接受申请", phase_review: "审核",
+      phase_drawn: "已摇号", phase_notice: "公示期", phase_allocated: "已发证", phase_in_season: "经营季", phase_closed: "已结束",
+      season_pick: "年度", list_published: "已公布合格申请 {n} 份和随机种子的承诺值", commitment: "承诺值（种子的 SHA-256）", seed: "随机种子（摇号时公开）",
+      download_draw: "下载摇号文件", how_to_check: "怎样核对：下载摇号文件，用 tools/verify_draw.py 在任何电脑上重新计算，结果必须一致。",
+      site_results: "各摊点结果", col_slot: "摊位", col_application: "申请编号", col_holder: "申请人", col_tier: "类别", col_rank: "顺位", col_permit: "许可证",
+      tier_1: "续用", tier_2: "优先户", tier_3: "一般", waitlist: "候补顺序", applicants: "{n} 人申请 {slots} 个摊位",
+      objections: "异议", objection_reason: "异议理由", objection_file: "提出异议", objection_filed: "已收到您的异议 {no}，处理结果会在本页公开。",
+      obj_open: "处理中", obj_upheld: "异议成立", obj_dismissed: "异议不成立", not_published: "合格申请名单尚未公布。",
+      notice_until: "公示期到 {date}，期间任何人都可以对结果提出异议。",
+      // the admin's allocation tab
+      tab_allocation: "摇号分配", open_season: "开启下一年度", open_from: "复制自", season_phase: "当前阶段：{phase}",
+      window_opens: "申请开始日", window_closes: "申请截止日", next_step: "下一步", by_status: "申请状态",
+      oversubscribed: "申请人数超过摊位的摊点", answer: "答复（公开）", uphold: "异议成立", dismiss: "不成立",
+      act_open_applications: "开始接受申请", act_close_applications: "截止申请", act_publish_list: "公布名单和承诺值", act_draw: "摇号",
+      act_start_notice: "开始公示", act_allocate: "公示结束，统一发证", act_start_season: "开始经营季", act_close_season: "结束本季",
+      step_done: "已完成：{phase}",
     },
     en: {
       brand: "Guatan · Lanzhou fruit stalls", nav_map: "Stall map", nav_track: "Track a report", nav_vendor: "Vendor check-in", nav_officer: "Officers", nav_admin: "Admin",
@@ -167,6 +205,41 @@ const Guatan = (() => {
       origin: "Origin (township)", plate: "Vehicle plate", vendor_created: "Vendor {id} registered, login {username}.", export_hint: "CSV files for spreadsheets (no contacts).",
       export_checkins: "Check-ins", export_reports: "Reports", export_inspections: "Inspections", export_permits: "Permits",
       total: "Total", district: "District",
+      nav_allocation: "Stall draw", ps_surrendered: "Given up",
+      alloc_title: "Applying for a stall in {year}", alloc_window: "Applications: {opens} to {closes}", alloc_no_window: "The dates are not announced yet.",
+      st_apply: "You can apply for a {year} stall now.", st_wait_for_window: "Applications for {year} have not opened yet.",
+      st_window_closed: "Applications for {year} have closed.", st_in_review: "Your application {no} is being reviewed (district team, then the bureau).",
+      st_rejected: "Your application was not accepted: {reason}", st_wait_for_draw: "Your application {no} is accepted and waits for the draw.",
+      st_allocated: "The draw gave you stall {slot}. The public notice runs until {until}; permits are issued after it.",
+      st_waitlisted: "The draw gave you no stall; you are on the waiting list:", st_wait_place: "{site}: number {n}",
+      st_offer: "Stall {slot} has come free for you. Accept it before {deadline}, or it goes to the next.",
+      st_permit: "Permit issued: {permit}.", st_barred: "You cannot apply for {year}: {reason}", st_not_allocated: "No stall this season.",
+      pref_n: "Choice {n}", pref_none: "(none)", renew_label: "Keep my stall of last year ({slot}); only for a season without revocation, a month at zero points, and with enough days open",
+      household_label: "ID numbers of your household (one a line; one application a household)", priority_label: "Priority household (e.g. 脱贫户; optional, the team checks)",
+      expected_kg: "Expected amount (kg)", certificate: "Photo of the village committee's certificate", apply_button: "Send application", applied: "Application sent: {no}.",
+      offer_accept: "Take this stall", offer_decline: "Decline", offer_taken: "Taken: permit {permit} is issued.", offer_declined: "Declined.",
+      surrender_button: "Give up my stall", surrender_confirm: "Give up your stall? It goes to the next on the waiting list and cannot be undone this season.", surrendered: "Stall given up.",
+      see_allocation: "See the draw and its notice",
+      err_APPLICATIONS_CLOSED: "Applications are not open now. {window}",
+      err_BARRED: "You cannot apply for this season: {reason}",
+      err_HOUSEHOLD_HAS_APPLIED: "Someone in your household has applied this season: one application a household.",
+      err_PHASE: "This step is not possible yet: {message}",
+      err_OFFER_EXPIRED: "The time to accept this stall has passed; it went to the next on the list.",
+      allocation_title: "Stall draw and public notice", phase_planning: "Planning", phase_applications_open: "Applications open", phase_review: "Review",
+      phase_drawn: "Drawn", phase_notice: "Public notice", phase_allocated: "Permits issued", phase_in_season: "In season", phase_closed: "Closed",
+      season_pick: "Season", list_published: "{n} qualified applications and the commitment to the seed are published", commitment: "Commitment (SHA-256 of the seed)", seed: "Seed (revealed at the draw)",
+      download_draw: "Download the draw file", how_to_check: "To check: download the draw file and run tools/verify_draw.py on any computer; it must give the same results.",
+      site_results: "Results by site", col_slot: "Stall", col_application: "Application", col_holder: "Applicant", col_tier: "Tier", col_rank: "Rank", col_permit: "Permit",
+      tier_1: "Renewal", tier_2: "Priority", tier_3: "General", waitlist: "Waiting list", applicants: "{n} applicants for {slots} stalls",
+      objections: "Objections", objection_reason: "What is wrong", objection_file: "Object", objection_filed: "Objection {no} received; the answer will be public here.",
+      obj_open: "Open", obj_upheld: "Upheld", obj_dismissed: "Dismissed", not_published: "The list is not published yet.",
+      notice_until: "The notice runs until {date}; anyone may object to a result until then.",
+      tab_allocation: "Allocation", open_season: "Open next season", open_from: "Copy from", season_phase: "Phase: {phase}",
+      window_opens: "Applications open on", window_closes: "Applications close on", next_step: "Next step", by_status: "Applications",
+      oversubscribed: "Sites with more applicants than stalls", answer: "Answer (public)", uphold: "Uphold", dismiss: "Dismiss",
+      act_open_applications: "Open applications", act_close_applications: "Close applications", act_publish_list: "Publish list and commitment", act_draw: "Draw",
+      act_start_notice: "Start the notice", act_allocate: "Issue every permit", act_start_season: "Start the season", act_close_season: "Close the season",
+      step_done: "Done: {phase}",
     },
   };
 
@@ -305,6 +378,10 @@ const Guatan = (() => {
         return season && season.starts_on ? t("err_OUT_OF_SEASON", { from: season.starts_on, to: season.ends_on }) : t("err_OUT_OF_SEASON_plain");
       case "RATE_LIMITED": return t("err_RATE_LIMITED", { wait: duration(error.retryAfter || 60) });
       case "VALIDATION_FAILED": return t("err_VALIDATION_FAILED", { message: error.message });
+      case "APPLICATIONS_CLOSED":
+        return t("err_APPLICATIONS_CLOSED", { window: d.opens_on ? t("alloc_window", { opens: d.opens_on, closes: d.closes_on }) : t("alloc_no_window") });
+      case "BARRED": return t("err_BARRED", { reason: d.reason || error.message });
+      case "PHASE": return t("err_PHASE", { message: error.message });
       default:
         if (WORDS.zh["err_" + error.code]) return t("err_" + error.code);
         return t("err_other", { message: error.message });
@@ -329,7 +406,7 @@ const Guatan = (() => {
 
   /** The shared header: brand, the pages, the language switch. */
   function header(current) {
-    const pages = [["/", "nav_map"], ["/track.html", "nav_track"], ["/vendor.html", "nav_vendor"], ["/officer.html", "nav_officer"], ["/admin.html", "nav_admin"]];
+    const pages = [["/", "nav_map"], ["/track.html", "nav_track"], ["/allocation.html", "nav_allocation"], ["/vendor.html", "nav_vendor"], ["/officer.html", "nav_officer"], ["/admin.html", "nav_admin"]];
     const bar = el("header", { class: "top" },
       el("a", { class: "brand", href: "/", "data-t": "brand" }),
       el("nav", {}, pages.map(([href, key]) => el("a", { href, "data-t": key, "aria-current": href === current ? "page" : null }))),
