@@ -80,6 +80,50 @@ extension SQLStoreTransaction {
         try db.row("SELECT district, name FROM season_site WHERE season = ? AND site_id = ?", [year, siteId]).map { ($0["district"], $0["name"]) }
     }
 
+    public func seasonSiteRows(year: Int) throws -> [(site: Site, slots: Int)] {
+        try db.rows(
+            """
+            SELECT s.site_id AS id, s.district, s.name, s.address, s.street_office, s.lat, s.lng, s.opens_at, s.closes_at,
+                   (SELECT COUNT(*) FROM season_slot sl WHERE sl.season = s.season AND sl.site_id = s.site_id) AS slots
+            FROM season_site s WHERE s.season = ? ORDER BY s.site_id
+            """, [year]
+        ).map { (SQLRows.site($0), $0["slots"]) }
+    }
+
+    public func upsertSeasonSite(year: Int, _ site: Site) throws {
+        try db.run(
+            """
+            INSERT INTO season_site (season, site_id, district, name, address, street_office, lat, lng, opens_at, closes_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (season, site_id) DO UPDATE SET district = excluded.district, name = excluded.name, address = excluded.address,
+                street_office = excluded.street_office, lat = excluded.lat, lng = excluded.lng, opens_at = excluded.opens_at,
+                closes_at = excluded.closes_at
+            """,
+            [
+                year, site.id, site.district, site.name, site.address, site.streetOffice, site.position.lat, site.position.lng,
+                site.opensAt.description, site.closesAt.description,
+            ])
+    }
+
+    public func deleteSeasonSite(year: Int, siteId: String) throws {
+        try db.run("DELETE FROM season_slot WHERE season = ? AND site_id = ?", [year, siteId])
+        try db.run("DELETE FROM season_site WHERE season = ? AND site_id = ?", [year, siteId])
+    }
+
+    public func shiftSeasonSlots(year: Int, siteId: String, dLat: Double, dLng: Double) throws {
+        try db.run("UPDATE season_slot SET lat = lat + ?, lng = lng + ? WHERE season = ? AND site_id = ?", [dLat, dLng, year, siteId])
+    }
+
+    public func setSeasonSlotCount(year: Int, siteId: String, count: Int, position: Coordinate) throws {
+        try db.run("DELETE FROM season_slot WHERE season = ? AND site_id = ? AND number > ?", [year, siteId, count])
+        let existing: [Int] = try db.values("SELECT number FROM season_slot WHERE season = ? AND site_id = ?", [year, siteId])
+        for number in Set(1...max(count, 1)).subtracting(existing).sorted() where number <= count {
+            try db.run(
+                "INSERT INTO season_slot (season, slot_id, site_id, number, lat, lng) VALUES (?, ?, ?, ?, ?, ?)",
+                [year, Slot.id(siteId: siteId, number: number), siteId, number, position.lat, position.lng])
+        }
+    }
+
     public func releaseSeasonRegistry(year: Int, at: Date) throws -> (sites: Int, slots: Int) {
         let stamp = BusinessTime.rfc3339(at)
         // Sites the season changed take its name, address, place and hours; new ones are added.

@@ -232,6 +232,15 @@ public protocol AllocationTransaction {
     /// The season's slots in order of site and number.
     func seasonSlots(year: Int) throws -> [SeasonSlot]
     func seasonSite(year: Int, siteId: String) throws -> (district: String, name: String)?
+    /// The season's sites with their slot counts, by ID.
+    func seasonSiteRows(year: Int) throws -> [(site: Site, slots: Int)]
+    func upsertSeasonSite(year: Int, _ site: Site) throws
+    /// Removes a site and its slots from the season's registry.
+    func deleteSeasonSite(year: Int, siteId: String) throws
+    /// Moves a site's slots by the site's own move, so they keep their places around it.
+    func shiftSeasonSlots(year: Int, siteId: String, dLat: Double, dLng: Double) throws
+    /// Gives the site `count` slots: new numbers at `position`, numbers above `count` removed.
+    func setSeasonSlotCount(year: Int, siteId: String, count: Int, position: Coordinate) throws
     /// Puts a season's registry into the live one: sites and slots it adds, sites it changed.
     func releaseSeasonRegistry(year: Int, at: Date) throws -> (sites: Int, slots: Int)
 

@@ -636,12 +636,22 @@ struct ImportSites: AsyncParsableCommand {
             Columns as in seed/sites.csv: site_id,district,name,address,street_office,lat,lng,opens_at,closes_at,slots
             (street_office, opens_at and closes_at may be empty). A new site_id creates the site and its slots;
             a known one updates the site and adds slots up to the new count. Positions are WGS-84.
+
+            With --season YEAR (a season in planning, see `guatan season open`), the file is that season's whole
+            registry: the sites and slots it adds, removes, moves and resizes are listed, and applied only with
+            --apply. The running season's registry is not touched.
             """)
 
     @OptionGroup var options: DataOptions
 
     @Argument(help: "The CSV file (UTF-8).")
     var file: String
+
+    @Option(help: "A season in planning whose own registry the file replaces (shows the difference first).")
+    var season: Int?
+
+    @Flag(help: "With --season: apply the difference shown.")
+    var apply = false
 
     func run() async throws {
         let logger = try options.makeLogger(label: "guatan.import")
@@ -654,10 +664,27 @@ struct ImportSites: AsyncParsableCommand {
         }
         do {
             let actor = "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+            if let season {
+                let diff = try await backend.workflows.allocation.importSeasonSites(
+                    csv: data, file: file, season: season, apply: apply, actor: actor, at: Date())
+                diff.lines.forEach { print($0) }
+                if diff.isEmpty {
+                    print("no change to the \(season) registry")
+                } else if diff.applied {
+                    print("applied to the \(season) registry")
+                } else {
+                    print("nothing changed yet: run again with --apply to apply these \(diff.lines.count) changes to the \(season) registry")
+                }
+                return
+            }
+            guard !apply else { throw ValidationError("--apply goes with --season YEAR") }
             let summary = try await backend.workflows.registry.importSites(csv: data, file: file, actor: actor, now: Date())
             print("imported \(file): \(summary.sitesCreated) sites created, \(summary.sitesUpdated) updated, \(summary.slotsCreated) slots created")
         } catch let error as RegistryImportError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
+        } catch let error as AllocationError {
+            FileHandle.standardError.write(Data((SeasonCommand.Open.describe(error) + "\n").utf8))
             throw ExitCode(1)
         }
     }

@@ -143,4 +143,60 @@ struct AllocationStoreTests {
         #expect(after.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.expired, .open])
         #expect(after.first { $0.state == .open }?.applicationNo == waiting[1])
     }
+
+    @Test(
+        "a planned season's registry from a file: the difference first, applied only when asked, IDs never reused for another place",
+        arguments: StoreBackend.allCases)
+    func seasonImport(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let allocation = store.workflows.allocation
+        _ = try await allocation.openSeason(year: 2027, from: 2026, actor: "test", at: Fixtures.now)
+        let seed = try String(contentsOf: Fixtures.seedDirectory.appendingPathComponent("sites.csv"), encoding: .utf8)
+        var lines = seed.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        let header = lines.removeFirst()
+        // CG-001 gets five slots and moves ~110 m north; CG-002 is dropped; CG-900 is new.
+        lines = lines.compactMap { line in
+            var fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let columns = header.split(separator: ",").map(String.init)
+            let at = { (name: String) in columns.firstIndex(of: name)! }
+            if fields[at("site_id")] == "CG-002" { return nil }
+            if fields[at("site_id")] == "CG-001" {
+                fields[at("slots")] = "5"
+                fields[at("lat")] = String(Double(fields[at("lat")])! + 0.001)
+            }
+            return fields.joined(separator: ",")
+        }
+        lines.append("CG-900,CG,新建瓜果摊点,兰州市城关区新建路1号,东岗街道,36.05,103.85,06:00,22:00,2")
+        let file = Data(([header] + lines).joined(separator: "\n").utf8)
+
+        let preview = try await allocation.importSeasonSites(csv: file, file: "2027.csv", season: 2027, apply: false, actor: "test", at: Fixtures.now)
+        #expect(preview.added == ["CG-900 (2 slots)"] && preview.removed == ["CG-002"] && !preview.applied)
+        #expect(preview.resized["CG-001"]! == (3, 5) && (105...120).contains(preview.moved["CG-001"]!))
+        #expect(try await allocation.publicView(season: 2027).slots.count == 2059, "nothing written before it is confirmed")
+
+        let applied = try await allocation.importSeasonSites(csv: file, file: "2027.csv", season: 2027, apply: true, actor: "test", at: Fixtures.now)
+        #expect(applied.applied && applied.lines == preview.lines)
+        let slots = try await allocation.publicView(season: 2027).slots
+        let expected = 2059 - 10 + 2 + 2
+        #expect(slots.count == expected, "CG-002 gone, CG-001 two more, CG-900 two new")
+        #expect(slots.filter { $0.siteId == "CG-001" }.map(\.number) == [1, 2, 3, 4, 5])
+        #expect(try await store.stores.registry.site(id: "CG-002", today: Fixtures.today) != nil, "the running season keeps its sites")
+        #expect(try await store.stores.registry.site(id: "CG-001", today: Fixtures.today)?.slots.count == 3)
+        let again = try await allocation.importSeasonSites(csv: file, file: "2027.csv", season: 2027, apply: false, actor: "test", at: Fixtures.now)
+        #expect(again.isEmpty)
+
+        // An ID that named a place elsewhere is not given to another place.
+        let reused = Data((header + "\nCG-003,CG,别处,城关区别处,,36.10,103.90,06:00,22:00,2\n").utf8)
+        await #expect(throws: RegistryImportError.self) {
+            try await allocation.importSeasonSites(csv: reused, file: "bad.csv", season: 2027, apply: true, actor: "test", at: Fixtures.now)
+        }
+        // Only while the season is planned.
+        _ = try await allocation.configure(
+            year: 2027, .init(applicationsOpenOn: LocalDate("2027-03-01"), applicationsCloseOn: LocalDate("2027-03-31")), by: .testAdmin,
+            at: Fixtures.now)
+        _ = try await allocation.act(year: 2027, action: .openApplications, by: .testAdmin, at: Fixtures.now)
+        await #expect(throws: AllocationError.self) {
+            try await allocation.importSeasonSites(csv: file, file: "2027.csv", season: 2027, apply: true, actor: "test", at: Fixtures.now)
+        }
+    }
 }

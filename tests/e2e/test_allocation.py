@@ -74,6 +74,15 @@ def test_a_season_allocated_by_draw_from_the_window_to_the_waitlist(workdir):
         assert "season 2027 opened in planning from 2026" in opened.stdout and "2059 slots" in opened.stdout
         again = run_cli("season", "open", "2027", "--from", "2026", data=data)
         assert again.returncode != 0 and "exists already" in again.stderr
+        # The bureau edits 2027's registry from a file: the difference first, applied when confirmed.
+        edited = workdir / "sites-2027.csv"
+        rows = (ROOT / "seed" / "sites.csv").read_text(encoding="utf-8").splitlines()
+        edited.write_text("\n".join(rows + ["CG-900,CG,新建瓜果摊点,兰州市城关区新建路1号,东岗街道,36.05,103.85,06:00,22:00,2"]) + "\n", encoding="utf-8")
+        preview = run_cli("import-sites", "--season", "2027", str(edited), data=data)
+        assert preview.returncode == 0 and "+ site CG-900 (2 slots)" in preview.stdout and "--apply" in preview.stdout, preview.stderr
+        applied = run_cli("import-sites", "--season", "2027", str(edited), "--apply", data=data)
+        assert applied.returncode == 0 and "applied to the 2027 registry" in applied.stdout
+        assert server.get("/api/v1/sites/CG-900").status_code == 404, "the running season's map is not touched"
 
         admin = login(server, "demo.admin")
         # A demo vendor whose 2026 stall is at a small site (three slots): the six farmers
