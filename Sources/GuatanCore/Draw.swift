@@ -21,6 +21,10 @@ public enum Draw {
         public var siteId: String
         public var slots: [String]
 
+        enum CodingKeys: String, CodingKey {
+            case siteId = "site_id", slots
+        }
+
         public init(siteId: String, slots: [String]) {
             self.siteId = siteId
             self.slots = slots
@@ -35,6 +39,10 @@ public enum Draw {
         public var tier: Int
         public var preferences: [String]
         public var renewalSlot: String?
+
+        enum CodingKeys: String, CodingKey {
+            case applicationNo = "application_no", holderMasked = "holder_masked", tier, preferences, renewalSlot = "renewal_slot"
+        }
 
         public init(applicationNo: String, holderMasked: String, tier: Int, preferences: [String], renewalSlot: String?) {
             self.applicationNo = applicationNo
@@ -52,6 +60,10 @@ public enum Draw {
         public var tier: Int
         /// The application's place in the drawn order (1 first); 0 for a renewal.
         public var rank: Int
+
+        enum CodingKeys: String, CodingKey {
+            case slotId = "slot_id", siteId = "site_id", applicationNo = "application_no", tier, rank
+        }
     }
 
     public struct Result: Sendable, Hashable, Codable {
@@ -96,18 +108,16 @@ public enum Draw {
                 seedHex: seed, commitment: commitment, sites: sites, applications: applications.filter { !out.contains($0.applicationNo) })
         }
 
-        /// Snake-case keys, sorted: the same bytes for the same draw.
+        /// Snake-case keys (named, not converted key by key: a national file has millions), sorted:
+        /// the same bytes for the same draw.
         public func encoded() throws -> Data {
             let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             return try encoder.encode(self)
         }
 
         public static func decode(_ data: Data) throws -> Published {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            return try decoder.decode(Published.self, from: data)
+            try JSONDecoder().decode(Published.self, from: data)
         }
     }
 
@@ -170,7 +180,18 @@ public enum Draw {
         return Result(allocation: allocation, waitlists: waitlists)
     }
 
-    static func hex(_ data: Data) -> String { data.map { String(format: "%02x", $0) }.joined() }
+    /// Lower-case hex, by table: Foundation's String(format:) costs microseconds a byte on Linux,
+    /// and a national draw makes twenty million of them.
+    static func hex(_ data: Data) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(data.count * 2)
+        for byte in data {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
 
 extension Data {

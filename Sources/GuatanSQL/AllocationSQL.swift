@@ -223,6 +223,32 @@ extension SQLStoreTransaction {
         try db.run("UPDATE application SET tier = ? WHERE application_no = ?", [tier, number])
     }
 
+    public func setApplicationTiers(season: Int, tier: Int) throws {
+        try db.run("UPDATE application SET tier = ? WHERE season = ? AND state = 'qualified'", [tier, season])
+    }
+
+    public func setApplicationSlots(_ rows: [(number: String, slotId: String?, rank: Int?)], at: Date) throws {
+        let stamp = BusinessTime.rfc3339(at)
+        for start in stride(from: 0, to: rows.count, by: 300) {
+            let part = rows[start..<min(start + 300, rows.count)]
+            var slots = SQLArguments()
+            var ranks = SQLArguments()
+            var numbers = SQLArguments()
+            for row in part {
+                slots += [row.number, row.slotId]
+                ranks += [row.number, row.rank]
+                numbers += [row.number]
+            }
+            let cases = Array(repeating: "WHEN ? THEN ?", count: part.count).joined(separator: " ")
+            try db.run(
+                """
+                UPDATE application SET slot_id = CASE application_no \(cases) END, drawn_rank = CASE application_no \(cases) END,
+                    permit_no = NULL, updated_at = ?
+                WHERE application_no IN (\(SQLRows.placeholders(part.count)))
+                """, slots + ranks + [stamp] + numbers, cached: false)
+        }
+    }
+
     public func setApplicationSlot(number: String, slotId: String?, rank: Int?, permitNumber: String?, at: Date) throws {
         try db.run(
             "UPDATE application SET slot_id = ?, drawn_rank = ?, permit_no = ?, updated_at = ? WHERE application_no = ?",
@@ -252,6 +278,56 @@ extension SQLStoreTransaction {
         ).map { row in
             IssuedPermit(number: row["permit_no"], slotId: row["slot_id"], state: try row.decoded("state"), checkInDays: row["days"])
         }
+    }
+
+    public func permitHistory(vendorId: String) throws -> [PermitHistoryRow] {
+        try db.rows(
+            """
+            SELECT p.permit_no, p.season, p.slot_id, p.state, p.issued_at,
+                   (SELECT COUNT(*) FROM checkin c WHERE c.permit_no = p.permit_no) AS days
+            FROM permit p WHERE p.vendor_id = ? AND p.issued_at IS NOT NULL ORDER BY p.season, p.seq
+            """, [vendorId]
+        ).map { row in
+            PermitHistoryRow(
+                number: row["permit_no"], season: row["season"], slotId: row["slot_id"], state: try row.decoded("state"),
+                issuedAt: (row["issued_at"] as String?).flatMap(BusinessTime.parseInstant), checkInDays: row["days"])
+        }
+    }
+
+    public func bars(vendorId: String) throws -> [VendorBar] {
+        try db.rows("SELECT * FROM vendor_bar WHERE vendor_id = ? ORDER BY season", [vendorId]).map { row in
+            VendorBar(
+                season: row["season"], reason: row["reason"], createdAt: BusinessTime.parseInstant(row["created_at"]),
+                liftedAt: (row["lifted_at"] as String?).flatMap(BusinessTime.parseInstant), liftReason: row["lift_reason"])
+        }
+    }
+
+    public func liftBar(vendorId: String, season: Int, reason: String, by actor: String, at: Date) throws -> Bool {
+        try db.run(
+            "UPDATE vendor_bar SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE vendor_id = ? AND season = ? AND lifted_at IS NULL",
+            [BusinessTime.rfc3339(at), actor, reason, vendorId, season]) > 0
+    }
+
+    public func warnIdle(_ warning: IdleWarning, by actor: String) throws {
+        try db.run(
+            """
+            INSERT INTO permit_warning (permit_no, warned_at, reclaim_on, warned_by) VALUES (?, ?, ?, ?)
+            ON CONFLICT (permit_no) DO UPDATE SET warned_at = excluded.warned_at, reclaim_on = excluded.reclaim_on, warned_by = excluded.warned_by
+            """, [warning.permitNumber, BusinessTime.rfc3339(warning.warnedAt), warning.reclaimOn.description, actor])
+    }
+
+    public func idleWarning(permitNumber: String) throws -> IdleWarning? {
+        try db.row("SELECT * FROM permit_warning WHERE permit_no = ?", [permitNumber]).flatMap(SQLRows.idleWarning)
+    }
+
+    public func idleWarnings(vendorId: String) throws -> [IdleWarning] {
+        try db.rows(
+            "SELECT w.* FROM permit_warning w JOIN permit p ON p.permit_no = w.permit_no WHERE p.vendor_id = ? ORDER BY w.warned_at", [vendorId]
+        ).compactMap(SQLRows.idleWarning)
+    }
+
+    public func checkInCount(permitNumber: String, since day: LocalDate) throws -> Int {
+        try db.value("SELECT COUNT(*) FROM checkin WHERE permit_no = ? AND business_date >= ?", [permitNumber, day.description]) ?? 0
     }
 
     // MARK: the draw and the waitlists
@@ -424,6 +500,11 @@ extension SQLRows {
             produce: decodeList(row["produce_json"]), expectedKg: row["expected_kg"], vehiclePlate: row["vehicle_plate"],
             hasCertificate: row["has_certificate"], householdSize: row["household_size"], reason: row["reason"], drawnRank: row["drawn_rank"],
             slotId: row["slot_id"], permitNumber: row["permit_no"], createdAt: BusinessTime.parseInstant(row["created_at"]))
+    }
+
+    static func idleWarning(_ row: SQLRow) -> IdleWarning? {
+        guard let at = BusinessTime.parseInstant(row["warned_at"]), let on = LocalDate(row["reclaim_on"] as String) else { return nil }
+        return IdleWarning(permitNumber: row["permit_no"], warnedAt: at, reclaimOn: on)
     }
 
     static func objection(_ row: SQLRow) throws -> Objection {

@@ -184,7 +184,7 @@ public final class SQLStoreTransaction: StoreTransaction {
     }
 
     public func bar(vendorId: String, season: Int) throws -> String? {
-        try db.value("SELECT reason FROM vendor_bar WHERE vendor_id = ? AND season = ?", [vendorId, season])
+        try db.value("SELECT reason FROM vendor_bar WHERE vendor_id = ? AND season = ? AND lifted_at IS NULL", [vendorId, season])
     }
 
     public func insertBar(vendorId: String, season: Int, reason: String, at: Date) throws -> Bool {

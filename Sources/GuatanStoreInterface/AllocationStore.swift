@@ -220,6 +220,55 @@ public struct IssuedPermit: Sendable, Hashable {
     }
 }
 
+/// A bar from a season, and its lifting if the bureau lifted it.
+public struct VendorBar: Sendable, Hashable {
+    public var season: Int
+    public var reason: String
+    public var createdAt: Date?
+    public var liftedAt: Date?
+    public var liftReason: String?
+
+    public init(season: Int, reason: String, createdAt: Date?, liftedAt: Date?, liftReason: String?) {
+        self.season = season
+        self.reason = reason
+        self.createdAt = createdAt
+        self.liftedAt = liftedAt
+        self.liftReason = liftReason
+    }
+}
+
+/// A permit of the vendor's past, as his record shows it.
+public struct PermitHistoryRow: Sendable, Hashable {
+    public var number: String
+    public var season: Int
+    public var slotId: String
+    public var state: PermitState
+    public var issuedAt: Date?
+    public var checkInDays: Int
+
+    public init(number: String, season: Int, slotId: String, state: PermitState, issuedAt: Date?, checkInDays: Int) {
+        self.number = number
+        self.season = season
+        self.slotId = slotId
+        self.state = state
+        self.issuedAt = issuedAt
+        self.checkInDays = checkInDays
+    }
+}
+
+/// A warning that an idle permit's slot will be taken back.
+public struct IdleWarning: Sendable, Hashable {
+    public var permitNumber: String
+    public var warnedAt: Date
+    public var reclaimOn: LocalDate
+
+    public init(permitNumber: String, warnedAt: Date, reclaimOn: LocalDate) {
+        self.permitNumber = permitNumber
+        self.warnedAt = warnedAt
+        self.reclaimOn = reclaimOn
+    }
+}
+
 /// The allocation's rows: one transaction's narrow reads and writes, on either database.
 public protocol AllocationTransaction {
     /// The season's row with its allocation settings, locked where writers run side by side.
@@ -254,6 +303,10 @@ public protocol AllocationTransaction {
     func setApplicationState(number: String, state: ApplicationState, reason: String?, at: Date) throws
     func setPriorityVerified(number: String, _ verified: Bool) throws
     func setApplicationTier(number: String, tier: Int) throws
+    /// Every qualified application of the season at one tier (the rest then set one by one).
+    func setApplicationTiers(season: Int, tier: Int) throws
+    /// Many applications' slots and ranks at once (a draw's outcome), in statements of a few hundred.
+    func setApplicationSlots(_ rows: [(number: String, slotId: String?, rank: Int?)], at: Date) throws
     /// The slot the draw or an offer gave it (nil to take it back), its rank, and its permit once issued.
     func setApplicationSlot(number: String, slotId: String?, rank: Int?, permitNumber: String?, at: Date) throws
     /// False when the person is in another application of the season already.
@@ -262,6 +315,19 @@ public protocol AllocationTransaction {
     func idCardHash(vendorId: String) throws -> String?
     /// The vendor's last permit of a season that was issued, and his days checked in on it.
     func issuedPermit(vendorId: String, season: Int) throws -> IssuedPermit?
+
+    /// Every permit the vendor was issued, oldest season first.
+    func permitHistory(vendorId: String) throws -> [PermitHistoryRow]
+    func bars(vendorId: String) throws -> [VendorBar]
+    /// False when there is no bar in force for that season.
+    func liftBar(vendorId: String, season: Int, reason: String, by actor: String, at: Date) throws -> Bool
+
+    /// Records (or renews) an idle permit's warning.
+    func warnIdle(_ warning: IdleWarning, by actor: String) throws
+    func idleWarning(permitNumber: String) throws -> IdleWarning?
+    func idleWarnings(vendorId: String) throws -> [IdleWarning]
+    /// Check-ins of a permit on or after a day.
+    func checkInCount(permitNumber: String, since day: LocalDate) throws -> Int
 
     func insertDraw(_ draw: DrawRecord) throws
     func draw(season: Int) throws -> DrawRecord?

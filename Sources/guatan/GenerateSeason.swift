@@ -4,6 +4,7 @@ import GuatanAPI
 import GuatanCore
 import GuatanPostgres
 import GuatanSQLite
+import GuatanServices
 import GuatanStoreInterface
 import Logging
 
@@ -41,7 +42,13 @@ struct GenerateSeason: AsyncParsableCommand {
     @Option(name: .customLong("random-seed"), help: "Seed of the generator (default 2026).")
     var randomSeed: UInt64 = 2026
 
+    @Option(
+        name: .customLong("applications"),
+        help: "Also open this later season from the generated one, with its applications for the draw (3–5 a slot at popular sites), in review.")
+    var applicationsYear: Int?
+
     func validate() throws {
+        if let applicationsYear, applicationsYear <= year { throw ValidationError("--applications must be a season after --season") }
         guard (1...100).contains(scale) else { throw ValidationError("--scale must be from 1 to 100") }
         guard (2000...2100).contains(year) else { throw ValidationError("--season must be a year from 2000 to 2100") }
         if let through, LocalDate(through) == nil { throw ValidationError("--through must be a date such as 2026-08-20") }
@@ -102,6 +109,20 @@ struct GenerateSeason: AsyncParsableCommand {
         try await loadDemoPopulation(into: database, key: key, now: eve, logger: logger)
         let last = through.flatMap(LocalDate.init) ?? season.endsOn
         let figures = try database.generateSeasonHistory(season: year, through: last, seed: randomSeed) { printNow($0) }
+        if let next = applicationsYear {
+            let drawing = ContinuousClock.now
+            let opened = BusinessTime.instant(of: LocalDate(year: next, month: 1, day: 10)!, at: LocalTime(hour: 9, minute: 0)!)
+            _ = try await AllocationService(store: database).openSeason(year: next, from: year, actor: "generator", at: opened)
+            // A history cut short has few days checked in: renewal then asks no share of them.
+            let made = try database.generateApplications(
+                season: next, windowOpens: LocalDate(year: next, month: 3, day: 1)!, windowCloses: LocalDate(year: next, month: 3, day: 31)!,
+                renewalMinShare: last < season.endsOn ? 0 : SeasonPlan.defaultRenewalMinShare, seed: randomSeed, at: opened)
+            printNow(
+                """
+                season \(next): \(made.applications) applications for \(made.slots) slots (\(made.renewals) renewals, \(made.newVendors) new \
+                vendors, \(made.oversubscribedSites) sites oversubscribed), in review, in \((ContinuousClock.now - drawing).components.seconds) s
+                """)
+        }
         let elapsed = ContinuousClock.now - started
         printNow(
             """

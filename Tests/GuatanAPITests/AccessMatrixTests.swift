@@ -45,6 +45,7 @@ struct AccessMatrixTests {
             "GET /api/v1/me/permits", "POST /api/v1/permit-applications", "POST /api/v1/checkins", "POST /api/v1/checkins/today/checkout",
             "GET /api/v1/me/checkins", "GET /api/v1/me/points", "GET /api/v1/me/allocation", "POST /api/v1/season-applications",
             "POST /api/v1/me/permits/{permit_no}/surrender", "POST /api/v1/me/offers/{offer_no}/accept", "POST /api/v1/me/offers/{offer_no}/decline",
+            "GET /api/v1/me/record",
         ] { table[route] = [.vendor] }
         // The applicant withdraws, the squad reviews, the bureau approves: each is told about his own.
         table["POST /api/v1/season-applications/{application_no}/transitions"] = everyone.subtracting([.anonymous])
@@ -69,7 +70,9 @@ struct AccessMatrixTests {
             "POST /api/v1/admin/deductions/{deduction_id}/annul", "GET /api/v1/admin/users", "POST /api/v1/admin/users/{username}/disable",
             "POST /api/v1/admin/users/{username}/enable", "POST /api/v1/admin/seasons", "GET /api/v1/admin/seasons/{year}",
             "POST /api/v1/admin/seasons/{year}/settings", "POST /api/v1/admin/seasons/{year}/transitions",
-            "POST /api/v1/admin/objections/{objection_no}/answer",
+            "POST /api/v1/admin/objections/{objection_no}/answer", "GET /api/v1/admin/vendors/{vendor_id}/record",
+            "POST /api/v1/admin/vendors/{vendor_id}/bars/{year}/lift", "POST /api/v1/admin/idle-permits/{permit_no}/warn",
+            "POST /api/v1/admin/idle-permits/{permit_no}/reclaim",
         ] { table[route] = [.admin] }
         return table
     }()
@@ -89,7 +92,7 @@ struct AccessMatrixTests {
             ("{tracking_code}", "0123456789ABCDEF"), ("{photo_id}", "x"), ("{service_code}", "hygiene.json"),
             ("{service_request_id}", "R000001.json"), ("{token}", "x.json"), ("{file}", "permits.csv"), ("{code}", "hygiene"),
             ("{deduction_id}", "1"), ("{username}", "nobody"), ("{year}", "2027"), ("{offer_no}", "HB2026-00001"),
-            ("{application_no}", "SQ2027-000001"), ("{objection_no}", "YY2027-0001"),
+            ("{application_no}", "SQ2027-000001"), ("{objection_no}", "YY2027-0001"), ("{vendor_id}", "V000001"),
         ]
     }
 

@@ -274,4 +274,60 @@ struct AllocationTests {
             }
         }
     }
+
+    @Test("a vendor's record across seasons; a bar lifted with a reason; an idle slot taken back only after a warning he could see")
+    func recordBarsAndIdleSlots() async throws {
+        let time = TestTime(TestService.midSeason)
+        let service = try await Scene.permitIssued(clock: time.clock)
+        let database = service.database
+        let barredAt = time.now
+        _ = try await database.transaction { tx in
+            try tx.insertBar(vendorId: "V000002", season: 2027, reason: "2026 年三个月积分清零", at: barredAt)
+        }
+        try await service.run { client in
+            let admin = try await client.signIn("admin")
+            let zhang = try await client.signIn("zhangsan")
+            let record = try await client.get("/api/v1/me/record", headers: zhang).json()
+            let seasons = try #require(record["seasons"] as? [[String: Any]])
+            #expect(seasons.count == 1 && seasons[0]["season"] as? Int == 2026 && seasons[0]["slot_id"] as? String == "CG-001-01")
+            #expect(seasons[0]["check_in_days"] as? Int == 0 && seasons[0]["months_at_zero_points"] as? Int == 0)
+
+            // The bar carries a reason; the bureau lifts it with one of its own, once.
+            let lisi = try await client.get("/api/v1/admin/vendors/V000002/record", headers: admin).json()
+            #expect((lisi["bars"] as? [[String: Any]])?.first?["lifted_at"] == nil)
+            try await client.post("/api/v1/admin/vendors/V000002/bars/2027/lift", json: #"{"reason": ""}"#, headers: admin)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "reason")
+            let lifted = try await client.post(
+                "/api/v1/admin/vendors/V000002/bars/2027/lift", json: #"{"reason": "复核：扣分有误，已撤销两次扣分"}"#, headers: admin)
+            #expect(lifted.status == .ok, "\(lifted.text)")
+            let bar = try #require((try lifted.json()["bars"] as? [[String: Any]])?.first)
+            #expect(bar["lifted_at"] as? String != nil && bar["lift_reason"] as? String == "复核：扣分有误，已撤销两次扣分")
+            try await client.post("/api/v1/admin/vendors/V000002/bars/2027/lift", json: #"{"reason": "again"}"#, headers: admin)
+                .expectError(.notFound, code: "NOT_FOUND")
+            #expect(try await database.transaction { tx in try tx.bar(vendorId: "V000002", season: 2027) } == nil)
+            let audit = try await client.get("/api/v1/admin/audit?entity=vendor&entity_id=V000002", headers: admin).json()
+            #expect((audit["items"] as? [[String: Any]])?.contains { $0["action"] as? String == "vendor.bar_lift" } == true)
+
+            // An idle slot: no taking back without a warning, nor before its day, nor after he turned up.
+            let permit = "LZ2026-CG-000001"
+            try await client.post("/api/v1/admin/idle-permits/\(permit)/reclaim", json: "{}", headers: admin).expectError(.conflict, code: "CONFLICT")
+            let warned = try await client.post("/api/v1/admin/idle-permits/\(permit)/warn", json: #"{"days": 3}"#, headers: admin)
+            #expect(try warned.status == .created && (warned.json()["reclaim_on"] as? String) == "2026-07-18", "\(warned.text)")
+            let seen = try await client.get("/api/v1/me/record", headers: zhang).json()
+            #expect((seen["idle_warnings"] as? [[String: Any]])?.first?["reclaim_on"] as? String == "2026-07-18")
+            try await client.post("/api/v1/admin/idle-permits/\(permit)/reclaim", json: "{}", headers: admin).expectError(.conflict, code: "CONFLICT")
+            #expect(try await Scene.checkIn(client, zhang).status == .created)
+            time.set("2026-07-18T09:00:00+08:00")
+            let fresh = try await client.signIn("admin")
+            let turnedUp = try await client.post("/api/v1/admin/idle-permits/\(permit)/reclaim", json: "{}", headers: fresh)
+            #expect(try (turnedUp.expectError(.conflict, code: "CONFLICT")["message"] as? String)?.contains("checked in since") == true)
+            // Warned again, and this time he stays away.
+            #expect(try await client.post("/api/v1/admin/idle-permits/\(permit)/warn", json: "{}", headers: fresh).status == .created)
+            time.set("2026-07-21T09:00:00+08:00")
+            let later = try await client.signIn("admin")
+            let reclaimed = try await client.post("/api/v1/admin/idle-permits/\(permit)/reclaim", json: "{}", headers: later)
+            #expect(try reclaimed.status == .ok && (reclaimed.json()["status"] as? String) == "revoked", "\(reclaimed.text)")
+            #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["status_today"] as? String == "vacant")
+        }
+    }
 }

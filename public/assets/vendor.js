@@ -11,7 +11,28 @@
 
   Guatan.requireSignIn(app, ["vendor"], () => load());
 
-  let state = { me: null, permit: null, permits: [], points: null, today: null, history: [], season: null, allocation: null, sites: null };
+  let state = { me: null, permit: null, permits: [], points: null, today: null, history: [], season: null, allocation: null, sites: null, record: null };
+
+  /** A warning that his idle stall will be taken back: first on the page, in words. */
+  function idleWarning() {
+    const live = (state.record ? state.record.idle_warnings : []).filter((w) => state.permit && w.permit_no === state.permit.permit_no && state.permit.status === "issued");
+    if (!live.length) return null;
+    return el("div", { class: "message error", role: "alert", id: "idle-warning" }, t("idle_warning", { permit: live[0].permit_no, date: live[0].reclaim_on }));
+  }
+
+  /** Seasons worked, days open, points lost, bars: what renewal looks back on. */
+  function recordCard() {
+    const record = state.record;
+    if (!record || (!record.seasons.length && !record.bars.length)) return null;
+    return el("section", { class: "card", id: "record" }, el("h2", {}, t("my_record")),
+      el("ul", { class: "list" }, record.seasons.map((s) => el("li", {},
+        el("strong", {}, `${s.season} · ${s.slot_id} `), el("span", { class: "chip " + (s.status === "revoked" ? "bad" : "plain") }, t("ps_" + s.status)),
+        el("div", { class: "small" }, [t("rec_days", { days: s.check_in_days, share: Math.round(s.check_in_share * 100) }),
+          s.points_deducted ? t("rec_points", { n: s.points_deducted }) : null,
+          s.months_at_zero_points ? t("rec_zero", { n: s.months_at_zero_points }) : null].filter(Boolean).join(" · "))))),
+      record.bars.map((b) => el("p", { class: "small" }, t("rec_bar", { season: b.season, reason: b.reason }),
+        b.lifted_at ? t("rec_bar_lifted", { reason: b.lift_reason || "" }) : null)));
+  }
 
   /** The season's application: a line for each stage, the form while the window is open. */
   function allocationCard() {
@@ -168,12 +189,13 @@
     Guatan.fill(app,
       el("p", { class: "row" }, el("span", { class: "muted" }, t("signed_in_as", { name: state.me ? (state.me.vendor ? state.me.vendor.name : state.me.username) : "" })),
         el("button", { type: "button", class: "secondary", onclick: Guatan.signOut, style: "flex:0 0 auto" }, t("sign_out"))),
+      idleWarning(),
       // An open window or an offer with a deadline comes first: it is what he must act on.
       ["offer", "apply"].includes(state.allocation && state.allocation.stage) ? allocationCard() : null,
       el("section", { class: "card" },
         el("p", { id: "today", "data-checked-in": state.today ? "true" : "false" }, todayLine()),
         checkIn, result, el("p", {}, checkOut)),
-      permitCard(), pointsCard(),
+      permitCard(), pointsCard(), recordCard(),
       ["offer", "apply"].includes(state.allocation && state.allocation.stage) ? null : allocationCard(),
       el("section", { class: "card", id: "history" }, el("h2", {}, t("history")),
         state.history.length ? el("table", { class: "data" }, el("tbody", {}, state.history.map((c) => el("tr", {},
@@ -184,13 +206,14 @@
 
   async function load() {
     try {
-      const [me, permits, points, season, allocation] = await Promise.all([
+      const [me, permits, points, season, allocation, record] = await Promise.all([
         api("/api/v1/me"), api("/api/v1/me/permits"), api("/api/v1/me/points").catch(() => null), api("/api/v1/seasons/current", { auth: false }),
-        api("/api/v1/me/allocation").catch(() => null)]);
+        api("/api/v1/me/allocation").catch(() => null), api("/api/v1/me/record").catch(() => null)]);
       state.me = me;
       state.season = season;
       state.permits = permits.items;
       state.allocation = allocation;
+      state.record = record;
       // The sites to choose from, once, while the window is open.
       if (allocation && allocation.stage === "apply" && !state.sites) state.sites = await Guatan.allPages("/api/v1/sites");
       // This season's permit first: the one in force, else the newest.

@@ -53,8 +53,13 @@ extension AllocationRoutes {
         let answer: String
     }
 
+    /// A reason, as giving a permit up and lifting a bar take it.
     struct SurrenderInput: Decodable {
         let reason: String?
+    }
+
+    struct WarnInput: Decodable {
+        let days: Int?
     }
 }
 
@@ -340,4 +345,52 @@ struct AdminSeasonBody: Encodable {
     let oversubscribed: [Demand]
     let objectionsOpen: Int
     let offersOpen: Int
+}
+
+/// A vendor's record across seasons: his own, or the bureau's view of it.
+struct VendorRecordBody: Encodable {
+    struct SeasonBody: Encodable {
+        let season: Int
+        let permitNo: String
+        let slotId: String
+        let status: String
+        let checkInDays: Int
+        let checkInShare: Double
+        let pointsDeducted: Int
+        let monthsAtZeroPoints: Int
+    }
+    struct BarBody: Encodable {
+        let season: Int
+        let reason: String
+        let barredAt: String?
+        let liftedAt: String?
+        let liftReason: String?
+    }
+    struct WarningBody: Encodable {
+        let permitNo: String
+        let warnedAt: String
+        let reclaimOn: String
+    }
+    let vendorId: String
+    let seasons: [SeasonBody]
+    let bars: [BarBody]
+    let idleWarnings: [WarningBody]
+
+    init(_ view: VendorRecordView) {
+        vendorId = view.vendorId
+        idleWarnings = view.warnings.map {
+            WarningBody(permitNo: $0.permitNumber, warnedAt: BusinessTime.rfc3339($0.warnedAt), reclaimOn: $0.reclaimOn.description)
+        }
+        seasons = view.seasons.map {
+            SeasonBody(
+                season: $0.season, permitNo: $0.permitNumber, slotId: $0.slotId, status: $0.state.rawValue, checkInDays: $0.checkInDays,
+                checkInShare: ($0.checkInShare * 1000).rounded() / 1000, pointsDeducted: $0.pointsDeducted, monthsAtZeroPoints: $0.monthsAtZeroPoints)
+        }
+        bars = view.bars.map {
+            BarBody(
+                season: $0.season, reason: $0.reason, barredAt: $0.createdAt.map(BusinessTime.rfc3339),
+                liftedAt: $0.liftedAt.map(BusinessTime.rfc3339),
+                liftReason: $0.liftReason)
+        }
+    }
 }

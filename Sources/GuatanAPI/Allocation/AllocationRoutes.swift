@@ -35,6 +35,48 @@ struct AllocationRoutes {
         routes.post("/api/v1/admin/seasons/{year}/settings") { request, context in try await configure(request, context) }
         routes.post("/api/v1/admin/seasons/{year}/transitions") { request, context in try await act(request, context) }
         routes.post("/api/v1/admin/objections/{objection_no}/answer") { request, context in try await answer(request, context) }
+        // Each vendor's record across seasons, and lifting a bar
+        routes.get("/api/v1/me/record") { _, context in try await record(vendorId: try CheckInRoutes.vendorId(context)) }
+        routes.get("/api/v1/admin/vendors/{vendor_id}/record") { _, context in
+            _ = try context.require(.admin)
+            return try await record(vendorId: try context.parameters.require("vendor_id").uppercased())
+        }
+        routes.post("/api/v1/admin/vendors/{vendor_id}/bars/{year}/lift") { request, context in try await liftBar(request, context) }
+        // Idle permits: a warning the vendor sees, then the slot taken back for the waitlist
+        routes.post("/api/v1/admin/idle-permits/{permit_no}/warn") { request, context in try await warnIdle(request, context) }
+        routes.post("/api/v1/admin/idle-permits/{permit_no}/reclaim") { _, context in try await reclaimIdle(context) }
+    }
+
+    func warnIdle(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let admin = try context.require(.admin)
+        let number = try context.parameters.require("permit_no").uppercased()
+        let input = try await JSONBody.decode(WarnInput.self, from: request, context: context, limit: 1024)
+        let warning = try await workflow.warnIdle(permitNumber: number, days: input.days, by: admin, at: clock.now())
+        return try APIJSON.response(
+            VendorRecordBody.WarningBody(
+                permitNo: warning.permitNumber, warnedAt: BusinessTime.rfc3339(warning.warnedAt), reclaimOn: warning.reclaimOn.description),
+            status: .created)
+    }
+
+    func reclaimIdle(_ context: GuatanRequestContext) async throws -> Response {
+        let admin = try context.require(.admin)
+        let number = try context.parameters.require("permit_no").uppercased()
+        let record = try await workflow.reclaimIdle(permitNumber: number, by: admin, at: clock.now())
+        return try APIJSON.response(PermitBody(record, today: today), headers: [.cacheControl: "no-store"])
+    }
+
+    func record(vendorId: String) async throws -> Response {
+        let view = try await workflow.vendorRecord(vendorId: vendorId, today: today)
+        return try APIJSON.response(VendorRecordBody(view), headers: [.cacheControl: "no-store"])
+    }
+
+    func liftBar(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let admin = try context.require(.admin)
+        let vendorId = try context.parameters.require("vendor_id").uppercased()
+        let year = try year(context)
+        let input = try await JSONBody.decode(SurrenderInput.self, from: request, context: context, limit: 4096)
+        let view = try await workflow.liftBar(vendorId: vendorId, season: year, reason: input.reason ?? "", by: admin, at: clock.now())
+        return try APIJSON.response(VendorRecordBody(view), headers: [.cacheControl: "no-store"])
     }
 
     private var today: LocalDate { BusinessTime.localDate(of: clock.now()) }
@@ -171,22 +213,10 @@ struct AllocationRoutes {
 
     func list(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let actor = try context.require(.officer, .admin)
-        let query = Query(request)
-        let season = try query.int("season", in: 2000...2100) ?? today.year + 1
-        let district = try Access.districtScope(actor, asked: try query.string("district", maxLength: 10)?.uppercased())
-        var states: Set<ApplicationState>?
-        if let raw = try query.string("status", maxLength: 20) {
-            guard let state = ApplicationState(rawValue: raw.lowercased()) else {
-                throw APIError.validation(
-                    "status must be one of \(ApplicationState.allCases.map(\.rawValue).joined(separator: ", "))", field: "status")
-            }
-            states = [state]
-        }
-        let page = try query.page()
-        let all = try await workflow.applications(season: season, district: district, states: states)
-        let items = all.dropFirst((page.page - 1) * page.perPage).prefix(page.perPage).map(ApplicationBody.init)
-        return try APIJSON.response(
-            ApplicationListBody(items: Array(items), total: all.count, page: page.page, perPage: page.perPage), headers: [.cacheControl: "no-store"])
+        let query = try ApplicationListQuery(request, nextYear: today.year + 1)
+        let district = try Access.districtScope(actor, asked: query.district)
+        let all = try await workflow.applications(season: query.season, district: district, states: query.states)
+        return try APIJSON.response(ApplicationListBody(all, page: query.page), headers: [.cacheControl: "no-store"])
     }
 
     func decide(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
@@ -281,9 +311,42 @@ struct AllocationRoutes {
     }
 }
 
+/// The list's query, read outside the async route (as the permits' filter is).
+struct ApplicationListQuery {
+    let season: Int
+    let district: String?
+    let states: Set<ApplicationState>?
+    let page: PageRequest
+
+    init(_ request: Request, nextYear: Int) throws {
+        let query = Query(request)
+        season = try query.int("season", in: 2000...2100) ?? nextYear
+        district = try query.string("district", maxLength: 10)?.uppercased()
+        if let raw = try query.string("status", maxLength: 20) {
+            guard let state = ApplicationState(rawValue: raw.lowercased()) else {
+                throw APIError.validation(
+                    "status must be one of \(ApplicationState.allCases.map(\.rawValue).joined(separator: ", "))", field: "status")
+            }
+            states = [state]
+        } else {
+            states = nil
+        }
+        page = try query.page()
+    }
+}
+
+/// A page of applications; built outside the async route (Swift 6.3.1's optimiser crashes
+/// splitting the route's coroutine when the paging is done inside it).
 struct ApplicationListBody: Encodable {
     let items: [ApplicationBody]
     let total: Int
     let page: Int
     let perPage: Int
+
+    init(_ all: [ApplicationRecord], page request: PageRequest) {
+        items = all.dropFirst((request.page - 1) * request.perPage).prefix(request.perPage).map(ApplicationBody.init)
+        total = all.count
+        page = request.page
+        perPage = request.perPage
+    }
 }

@@ -128,5 +128,19 @@ extension PostgresMigration {
         CREATE UNIQUE INDEX waitlist_offer_open_slot ON waitlist_offer(season, slot_id) WHERE state = 'open';
         CREATE INDEX waitlist_offer_by_state ON waitlist_offer(state, deadline);
         CREATE INDEX waitlist_offer_by_application ON waitlist_offer(application_no);
+        -- An idle permit's warning: the vendor sees it; the slot may be reclaimed from reclaim_on.
+        CREATE TABLE permit_warning (
+            permit_no text PRIMARY KEY REFERENCES permit(permit_no),
+            warned_at text NOT NULL,
+            reclaim_on text NOT NULL,
+            warned_by text NOT NULL
+        );
+        -- A bar the bureau lifted, with its reason: kept, and no longer refusing.
+        ALTER TABLE vendor_bar ADD COLUMN lifted_at text;
+        ALTER TABLE vendor_bar ADD COLUMN lifted_by text;
+        ALTER TABLE vendor_bar ADD COLUMN lift_reason text;
+        -- 一车一证 is checked on every permit issued: the allocation issues a season's at once.
+        CREATE INDEX vendor_by_plate ON vendor(vehicle_plate);
+        CREATE INDEX permit_by_plate ON permit(vehicle_plate, season);
         """)
 }

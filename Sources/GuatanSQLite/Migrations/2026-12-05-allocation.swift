@@ -41,6 +41,8 @@ extension SchemaMigration {
                 CREATE INDEX permit_by_vendor ON permit(vendor_id, season);
                 CREATE INDEX permit_by_slot ON permit(slot_id, season);
                 CREATE INDEX permit_by_state ON permit(district, state, season);
+                -- 一车一证 is checked on every permit issued, by the plate.
+                CREATE INDEX permit_by_plate ON permit(vehicle_plate, season);
                 """)
     }
 }
@@ -169,5 +171,18 @@ extension GuatanDatabase {
         CREATE UNIQUE INDEX waitlist_offer_open_slot ON waitlist_offer(season, slot_id) WHERE state = 'open';
         CREATE INDEX waitlist_offer_by_state ON waitlist_offer(state, deadline);
         CREATE INDEX waitlist_offer_by_application ON waitlist_offer(application_no);
+        -- An idle permit's warning: the vendor sees it; the slot may be reclaimed from reclaim_on.
+        CREATE TABLE permit_warning (
+            permit_no TEXT PRIMARY KEY REFERENCES permit(permit_no),
+            warned_at TEXT NOT NULL,
+            reclaim_on TEXT NOT NULL,
+            warned_by TEXT NOT NULL
+        );
+        -- A bar the bureau lifted, with its reason: kept, and no longer refusing.
+        ALTER TABLE vendor_bar ADD COLUMN lifted_at TEXT;
+        ALTER TABLE vendor_bar ADD COLUMN lifted_by TEXT;
+        ALTER TABLE vendor_bar ADD COLUMN lift_reason TEXT;
+        -- 一车一证 is checked on every permit issued: the allocation issues a season's at once.
+        CREATE INDEX vendor_by_plate ON vendor(vehicle_plate);
         """
 }

@@ -165,6 +165,8 @@ public struct AllocationService: Sendable {
         let year = plan.year
         let lastSeason = try tx.seasonPlan(year: year - 1)?.season ?? Season.standard(year: year - 1)
         var entries: [Draw.Entry] = []
+        // Most applications are general: one statement sets them, the others are set one by one.
+        try tx.setApplicationTiers(season: year, tier: DrawTier.general.rawValue)
         for application in try tx.applications(season: year, states: [.qualified]) {
             var standing: DrawTier.LastSeason?
             if application.renewalSlot != nil, let permit = try tx.issuedPermit(vendorId: application.vendorId, season: year - 1) {
@@ -176,7 +178,7 @@ public struct AllocationService: Sendable {
             let tier = DrawTier.of(
                 asksRenewal: application.renewalSlot != nil, lastSeason: standing, minimumShare: plan.renewalMinShare,
                 priorityVerified: application.priorityVerified)
-            try tx.setApplicationTier(number: application.number, tier: tier.rawValue)
+            if tier != .general { try tx.setApplicationTier(number: application.number, tier: tier.rawValue) }
             entries.append(
                 Draw.Entry(
                     applicationNo: application.number, holderMasked: Masking.name(application.holderName), tier: tier.rawValue,
@@ -218,12 +220,9 @@ public struct AllocationService: Sendable {
         _ tx: any StoreTransaction, year: Int, previous: [String: Draw.Allocated], results: Draw.Result, at: Date
     ) throws {
         let now = Dictionary(results.allocation.map { ($0.applicationNo, $0) }, uniquingKeysWith: { a, _ in a })
-        for (number, _) in previous where now[number] == nil {
-            try tx.setApplicationSlot(number: number, slotId: nil, rank: nil, permitNumber: nil, at: at)
-        }
-        for (number, allocated) in now where previous[number] != allocated {
-            try tx.setApplicationSlot(number: number, slotId: allocated.slotId, rank: allocated.rank, permitNumber: nil, at: at)
-        }
+        var changed: [(number: String, slotId: String?, rank: Int?)] = previous.keys.filter { now[$0] == nil }.map { ($0, nil, nil) }
+        for (number, allocated) in now where previous[number] != allocated { changed.append((number, allocated.slotId, allocated.rank)) }
+        try tx.setApplicationSlots(changed.sorted { $0.number < $1.number }, at: at)
         try tx.replaceWaitlists(season: year, results.waitlists)
     }
 
