@@ -268,6 +268,37 @@ public enum SeasonWorkflow {
     }
 }
 
+/// A family helper (家庭帮手) as the vendor names him: up to two a permit, reviewed with the application.
+public struct HelperDraft: Sendable, Hashable {
+    public var name: String
+    public var idCardNo: String
+    /// 配偶, 子女, 父母…
+    public var relation: String
+
+    public init(name: String, idCardNo: String, relation: String) {
+        self.name = name
+        self.idCardNo = idCardNo
+        self.relation = relation
+    }
+
+    public static let maxPerPermit = 2
+}
+
+/// Who an inspection found selling at the stall (人证位相符).
+public enum AtStall: String, Sendable, Hashable, Codable, CaseIterable {
+    case holder
+    /// A helper registered on the permit.
+    case helper
+    /// Someone else: the permit, the person and the stall do not match.
+    case other
+
+    /// The violations an inspection records: someone else at the stall is `person_permit_slot_mismatch`.
+    public static func violations(_ given: [ViolationCode], found: AtStall?) -> [ViolationCode] {
+        guard found == .other, !given.contains(.personPermitSlotMismatch) else { return given }
+        return given + [.personPermitSlotMismatch]
+    }
+}
+
 /// What a vendor asks for in his application, checked.
 public struct ApplicationRequest: Sendable, Hashable {
     /// Site IDs, first choice first.
@@ -280,10 +311,11 @@ public struct ApplicationRequest: Sendable, Hashable {
     public var produce: [String]
     public var expectedKg: Double
     public var vehiclePlate: String?
+    public var helpers: [HelperDraft]
 
     public init(
         preferences: [String], asksRenewal: Bool, priorityClaim: String?, householdIdCards: [String], produce: [String], expectedKg: Double,
-        vehiclePlate: String?
+        vehiclePlate: String?, helpers: [HelperDraft] = []
     ) {
         self.preferences = preferences
         self.asksRenewal = asksRenewal
@@ -292,6 +324,7 @@ public struct ApplicationRequest: Sendable, Hashable {
         self.produce = produce
         self.expectedKg = expectedKg
         self.vehiclePlate = vehiclePlate
+        self.helpers = helpers
     }
 
     public static let maxHouseholdMembers = 10
@@ -322,6 +355,21 @@ public struct ApplicationRequest: Sendable, Hashable {
             throw .invalid(ValidationError(field: "priority_claim", message: "priority_claim has at most 100 characters"))
         }
         clean.priorityClaim = claim.isEmpty ? nil : claim
+        guard request.helpers.count <= HelperDraft.maxPerPermit else {
+            throw .invalid(ValidationError(field: "helpers", message: "a permit registers at most \(HelperDraft.maxPerPermit) family helpers"))
+        }
+        clean.helpers = []
+        for helper in request.helpers {
+            let name = helper.name.trimmingCharacters(in: .whitespaces)
+            let relation = helper.relation.trimmingCharacters(in: .whitespaces)
+            let card = helper.idCardNo.trimmingCharacters(in: .whitespaces).uppercased()
+            guard (2...20).contains(name.count), (1...10).contains(relation.count), VendorRules.isResidentIdNumber(card) else {
+                throw .invalid(
+                    ValidationError(
+                        field: "helpers", message: "each helper needs a name, a relation (such as 配偶) and an 18-character resident ID number"))
+            }
+            clean.helpers.append(HelperDraft(name: name, idCardNo: card, relation: relation))
+        }
         return clean
     }
 }

@@ -116,6 +116,8 @@ public struct StallView: Sendable, Hashable {
     public var lastInspection: InspectionSummary?
     /// This season's inspections by result: the stall's compliance record, no personal data.
     public var seasonInspections: [InspectionResult: Int] = [:]
+    /// Family helpers registered on the holding permit: how many, never who.
+    public var registeredHelpers = 0
 
     public init(slot: SlotView, site: Site, districtName: String, openReportCount: Int = 0) {
         self.slot = slot

@@ -170,14 +170,22 @@ extension SQLStoreTransaction {
         try db.run(
             """
             INSERT INTO application (application_no, season, vendor_id, district, state, preferences_json, renewal_slot, priority_claim,
-                produce_json, expected_kg, vehicle_plate, certificate_photo, household_size, created_at, updated_at)
-            VALUES (?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                produce_json, expected_kg, vehicle_plate, certificate_photo, household_size, helpers_json, created_at, updated_at)
+            VALUES (?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 application.number, application.season, application.vendorId, application.district, SQLRows.json(request.preferences),
                 application.renewalSlot, request.priorityClaim, SQLRows.json(request.produce), request.expectedKg, application.vehiclePlate,
-                application.certificatePhoto, request.householdIdCards.count + 1, stamp, stamp,
+                application.certificatePhoto, request.householdIdCards.count + 1, SQLRows.helpersJSON(application.helpers), stamp, stamp,
             ])
+    }
+
+    public func permitHelpers(number: String) throws -> [StoredHelper] {
+        SQLRows.helpers(try db.value("SELECT helpers_json FROM permit WHERE permit_no = ?", [number]) ?? "[]")
+    }
+
+    public func setPermitHelpers(number: String, _ helpers: [StoredHelper]) throws {
+        try db.run("UPDATE permit SET helpers_json = ? WHERE permit_no = ?", [SQLRows.helpersJSON(helpers), number])
     }
 
     public func application(number: String) throws -> ApplicationRecord? {
@@ -499,7 +507,16 @@ extension SQLRows {
             renewalSlot: row["renewal_slot"], priorityClaim: row["priority_claim"], priorityVerified: row["priority_verified"], tier: row["tier"],
             produce: decodeList(row["produce_json"]), expectedKg: row["expected_kg"], vehiclePlate: row["vehicle_plate"],
             hasCertificate: row["has_certificate"], householdSize: row["household_size"], reason: row["reason"], drawnRank: row["drawn_rank"],
-            slotId: row["slot_id"], permitNumber: row["permit_no"], createdAt: BusinessTime.parseInstant(row["created_at"]))
+            slotId: row["slot_id"], permitNumber: row["permit_no"], createdAt: BusinessTime.parseInstant(row["created_at"]),
+            helpers: helpers(row["helpers_json"]))
+    }
+
+    static func helpersJSON(_ helpers: [StoredHelper]) -> String {
+        String(decoding: (try? JSONEncoder().encode(helpers)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func helpers(_ text: String) -> [StoredHelper] {
+        (try? JSONDecoder().decode([StoredHelper].self, from: Data(text.utf8))) ?? []
     }
 
     static func idleWarning(_ row: SQLRow) -> IdleWarning? {

@@ -55,6 +55,11 @@ extension SQLStore {
             var stall = SQLRows.stallView(row, permits: try SQLQueries.slotHoldings(db, on: today, in: .slot(slotId)))
             stall.openReportCount =
                 try db.value("SELECT COUNT(*) FROM report WHERE slot_id = ? AND state IN \(SQLQueries.openReportStates)", [slotId]) ?? 0
+            if let permit = stall.slot.permit,
+                let helpers: String = try db.value("SELECT helpers_json FROM permit WHERE permit_no = ?", [permit.number])
+            {
+                stall.registeredHelpers = SQLRows.helpers(helpers).count
+            }
             if let last = try db.row("SELECT business_date, result FROM inspection WHERE slot_id = ? ORDER BY seq DESC LIMIT 1", [slotId]),
                 let date = LocalDate(last["business_date"] as String), let result = InspectionResult(rawValue: last["result"])
             {

@@ -330,7 +330,7 @@ public enum SQLQueries {
             try db.value("SELECT COALESCE(SUM(points), 0) FROM point_deduction WHERE inspection_id = ? AND annulled_at IS NULL", [id]) ?? 0
         let lat: Double? = row["lat"]
         let lng: Double? = row["lng"]
-        return Inspection(
+        var inspection = Inspection(
             id: row["id"], slotId: row["slot_id"], siteId: row["site_id"], district: row["district"], permitNumber: row["permit_no"],
             officer: row["officer"], result: InspectionResult(rawValue: row["result"]) ?? .compliant,
             violations: SQLRows.decodeList(row["violations_json"]).compactMap(ViolationCode.init(rawValue:)), note: row["note"],
@@ -338,6 +338,8 @@ public enum SQLQueries {
             at: BusinessTime.parseInstant(row["at"]) ?? Date(timeIntervalSince1970: 0),
             businessDate: LocalDate(row["business_date"] as String) ?? LocalDate(daysSinceEpoch: 0), photoIds: photos, pointsDeducted: points,
             consequences: [])
+        inspection.atStall = (row["at_stall"] as String?).flatMap(AtStall.init(rawValue:))
+        return inspection
     }
 
     static func report(_ db: any SQLConnection, id: String, withTimeline: Bool = true) throws -> Report? {

@@ -368,13 +368,15 @@ public final class SQLStoreTransaction: StoreTransaction {
         let stamp = BusinessTime.rfc3339(inspection.at)
         try db.run(
             """
-            INSERT INTO inspection (seq, id, slot_id, site_id, district, permit_no, officer, result, violations_json, note, lat, lng, distance_m, at, business_date)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO inspection (seq, id, slot_id, site_id, district, permit_no, officer, result, violations_json, note, lat, lng, distance_m, at,
+                business_date, at_stall)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 inspection.sequence, inspection.id, inspection.slot.slotId, inspection.slot.siteId, inspection.slot.district, inspection.permitNumber,
                 inspection.officer, inspection.result.rawValue, SQLRows.json(inspection.violations.map(\.rawValue)), inspection.note,
                 inspection.position?.lat, inspection.position?.lng, inspection.distanceM, stamp, inspection.day.description,
+                inspection.atStall?.rawValue,
             ])
         for (index, photo) in photos.enumerated() {
             try insertPhoto(photo, purpose: "inspection", at: inspection.at)

@@ -1,6 +1,27 @@
 import Foundation
 import GuatanCore
 
+/// A family helper as kept: the ID card only as its keyed hash and last four characters.
+public struct StoredHelper: Sendable, Hashable, Codable {
+    public var name: String
+    public var relation: String
+    public var idCardHash: String
+    public var idCardLast4: String
+
+    enum CodingKeys: String, CodingKey {
+        case name, relation
+        case idCardHash = "id_card_hash"
+        case idCardLast4 = "id_card_last4"
+    }
+
+    public init(name: String, relation: String, idCardHash: String, idCardLast4: String) {
+        self.name = name
+        self.relation = relation
+        self.idCardHash = idCardHash
+        self.idCardLast4 = idCardLast4
+    }
+}
+
 /// A season's application for the draw, as the rules and the pages need it.
 public struct ApplicationRecord: Sendable, Hashable {
     public var number: String
@@ -28,12 +49,13 @@ public struct ApplicationRecord: Sendable, Hashable {
     public var slotId: String?
     public var permitNumber: String?
     public var createdAt: Date?
+    public var helpers: [StoredHelper]
 
     public init(
         number: String, season: Int, vendorId: String, holderName: String, district: String, state: ApplicationState, preferences: [String],
         renewalSlot: String?, priorityClaim: String?, priorityVerified: Bool, tier: Int?, produce: [String], expectedKg: Double,
         vehiclePlate: String, hasCertificate: Bool, householdSize: Int, reason: String?, drawnRank: Int?, slotId: String?, permitNumber: String?,
-        createdAt: Date?
+        createdAt: Date?, helpers: [StoredHelper] = []
     ) {
         self.number = number
         self.season = season
@@ -56,6 +78,7 @@ public struct ApplicationRecord: Sendable, Hashable {
         self.slotId = slotId
         self.permitNumber = permitNumber
         self.createdAt = createdAt
+        self.helpers = helpers
     }
 }
 
@@ -69,11 +92,12 @@ public struct NewApplication: Sendable, Hashable {
     public var renewalSlot: String?
     public var vehiclePlate: String
     public var certificatePhoto: String?
+    public var helpers: [StoredHelper]
     public var at: Date
 
     public init(
         number: String, season: Int, vendorId: String, district: String, request: ApplicationRequest, renewalSlot: String?, vehiclePlate: String,
-        certificatePhoto: String?, at: Date
+        certificatePhoto: String?, helpers: [StoredHelper] = [], at: Date
     ) {
         self.number = number
         self.season = season
@@ -83,6 +107,7 @@ public struct NewApplication: Sendable, Hashable {
         self.renewalSlot = renewalSlot
         self.vehiclePlate = vehiclePlate
         self.certificatePhoto = certificatePhoto
+        self.helpers = helpers
         self.at = at
     }
 }
@@ -309,6 +334,9 @@ public protocol AllocationTransaction {
     func setApplicationSlots(_ rows: [(number: String, slotId: String?, rank: Int?)], at: Date) throws
     /// The slot the draw or an offer gave it (nil to take it back), its rank, and its permit once issued.
     func setApplicationSlot(number: String, slotId: String?, rank: Int?, permitNumber: String?, at: Date) throws
+    func permitHelpers(number: String) throws -> [StoredHelper]
+    /// The helpers an issued permit registers (copied from its application).
+    func setPermitHelpers(number: String, _ helpers: [StoredHelper]) throws
     /// False when the person is in another application of the season already.
     func insertHouseholdMember(season: Int, idCardHash: String, applicationNo: String) throws -> Bool
     func releaseHousehold(applicationNo: String) throws

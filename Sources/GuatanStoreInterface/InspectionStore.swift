@@ -10,10 +10,12 @@ public struct InspectionInput: Sendable {
     public var position: Coordinate?
     public var resolvesReports: [String]
     public var photos: [StoredPhoto]
+    /// Who was selling: the holder, a registered helper, someone else (not said: not checked).
+    public var atStall: AtStall?
 
     public init(
         slotId: String, result: InspectionResult, violations: [ViolationCode], note: String?, position: Coordinate?, resolvesReports: [String],
-        photos: [StoredPhoto]
+        photos: [StoredPhoto], atStall: AtStall? = nil
     ) {
         self.slotId = slotId
         self.result = result
@@ -22,6 +24,7 @@ public struct InspectionInput: Sendable {
         self.position = position
         self.resolvesReports = resolvesReports
         self.photos = photos
+        self.atStall = atStall
     }
 }
 
@@ -44,6 +47,7 @@ public struct Inspection: Sendable, Hashable {
     public var pointsDeducted: Int
     /// What the inspection led to: `permit_revoked`, `vendor_barred` (empty most days).
     public var consequences: [String]
+    public var atStall: AtStall?
 
     public init(
         id: String, slotId: String, siteId: String, district: String, permitNumber: String? = nil, officer: String, result: InspectionResult,
@@ -66,6 +70,7 @@ public struct Inspection: Sendable, Hashable {
         self.photoIds = photoIds
         self.pointsDeducted = pointsDeducted
         self.consequences = consequences
+        self.atStall = nil
     }
 }
 

@@ -170,6 +170,8 @@ public struct CheckInAttemptRow: Sendable, Hashable {
 
 /// A new inspection's row.
 public struct NewInspection: Sendable, Hashable {
+    /// Who was selling at the stall, when the officer said.
+    public var atStall: AtStall?
     public var id: String
     public var sequence: Int64
     public var slot: SlotPlace
@@ -185,8 +187,9 @@ public struct NewInspection: Sendable, Hashable {
 
     public init(
         id: String, sequence: Int64, slot: SlotPlace, permitNumber: String?, officer: String, result: InspectionResult, violations: [ViolationCode],
-        note: String?, position: Coordinate?, distanceM: Double?, at: Date, day: LocalDate
+        note: String?, position: Coordinate?, distanceM: Double?, at: Date, day: LocalDate, atStall: AtStall? = nil
     ) {
+        self.atStall = atStall
         self.id = id
         self.sequence = sequence
         self.slot = slot

@@ -33,9 +33,16 @@ struct AllocationTests {
         return try #require(try created.json()["vendor_id"] as? String)
     }
 
-    static func application(season: Int = 2027, sites: [String], renew: Bool = false, household: [String] = []) -> MultipartBody {
+    static func application(
+        season: Int = 2027, sites: [String], renew: Bool = false, household: [String] = [], helpers: [(String, String, String)] = []
+    ) -> MultipartBody {
         var form = MultipartBody()
         form.field("season", String(season))
+        for (name, card, relation) in helpers {
+            form.field("helper_name", name)
+            form.field("helper_id_card", card)
+            form.field("helper_relation", relation)
+        }
         for site in sites { form.field("preferences", site) }
         if renew { form.field("renew", "true") }
         if !household.isEmpty { form.field("household_id_cards", household.joined(separator: ",")) }
@@ -92,9 +99,17 @@ struct AllocationTests {
             // In the window.
             time.set("2027-03-10T10:00:00+08:00")
             admin = try await who("admin")
+            try await client.post(
+                "/api/v1/season-applications", form: Self.application(sites: [], renew: true, helpers: [("张小花", "12345", "配偶")]),
+                headers: try await who("zhangsan")
+            ).expectError(.badRequest, code: "VALIDATION_FAILED", field: "helpers")
             let renewal = try await client.post(
-                "/api/v1/season-applications", form: Self.application(sites: [], renew: true), headers: try await who("zhangsan"))
+                "/api/v1/season-applications", form: Self.application(sites: [], renew: true, helpers: [("张小花", Self.idCard(201), "配偶")]),
+                headers: try await who("zhangsan"))
             #expect(renewal.status == .created, "\(renewal.text)")
+            let helper = try #require((try renewal.json()["helpers"] as? [[String: Any]])?.first)
+            #expect(helper["name"] as? String == "张小花" && helper["id_card_last4"] as? String == String(Self.idCard(201).suffix(4)))
+            #expect(!renewal.text.contains("hash") && !renewal.text.contains(Self.idCard(201)))
             #expect(try renewal.json()["renewal_slot"] as? String == "CG-001-01")
             var numbers: [String: String] = [:]
             let liApplied = try await client.post(
@@ -222,12 +237,23 @@ struct AllocationTests {
             let renewed = try #require(permits.first { $0["season"] as? Int == 2027 })
             #expect(renewed["slot_id"] as? String == "CG-001-01" && renewed["status"] as? String == "issued")
             #expect(try await Self.act(client, "start_season", admin).status == .ok)
+            // The stall page counts the helpers registered on the permit, and never names them.
+            let helped = try await client.get("/api/v1/stalls/CG-001-01")
+            #expect(try helped.json()["registered_helpers"] as? Int == 1 && !helped.text.contains("张小花"))
 
-            // In the season: 张三丰 gives his stall up; the first waiting is offered it and accepts.
+            // In the season: the squad finds his registered helper at the stall (no violation), then a stranger (人证位不符).
             time.set("2027-07-01T08:00:00+08:00")
             admin = try await who("admin")
             officer = try await who("cg.li")
             other = try await who("xg.sun")
+            let withHelper = try await Scene.inspect(client, officer, result: "compliant", extra: #", "at_stall": "helper""#)
+            #expect(try withHelper.status == .created && withHelper.json()["at_stall"] as? String == "helper", "\(withHelper.text)")
+            try await Scene.inspect(client, officer, result: "compliant", extra: #", "at_stall": "other""#)
+                .expectError(.badRequest, code: "VALIDATION_FAILED", field: "result")
+            let stranger = try await Scene.inspect(client, officer, result: "violation", extra: #", "at_stall": "other""#)
+            #expect(
+                try stranger.json()["violations"] as? [String] == ["person_permit_slot_mismatch"] && stranger.json()["points_deducted"] as? Int == 12)
+            // 张三丰 gives his stall up; the first waiting is offered it and accepts.
             let waitlist = try #require(redone.results?.waitlists["CG-001"])
             let firstWaiting = try #require(numbers.first { $0.value == waitlist[0] }?.key)
             let secondWaiting = try #require(numbers.first { $0.value == waitlist[1] }?.key)

@@ -141,11 +141,15 @@
     const photos = el("input", { type: "file", id: "photos", name: "photo", accept: "image/jpeg,image/png,image/webp", multiple: true, capture: "environment" });
     const resolves = el("input", { type: "text", id: "resolves", name: "resolves_reports", value: prefill.report || "" });
     const withPosition = el("input", { type: "checkbox", id: "with-position", checked: true });
+    // Who was selling (人证位相符): someone else than the holder or a registered helper is itself a violation.
+    const atStall = el("select", { id: "at-stall", name: "at_stall" }, el("option", { value: "" }, t("at_stall_unchecked")),
+      ["holder", "helper", "other"].map((who) => el("option", { value: who }, t("at_stall_" + who))));
     const message = el("div", { class: "hidden", id: "inspect-result" });
     const submit = el("button", { type: "submit", id: "inspect-submit" }, t("submit"));
     const form = el("form", { class: "card", id: "inspection-form" },
       el("label", { for: "slot" }, t("slot_id")), slot,
       el("label", {}, t("result")), el("div", {}, results), violationBoxes,
+      el("label", { for: "at-stall" }, t("at_stall")), atStall,
       el("label", { for: "note" }, t("note")), note,
       el("label", { for: "photos" }, t("photos")), photos,
       el("label", { for: "resolves" }, t("resolves")), resolves,
@@ -164,6 +168,7 @@
         data.append("result", result);
         if (result === "violation") form.querySelectorAll("input[name=violations]:checked").forEach((box) => data.append("violations", box.value));
         if (note.value.trim()) data.append("note", note.value.trim());
+        if (atStall.value) data.append("at_stall", atStall.value);
         if (resolves.value.trim()) data.append("resolves_reports", resolves.value.trim().toUpperCase());
         if (photos.files.length > 3) throw new Guatan.APIError(400, { error: { code: "VALIDATION_FAILED", message: "≤ 3" } });
         for (const file of photos.files) data.append("photo", file, file.name);

@@ -114,6 +114,10 @@
       el("label", { for: "expected-kg" }, t("expected_kg")), el("input", { type: "number", id: "expected-kg", name: "expected_kg", required: true, min: "1", max: "100000", value: "500" }),
       el("label", { for: "household" }, t("household_label")), el("textarea", { id: "household", name: "household_id_cards", rows: "2" }),
       el("label", { for: "priority" }, t("priority_label")), el("input", { type: "text", id: "priority", name: "priority_claim", maxlength: "100" }),
+      el("details", { id: "helpers" }, el("summary", {}, t("helpers_label")), [1, 2].map((n) => el("fieldset", {},
+        el("label", { for: `helper-name-${n}` }, t("helper_name")), el("input", { type: "text", id: `helper-name-${n}`, name: "helper_name", maxlength: "20" }),
+        el("label", { for: `helper-card-${n}` }, t("helper_card")), el("input", { type: "text", id: `helper-card-${n}`, name: "helper_id_card", maxlength: "18" }),
+        el("label", { for: `helper-relation-${n}` }, t("helper_relation")), el("input", { type: "text", id: `helper-relation-${n}`, name: "helper_relation", maxlength: "10" })))),
       el("label", { for: "certificate" }, t("certificate")), el("input", { type: "file", id: "certificate", name: "certificate", accept: "image/*", capture: "environment", required: true }),
       el("p", {}, el("button", { type: "submit", id: "apply" }, t("apply_button"))));
     form.addEventListener("submit", async (event) => {

@@ -98,6 +98,13 @@ struct SeasonPlanBody: Encodable {
     }
 }
 
+/// A helper as the squads review him: name, relation, the ID card's last four (never its hash).
+struct HelperBody: Encodable, Sendable {
+    let name: String
+    let relation: String
+    let idCardLast4: String
+}
+
 /// An application as its vendor, the squads and the bureau see it (never the household's IDs).
 struct ApplicationBody: Encodable, Sendable {
     let applicationNo: String
@@ -121,6 +128,7 @@ struct ApplicationBody: Encodable, Sendable {
     let slotId: String?
     let permitNo: String?
     let submittedAt: String?
+    let helpers: [HelperBody]
 
     init(_ record: ApplicationRecord) {
         applicationNo = record.number
@@ -144,6 +152,7 @@ struct ApplicationBody: Encodable, Sendable {
         slotId = record.slotId
         permitNo = record.permitNumber
         submittedAt = record.createdAt.map(BusinessTime.rfc3339)
+        helpers = record.helpers.map { HelperBody(name: $0.name, relation: $0.relation, idCardLast4: $0.idCardLast4) }
     }
 }
 

@@ -173,19 +173,29 @@ struct AllocationRoutes {
             let expectedKg = try ProduceField.expectedKg(form)
             let plate = try ProduceField.plate(form)
             let renew = ["true", "1", "on", "yes"].contains(form.field("renew")?.lowercased() ?? "")
+            // Helpers: `helper_name`, `helper_id_card`, `helper_relation`, repeated in the same order.
+            let names = form.fields["helper_name"] ?? []
+            let cards = form.fields["helper_id_card"] ?? []
+            let relations = form.fields["helper_relation"] ?? []
+            guard names.count == cards.count, names.count == relations.count else {
+                throw APIError.validation("give each helper's helper_name, helper_id_card and helper_relation", field: "helpers")
+            }
+            let helpers = (0..<names.count).map { HelperDraft(name: names[$0], idCardNo: cards[$0], relation: relations[$0]) }
+                .filter { !$0.name.trimmingCharacters(in: .whitespaces).isEmpty || !$0.idCardNo.isEmpty }
             let asked = ApplicationRequest(
                 preferences: list("preferences"), asksRenewal: renew, priorityClaim: form.field("priority_claim"),
-                householdIdCards: list("household_id_cards"), produce: produce, expectedKg: expectedKg, vehiclePlate: plate)
-            // The household's ID numbers are kept only as keyed hashes, the way the vendor's own is.
+                householdIdCards: list("household_id_cards"), produce: produce, expectedKg: expectedKg, vehiclePlate: plate, helpers: helpers)
+            // ID numbers of the household and the helpers are kept only as keyed hashes, the way the vendor's own is.
             let checked = try ApplicationRequest.validate(asked, maxPreferences: 10)
             let hashes = checked.householdIdCards.map(personalDataKey.idCardHash)
+            let helperHashes = checked.helpers.map { personalDataKey.idCardHash($0.idCardNo) }
             guard let file = form.files(named: "certificate").first else {
                 throw APIError.validation("attach the village committee's certificate (村委会证明) as the photo 'certificate'", field: "certificate")
             }
             let now = clock.now()
             let record = try await photos.keeping([file.bytes], field: "certificate") { [workflow] stored in
                 try await workflow.apply(
-                    vendorId: vendorId, season: season, asked, householdHashes: hashes, certificate: stored[0], at: now)
+                    vendorId: vendorId, season: season, asked, householdHashes: hashes, helperHashes: helperHashes, certificate: stored[0], at: now)
             }
             return try APIJSON.response(ApplicationBody(record), status: .created, headers: [.cacheControl: "no-store"])
         }

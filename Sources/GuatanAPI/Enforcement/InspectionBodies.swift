@@ -14,6 +14,7 @@ extension InspectionRoutes {
         let lng: Double?
         let crs: String?
         let resolvesReports: [String]?
+        let atStall: String?
     }
 
     struct AnnulInput: Decodable {
@@ -57,6 +58,7 @@ struct InspectionBody: Encodable {
     let photos: [String]
     let pointsDeducted: Int
     let consequences: [String]
+    let atStall: String?
 
     init(_ inspection: Inspection) {
         inspectionId = inspection.id
@@ -75,6 +77,7 @@ struct InspectionBody: Encodable {
         photos = inspection.photoIds.map { "/api/v1/photos/\($0)" }
         pointsDeducted = inspection.pointsDeducted
         consequences = inspection.consequences
+        atStall = inspection.atStall?.rawValue
     }
 }
 

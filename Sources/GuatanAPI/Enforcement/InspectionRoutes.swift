@@ -58,7 +58,7 @@ struct InspectionRoutes {
             let fields = JSONInput(
                 slotId: form.field("slot_id"), result: form.field("result"), violations: list("violations"), note: form.fields["note"]?.last,
                 lat: try ReportRoutes.number(form.field("lat"), field: "lat"), lng: try ReportRoutes.number(form.field("lng"), field: "lng"),
-                crs: form.field("crs"), resolvesReports: list("resolves_reports"))
+                crs: form.field("crs"), resolvesReports: list("resolves_reports"), atStall: form.field("at_stall"))
             let uploads = form.files(named: "photo").map(\.bytes)
             guard uploads.count <= ReportRules.maxPhotos else { throw APIError.validation("at most \(ReportRules.maxPhotos) photos", field: "photo") }
             return try await record(fields, uploads: uploads, by: officer)
@@ -72,13 +72,26 @@ struct InspectionRoutes {
         guard let raw = fields.result, let result = InspectionResult(rawValue: raw.lowercased()) else {
             throw APIError.validation("result must be compliant, warning or violation", field: "result")
         }
-        let violations = try (fields.violations ?? []).map { code in
+        var atStall: AtStall?
+        if let raw = fields.atStall, !raw.isEmpty {
+            guard let found = AtStall(rawValue: raw.lowercased()) else {
+                throw APIError.validation("at_stall must be holder, helper or other", field: "at_stall")
+            }
+            atStall = found
+        }
+        let given = try (fields.violations ?? []).map { code in
             guard let violation = ViolationCode(rawValue: code.lowercased()) else {
                 throw APIError.validation(
                     "unknown violation '\(code)'; one of \(ViolationCode.allCases.map(\.rawValue).joined(separator: ", "))", field: "violations")
             }
             return violation
         }
+        // Someone other than the holder or a registered helper at the stall is itself the violation.
+        if atStall == .other, result != .violation {
+            throw APIError.validation(
+                "someone other than the holder or a registered helper at the stall is a violation (person_permit_slot_mismatch)", field: "result")
+        }
+        let violations = AtStall.violations(given, found: atStall)
         try InspectionRules.validate(result: result, violations: violations)
         let note = fields.note?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (note?.count ?? 0) <= 2000 else { throw APIError.validation("note must have at most 2000 characters", field: "note") }
@@ -94,7 +107,7 @@ struct InspectionRoutes {
             try await workflow.inspect(
                 InspectionInput(
                     slotId: slotId, result: result, violations: violations, note: note?.isEmpty == true ? nil : note, position: position,
-                    resolvesReports: resolves, photos: stored),
+                    resolvesReports: resolves, photos: stored, atStall: atStall),
                 by: officer, at: now)
         }
         return try APIJSON.response(InspectionBody(inspection), status: .created, headers: [.cacheControl: "no-store"])

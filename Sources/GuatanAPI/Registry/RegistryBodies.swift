@@ -131,6 +131,8 @@ struct StallBody: Encodable {
     let seasonInspections: SeasonInspectionsBody
     let openReportCount: Int
     let businessDate: String
+    /// Family helpers registered on the permit: a number, never names.
+    let registeredHelpers: Int
 
     init(_ stall: StallView, today: LocalDate, crs: CoordinateSystem) {
         slotId = stall.slot.slot.id
@@ -148,6 +150,7 @@ struct StallBody: Encodable {
             violation: stall.seasonInspections[.violation] ?? 0)
         openReportCount = stall.openReportCount
         businessDate = today.description
+        registeredHelpers = stall.registeredHelpers
     }
 }
 

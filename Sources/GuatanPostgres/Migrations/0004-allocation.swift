@@ -60,6 +60,7 @@ extension PostgresMigration {
             vehicle_plate text NOT NULL,
             certificate_photo text REFERENCES photo(id),
             household_size integer NOT NULL,
+            helpers_json text NOT NULL DEFAULT '[]',
             reason text,
             drawn_rank integer,
             slot_id text,
@@ -128,6 +129,10 @@ extension PostgresMigration {
         CREATE UNIQUE INDEX waitlist_offer_open_slot ON waitlist_offer(season, slot_id) WHERE state = 'open';
         CREATE INDEX waitlist_offer_by_state ON waitlist_offer(state, deadline);
         CREATE INDEX waitlist_offer_by_application ON waitlist_offer(application_no);
+        -- Up to two family helpers (家庭帮手) on a permit: name, relation, ID-card hash and last four.
+        ALTER TABLE permit ADD COLUMN helpers_json text NOT NULL DEFAULT '[]';
+        -- Who an inspection found at the stall: the holder, a registered helper, someone else.
+        ALTER TABLE inspection ADD COLUMN at_stall text CHECK (at_stall IN ('holder', 'helper', 'other'));
         -- An idle permit's warning: the vendor sees it; the slot may be reclaimed from reclaim_on.
         CREATE TABLE permit_warning (
             permit_no text PRIMARY KEY REFERENCES permit(permit_no),

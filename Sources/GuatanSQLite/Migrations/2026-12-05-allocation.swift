@@ -24,7 +24,9 @@ extension SchemaMigration {
                     updated_at TEXT NOT NULL,
                     expected_kg REAL,
                     certificate_photo TEXT REFERENCES photo(id),
-                    issued_at TEXT
+                    issued_at TEXT,
+                    -- Up to two family helpers (家庭帮手): name, relation, ID-card hash and last four.
+                    helpers_json TEXT NOT NULL DEFAULT '[]'
                 );
                 INSERT INTO permit_new (seq, permit_no, season, vendor_id, slot_id, district, state, produce_json, vehicle_plate,
                                         created_at, updated_at, expected_kg, certificate_photo, issued_at)
@@ -103,6 +105,7 @@ extension GuatanDatabase {
             vehicle_plate TEXT NOT NULL,
             certificate_photo TEXT REFERENCES photo(id),
             household_size INTEGER NOT NULL,
+            helpers_json TEXT NOT NULL DEFAULT '[]',
             reason TEXT,
             drawn_rank INTEGER,
             slot_id TEXT,
@@ -171,6 +174,8 @@ extension GuatanDatabase {
         CREATE UNIQUE INDEX waitlist_offer_open_slot ON waitlist_offer(season, slot_id) WHERE state = 'open';
         CREATE INDEX waitlist_offer_by_state ON waitlist_offer(state, deadline);
         CREATE INDEX waitlist_offer_by_application ON waitlist_offer(application_no);
+        -- Who an inspection found at the stall: the holder, a registered helper, someone else.
+        ALTER TABLE inspection ADD COLUMN at_stall TEXT CHECK (at_stall IN ('holder', 'helper', 'other'));
         -- An idle permit's warning: the vendor sees it; the slot may be reclaimed from reclaim_on.
         CREATE TABLE permit_warning (
             permit_no TEXT PRIMARY KEY REFERENCES permit(permit_no),

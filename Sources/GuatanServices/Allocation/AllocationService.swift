@@ -252,9 +252,11 @@ public struct AllocationService: Sendable {
             throw StoreError.notFound("no vendor \(application.vendorId) or slot \(slotId)")
         }
         do {
-            return try PermitService.insert(
+            let number = try PermitService.insert(
                 tx, vendor: vendor, slot: slot, season: application.season, produce: application.produce, plate: application.vehiclePlate,
                 state: .issued, expectedKg: application.expectedKg, certificate: nil, actor: actor, at: at)
+            if !application.helpers.isEmpty { try tx.setPermitHelpers(number: number, application.helpers) }
+            return number
         } catch StoreError.conflict(let reason) {
             throw AllocationError.conflict(code: "CONFLICT", message: "application \(application.number): \(reason)")
         }
@@ -266,7 +268,8 @@ public struct AllocationService: Sendable {
     /// season's number of sites in order, his household named (one application per household),
     /// refused when he is barred from the season.
     public func apply(
-        vendorId: String, season year: Int, _ request: ApplicationRequest, householdHashes: [String], certificate: StoredPhoto?, at: Date
+        vendorId: String, season year: Int, _ request: ApplicationRequest, householdHashes: [String], helperHashes: [String] = [],
+        certificate: StoredPhoto?, at: Date
     ) async throws -> ApplicationRecord {
         try await store.transaction { tx in
             let plan = try Self.admissible(tx, vendorId: vendorId, season: year, at: at)
@@ -293,7 +296,10 @@ public struct AllocationService: Sendable {
             try tx.insertApplication(
                 NewApplication(
                     number: number, season: year, vendorId: vendorId, district: district, request: clean, renewalSlot: renewalSlot,
-                    vehiclePlate: clean.vehiclePlate ?? vendor.vehiclePlate, certificatePhoto: certificate?.id, at: at))
+                    vehiclePlate: clean.vehiclePlate ?? vendor.vehiclePlate, certificatePhoto: certificate?.id,
+                    helpers: zip(clean.helpers, helperHashes).map { helper, hash in
+                        StoredHelper(name: helper.name, relation: helper.relation, idCardHash: hash, idCardLast4: String(helper.idCardNo.suffix(4)))
+                    }, at: at))
             // The applicant and each member once per season: the database refuses a second.
             var members = householdHashes
             if let own = try tx.idCardHash(vendorId: vendorId) { members.insert(own, at: 0) }

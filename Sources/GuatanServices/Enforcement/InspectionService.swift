@@ -20,6 +20,11 @@ public struct InspectionService: Sendable {
             try Access.requireDistrict(officer, slot.district)
             let day = BusinessTime.localDate(of: at)
             let permit = try tx.permitPlaces(slotId: input.slotId, season: day.year).first { PermitState.holding.contains($0.state) }
+            // A helper at the stall is one the permit registers; someone else is a mismatch (人证位不符).
+            if input.atStall == .helper, try permit.map({ try tx.permitHelpers(number: $0.number).isEmpty }) ?? true {
+                throw ValidationError(
+                    field: "at_stall", message: "no family helper is registered on this stall's permit: record someone else (other)")
+            }
             let sequence = try tx.nextNumber("inspection")
             let id = "I" + zeroPadded(Int(sequence), width: 6)
             let actor = "account:\(officer.username)"
@@ -27,7 +32,7 @@ public struct InspectionService: Sendable {
                 NewInspection(
                     id: id, sequence: sequence, slot: slot, permitNumber: permit?.number, officer: actor, result: input.result,
                     violations: input.violations, note: input.note, position: input.position,
-                    distanceM: input.position.map { Geodesy.distance($0, slot.position) }, at: at, day: day),
+                    distanceM: input.position.map { Geodesy.distance($0, slot.position) }, at: at, day: day, atStall: input.atStall),
                 photos: input.photos)
 
             var deducted = 0
