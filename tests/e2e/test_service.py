@@ -94,7 +94,8 @@ def test_migrate_lists_migrations(workdir):
     result = run_cli("migrate", data=workdir / "data")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["2026-11-29-registry", "2026-11-29-accounts", "2026-11-29-vendors", "2026-11-29-permits", "2026-11-29-checkins", "2026-11-29-applications", "2026-11-29-reports", "2026-11-29-inspections", "2026-11-29-permit-issued-at", "2026-11-29-statistics-indexes",
-                                     "2026-12-03-private-inspection-photos", "2026-12-03-login-pairs", "2026-12-04-number-sequences", "2026-12-04-request-limits", "2026-12-04-registry-version-shards"]
+                                     "2026-12-03-private-inspection-photos", "2026-12-03-login-pairs", "2026-12-04-number-sequences", "2026-12-04-request-limits", "2026-12-04-registry-version-shards",
+                                     "2026-12-05-allocation"]
 
 
 def test_import_sites_while_the_server_runs(server, workdir):
