@@ -147,11 +147,10 @@ public enum Draw {
             free[site.siteId] = site.slots
             for slot in site.slots { siteOfSlot[slot] = site.siteId }
         }
-        let lots = Dictionary(
-            applications.map { ($0.applicationNo, lot(seed: seed, applicationNo: $0.applicationNo)) }, uniquingKeysWith: { a, _ in a })
-        let order = applications.sorted {
-            ($0.tier, lots[$0.applicationNo]!, $0.applicationNo) < ($1.tier, lots[$1.applicationNo]!, $1.applicationNo)
-        }
+        // Each lot computed once and sorted beside its application: no lookups in the comparisons.
+        let order = applications.map { (tier: $0.tier, lot: lot(seed: seed, applicationNo: $0.applicationNo), application: $0) }
+            .sorted { ($0.tier, $0.lot, $0.application.applicationNo) < ($1.tier, $1.lot, $1.application.applicationNo) }
+            .map(\.application)
         var allocation: [Allocated] = []
         var allocated: Set<String> = []
         for application in order where application.tier == 1 {

@@ -358,6 +358,23 @@ extension SQLStoreTransaction {
         }
     }
 
+    public func drawSummary(season: Int) throws -> DrawRecord? {
+        try db.row("SELECT season, commitment, published_at, drawn_at, excluded_json FROM season_draw WHERE season = ?", [season]).map { row in
+            DrawRecord(
+                season: row["season"], commitment: row["commitment"], seedHex: "", publishedJSON: "",
+                publishedAt: BusinessTime.parseInstant(row["published_at"]), drawnAt: (row["drawn_at"] as String?).flatMap(BusinessTime.parseInstant),
+                excluded: SQLRows.decodeList(row["excluded_json"]))
+        }
+    }
+
+    public func applicationPermits(season: Int) throws -> [String: String] {
+        var permits: [String: String] = [:]
+        try db.forEachRow("SELECT application_no, permit_no FROM application WHERE season = ? AND permit_no IS NOT NULL", [season], cached: true) {
+            permits[$0[0]] = $0[1]
+        }
+        return permits
+    }
+
     public func updateDraw(_ draw: DrawRecord) throws {
         try db.run(
             "UPDATE season_draw SET published_json = ?, drawn_at = ?, excluded_json = ? WHERE season = ?",

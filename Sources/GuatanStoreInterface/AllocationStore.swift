@@ -359,6 +359,10 @@ public protocol AllocationTransaction {
 
     func insertDraw(_ draw: DrawRecord) throws
     func draw(season: Int) throws -> DrawRecord?
+    /// The draw's record without its file (an empty `publishedJSON`): what a cache is keyed by.
+    func drawSummary(season: Int) throws -> DrawRecord?
+    /// Application number → permit number, for the applications whose permit is issued.
+    func applicationPermits(season: Int) throws -> [String: String]
     func updateDraw(_ draw: DrawRecord) throws
     func replaceWaitlists(season: Int, _ waitlists: [String: [String]]) throws
     /// The first application still waiting at the site: qualified, no slot, no open offer.

@@ -104,7 +104,7 @@ struct AllocationStoreTests {
         #expect(try await store.count("SELECT COUNT(*) FROM season_draw WHERE season = 2027 AND drawn_at IS NULL") == 1)
 
         _ = try await allocation.act(year: 2027, action: .draw, by: .testAdmin, at: afterWindow)
-        let file = try #require(try await allocation.publicView(season: 2027).drawFile)
+        let file = try #require(try await allocation.publicView(season: 2027).draw?.text)
         let drawn = try Draw.Published.decode(Data(file.utf8))
         let results = try #require(drawn.results)
         #expect(try drawn.run() == results)

@@ -287,7 +287,7 @@ struct PublicAllocationBody: Encodable {
 
     init(_ view: AllocationService.PublicView, today: LocalDate, district: String?, siteId: String?) throws {
         season = SeasonPlanBody(view.plan, today: today)
-        let published = try view.drawFile.map { try Draw.Published.decode(Data($0.utf8)) }
+        let published = view.draw?.file
         listPublished = published != nil
         commitment = published?.commitment
         seed = view.drawn ? published?.seed : nil

@@ -108,7 +108,7 @@ struct AllocationRoutes {
     /// The published file for `tools/verify_draw.py`: exactly the bytes kept, the seed only after the draw.
     func drawFile(_ context: GuatanRequestContext) async throws -> Response {
         let year = try year(context)
-        guard let file = try await workflow.publicView(season: year).drawFile else {
+        guard let file = try await workflow.publicView(season: year, withSlots: false).draw?.text else {
             throw APIError.notFound("the \(year) list is not published yet")
         }
         return Response(

@@ -1,6 +1,7 @@
 import Foundation
 import GuatanCore
 import GuatanStoreInterface
+import Synchronization
 
 /// The season's allocation from one year to the next: the season opened from the last one's
 /// registry, applications in the window, review, the published list and commitment, the draw,
@@ -8,6 +9,8 @@ import GuatanStoreInterface
 /// waitlist's offers for slots given up or taken back. Each step one transaction with its audit.
 public struct AllocationService: Sendable {
     let store: any WorkflowStore
+    /// The published files last read, decoded: a national file is a hundred megabytes.
+    let drawFiles = PublishedDrawCache()
 
     public init(store: any WorkflowStore) {
         self.store = store
@@ -566,26 +569,24 @@ public struct AllocationService: Sendable {
     /// The season as the public sees it: phase and dates, the published draw file, the objections.
     public struct PublicView: Sendable {
         public var plan: SeasonPlan
-        public var drawFile: String?
+        public var draw: PublishedDraw?
         public var drawn: Bool
         public var objections: [Objection]
         public var slots: [SeasonSlot]
         public var permits: [String: String]
     }
 
-    public func publicView(season year: Int) async throws -> PublicView {
-        try await store.transaction { tx in
+    public func publicView(season year: Int, withSlots: Bool = true) async throws -> PublicView {
+        try await store.transaction { [drawFiles] tx in
             guard let plan = try tx.seasonPlan(year: year) else { throw StoreError.notFound("no season \(year)") }
-            let draw = try tx.draw(season: year)
-            var permits: [String: String] = [:]
-            if plan.phase == .allocated || plan.phase == .inSeason || plan.phase == .closed {
-                for application in try tx.applications(season: year, states: [.qualified]) {
-                    if let permit = application.permitNumber { permits[application.number] = permit }
-                }
+            let summary = try tx.drawSummary(season: year)
+            let draw = try summary.map { summary in
+                try drawFiles.file(for: summary) { try tx.draw(season: year)?.publishedJSON ?? "" }
             }
+            let issued = plan.phase == .allocated || plan.phase == .inSeason || plan.phase == .closed
             return PublicView(
-                plan: plan, drawFile: draw?.publishedJSON, drawn: draw?.drawnAt != nil, objections: try tx.objections(season: year),
-                slots: try tx.seasonSlots(year: year), permits: permits)
+                plan: plan, draw: draw, drawn: summary?.drawnAt != nil, objections: try tx.objections(season: year),
+                slots: withSlots ? try tx.seasonSlots(year: year) : [], permits: issued ? try tx.applicationPermits(season: year) : [:])
         }
     }
 
@@ -603,5 +604,30 @@ public struct AllocationService: Sendable {
 
     public func seasons() async throws -> [SeasonPlan] {
         try await store.transaction { tx in try tx.seasonPlans() }
+    }
+}
+
+/// A published draw file: its bytes as kept and what they say.
+public struct PublishedDraw: Sendable {
+    public let text: String
+    public let file: Draw.Published
+}
+
+/// The last published files read, by season and the moments that change them (published, drawn,
+/// an objection upheld): two at most, so a national file is decoded once, not per request.
+final class PublishedDrawCache: Sendable {
+    private let entries = Mutex<[(key: String, draw: PublishedDraw)]>([])
+
+    func file(for summary: DrawRecord, load: () throws -> String) throws -> PublishedDraw {
+        let key = "\(summary.season)|\(summary.publishedAt?.timeIntervalSince1970 ?? 0)|\(summary.drawnAt?.timeIntervalSince1970 ?? 0)|\(summary.excluded.joined(separator: ","))"
+        if let hit = entries.withLock({ $0.first { $0.key == key }?.draw }) { return hit }
+        let text = try load()
+        let draw = PublishedDraw(text: text, file: try Draw.Published.decode(Data(text.utf8)))
+        entries.withLock { entries in
+            entries.removeAll { $0.key == key }
+            entries.insert((key, draw), at: 0)
+            if entries.count > 2 { entries.removeLast(entries.count - 2) }
+        }
+        return draw
     }
 }
