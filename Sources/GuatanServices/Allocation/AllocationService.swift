@@ -619,7 +619,8 @@ final class PublishedDrawCache: Sendable {
     private let entries = Mutex<[(key: String, draw: PublishedDraw)]>([])
 
     func file(for summary: DrawRecord, load: () throws -> String) throws -> PublishedDraw {
-        let key = "\(summary.season)|\(summary.publishedAt?.timeIntervalSince1970 ?? 0)|\(summary.drawnAt?.timeIntervalSince1970 ?? 0)|\(summary.excluded.joined(separator: ","))"
+        let key =
+            "\(summary.season)|\(summary.publishedAt?.timeIntervalSince1970 ?? 0)|\(summary.drawnAt?.timeIntervalSince1970 ?? 0)|\(summary.excluded.joined(separator: ","))"
         if let hit = entries.withLock({ $0.first { $0.key == key }?.draw }) { return hit }
         let text = try load()
         let draw = PublishedDraw(text: text, file: try Draw.Published.decode(Data(text.utf8)))
