@@ -138,6 +138,14 @@ public enum Draw {
         hex(Data(HMAC<SHA256>.authenticationCode(for: Data(applicationNo.utf8), using: SymmetricKey(data: seed))))
     }
 
+    /// The first of `candidates` in the drawn order (tier, then lot, then number): who is next in
+    /// a district when a site's own waiting list is used up. Nil for a bad seed or no candidate.
+    public static func first(of candidates: [(applicationNo: String, tier: Int)], seedHex: String) -> String? {
+        guard let seed = Data(hex: seedHex) else { return nil }
+        return candidates.map { (tier: $0.tier, lot: lot(seed: seed, applicationNo: $0.applicationNo), number: $0.applicationNo) }
+            .min { ($0.tier, $0.lot, $0.number) < ($1.tier, $1.lot, $1.number) }?.number
+    }
+
     public static func run(seedHex: String, commitment: String, sites: [SiteSlots], applications: [Entry]) throws -> Result {
         guard let seed = Data(hex: seedHex) else { throw DrawError.badSeed }
         guard Self.commitment(of: seed) == commitment.lowercased() else { throw DrawError.seedDoesNotMatchCommitment }

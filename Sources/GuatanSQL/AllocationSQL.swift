@@ -405,6 +405,20 @@ extension SQLStoreTransaction {
           AND NOT EXISTS (SELECT 1 FROM waitlist_offer o WHERE o.application_no = a.application_no AND o.state = 'open')
         """
 
+    public func drawnSeed(season: Int) throws -> String? {
+        try db.value("SELECT seed_hex FROM season_draw WHERE season = ? AND drawn_at IS NOT NULL", [season])
+    }
+
+    public func waitingInDistrict(season: Int, district: String) throws -> [(applicationNo: String, tier: Int)] {
+        try db.rows(
+            """
+            SELECT a.application_no, COALESCE(a.tier, 3) AS tier FROM application a
+            WHERE a.season = ? AND a.district = ? AND \(Self.waiting)
+              AND EXISTS (SELECT 1 FROM waitlist w WHERE w.application_no = a.application_no)
+            """, [season, district]
+        ).map { ($0["application_no"], $0["tier"]) }
+    }
+
     public func nextWaiting(season: Int, siteId: String) throws -> ApplicationRecord? {
         guard
             let number: String = try db.value(

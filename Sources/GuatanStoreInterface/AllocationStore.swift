@@ -365,6 +365,10 @@ public protocol AllocationTransaction {
     func applicationPermits(season: Int) throws -> [String: String]
     func updateDraw(_ draw: DrawRecord) throws
     func replaceWaitlists(season: Int, _ waitlists: [String: [String]]) throws
+    /// The revealed seed of a season's draw; nil before the draw.
+    func drawnSeed(season: Int) throws -> String?
+    /// Applications of a district still waiting at any of their sites, with their tiers.
+    func waitingInDistrict(season: Int, district: String) throws -> [(applicationNo: String, tier: Int)]
     /// The first application still waiting at the site: qualified, no slot, no open offer.
     func nextWaiting(season: Int, siteId: String) throws -> ApplicationRecord?
     func waitlistPlaces(applicationNo: String) throws -> [WaitlistPlace]

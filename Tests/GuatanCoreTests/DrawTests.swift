@@ -72,6 +72,17 @@ struct DrawTests {
         #expect(elsewhere.waitlists["CG-001"] != once.waitlists["CG-001"])
     }
 
+    @Test("the first of a district's waiting in drawn order is the one the draw would have put first")
+    func firstInDrawnOrder() throws {
+        let candidates = (1...40).map { (applicationNo: String(format: "A2027-%06d", $0), tier: $0 % 7 == 0 ? 2 : 3) }
+        let first = try #require(Draw.first(of: candidates, seedHex: Self.seed))
+        let sites = [Draw.SiteSlots(siteId: "S", slots: ["S-01"])]
+        let entries = candidates.map { Self.entry($0.applicationNo, tier: $0.tier, ["S"]) }
+        let drawn = try Draw.run(seedHex: Self.seed, commitment: Self.commitment, sites: sites, applications: entries)
+        #expect(drawn.allocation.map(\.applicationNo) == [first])
+        #expect(Draw.first(of: [], seedHex: Self.seed) == nil && Draw.first(of: candidates, seedHex: "zz") == nil)
+    }
+
     @Test("tools/verify_draw.py re-runs the draw from the published file alone and finds these results; altered results it refuses")
     func pythonVerifierAgrees() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -25,7 +25,7 @@ struct AllocationStoreTests {
     func season(backend: StoreBackend) async throws {
         let store = try await backend.seeded()
         let allocation = store.workflows.allocation
-        let vendors = try await Fixtures.vendors(store.workflows, count: 8)
+        let vendors = try await Fixtures.vendors(store.workflows, count: 10)
         // 2026: vendor 0 in good standing at CG-001-01; vendor 1's permit revoked.
         _ = try await store.workflows.permits.create(
             vendorId: vendors[0], slotId: "CG-001-01", season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
@@ -67,6 +67,11 @@ struct AllocationStoreTests {
                 try await allocation.apply(
                     vendorId: vendors[index], season: 2027, Self.request(["CG-001", "CG-900"]), householdHashes: [], certificate: nil, at: inWindow
                 ).number)
+        }
+        // Two for CG-020's one slot: one of them waits there.
+        for index in [8, 9] {
+            _ = try await allocation.apply(
+                vendorId: vendors[index], season: 2027, Self.request(["CG-020"]), householdHashes: [], certificate: nil, at: inWindow)
         }
         // Vendor 6 names vendor 2 (card-2) as a member of his household: refused, nothing kept.
         await #expect(throws: AllocationError.self) {
@@ -142,6 +147,11 @@ struct AllocationStoreTests {
         let after = try await allocation.offers(season: 2027, district: "CG")
         #expect(after.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.expired, .open])
         #expect(after.first { $0.state == .open }?.applicationNo == waiting[1])
+        // CG-001's list used up: the slot goes to the district's next in drawn order, who waited at CG-020.
+        let atCG020 = try #require(results.waitlists["CG-020"]?.first)
+        #expect(try await allocation.expireOffers(now: inSeason.addingTimeInterval(98 * 3600)) == 1)
+        let last = try await allocation.offers(season: 2027, district: "CG").first { $0.state == .open }
+        #expect(last?.applicationNo == atCG020 && last?.slotId == "CG-001-01")
     }
 
     @Test(

@@ -468,15 +468,20 @@ public struct AllocationService: Sendable {
     }
 
     /// A slot left free in a season allocated by draw (surrender, revocation, reclamation) is
-    /// offered to the next still waiting at its site, until the season's offer deadline.
+    /// offered to the next still waiting at its site, or, once the site's list is used up, to the
+    /// next of the district in the drawn order, until the season's offer deadline.
     @discardableResult
     static func slotFreed(_ tx: any StoreTransaction, season: Int, slotId: String, siteId: String, at: Date) throws -> WaitlistOffer? {
         guard let plan = try tx.seasonPlan(year: season), plan.phase == .allocated || plan.phase == .inSeason,
-            try tx.draw(season: season) != nil,
+            let seed = try tx.drawnSeed(season: season),
             try tx.permitNumber(season: season, holder: .slot(slotId), states: PermitState.live) == nil,
-            let next = try tx.nextWaiting(season: season, siteId: siteId),
             let place = try tx.slot(id: slotId)
         else { return nil }
+        var waiting = try tx.nextWaiting(season: season, siteId: siteId)
+        if waiting == nil, let first = Draw.first(of: try tx.waitingInDistrict(season: season, district: place.district), seedHex: seed) {
+            waiting = try tx.application(number: first)
+        }
+        guard let next = waiting else { return nil }
         let number = ApplicationWorkflow.offerNumber(season: season, sequence: Int(try tx.nextNumber("offer/\(season)")))
         let offer = WaitlistOffer(
             number: number, season: season, slotId: slotId, siteId: siteId, district: place.district, applicationNo: next.number, state: .open,
