@@ -526,9 +526,14 @@ public struct AllocationService: Sendable {
     @discardableResult
     public func expireOffers(now: Date, limit: Int = 200) async throws -> Int {
         try await store.transaction { tx in
-            let overdue = try tx.overdueOffers(before: now, limit: limit)
-            for offer in overdue { try Self.lapse(tx, offer: offer, state: .expired, actor: "system", at: now) }
-            return overdue.count
+            var expired = 0
+            for candidate in try tx.overdueOffers(before: now, limit: limit) {
+                // Read again under the row's lock: another instance's scheduler may have just expired it.
+                guard let offer = try tx.offer(number: candidate.number), offer.state == .open else { continue }
+                try Self.lapse(tx, offer: offer, state: .expired, actor: "system", at: now)
+                expired += 1
+            }
+            return expired
         }
     }
 
