@@ -62,7 +62,6 @@ public enum AllocationError: Error, Sendable, Equatable {
     /// `PHASE`, `CONFLICT`), and the figures it needs (the window's dates).
     case conflict(code: String, message: String, details: [String: String] = [:])
     case invalid(ValidationError)
-    case notFound(String)
 }
 
 /// An application for a season's draw (摊位申请).

@@ -358,6 +358,10 @@ extension SQLStoreTransaction {
         }
     }
 
+    public func publishedFile(season: Int) throws -> String? {
+        try db.value("SELECT published_json FROM season_draw WHERE season = ?", [season])
+    }
+
     public func drawSummary(season: Int) throws -> DrawRecord? {
         try db.row("SELECT season, commitment, published_at, drawn_at, excluded_json FROM season_draw WHERE season = ?", [season]).map { row in
             DrawRecord(

@@ -359,6 +359,8 @@ public protocol AllocationTransaction {
 
     func insertDraw(_ draw: DrawRecord) throws
     func draw(season: Int) throws -> DrawRecord?
+    /// The published file alone, read without locking the row (for the public).
+    func publishedFile(season: Int) throws -> String?
     /// The draw's record without its file (an empty `publishedJSON`): what a cache is keyed by.
     func drawSummary(season: Int) throws -> DrawRecord?
     /// Application number → permit number, for the applications whose permit is issued.

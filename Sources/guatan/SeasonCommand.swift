@@ -41,7 +41,7 @@ struct SeasonCommand: AsyncParsableCommand {
 
         static func describe(_ error: AllocationError) -> String {
             switch error {
-            case .forbidden(let message), .notFound(let message), .conflict(_, let message, _): message
+            case .forbidden(let message), .conflict(_, let message, _): message
             case .invalid(let error): error.message
             }
         }

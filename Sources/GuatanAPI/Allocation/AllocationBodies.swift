@@ -54,7 +54,7 @@ extension AllocationRoutes {
     }
 
     /// A reason, as giving a permit up and lifting a bar take it.
-    struct SurrenderInput: Decodable {
+    struct ReasonInput: Decodable {
         let reason: String?
     }
 

@@ -74,7 +74,7 @@ struct AllocationRoutes {
         let admin = try context.require(.admin)
         let vendorId = try context.parameters.require("vendor_id").uppercased()
         let year = try year(context)
-        let input = try await JSONBody.decode(SurrenderInput.self, from: request, context: context, limit: 4096)
+        let input = try await JSONBody.decode(ReasonInput.self, from: request, context: context, limit: 4096)
         let view = try await workflow.liftBar(vendorId: vendorId, season: year, reason: input.reason ?? "", by: admin, at: clock.now())
         return try APIJSON.response(VendorRecordBody(view), headers: [.cacheControl: "no-store"])
     }
@@ -204,7 +204,7 @@ struct AllocationRoutes {
     func surrender(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
         let vendor = try context.require(.vendor)
         let number = try context.parameters.require("permit_no").uppercased()
-        let input = try await JSONBody.decode(SurrenderInput.self, from: request, context: context, limit: 4096)
+        let input = try await JSONBody.decode(ReasonInput.self, from: request, context: context, limit: 4096)
         let record = try await workflow.surrender(permitNumber: number, by: vendor, reason: input.reason, at: clock.now())
         return try APIJSON.response(PermitBody(record, today: today), headers: [.cacheControl: "no-store"])
     }

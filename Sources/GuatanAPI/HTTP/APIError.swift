@@ -147,8 +147,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(.conflict, code: code, message: message, details: details.isEmpty ? nil : details.mapValues { .text($0) })
         case AllocationError.invalid(let error):
             return .validation(error.message, field: error.field)
-        case AllocationError.notFound(let reason):
-            return .notFound(reason)
         case StoreError.conflict(let reason):
             return APIError(.conflict, code: "CONFLICT", message: reason)
         case StoreError.notFound(let reason):

@@ -81,7 +81,8 @@ public struct AllocationService: Sendable {
             if action == .openApplications {
                 plan = try Self.applying(settings, to: plan, today: today)
             }
-            let draw = try tx.draw(season: year)
+            // Whether the list is out, without reading the published file (a national one is 100 MB).
+            let draw = try tx.drawSummary(season: year)
             let facts = SeasonWorkflow.Facts(
                 today: today, listPublished: draw != nil,
                 applicationsAwaitingReview: try tx.applicationCount(season: year, states: [.submitted, .reviewed]),
@@ -360,7 +361,7 @@ public struct AllocationService: Sendable {
             guard let plan = try tx.seasonPlan(year: application.season) else { throw StoreError.notFound("no season \(application.season)") }
             let target = try ApplicationWorkflow.decide(
                 action, on: application.state, by: actor, district: application.district, ownVendorId: application.vendorId, phase: plan.phase,
-                listPublished: try tx.draw(season: application.season) != nil, reason: reason)
+                listPublished: try tx.drawSummary(season: application.season) != nil, reason: reason)
             let trimmed = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
             try tx.setApplicationState(number: number, state: target, reason: trimmed?.isEmpty == false ? trimmed : nil, at: at)
             if action == .review, let verified = priorityVerified {
@@ -591,7 +592,7 @@ public struct AllocationService: Sendable {
             guard let plan = try tx.seasonPlan(year: year) else { throw StoreError.notFound("no season \(year)") }
             let summary = try tx.drawSummary(season: year)
             let draw = try summary.map { summary in
-                try drawFiles.file(for: summary) { try tx.draw(season: year)?.publishedJSON ?? "" }
+                try drawFiles.file(for: summary) { try tx.publishedFile(season: year) ?? "" }
             }
             let issued = plan.phase == .allocated || plan.phase == .inSeason || plan.phase == .closed
             return PublicView(
