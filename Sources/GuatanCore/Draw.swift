@@ -108,12 +108,77 @@ public enum Draw {
                 seedHex: seed, commitment: commitment, sites: sites, applications: applications.filter { !out.contains($0.applicationNo) })
         }
 
-        /// Snake-case keys (named, not converted key by key: a national file has millions), sorted:
-        /// the same bytes for the same draw.
+        /// The file's bytes: keys sorted and written by hand (a national file is 100 MB, and
+        /// Foundation's encoder spent seconds on it), the same bytes for the same draw as
+        /// `JSONEncoder` with sorted keys would give (a test holds them equal).
         public func encoded() throws -> Data {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return try encoder.encode(self)
+            var out = DrawJSON()
+            out.reserve(applications.count * 160 + (results.map { $0.allocation.count * 110 } ?? 0))
+            out.raw("{\"algorithm\":")
+            out.string(algorithm)
+            out.raw(",\"applications\":[")
+            for (index, entry) in applications.enumerated() {
+                if index > 0 { out.raw(",") }
+                out.raw("{\"application_no\":")
+                out.string(entry.applicationNo)
+                out.raw(",\"holder_masked\":")
+                out.string(entry.holderMasked)
+                out.raw(",\"preferences\":")
+                out.strings(entry.preferences)
+                if let slot = entry.renewalSlot {
+                    out.raw(",\"renewal_slot\":")
+                    out.string(slot)
+                }
+                out.raw(",\"tier\":")
+                out.int(entry.tier)
+                out.raw("}")
+            }
+            out.raw("],\"commitment\":")
+            out.string(commitment)
+            out.raw(",\"excluded\":")
+            out.strings(excluded)
+            if let results {
+                out.raw(",\"results\":{\"allocation\":[")
+                for (index, allocated) in results.allocation.enumerated() {
+                    if index > 0 { out.raw(",") }
+                    out.raw("{\"application_no\":")
+                    out.string(allocated.applicationNo)
+                    out.raw(",\"rank\":")
+                    out.int(allocated.rank)
+                    out.raw(",\"site_id\":")
+                    out.string(allocated.siteId)
+                    out.raw(",\"slot_id\":")
+                    out.string(allocated.slotId)
+                    out.raw(",\"tier\":")
+                    out.int(allocated.tier)
+                    out.raw("}")
+                }
+                out.raw("],\"waitlists\":{")
+                for (index, site) in results.waitlists.keys.sorted(by: DrawJSON.keyOrder).enumerated() {
+                    if index > 0 { out.raw(",") }
+                    out.string(site)
+                    out.raw(":")
+                    out.strings(results.waitlists[site] ?? [])
+                }
+                out.raw("}}")
+            }
+            out.raw(",\"season\":")
+            out.int(season)
+            if let seed {
+                out.raw(",\"seed\":")
+                out.string(seed)
+            }
+            out.raw(",\"sites\":[")
+            for (index, site) in sites.enumerated() {
+                if index > 0 { out.raw(",") }
+                out.raw("{\"site_id\":")
+                out.string(site.siteId)
+                out.raw(",\"slots\":")
+                out.strings(site.slots)
+                out.raw("}")
+            }
+            out.raw("]}")
+            return Data(out.bytes)
         }
 
         public static func decode(_ data: Data) throws -> Published {
@@ -155,36 +220,62 @@ public enum Draw {
             free[site.siteId] = site.slots
             for slot in site.slots { siteOfSlot[slot] = site.siteId }
         }
-        // Each lot computed once and sorted beside its application: no lookups in the comparisons.
-        let order = applications.map { (tier: $0.tier, lot: lot(seed: seed, applicationNo: $0.applicationNo), application: $0) }
-            .sorted { ($0.tier, $0.lot, $0.application.applicationNo) < ($1.tier, $1.lot, $1.application.applicationNo) }
-            .map(\.application)
+        // Each lot computed once, as four big-endian words: comparing them is comparing the hex
+        // lots, without the strings (a national draw sorts 600,000).
+        let key = SymmetricKey(data: seed)
+        let order = applications.indices.map { index in
+            let application = applications[index]
+            let code = HMAC<SHA256>.authenticationCode(for: Data(application.applicationNo.utf8), using: key)
+            let lot = code.withUnsafeBytes { raw in
+                func word(_ at: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: at * 8, as: UInt64.self)) }
+                return (word(0), word(1), word(2), word(3))
+            }
+            return DrawnLot(tier: application.tier, lot: lot, number: application.applicationNo, index: index)
+        }
+        .sorted()
+        .map { applications[$0.index] }
         var allocation: [Allocated] = []
-        var allocated: Set<String> = []
-        for application in order where application.tier == 1 {
+        var allocated = [Bool](repeating: false, count: order.count)
+        for (position, application) in order.enumerated() where application.tier == 1 {
             guard let slot = application.renewalSlot, let site = siteOfSlot[slot], let index = free[site]?.firstIndex(of: slot) else { continue }
             free[site]!.remove(at: index)
             allocation.append(Allocated(slotId: slot, siteId: site, applicationNo: application.applicationNo, tier: 1, rank: 0))
-            allocated.insert(application.applicationNo)
+            allocated[position] = true
         }
-        for (position, application) in order.enumerated() where !allocated.contains(application.applicationNo) {
+        for (position, application) in order.enumerated() where !allocated[position] {
             for site in application.preferences {
                 guard let slots = free[site], !slots.isEmpty else { continue }
                 free[site]!.removeFirst()
                 allocation.append(
                     Allocated(slotId: slots[0], siteId: site, applicationNo: application.applicationNo, tier: application.tier, rank: position + 1))
-                allocated.insert(application.applicationNo)
+                allocated[position] = true
                 break
             }
         }
         var waitlists: [String: [String]] = [:]
-        for application in order where !allocated.contains(application.applicationNo) {
+        for (position, application) in order.enumerated() where !allocated[position] {
             for site in application.preferences where free[site] != nil {
                 waitlists[site, default: []].append(application.applicationNo)
             }
         }
-        allocation.sort { $0.slotId < $1.slotId }
+        allocation.sort { $0.slotId.utf8.lexicographicallyPrecedes($1.slotId.utf8) }
         return Result(allocation: allocation, waitlists: waitlists)
+    }
+
+    /// An application's place in the drawn order: tier, then lot, then number.
+    struct DrawnLot: Comparable {
+        var tier: Int
+        var lot: (UInt64, UInt64, UInt64, UInt64)
+        var number: String
+        var index: Int
+
+        static func == (a: DrawnLot, b: DrawnLot) -> Bool { a.tier == b.tier && a.lot == b.lot && a.number == b.number }
+
+        static func < (a: DrawnLot, b: DrawnLot) -> Bool {
+            if a.tier != b.tier { return a.tier < b.tier }
+            if a.lot != b.lot { return a.lot < b.lot }
+            return a.number.utf8.lexicographicallyPrecedes(b.number.utf8)
+        }
     }
 
     /// Lower-case hex, by table: Foundation's String(format:) costs microseconds a byte on Linux,
@@ -198,6 +289,53 @@ public enum Draw {
             out.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The few JSON pieces the draw's file is made of, appended to one byte buffer.
+struct DrawJSON {
+    var bytes: [UInt8] = []
+
+    /// Object keys in the order Foundation's sorted-keys encoder gives them (UTF-8 byte order).
+    static func keyOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+
+    mutating func reserve(_ count: Int) { bytes.reserveCapacity(count) }
+
+    mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func int(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
+
+    mutating func strings(_ values: [String]) {
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// A JSON string: quote, backslash and control characters escaped as Foundation does,
+    /// everything else (Chinese names too) as UTF-8.
+    mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0..<0x20:
+                let digits = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: Array("\\u00".utf8) + [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }
 

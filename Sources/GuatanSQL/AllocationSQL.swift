@@ -180,6 +180,106 @@ extension SQLStoreTransaction {
             ])
     }
 
+    public func issueAllocatedPermits(season: Int, actor: String, at: Date) throws -> Int {
+        let live = PermitState.live.map(\.rawValue).sorted()
+        let liveIn = "p.state IN (\(live.map { "'\($0)'" }.joined(separator: ", ")))"
+        let pending = "a.season = ? AND a.state = 'qualified' AND a.slot_id IS NOT NULL AND a.permit_no IS NULL"
+        // The rules each permit is issued under (PermitService.insert), asked of all at once.
+        if let row = try db.row(
+            """
+            SELECT application_no, conflict FROM (
+                SELECT a.application_no, CASE
+                    WHEN EXISTS (SELECT 1 FROM vendor_bar b WHERE b.vendor_id = a.vendor_id AND b.season = a.season AND b.lifted_at IS NULL)
+                        THEN 'the vendor is barred from the season'
+                    WHEN EXISTS (SELECT 1 FROM permit p WHERE p.season = a.season AND p.slot_id = a.slot_id AND \(liveIn))
+                        THEN 'the slot already has a live permit'
+                    WHEN EXISTS (SELECT 1 FROM permit p WHERE p.season = a.season AND p.vendor_id = a.vendor_id AND \(liveIn))
+                        THEN 'the vendor already has a live permit'
+                    WHEN EXISTS (SELECT 1 FROM vendor o WHERE o.vehicle_plate = a.vehicle_plate AND o.id <> a.vendor_id)
+                        THEN 'the vehicle is registered to another vendor (一车一证)'
+                    WHEN EXISTS (SELECT 1 FROM permit p WHERE p.season = a.season AND p.vehicle_plate = a.vehicle_plate AND \(liveIn))
+                        THEN 'the vehicle already has a live permit (一车一证)'
+                    END AS conflict
+                FROM application a WHERE \(pending)
+            ) c WHERE conflict IS NOT NULL ORDER BY application_no LIMIT 1
+            """, [season])
+        {
+            throw AllocationIssueConflict(applicationNo: row["application_no"], reason: row["conflict"])
+        }
+        let rows = try db.rows(
+            """
+            SELECT a.application_no, a.vendor_id, a.slot_id, s.district, a.produce_json, v.produce_json AS vendor_produce, a.vehicle_plate,
+                a.expected_kg, a.helpers_json
+            FROM application a JOIN vendor v ON v.id = a.vendor_id JOIN slot sl ON sl.id = a.slot_id JOIN site s ON s.id = sl.site_id
+            WHERE \(pending) ORDER BY a.application_no
+            """, [season])
+        var plates: [String: String] = [:]
+        for row in rows {
+            let plate: String = row["vehicle_plate"]
+            let number: String = row["application_no"]
+            if let first = plates.updateValue(number, forKey: plate) {
+                throw AllocationIssueConflict(applicationNo: number, reason: "the vehicle is allocated to \(first) too (一车一证)")
+            }
+        }
+        // Each district's numbers reserved in one step, then handed out in application order.
+        var next: [String: Int] = [:]
+        for (district, count) in Dictionary(grouping: rows, by: { $0["district"] as String }).mapValues(\.count) {
+            let last: Int64 = try db.value(
+                """
+                INSERT INTO number_sequence (name, value) VALUES (?, ?)
+                ON CONFLICT (name) DO UPDATE SET value = number_sequence.value + ? RETURNING value
+                """, ["permit/\(season)/\(district)", count, count])!
+            next[district] = Int(last) - count + 1
+        }
+        let stamp = BusinessTime.rfc3339(at)
+        let chunk = 60
+        for start in stride(from: 0, to: rows.count, by: chunk) {
+            let part = rows[start..<min(start + chunk, rows.count)]
+            var permits = SQLArguments()
+            var audits = SQLArguments()
+            for row in part {
+                let district: String = row["district"]
+                let number = PermitWorkflow.permitNumber(year: season, district: district, sequence: next[district]!)
+                next[district]! += 1
+                let produce: String = row["produce_json"]
+                let vendorId: String = row["vendor_id"]
+                let slotId: String = row["slot_id"]
+                let expectedKg: Double? = row["expected_kg"]
+                permits.values +=
+                    ([
+                        number, season, vendorId, slotId, district, PermitState.issued.rawValue,
+                        SQLRows.decodeList(produce).isEmpty ? row["vendor_produce"] as String : produce, row["vehicle_plate"] as String, stamp,
+                        stamp, expectedKg, stamp, row["helpers_json"] as String,
+                    ] as [(any SQLArgument)?]).map { $0?.sqlValue ?? .null }
+                var after = ["state": PermitState.issued.rawValue, "vendor_id": vendorId, "slot_id": slotId, "season": String(season)]
+                after["expected_kg"] = expectedKg.map { String($0) }
+                audits.values += ([stamp, actor, "permit.create", "permit", number, nil, SQLQueries.json(after)] as [(any SQLArgument)?])
+                    .map { $0?.sqlValue ?? .null }
+            }
+            try db.run(
+                """
+                INSERT INTO permit (permit_no, season, vendor_id, slot_id, district, state, produce_json, vehicle_plate, created_at, updated_at,
+                    expected_kg, issued_at, helpers_json)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", "))
+                """, permits, cached: false)
+            try db.run(
+                """
+                INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", "))
+                """, audits, cached: false)
+        }
+        try db.run(
+            """
+            UPDATE application SET permit_no = p.permit_no, updated_at = ?
+            FROM permit p
+            WHERE application.season = ? AND application.state = 'qualified' AND application.slot_id IS NOT NULL AND application.permit_no IS NULL
+              AND p.season = application.season AND p.vendor_id = application.vendor_id AND p.slot_id = application.slot_id AND p.state = 'issued'
+            """, [stamp, season])
+        // Every stall's status moved: the map's snapshot is read again as a whole.
+        if !rows.isEmpty { try changedRegistry() }
+        return rows.count
+    }
+
     public func permitHelpers(number: String) throws -> [StoredHelper] {
         SQLRows.helpers(try db.value("SELECT helpers_json FROM permit WHERE permit_no = ?", [number]) ?? "[]")
     }

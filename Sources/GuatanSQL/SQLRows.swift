@@ -162,7 +162,7 @@ public enum SQLQueries {
             [BusinessTime.rfc3339(at), actor, action, entity, entityId, before.map(json), after.map(json)])
     }
 
-    private static func json(_ fields: [String: String]) -> String {
+    static func json(_ fields: [String: String]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }

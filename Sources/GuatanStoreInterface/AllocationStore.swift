@@ -334,6 +334,12 @@ public protocol AllocationTransaction {
     func setApplicationSlots(_ rows: [(number: String, slotId: String?, rank: Int?)], at: Date) throws
     /// The slot the draw or an offer gave it (nil to take it back), its rank, and its permit once issued.
     func setApplicationSlot(number: String, slotId: String?, rank: Int?, permitNumber: String?, at: Date) throws
+    /// After the notice: a permit for every allocated application of the season that has none
+    /// (numbered on in each district's counter, helpers copied, each audited), and the
+    /// application's permit number set, in set-based statements. The first conflict (a bar, a
+    /// slot, vendor or vehicle with a live permit, a plate registered to another vendor) throws
+    /// `AllocationIssueConflict` and nothing is issued.
+    func issueAllocatedPermits(season: Int, actor: String, at: Date) throws -> Int
     func permitHelpers(number: String) throws -> [StoredHelper]
     /// The helpers an issued permit registers (copied from its application).
     func setPermitHelpers(number: String, _ helpers: [StoredHelper]) throws
@@ -387,4 +393,15 @@ public protocol AllocationTransaction {
     /// Open offers whose deadline has passed, oldest first.
     func overdueOffers(before: Date, limit: Int) throws -> [WaitlistOffer]
     func setOffer(number: String, state: OfferState, permitNumber: String?, at: Date) throws
+}
+
+/// Why an allocated application cannot have its permit: the bulk issuing stops at the first.
+public struct AllocationIssueConflict: Error, Sendable, Equatable {
+    public var applicationNo: String
+    public var reason: String
+
+    public init(applicationNo: String, reason: String) {
+        self.applicationNo = applicationNo
+        self.reason = reason
+    }
 }

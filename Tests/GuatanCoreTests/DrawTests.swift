@@ -83,6 +83,23 @@ struct DrawTests {
         #expect(Draw.first(of: [], seedHex: Self.seed) == nil && Draw.first(of: candidates, seedHex: "zz") == nil)
     }
 
+    @Test("the file written by hand is byte for byte what Foundation's sorted-keys encoder writes, escapes and all")
+    func fileBytes() throws {
+        var applications = (1...50).map { Self.entry(String(format: "A2027-%06d", $0), ["CG-001", "CG-002"]) }
+        applications[3].holderMasked = "王\"*\\\n\t\u{01}/é"
+        applications[7].renewalSlot = "CG-001-01"
+        applications[7].tier = 1
+        var file = Draw.Published(
+            season: 2027, commitment: Self.commitment, sites: Self.sites, applications: applications, excluded: ["A2027-000009"])
+        let reference = JSONEncoder()
+        reference.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(try file.encoded() == reference.encode(file), "the list as published")
+        file.seed = Self.seed
+        file.results = try file.run()
+        #expect(try file.encoded() == reference.encode(file), "the list drawn, with results and waitlists")
+        #expect(try Draw.Published.decode(file.encoded()) == file)
+    }
+
     @Test("tools/verify_draw.py re-runs the draw from the published file alone and finds these results; altered results it refuses")
     func pythonVerifierAgrees() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -128,8 +128,31 @@ struct AllocationStoreTests {
 
         _ = try await allocation.act(year: 2027, action: .startNotice, by: .testAdmin, at: afterWindow)
         let issuedDay = Self.day("2027-04-10")
+        // A vendor barred since the draw: nothing is issued, and the answer names his application.
+        let barredNo = try #require(results.allocation.first { $0.tier == 3 }?.applicationNo)
+        let barredVendor = try #require(qualified.first { $0.number == barredNo }?.vendorId)
+        try await store.execute(
+            "INSERT INTO vendor_bar (vendor_id, season, reason, created_at) VALUES ('\(barredVendor)', 2027, '测试', '2027-04-09T10:00:00+08:00')")
+        await #expect(throws: AllocationError.conflict(code: "CONFLICT", message: "application \(barredNo): the vendor is barred from the season")) {
+            try await allocation.act(year: 2027, action: .allocate, by: .testAdmin, at: issuedDay)
+        }
+        #expect(try await store.count("SELECT COUNT(*) FROM permit WHERE season = 2027") == 0)
+        try await store.execute("UPDATE vendor_bar SET lifted_at = '2027-04-09T11:00:00+08:00' WHERE vendor_id = '\(barredVendor)'")
         _ = try await allocation.act(year: 2027, action: .allocate, by: .testAdmin, at: issuedDay)
         #expect(try await store.count("SELECT COUNT(*) FROM permit WHERE season = 2027 AND state = 'issued'") == results.allocation.count)
+        // Each allocated application names its permit, of its vendor at its slot, numbered on from one, and audited.
+        let issuedApplications = try await allocation.applications(season: 2027, district: nil, states: [.qualified]).filter { $0.slotId != nil }
+        #expect(issuedApplications.count == results.allocation.count)
+        for application in issuedApplications {
+            let number = try #require(application.permitNumber)
+            let permit = try #require(try await store.stores.permits.permit(number: number))
+            #expect(permit.permit.vendorId == application.vendorId && permit.permit.slotId == application.slotId && permit.permit.state == .issued)
+        }
+        #expect(
+            Set(issuedApplications.compactMap(\.permitNumber)) == Set((1...results.allocation.count).map { String(format: "LZ2027-CG-%06d", $0) }))
+        #expect(
+            try await store.count("SELECT COUNT(*) FROM audit_log WHERE action = 'permit.create' AND entity_id LIKE 'LZ2027-%'")
+                == results.allocation.count)
         #expect(try await store.stores.registry.site(id: "CG-900", today: LocalDate("2027-04-10")!) != nil, "the 2027 registry is live")
         _ = try await allocation.act(year: 2027, action: .startSeason, by: .testAdmin, at: issuedDay)
 

@@ -74,10 +74,11 @@ public struct AllocationService: Sendable {
     public func act(year: Int, action: SeasonAction, settings: Settings = Settings(), by admin: Account, at: Date) async throws -> SeasonPlan {
         _ = try Access.require(admin, roles: [.admin])
         let actor = "account:\(admin.username)"
-        return try await store.transaction { tx in
+        let (plan, file) = try await store.transaction { [drawFiles] tx -> (SeasonPlan, (DrawRecord, PublishedDraw)?) in
             guard var plan = try tx.seasonPlan(year: year) else { throw StoreError.notFound("no season \(year)") }
             let today = BusinessTime.localDate(of: at)
             let before = plan.phase
+            var file: (DrawRecord, PublishedDraw)?
             if action == .openApplications {
                 plan = try Self.applying(settings, to: plan, today: today)
             }
@@ -93,12 +94,12 @@ public struct AllocationService: Sendable {
             case .openApplications:
                 after["window"] = "\(plan.applicationsOpenOn!)..\(plan.applicationsCloseOn!)"
             case .publishList:
-                let published = try Self.publishList(tx, plan: plan, at: at)
-                after["commitment"] = published.commitment
-                after["applications"] = String(published.applications.count)
+                file = try Self.publishList(tx, plan: plan, at: at)
+                after["commitment"] = file!.1.file.commitment
+                after["applications"] = String(file!.1.file.applications.count)
             case .draw:
-                let results = try Self.runDraw(tx, year: year, at: at)
-                after["allocated"] = String(results.allocation.count)
+                file = try Self.runDraw(tx, year: year, at: at, files: drawFiles)
+                after["allocated"] = String(file!.1.file.results?.allocation.count ?? 0)
             case .startNotice:
                 plan.noticeEndsOn = today.adding(days: plan.noticeDays - 1)
                 after["notice_ends_on"] = plan.noticeEndsOn!.description
@@ -111,8 +112,12 @@ public struct AllocationService: Sendable {
             try tx.audit(
                 actor: actor, action: "season.\(action.rawValue)", entity: "season", entityId: String(year), before: ["phase": before.rawValue],
                 after: after, at: at)
-            return plan
+            return (plan, file)
         }
+        // Kept once committed: the draw runs on the list without decoding 100 MB again, and the
+        // public page has the file at hand.
+        if let (record, draw) = file { drawFiles.remember(draw, for: record) }
+        return plan
     }
 
     /// Changes a planned season's settings (in `planning`, or the window's last day while it is open).
@@ -165,7 +170,7 @@ public struct AllocationService: Sendable {
 
     /// Review is over: each qualified application's tier decided by rule, the list and a
     /// commitment to a fresh secret seed published (the seed stays in the database until the draw).
-    static func publishList(_ tx: any StoreTransaction, plan: SeasonPlan, at: Date) throws -> Draw.Published {
+    static func publishList(_ tx: any StoreTransaction, plan: SeasonPlan, at: Date) throws -> (DrawRecord, PublishedDraw) {
         let year = plan.year
         let lastSeason = try tx.seasonPlan(year: year - 1)?.season ?? Season.standard(year: year - 1)
         var entries: [Draw.Entry] = []
@@ -198,17 +203,17 @@ public struct AllocationService: Sendable {
         }
         let (seed, commitment) = Draw.newSeed()
         let published = Draw.Published(season: year, commitment: commitment, sites: sites, applications: entries)
-        try tx.insertDraw(
-            DrawRecord(
-                season: year, commitment: commitment, seedHex: seed, publishedJSON: String(decoding: try published.encoded(), as: UTF8.self),
-                publishedAt: at, drawnAt: nil, excluded: []))
-        return published
+        let record = DrawRecord(
+            season: year, commitment: commitment, seedHex: seed, publishedJSON: String(decoding: try published.encoded(), as: UTF8.self),
+            publishedAt: at, drawnAt: nil, excluded: [])
+        try tx.insertDraw(record)
+        return (record, PublishedDraw(text: record.publishedJSON, file: published))
     }
 
     /// The seed revealed and the rule run; each application's slot and each site's waitlist kept.
-    static func runDraw(_ tx: any StoreTransaction, year: Int, at: Date) throws -> Draw.Result {
+    static func runDraw(_ tx: any StoreTransaction, year: Int, at: Date, files: PublishedDrawCache) throws -> (DrawRecord, PublishedDraw) {
         guard var record = try tx.draw(season: year) else { throw StoreError.notFound("the \(year) list is not published") }
-        var published = try Draw.Published.decode(Data(record.publishedJSON.utf8))
+        var published = try files.cached(record)?.file ?? Draw.Published.decode(Data(record.publishedJSON.utf8))
         published.seed = record.seedHex
         let results = try published.run()
         published.results = results
@@ -216,7 +221,7 @@ public struct AllocationService: Sendable {
         record.drawnAt = at
         try tx.updateDraw(record)
         try recordOutcome(tx, year: year, previous: [:], results: results, at: at)
-        return results
+        return (record, PublishedDraw(text: record.publishedJSON, file: published))
     }
 
     /// Writes what a draw gave: the slots that changed hands since `previous`, and the waitlists.
@@ -241,14 +246,12 @@ public struct AllocationService: Sendable {
                 code: "PHASE", message: "the \(plan.year - 1) season runs until \(runsUntil): its stalls are not changed before then")
         }
         _ = try tx.releaseSeasonRegistry(year: plan.year, at: at)
-        var issued = 0
-        for application in try tx.applications(season: plan.year, states: [.qualified]) {
-            guard let slotId = application.slotId, application.permitNumber == nil else { continue }
-            let number = try issue(tx, application: application, slotId: slotId, actor: actor, at: at)
-            try tx.setApplicationSlot(number: application.number, slotId: slotId, rank: application.drawnRank, permitNumber: number, at: at)
-            issued += 1
+        // Set-based: a national season issues 200,000 permits, under the same rules as one.
+        do {
+            return try tx.issueAllocatedPermits(season: plan.year, actor: actor, at: at)
+        } catch let conflict as AllocationIssueConflict {
+            throw AllocationError.conflict(code: "CONFLICT", message: "application \(conflict.applicationNo): \(conflict.reason)")
         }
-        return issued
     }
 
     static func issue(_ tx: any StoreTransaction, application: ApplicationRecord, slotId: String, actor: String, at: Date) throws -> String {
@@ -415,8 +418,9 @@ public struct AllocationService: Sendable {
         guard (2...500).contains(trimmed.count) else {
             throw ValidationError(field: "answer", message: "the answer is public: give the reason in 2 to 500 characters")
         }
-        return try await store.transaction { tx in
+        let (objection, file) = try await store.transaction { [drawFiles] tx -> (Objection, (DrawRecord, PublishedDraw)?) in
             guard let objection = try tx.objection(number: number) else { throw StoreError.notFound("no objection \(number)") }
+            var file: (DrawRecord, PublishedDraw)?
             guard objection.state == .open else {
                 throw AllocationError.conflict(code: "CONFLICT", message: "objection \(number) is answered already")
             }
@@ -425,7 +429,7 @@ public struct AllocationService: Sendable {
             }
             if uphold {
                 guard var record = try tx.draw(season: objection.season) else { throw StoreError.notFound("no draw for \(objection.season)") }
-                var published = try Draw.Published.decode(Data(record.publishedJSON.utf8))
+                var published = try drawFiles.cached(record)?.file ?? Draw.Published.decode(Data(record.publishedJSON.utf8))
                 let previous = Dictionary((published.results?.allocation ?? []).map { ($0.applicationNo, $0) }, uniquingKeysWith: { a, _ in a })
                 if !published.excluded.contains(objection.applicationNo) { published.excluded.append(objection.applicationNo) }
                 let results = try published.run()
@@ -435,13 +439,16 @@ public struct AllocationService: Sendable {
                 try tx.updateDraw(record)
                 try tx.setApplicationState(number: objection.applicationNo, state: .excluded, reason: trimmed, at: at)
                 try Self.recordOutcome(tx, year: objection.season, previous: previous, results: results, at: at)
+                file = (record, PublishedDraw(text: record.publishedJSON, file: published))
             }
             try tx.answerObjection(number: number, state: uphold ? .upheld : .dismissed, answer: trimmed, at: at)
             try tx.audit(
                 actor: "account:\(admin.username)", action: uphold ? "objection.uphold" : "objection.dismiss", entity: "objection", entityId: number,
                 before: ["state": "open"], after: ["state": uphold ? "upheld" : "dismissed", "answer": trimmed], at: at)
-            return try tx.objection(number: number)!
+            return (try tx.objection(number: number)!, file)
         }
+        if let (record, draw) = file { drawFiles.remember(draw, for: record) }
+        return objection
     }
 
     // MARK: the waitlist through the season
@@ -626,20 +633,35 @@ public struct PublishedDraw: Sendable {
 
 /// The last published files read, by season and the moments that change them (published, drawn,
 /// an objection upheld): two at most, so a national file is decoded once, not per request.
+/// Files are remembered only once their transaction committed; the key holds the commitment, so
+/// a list published and rolled back never stands for another, and the moment drawn as the
+/// database keeps it (to the second), so the file just written is the one the page finds.
 final class PublishedDrawCache: Sendable {
     private let entries = Mutex<[(key: String, draw: PublishedDraw)]>([])
 
+    static func key(_ summary: DrawRecord) -> String {
+        "\(summary.season)|\(summary.commitment)|\(summary.drawnAt.map(BusinessTime.rfc3339) ?? "")|\(summary.excluded.joined(separator: ","))"
+    }
+
+    func cached(_ summary: DrawRecord) -> PublishedDraw? {
+        let key = Self.key(summary)
+        return entries.withLock { $0.first { $0.key == key }?.draw }
+    }
+
     func file(for summary: DrawRecord, load: () throws -> String) throws -> PublishedDraw {
-        let key =
-            "\(summary.season)|\(summary.publishedAt?.timeIntervalSince1970 ?? 0)|\(summary.drawnAt?.timeIntervalSince1970 ?? 0)|\(summary.excluded.joined(separator: ","))"
-        if let hit = entries.withLock({ $0.first { $0.key == key }?.draw }) { return hit }
+        if let hit = cached(summary) { return hit }
         let text = try load()
         let draw = PublishedDraw(text: text, file: try Draw.Published.decode(Data(text.utf8)))
+        remember(draw, for: summary)
+        return draw
+    }
+
+    func remember(_ draw: PublishedDraw, for summary: DrawRecord) {
+        let key = Self.key(summary)
         entries.withLock { entries in
             entries.removeAll { $0.key == key }
             entries.insert((key, draw), at: 0)
             if entries.count > 2 { entries.removeLast(entries.count - 2) }
         }
-        return draw
     }
 }
