@@ -261,12 +261,12 @@ extension SQLStoreTransaction {
                 INSERT INTO permit (permit_no, season, vendor_id, slot_id, district, state, produce_json, vehicle_plate, created_at, updated_at,
                     expected_kg, issued_at, helpers_json)
                 VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", "))
-                """, permits, cached: false)
+                """, permits, cached: part.count == chunk)
             try db.run(
                 """
                 INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json)
                 VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", "))
-                """, audits, cached: false)
+                """, audits, cached: part.count == chunk)
         }
         try db.run(
             """
@@ -327,8 +327,44 @@ extension SQLStoreTransaction {
         try db.run("UPDATE application SET priority_verified = ? WHERE application_no = ?", [verified, number])
     }
 
-    public func setApplicationTier(number: String, tier: Int) throws {
-        try db.run("UPDATE application SET tier = ? WHERE application_no = ?", [tier, number])
+    public func setApplicationTiers(_ numbers: [String], tier: Int) throws {
+        for start in stride(from: 0, to: numbers.count, by: 500) {
+            let part = numbers[start..<min(start + 500, numbers.count)]
+            try db.run(
+                "UPDATE application SET tier = ? WHERE application_no IN (\(SQLRows.placeholders(part.count)))",
+                SQLArguments([tier] + Array(part) as [any SQLArgument]), cached: part.count == 500)
+        }
+    }
+
+    public func drawCandidates(season: Int) throws -> [DrawCandidate] {
+        var deducted: [String: [String: Int]] = [:]
+        for row in try db.rows(
+            """
+            SELECT d.permit_no, d.month, SUM(d.points) AS total FROM point_deduction d JOIN permit p ON p.permit_no = d.permit_no
+            WHERE p.season = ? AND d.annulled_at IS NULL GROUP BY d.permit_no, d.month
+            """, [season - 1])
+        {
+            deducted[row["permit_no"], default: [:]][row["month"]] = row["total"]
+        }
+        return try db.rows(
+            """
+            SELECT a.application_no, v.name AS holder_name, a.preferences_json, a.renewal_slot, a.priority_verified,
+                lp.permit_no AS last_permit, lp.state AS last_state, (SELECT COUNT(*) FROM checkin c WHERE c.permit_no = lp.permit_no) AS last_days
+            FROM application a JOIN vendor v ON v.id = a.vendor_id
+            LEFT JOIN permit lp ON a.renewal_slot IS NOT NULL AND lp.permit_no = (
+                SELECT p.permit_no FROM permit p WHERE p.vendor_id = a.vendor_id AND p.season = ? AND p.issued_at IS NOT NULL
+                ORDER BY p.seq DESC LIMIT 1)
+            WHERE a.season = ? AND a.state = 'qualified' ORDER BY a.application_no
+            """, [season - 1, season]
+        ).map { row in
+            let last: String? = row["last_permit"]
+            return DrawCandidate(
+                applicationNo: row["application_no"], holderName: row["holder_name"], preferences: SQLRows.decodeList(row["preferences_json"]),
+                renewalSlot: row["renewal_slot"], priorityVerified: row["priority_verified"],
+                lastSeason: try last.map { number in
+                    LastSeasonPermit(state: try row.decoded("last_state"), checkInDays: row["last_days"], deductedByMonth: deducted[number] ?? [:])
+                })
+        }
     }
 
     public func setApplicationTiers(season: Int, tier: Int) throws {
@@ -337,23 +373,22 @@ extension SQLStoreTransaction {
 
     public func setApplicationSlots(_ rows: [(number: String, slotId: String?, rank: Int?)], at: Date) throws {
         let stamp = BusinessTime.rfc3339(at)
-        for start in stride(from: 0, to: rows.count, by: 300) {
-            let part = rows[start..<min(start + 300, rows.count)]
-            var slots = SQLArguments()
-            var ranks = SQLArguments()
-            var numbers = SQLArguments()
+        let chunk = 300
+        for start in stride(from: 0, to: rows.count, by: chunk) {
+            let part = rows[start..<min(start + chunk, rows.count)]
+            var arguments = SQLArguments()
             for row in part {
-                slots += [row.number, row.slotId]
-                ranks += [row.number, row.rank]
-                numbers += [row.number]
+                arguments.values += [.text(row.number), row.slotId.map { .text($0) } ?? .null, row.rank.map { .integer(Int64($0)) } ?? .null]
             }
-            let cases = Array(repeating: "WHEN ? THEN ?", count: part.count).joined(separator: " ")
+            // Joined to a list of values, not a CASE per row (which compared every number with
+            // every row's); a full chunk's statement is prepared once.
             try db.run(
                 """
-                UPDATE application SET slot_id = CASE application_no \(cases) END, drawn_rank = CASE application_no \(cases) END,
-                    permit_no = NULL, updated_at = ?
-                WHERE application_no IN (\(SQLRows.placeholders(part.count)))
-                """, slots + ranks + [stamp] + numbers, cached: false)
+                WITH v (application_no, slot_id, drawn_rank) AS (VALUES \(Array(repeating: "(?, ?, ?)", count: part.count).joined(separator: ", ")))
+                UPDATE application SET slot_id = CAST(v.slot_id AS TEXT), drawn_rank = CAST(v.drawn_rank AS INTEGER), permit_no = NULL,
+                    updated_at = ?
+                FROM v WHERE application.application_no = v.application_no
+                """, arguments + [stamp], cached: part.count == chunk)
         }
     }
 
@@ -498,7 +533,7 @@ extension SQLStoreTransaction {
                 try db.run(
                     "INSERT INTO waitlist (season, site_id, position, application_no) VALUES "
                         + Array(repeating: "(?, ?, ?, ?)", count: part.count).joined(separator: ", "),
-                    arguments, cached: false)
+                    arguments, cached: part.count == 200)
             }
         }
     }

@@ -327,9 +327,13 @@ public protocol AllocationTransaction {
     func applicationCount(season: Int, states: Set<ApplicationState>) throws -> Int
     func setApplicationState(number: String, state: ApplicationState, reason: String?, at: Date) throws
     func setPriorityVerified(number: String, _ verified: Bool) throws
-    func setApplicationTier(number: String, tier: Int) throws
-    /// Every qualified application of the season at one tier (the rest then set one by one).
+    /// Every qualified application of the season at one tier (the rest then set by number).
     func setApplicationTiers(season: Int, tier: Int) throws
+    /// These applications at one tier, in statements of a few hundred.
+    func setApplicationTiers(_ numbers: [String], tier: Int) throws
+    /// The season's qualified applications as the draw's list needs them, in number order, each
+    /// renewal with the vendor's last season (`season - 1`), read in a few set-based queries.
+    func drawCandidates(season: Int) throws -> [DrawCandidate]
     /// Many applications' slots and ranks at once (a draw's outcome), in statements of a few hundred.
     func setApplicationSlots(_ rows: [(number: String, slotId: String?, rank: Int?)], at: Date) throws
     /// The slot the draw or an offer gave it (nil to take it back), its rank, and its permit once issued.
@@ -403,5 +407,42 @@ public struct AllocationIssueConflict: Error, Sendable, Equatable {
     public init(applicationNo: String, reason: String) {
         self.applicationNo = applicationNo
         self.reason = reason
+    }
+}
+
+/// A qualified application as the draw's list is made of it.
+public struct DrawCandidate: Sendable, Hashable {
+    public var applicationNo: String
+    public var holderName: String
+    public var preferences: [String]
+    public var renewalSlot: String?
+    public var priorityVerified: Bool
+    /// The vendor's last issued permit of the season before, when he asks to renew.
+    public var lastSeason: LastSeasonPermit?
+
+    public init(
+        applicationNo: String, holderName: String, preferences: [String], renewalSlot: String?, priorityVerified: Bool,
+        lastSeason: LastSeasonPermit?
+    ) {
+        self.applicationNo = applicationNo
+        self.holderName = holderName
+        self.preferences = preferences
+        self.renewalSlot = renewalSlot
+        self.priorityVerified = priorityVerified
+        self.lastSeason = lastSeason
+    }
+}
+
+/// How a vendor's permit of last season ended: what renewal in good standing is decided on.
+public struct LastSeasonPermit: Sendable, Hashable {
+    public var state: PermitState
+    public var checkInDays: Int
+    /// Points deducted by month (`YYYY-MM`), annulled ones left out.
+    public var deductedByMonth: [String: Int]
+
+    public init(state: PermitState, checkInDays: Int, deductedByMonth: [String: Int]) {
+        self.state = state
+        self.checkInDays = checkInDays
+        self.deductedByMonth = deductedByMonth
     }
 }

@@ -174,25 +174,25 @@ public struct AllocationService: Sendable {
         let year = plan.year
         let lastSeason = try tx.seasonPlan(year: year - 1)?.season ?? Season.standard(year: year - 1)
         var entries: [Draw.Entry] = []
-        // Most applications are general: one statement sets them, the others are set one by one.
+        // Most applications are general: one statement sets them, the others by tier after.
         try tx.setApplicationTiers(season: year, tier: DrawTier.general.rawValue)
-        for application in try tx.applications(season: year, states: [.qualified]) {
-            var standing: DrawTier.LastSeason?
-            if application.renewalSlot != nil, let permit = try tx.issuedPermit(vendorId: application.vendorId, season: year - 1) {
-                let exhausted = Scoring.exhaustedMonths(deductedByMonth: try tx.deductedPoints(permitNumber: permit.number)).count
-                standing = DrawTier.LastSeason(
-                    revoked: permit.state == .revoked, monthsAtZeroPoints: exhausted,
-                    checkInShare: Double(permit.checkInDays) / Double(max(lastSeason.dayCount, 1)))
+        var raised: [DrawTier: [String]] = [:]
+        for candidate in try tx.drawCandidates(season: year) {
+            let standing = candidate.lastSeason.map { last in
+                DrawTier.LastSeason(
+                    revoked: last.state == .revoked, monthsAtZeroPoints: Scoring.exhaustedMonths(deductedByMonth: last.deductedByMonth).count,
+                    checkInShare: Double(last.checkInDays) / Double(max(lastSeason.dayCount, 1)))
             }
             let tier = DrawTier.of(
-                asksRenewal: application.renewalSlot != nil, lastSeason: standing, minimumShare: plan.renewalMinShare,
-                priorityVerified: application.priorityVerified)
-            if tier != .general { try tx.setApplicationTier(number: application.number, tier: tier.rawValue) }
+                asksRenewal: candidate.renewalSlot != nil, lastSeason: standing, minimumShare: plan.renewalMinShare,
+                priorityVerified: candidate.priorityVerified)
+            if tier != .general { raised[tier, default: []].append(candidate.applicationNo) }
             entries.append(
                 Draw.Entry(
-                    applicationNo: application.number, holderMasked: Masking.name(application.holderName), tier: tier.rawValue,
-                    preferences: application.preferences, renewalSlot: tier == .renewal ? application.renewalSlot : nil))
+                    applicationNo: candidate.applicationNo, holderMasked: Masking.name(candidate.holderName), tier: tier.rawValue,
+                    preferences: candidate.preferences, renewalSlot: tier == .renewal ? candidate.renewalSlot : nil))
         }
+        for (tier, numbers) in raised { try tx.setApplicationTiers(numbers, tier: tier.rawValue) }
         var sites: [Draw.SiteSlots] = []
         for slot in try tx.seasonSlots(year: year) {
             if sites.last?.siteId == slot.siteId {
