@@ -514,6 +514,31 @@ extension SQLStoreTransaction {
         return permits
     }
 
+    public func permitNumbersToBe(season: Int) throws -> [String: String] {
+        var next: [String: Int] = [:]
+        let prefix = "permit/\(season)/"
+        for row in try db.rows("SELECT name, value FROM number_sequence WHERE name LIKE ?", [prefix + "%"]) {
+            let name: String = row["name"]
+            next[String(name.dropFirst(prefix.count))] = Int(row["value"] as Int64) + 1
+        }
+        var numbers: [String: String] = [:]
+        // The season's own registry: a slot new this season is not in the live one before allocation.
+        try db.forEachRow(
+            """
+            SELECT a.application_no, st.district FROM application a
+            JOIN season_slot ss ON ss.season = a.season AND ss.slot_id = a.slot_id
+            JOIN season_site st ON st.season = ss.season AND st.site_id = ss.site_id
+            WHERE a.season = ? AND a.state = 'qualified' AND a.slot_id IS NOT NULL AND a.permit_no IS NULL ORDER BY a.application_no
+            """, [season], cached: true
+        ) { row in
+            let district: String = row[1]
+            let sequence = next[district, default: 1]
+            numbers[row[0]] = PermitWorkflow.permitNumber(year: season, district: district, sequence: sequence)
+            next[district] = sequence + 1
+        }
+        return numbers
+    }
+
     public func updateDraw(_ draw: DrawRecord) throws {
         try db.run(
             "UPDATE season_draw SET published_json = ?, drawn_at = ?, excluded_json = ? WHERE season = ?",

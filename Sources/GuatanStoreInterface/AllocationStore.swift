@@ -375,6 +375,9 @@ public protocol AllocationTransaction {
     func drawSummary(season: Int) throws -> DrawRecord?
     /// Application number → permit number, for the applications whose permit is issued.
     func applicationPermits(season: Int) throws -> [String: String]
+    /// Application number → the permit number `issueAllocatedPermits` will give it, for the
+    /// allocated applications without a permit yet (each district's counter, in number order).
+    func permitNumbersToBe(season: Int) throws -> [String: String]
     func updateDraw(_ draw: DrawRecord) throws
     func replaceWaitlists(season: Int, _ waitlists: [String: [String]]) throws
     /// The revealed seed of a season's draw; nil before the draw.

@@ -226,12 +226,24 @@ struct AllocationTests {
             #expect(page["seed"] as? String == drawn.seed && (page["objections"] as? [[String: Any]])?.count == 2)
             let site = try #require((page["sites"] as? [[String: Any]])?.first { $0["site_id"] as? String == "CG-001" })
             #expect((site["results"] as? [[String: Any]])?.count == 3 && site["applicants"] as? Int == 7)
+            // During the notice each result shows the permit number it will be issued (拟发许可证号).
+            let whole = try await client.get("/api/v1/seasons/2027/allocation").json()
+            var toBe: [String: String] = [:]
+            for result in (whole["sites"] as? [[String: Any]] ?? []).flatMap({ $0["results"] as? [[String: Any]] ?? [] }) {
+                #expect(result["permit_no"] == nil || result["permit_no"] is NSNull)
+                toBe[result["application_no"] as! String] = result["permit_no_to_be"] as? String
+            }
+            #expect(toBe.count == redone.results?.allocation.count && Set(toBe.values).count == toBe.count)
 
             // After the notice, every permit at once; the 2027 registry is the live one.
             time.set("2027-04-06T09:00:00+08:00")
             admin = try await who("admin")
             let allocated = try await Self.act(client, "allocate", admin)
             #expect(try allocated.status == .ok && (allocated.json()["phase"] as? String) == "allocated", "\(allocated.text)")
+            let issued = try await client.get("/api/v1/seasons/2027/allocation").json()
+            for result in (issued["sites"] as? [[String: Any]] ?? []).flatMap({ $0["results"] as? [[String: Any]] ?? [] }) {
+                #expect(result["permit_no"] as? String == toBe[result["application_no"] as! String], "issued as announced")
+            }
             let permits = try #require(
                 try await client.get("/api/v1/me/permits", headers: try await who("zhangsan")).json()["items"] as? [[String: Any]])
             let renewed = try #require(permits.first { $0["season"] as? Int == 2027 })

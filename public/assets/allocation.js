@@ -38,7 +38,7 @@
         el("thead", {}, el("tr", {}, ["col_slot", "col_application", "col_holder", "col_tier", "col_permit"].map((k) => el("th", {}, t(k))))),
         el("tbody", {}, site.results.map((r) => el("tr", {},
           el("td", {}, r.slot_id), el("td", {}, r.application_no), el("td", {}, r.holder_masked), el("td", {}, t("tier_" + r.tier)),
-          el("td", {}, r.permit_no || "—")))))) : null,
+          el("td", {}, r.permit_no || (r.permit_no_to_be ? el("span", { class: "muted", title: t("permit_to_be") }, r.permit_no_to_be + t("to_be")) : "—"))))))) : null,
       site.waitlist.length ? el("p", { class: "small" }, t("waitlist") + "：", site.waitlist.join("、")) : null);
   }
 

@@ -264,6 +264,8 @@ struct PublicAllocationBody: Encodable {
         let tier: Int
         let rank: Int
         let permitNo: String?
+        /// During the notice: the number the permit will have when issued.
+        let permitNoToBe: String?
     }
     struct SiteResults: Encodable {
         let siteId: String
@@ -319,7 +321,8 @@ struct PublicAllocationBody: Encodable {
             results[allocated.siteId, default: []].append(
                 Result(
                     slotId: allocated.slotId, applicationNo: allocated.applicationNo, holderMasked: masked[allocated.applicationNo] ?? "",
-                    tier: allocated.tier, rank: allocated.rank, permitNo: view.permits[allocated.applicationNo]))
+                    tier: allocated.tier, rank: allocated.rank, permitNo: view.permits[allocated.applicationNo],
+                    permitNoToBe: view.permitsToBe[allocated.applicationNo]))
         }
         let waitlists = published?.results?.waitlists ?? [:]
         let chosen = order.filter { site in

@@ -592,6 +592,8 @@ public struct AllocationService: Sendable {
         public var objections: [Objection]
         public var slots: [SeasonSlot]
         public var permits: [String: String]
+        /// Before `allocate`: the number each allocated application's permit will have.
+        public var permitsToBe: [String: String]
     }
 
     public func publicView(season year: Int, withSlots: Bool = true) async throws -> PublicView {
@@ -604,7 +606,8 @@ public struct AllocationService: Sendable {
             let issued = plan.phase == .allocated || plan.phase == .inSeason || plan.phase == .closed
             return PublicView(
                 plan: plan, draw: draw, drawn: summary?.drawnAt != nil, objections: try tx.objections(season: year),
-                slots: withSlots ? try tx.seasonSlots(year: year) : [], permits: issued ? try tx.applicationPermits(season: year) : [:])
+                slots: withSlots ? try tx.seasonSlots(year: year) : [], permits: issued ? try tx.applicationPermits(season: year) : [:],
+                permitsToBe: plan.phase == .drawn || plan.phase == .notice ? try tx.permitNumbersToBe(season: year) : [:])
         }
     }
 
