@@ -58,10 +58,11 @@ extension SQLStoreTransaction {
             sites = try db.run(
                 """
                 INSERT INTO season_site (season, site_id, district, name, address, street_office, lat, lng, opens_at, closes_at)
-                SELECT ?, id, district, name, address, street_office, lat, lng, opens_at, closes_at FROM site
+                SELECT ?, id, district, name, address, street_office, lat, lng, opens_at, closes_at FROM site WHERE retired_from IS NULL
                 """, [to])
             slots = try db.run(
-                "INSERT INTO season_slot (season, slot_id, site_id, number, lat, lng) SELECT ?, id, site_id, number, lat, lng FROM slot", [to])
+                "INSERT INTO season_slot (season, slot_id, site_id, number, lat, lng) SELECT ?, id, site_id, number, lat, lng FROM slot WHERE retired_from IS NULL",
+                [to])
         }
         return (sites, slots)
     }
@@ -153,8 +154,20 @@ extension SQLStoreTransaction {
             SELECT slot_id, site_id, number, lat, lng FROM season_slot sl
             WHERE sl.season = ? AND NOT EXISTS (SELECT 1 FROM slot WHERE slot.id = sl.slot_id)
             """, [year])
-        if changed + added + moved + slots > 0 { try changedRegistry() }
-        return (changed + added, slots + moved)
+        // What the season no longer offers leaves the live registry (kept for what names it);
+        // what it offers again comes back.
+        let retiredSites = try db.run(
+            """
+            UPDATE site SET retired_from = CASE WHEN id IN (SELECT site_id FROM season_site WHERE season = ?) THEN NULL ELSE ? END, updated_at = ?
+            WHERE (retired_from IS NULL) = (id NOT IN (SELECT site_id FROM season_site WHERE season = ?))
+            """, [year, year, stamp, year])
+        let retiredSlots = try db.run(
+            """
+            UPDATE slot SET retired_from = CASE WHEN id IN (SELECT slot_id FROM season_slot WHERE season = ?) THEN NULL ELSE ? END
+            WHERE (retired_from IS NULL) = (id NOT IN (SELECT slot_id FROM season_slot WHERE season = ?))
+            """, [year, year, year])
+        if changed + added + moved + slots + retiredSites + retiredSlots > 0 { try changedRegistry() }
+        return (changed + added + retiredSites, slots + moved + retiredSlots)
     }
 
     // MARK: applications

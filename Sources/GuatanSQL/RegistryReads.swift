@@ -5,7 +5,7 @@ import GuatanStoreInterface
 extension SQLStore {
     public func sites(district: String?, text: String?, page: PageRequest) async throws -> Page<SiteSummary> {
         try await sqlRead { db in
-            var conditions: [String] = []
+            var conditions = ["s.retired_from IS NULL"]
             var arguments: SQLArguments = []
             if let district {
                 conditions.append("s.district = ?")
@@ -20,7 +20,7 @@ extension SQLStore {
             let total: Int = try db.value("SELECT COUNT(*) FROM site s \(filter)", arguments) ?? 0
             let rows = try db.rows(
                 """
-                SELECT s.*, (SELECT COUNT(*) FROM slot WHERE slot.site_id = s.id) AS slot_count
+                SELECT s.*, (SELECT COUNT(*) FROM slot WHERE slot.site_id = s.id AND slot.retired_from IS NULL) AS slot_count
                 FROM site s \(filter) ORDER BY s.id LIMIT ? OFFSET ?
                 """, arguments + [page.perPage, page.offset])
             let items = rows.map { SiteSummary(site: SQLRows.site($0), slotCount: $0["slot_count"]) }
@@ -30,10 +30,13 @@ extension SQLStore {
 
     public func site(id: String, today: LocalDate) async throws -> SiteDetail? {
         try await sqlRead { db in
-            guard let row = try db.row("SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district WHERE s.id = ?", [id])
+            guard
+                let row = try db.row(
+                    "SELECT s.*, d.name AS district_name FROM site s JOIN district d ON d.code = s.district WHERE s.id = ? AND s.retired_from IS NULL",
+                    [id])
             else { return nil }
             let permits = try SQLQueries.slotHoldings(db, on: today, in: .site(id))
-            let slots = try db.rows("SELECT * FROM slot WHERE site_id = ? ORDER BY number", [id]).map { row in
+            let slots = try db.rows("SELECT * FROM slot WHERE site_id = ? AND retired_from IS NULL ORDER BY number", [id]).map { row in
                 let slot = SQLRows.slot(row)
                 return SlotView(slot: slot, holding: permits[slot.id])
             }
@@ -49,7 +52,7 @@ extension SQLStore {
                     SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
                            s.*, d.name AS district_name
                     FROM slot JOIN site s ON s.id = slot.site_id JOIN district d ON d.code = s.district
-                    WHERE slot.id = ?
+                    WHERE slot.id = ? AND slot.retired_from IS NULL
                     """, [slotId])
             else { return nil }
             var stall = SQLRows.stallView(row, permits: try SQLQueries.slotHoldings(db, on: today, in: .slot(slotId)))
@@ -85,7 +88,7 @@ extension SQLStore {
                 """
                 SELECT slot.id AS slot_id, slot.site_id, slot.number, slot.lat AS slot_lat, slot.lng AS slot_lng,
                        s.*, d.name AS district_name
-                \(db.dialect.slotsInBox)
+                \(db.dialect.slotsInBox) AND slot.retired_from IS NULL
                 """, [box.maxLat, box.minLat, box.maxLng, box.minLng])
             // Distance first, by column position (slot_id, site_id, number, slot_lat, slot_lng):
             // only the nearest `limit` become stall views, with only their permits read.

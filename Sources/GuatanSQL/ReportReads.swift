@@ -145,7 +145,7 @@ extension SQLStore {
                 """
                 SELECT s.id, s.name, s.lat, s.lng, MAX(i.business_date) AS last FROM site s
                 LEFT JOIN inspection i ON i.site_id = s.id
-                WHERE s.district = ? GROUP BY s.id, s.name, s.lat, s.lng
+                WHERE s.district = ? AND s.retired_from IS NULL GROUP BY s.id, s.name, s.lat, s.lng
                 HAVING MAX(i.business_date) IS NULL OR MAX(i.business_date) < ?
                 ORDER BY MAX(i.business_date) IS NOT NULL, MAX(i.business_date), s.id
                 """, [district, since.description]

@@ -242,8 +242,9 @@ public enum SQLQueries {
         let season = try season(db, year: today.year)
         // Outside the season nothing holds a slot: a season that matches no permit.
         let holdingSeason = season.contains(today) || today < season.startsOn ? today.year : -1
-        var siteConditions: [String] = []
-        var slotConditions: [String] = []
+        // A place the season no longer offers stays in the database, off the live registry.
+        var siteConditions = ["s.retired_from IS NULL"]
+        var slotConditions = ["s.retired_from IS NULL"]
         var bounds: SQLArguments = []
         if let from {
             siteConditions.append("s.id >= ?")

@@ -126,7 +126,8 @@ public final class SQLStoreTransaction: StoreTransaction {
 
     public func slot(id: String) throws -> SlotPlace? {
         try db.row(
-            "SELECT slot.id, slot.site_id, slot.lat, slot.lng, s.district FROM slot JOIN site s ON s.id = slot.site_id WHERE slot.id = ?", [id]
+            "SELECT slot.id, slot.site_id, slot.lat, slot.lng, s.district FROM slot JOIN site s ON s.id = slot.site_id WHERE slot.id = ? AND slot.retired_from IS NULL",
+            [id]
         ).map { row in
             SlotPlace(slotId: row["id"], siteId: row["site_id"], district: row["district"], position: Coordinate(lat: row["lat"], lng: row["lng"]))
         }
@@ -147,7 +148,7 @@ public final class SQLStoreTransaction: StoreTransaction {
             try db.values(
                 "SELECT p.slot_id FROM permit p JOIN slot ON slot.id = p.slot_id WHERE slot.site_id = ? AND p.season = ? AND p.state IN \(SQLList.literals(states))",
                 [siteId, season], cached: false) as [String])
-        return try (db.values("SELECT id FROM slot WHERE site_id = ? ORDER BY number", [siteId]) as [String]).map {
+        return try (db.values("SELECT id FROM slot WHERE site_id = ? AND retired_from IS NULL ORDER BY number", [siteId]) as [String]).map {
             ($0, held.contains($0))
         }
     }

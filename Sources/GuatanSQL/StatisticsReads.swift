@@ -10,10 +10,10 @@ extension SQLStore {
             guard yesterday >= season.startsOn else { return [] }
             return try db.rows(
                 """
-                SELECT p.permit_no, p.vendor_id, p.slot_id, p.district, p.issued_at, MAX(c.business_date) AS last
-                FROM permit p LEFT JOIN checkin c ON c.permit_no = p.permit_no
-                WHERE p.season = ? AND p.state = 'issued'
-                GROUP BY p.permit_no, p.vendor_id, p.slot_id, p.district, p.issued_at ORDER BY p.permit_no
+                SELECT p.permit_no, p.vendor_id, p.slot_id, p.district, p.issued_at, w.warned_at, w.reclaim_on,
+                    (SELECT MAX(c.business_date) FROM checkin c WHERE c.permit_no = p.permit_no) AS last
+                FROM permit p LEFT JOIN permit_warning w ON w.permit_no = p.permit_no
+                WHERE p.season = ? AND p.state = 'issued' ORDER BY p.permit_no
                 """, [today.year]
             ).compactMap { row -> IdlePermit? in
                 let issued = (row["issued_at"] as String?).flatMap(BusinessTime.parseInstant).map(BusinessTime.localDate(of:)) ?? season.startsOn
@@ -24,7 +24,8 @@ extension SQLStore {
                 guard idle >= minimumDays else { return nil }
                 return IdlePermit(
                     permitNumber: row["permit_no"], vendorId: row["vendor_id"], slotId: row["slot_id"], district: row["district"], lastCheckIn: last,
-                    idleDays: idle)
+                    idleDays: idle, warnedAt: (row["warned_at"] as String?).flatMap(BusinessTime.parseInstant),
+                    reclaimOn: (row["reclaim_on"] as String?).flatMap(LocalDate.init))
             }
         }
     }

@@ -9,8 +9,16 @@ public struct IdlePermit: Sendable, Hashable {
     public var lastCheckIn: LocalDate?
     /// Consecutive season days without a check-in, up to yesterday.
     public var idleDays: Int
+    /// The warning the holder was given, and the day from which the slot may be taken back.
+    public var warnedAt: Date?
+    public var reclaimOn: LocalDate?
 
-    public init(permitNumber: String, vendorId: String, slotId: String, district: String, lastCheckIn: LocalDate? = nil, idleDays: Int) {
+    public init(
+        permitNumber: String, vendorId: String, slotId: String, district: String, lastCheckIn: LocalDate? = nil, idleDays: Int,
+        warnedAt: Date? = nil, reclaimOn: LocalDate? = nil
+    ) {
+        self.warnedAt = warnedAt
+        self.reclaimOn = reclaimOn
         self.permitNumber = permitNumber
         self.vendorId = vendorId
         self.slotId = slotId

@@ -363,6 +363,10 @@ struct AllocationTests {
             #expect(try await client.post("/api/v1/admin/idle-permits/\(permit)/warn", json: "{}", headers: fresh).status == .created)
             time.set("2026-07-21T09:00:00+08:00")
             let later = try await client.signIn("admin")
+            // The idle list the dashboard shows carries the warning and its day.
+            let idleList = try await client.get("/api/v1/admin/idle-permits?days=1", headers: later).json()
+            let listed = try #require((idleList["items"] as? [[String: Any]])?.first { $0["permit_no"] as? String == permit })
+            #expect(listed["reclaim_on"] as? String == "2026-07-21" && listed["warned_at"] as? String != nil)
             let reclaimed = try await client.post("/api/v1/admin/idle-permits/\(permit)/reclaim", json: "{}", headers: later)
             #expect(try reclaimed.status == .ok && (reclaimed.json()["status"] as? String) == "revoked", "\(reclaimed.text)")
             #expect(try await client.get("/api/v1/stalls/CG-001-01").json()["status_today"] as? String == "vacant")

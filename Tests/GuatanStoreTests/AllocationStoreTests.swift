@@ -46,6 +46,10 @@ struct AllocationStoreTests {
         try await store.execute(
             "INSERT INTO season_slot (season, slot_id, site_id, number, lat, lng) VALUES (2027, 'CG-900-01', 'CG-900', 1, 36.05, 103.85)")
         #expect(try await store.stores.registry.site(id: "CG-900", today: Fixtures.today) == nil)
+        // And drops CG-030 (its six slots) and CG-036's fifth slot: they stay on this season's map.
+        try await store.execute("DELETE FROM season_slot WHERE season = 2027 AND (site_id = 'CG-030' OR slot_id = 'CG-036-05')")
+        try await store.execute("DELETE FROM season_site WHERE season = 2027 AND site_id = 'CG-030'")
+        #expect(try await store.stores.registry.site(id: "CG-030", today: Fixtures.today) != nil)
 
         _ = try await allocation.configure(
             year: 2027, .init(applicationsOpenOn: LocalDate("2027-03-01"), applicationsCloseOn: LocalDate("2027-03-31"), renewalMinShare: 0),
@@ -154,6 +158,15 @@ struct AllocationStoreTests {
             try await store.count("SELECT COUNT(*) FROM audit_log WHERE action = 'permit.create' AND entity_id LIKE 'LZ2027-%'")
                 == results.allocation.count)
         #expect(try await store.stores.registry.site(id: "CG-900", today: LocalDate("2027-04-10")!) != nil, "the 2027 registry is live")
+        // What 2027 no longer offers leaves the live registry: the site, its stalls, the dropped slot; history keeps them.
+        let released = LocalDate("2027-04-10")!
+        #expect(try await store.stores.registry.site(id: "CG-030", today: released) == nil)
+        #expect(try await store.stores.registry.stall(slotId: "CG-030-01", today: released) == nil)
+        let shrunk = try #require(try await store.stores.registry.site(id: "CG-036", today: released))
+        #expect(shrunk.slots.map(\.slot.id) == ["CG-036-01", "CG-036-02", "CG-036-03", "CG-036-04"])
+        let live = try await store.stores.registry.registryState(today: released)
+        #expect(!live.sites.contains { $0.site.id == "CG-030" } && live.sites.contains { $0.site.id == "CG-900" })
+        #expect(try await store.count("SELECT COUNT(*) FROM site WHERE id = 'CG-030' AND retired_from = 2027") == 1)
         _ = try await allocation.act(year: 2027, action: .startSeason, by: .testAdmin, at: issuedDay)
 
         // In season: the renewal holder gives up; the first waiting is offered; nobody answers.

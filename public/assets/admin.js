@@ -31,7 +31,7 @@
     app.replaceChildren(
       el("p", { class: "row" }, el("span", { class: "muted" }, t("signed_in_as", { name: Guatan.session().username })),
         el("button", { type: "button", class: "secondary", onclick: Guatan.signOut, style: "flex:0 0 auto" }, t("sign_out"))),
-      el("div", { class: "tabs", role: "tablist" }, ["overview", "allocation", "permits", "vendors", "accounts", "exports"].map((name) =>
+      el("div", { class: "tabs", role: "tablist" }, ["overview", "allocation", "permits", "idle", "vendors", "accounts", "exports"].map((name) =>
         el("button", { type: "button", role: "tab", id: "tab-" + name, "aria-selected": String(name === tab), onclick: () => show(name) }, t("tab_" + name)))),
       panel);
   }
@@ -40,7 +40,7 @@
     tab = name;
     app.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.id === "tab-" + name)));
     panel.replaceChildren(el("p", { class: "muted" }, t("loading")));
-    ({ overview, allocation, permits, vendors, accounts, exports })[name]();
+    ({ overview, allocation, permits, idle, vendors, accounts, exports })[name]();
   }
 
   // The step each phase leads to, as the lifecycle runs it.
@@ -236,6 +236,34 @@
       el("p", { class: "row" },
         page > 1 ? el("button", { type: "button", class: "secondary", onclick: () => permits(page - 1, state, district) }, "←") : null,
         page < pages ? el("button", { type: "button", class: "secondary", onclick: () => permits(page + 1, state, district) }, "→") : null));
+  }
+
+  /** Stalls standing idle: warn the holder (he sees it on his page), then take the slot back for the waiting list. */
+  async function idle(days = 5) {
+    const message = el("div", { class: "hidden", id: "idle-result" });
+    const daysInput = el("input", { type: "number", id: "idle-days", value: String(days), min: "1", max: "120", "aria-label": t("idle_min_days") });
+    daysInput.addEventListener("change", () => idle(Number(daysInput.value) || 5));
+    let data;
+    try { data = await api(`/api/v1/admin/idle-permits?days=${days}`); } catch (error) { panel.replaceChildren(el("div", { class: "message error", role: "alert" }, explain(error))); return; }
+    const act = async (permit, action) => {
+      try {
+        const done = await api(`/api/v1/admin/idle-permits/${encodeURIComponent(permit.permit_no)}/${action}`, { method: "POST", json: action === "warn" ? {} : undefined });
+        await idle(days);
+        showMessage(document.getElementById("idle-result"), "ok", action === "warn" ? t("idle_warned", { permit: done.permit_no, date: done.reclaim_on }) : t("idle_reclaimed", { permit: done.permit_no }));
+      } catch (error) { showMessage(message, "error", explain(error)); }
+    };
+    panel.replaceChildren(
+      el("p", { class: "row" }, el("label", { class: "inline" }, t("idle_min_days"), daysInput)),
+      el("p", { class: "small muted" }, t("idle_explain")), message,
+      data.items.length ? el("div", { class: "scroll" }, el("table", { class: "data", id: "idle-permits" }, el("tbody", {}, data.items.map((permit) => el("tr", { "data-permit": permit.permit_no },
+        el("td", {}, permit.permit_no, el("div", { class: "small muted" }, `${permit.slot_id} · ${districtName(permit.district)}`)),
+        el("td", {}, t("idle_days", { n: permit.idle_days }), el("div", { class: "small muted" }, permit.last_check_in ? t("idle_last", { date: permit.last_check_in }) : t("idle_never"))),
+        el("td", {}, permit.warned_at ? t("idle_reclaim_on", { date: permit.reclaim_on }) : "—"),
+        el("td", {},
+          el("button", { type: "button", class: "secondary", "data-action": "warn", style: "margin:.1rem", onclick: () => act(permit, "warn") }, t(permit.warned_at ? "idle_warn_again" : "idle_warn")),
+          permit.warned_at && permit.reclaim_on <= season.today
+            ? el("button", { type: "button", class: "danger", "data-action": "reclaim", style: "margin:.1rem", onclick: () => act(permit, "reclaim") }, t("idle_reclaim")) : null))))))
+        : el("p", { class: "muted" }, t("idle_none")));
   }
 
   function vendors() {

@@ -42,6 +42,11 @@ def test_a_farmer_applies_on_his_phone_and_follows_the_draw_to_his_permit(browse
             "action": "open_applications", "applications_open_on": "2026-10-20", "applications_close_on": "2026-10-31"})
         assert opened.status_code == 200, opened.text
 
+        # The dashboard's idle stalls: none idle after the season (the API test warns and takes one back).
+        fresh_sign_in(browser, server.base, "/admin.html", "demo.admin")
+        tap(browser, visible(browser, "#tab-idle"))
+        text_in(browser, "#panel", "没有闲置的摊位")
+
         # In the window: he picks two sites in order, photographs the certificate, sends it.
         fresh_sign_in(browser, server.base, "/vendor.html", "ma.youfu")
         ready(browser)
@@ -88,6 +93,9 @@ def test_a_farmer_applies_on_his_phone_and_follows_the_draw_to_his_permit(browse
         text_in(browser, "[data-site='CG-001']", number)
         assert "马有福" not in browser.find_element(By.TAG_NAME, "body").text
         assert "马**" in browser.find_element(By.CSS_SELECTOR, "[data-site='CG-001']").text
+        # During the notice each result shows the permit number it will be issued.
+        text_in(browser, "[data-site='CG-001']", "LZ2027-CG-")
+        text_in(browser, "[data-site='CG-001']", "（拟）")
         visible(browser, "#objection-form")
         no_sideways_scroll(browser)
         keep(browser, "allocation", whole=True)

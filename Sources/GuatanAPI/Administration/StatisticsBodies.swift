@@ -82,6 +82,8 @@ struct IdleBody: Encodable {
     let district: String
     let lastCheckIn: String?
     let idleDays: Int
+    let warnedAt: String?
+    let reclaimOn: String?
 }
 
 struct IdleListBody: Encodable {

@@ -96,7 +96,7 @@ struct StatisticsRoutes {
         let items = idle.map {
             IdleBody(
                 permitNo: $0.permitNumber, vendorId: $0.vendorId, slotId: $0.slotId, district: $0.district, lastCheckIn: $0.lastCheckIn?.description,
-                idleDays: $0.idleDays)
+                idleDays: $0.idleDays, warnedAt: $0.warnedAt.map(BusinessTime.rfc3339), reclaimOn: $0.reclaimOn?.description)
         }
         return try APIJSON.response(IdleListBody(minimumDays: days, items: items, total: items.count), headers: [.cacheControl: "no-store"])
     }

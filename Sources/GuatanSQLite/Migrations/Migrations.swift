@@ -31,6 +31,7 @@ extension GuatanDatabase {
         .requestLimits,
         .registryVersionShards,
         .allocation,
+        .retiredPlaces,
     ]
 
     static let migrator: DatabaseMigrator = {
