@@ -8,6 +8,9 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
     case officer
     /// A farmer holding (or applying for) a permit; bound to one vendor record.
     case vendor
+    /// The bureau's call taker (12319/12345 hotlines, visitors): enters reports for the whole
+    /// city and reads cases, but works none.
+    case callTaker = "call_taker"
 }
 
 public struct Account: Sendable, Hashable {
@@ -76,9 +79,9 @@ public enum AccountRules {
                 throw ValidationError(
                     field: "district", message: "unknown district '\(district)'; one of \(knownDistricts.sorted().joined(separator: ", "))")
             }
-        case .admin:
+        case .admin, .callTaker:
             guard district == nil else {
-                throw ValidationError(field: "district", message: "an administrator works for the whole city and has no district")
+                throw ValidationError(field: "district", message: "\(role.rawValue) works for the whole city and has no district")
             }
         case .vendor:
             throw ValidationError(field: "role", message: "vendor accounts are created with their vendor record")
@@ -155,7 +158,7 @@ public enum Access {
     /// administrator's choice (nil: every district).
     public static func districtScope(_ account: Account, asked: String?) throws(AccessError) -> String? {
         switch account.role {
-        case .admin: return asked
+        case .admin, .callTaker: return asked
         case .officer:
             if let asked, asked != account.district { throw .forbidden("officers work in their own district (\(account.district ?? "-"))") }
             return account.district
@@ -168,7 +171,7 @@ public enum Access {
         switch account.role {
         case .admin: true
         case .officer: account.district == district
-        case .vendor: false
+        case .vendor, .callTaker: false
         }
     }
 

@@ -65,6 +65,9 @@ public enum ReportState: String, Sendable, Hashable, Codable, CaseIterable {
     case verified
     case closed
     case duplicate
+    /// A squad sent it back (退单: not ours, wrong district, a duplicate): the bureau
+    /// dispatches it again or rejects it.
+    case sentBack = "sent_back"
 
     /// The states of cases still being worked on.
     public static let open: Set<ReportState> = Set(allCases.filter(\.isOpen))
@@ -72,7 +75,7 @@ public enum ReportState: String, Sendable, Hashable, Codable, CaseIterable {
     /// Still being worked on: Open311's `open`, and what new reports are linked to as duplicates.
     public var isOpen: Bool {
         switch self {
-        case .submitted, .accepted, .dispatched, .handled, .verified: true
+        case .submitted, .accepted, .dispatched, .handled, .verified, .sentBack: true
         case .rejected, .closed, .duplicate: false
         }
     }
@@ -90,6 +93,8 @@ public enum ReportAction: String, Sendable, Hashable, Codable, CaseIterable {
     case markDuplicate = "mark_duplicate"
     /// The reporter, within 7 days of closing.
     case reopen
+    /// The squad gives a case back to the bureau, with its reason (退单).
+    case sendBack = "send_back"
 }
 
 public enum ReportError: Error, Sendable, Equatable {
@@ -116,15 +121,20 @@ public enum ReportWorkflow {
         case (.markDuplicate, .submitted), (.markDuplicate, .accepted): .duplicate
         // Reopened, the case goes straight back to the district's queue with a new time limit.
         case (.reopen, .closed): .dispatched
+        case (.sendBack, .accepted), (.sendBack, .dispatched): .sentBack
+        // The bureau dispatches a sent-back case again (to another district, perhaps) or rejects it.
+        case (.dispatch, .sentBack): .dispatched
+        case (.reject, .sentBack): .rejected
         default: nil
         }
     }
 
-    /// Rejecting, sending back and marking a duplicate tell the reporter why.
+    /// Rejecting, sending back from verification, marking a duplicate and closing tell the
+    /// reporter why (a case is never closed without a word to him).
     public static func requiresPublicNote(_ action: ReportAction) -> Bool {
         switch action {
-        case .reject, .redispatch, .markDuplicate, .reopen: true
-        case .accept, .dispatch, .handle, .verify, .close: false
+        case .reject, .redispatch, .markDuplicate, .reopen, .close: true
+        case .accept, .dispatch, .handle, .verify, .sendBack: false
         }
     }
 
@@ -133,8 +143,10 @@ public enum ReportWorkflow {
         _ action: ReportAction, on state: ReportState, by actor: Account, caseDistrict: String, publicNote: String?
     ) throws(ReportError) -> ReportState {
         guard action != .reopen else { throw .forbidden("only the reporter reopens a case, with the tracking code") }
-        guard actor.role != .vendor else { throw .forbidden("only officers and administrators work cases") }
+        guard actor.role == .officer || actor.role == .admin else { throw .forbidden("only officers and administrators work cases") }
         guard Access.covers(actor, district: caseDistrict) else { throw .forbidden("this case belongs to district \(caseDistrict)") }
+        // A case given back is the bureau's to place again.
+        if state == .sentBack, actor.role != .admin { throw .forbidden("a case sent back is dispatched again or rejected by the bureau") }
         let note = publicNote?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if requiresPublicNote(action), note.isEmpty {
             throw .invalid(ValidationError(field: "public_note", message: "\(action.rawValue) needs a public note saying why"))
@@ -219,6 +231,13 @@ public struct Report: Sendable, Hashable {
     public var ratingComment: String?
     public var photoIds: [String]
     public var timeline: [ReportEvent]
+    /// How it came in; who entered it for a staff channel (officers and administrators only).
+    public var channel: ReportChannel = .web
+    public var enteredBy: String?
+    /// When it passed its time limit and went to the bureau's escalation queue.
+    public var escalatedAt: Date?
+    /// The reporter left a number and asked to be told by SMS.
+    public var notifySMS = false
 
     public init(
         id: String, category: ReportCategory, description: String, slotId: String?, siteId: String?, permitNumber: String?, district: String,

@@ -8,7 +8,8 @@ extension GuatanStores {
     public init(postgres store: PostgresStore) {
         self.init(
             registry: store, accounts: store, vendors: store, permits: store, checkIns: store, reports: store, inspections: store,
-            statistics: store, audit: store, operations: store, photos: PhotoFiles(dataDirectory: store.dataDirectory), workflow: store)
+            statistics: store, audit: store, operations: store, feedback: store, photos: PhotoFiles(dataDirectory: store.dataDirectory),
+            workflow: store)
         // Several instances share one database: they count each address's reports there.
         limits = store
     }
@@ -16,7 +17,7 @@ extension GuatanStores {
 
 extension PostgresStore: SQLStore, RequestLimitStore, RegistryStore, AccountStore, VendorStore, PermitStore, CheckInStore, ReportStore,
     InspectionStore,
-    StatisticsStore, AuditStore, OperationsStore
+    StatisticsStore, AuditStore, OperationsStore, FeedbackStore
 {
     /// Reads see one snapshot of the database, as a SQLite read does.
     public func sqlRead<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {

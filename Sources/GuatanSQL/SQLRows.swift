@@ -67,7 +67,7 @@ public enum SQLRows {
     }
 
     static func report(_ row: SQLRow, photos: [String], timeline: [ReportEvent]) -> Report {
-        Report(
+        var report = Report(
             id: row["id"], category: ReportCategory(rawValue: row["category"]) ?? .other, description: row["description"],
             slotId: row["slot_id"], siteId: row["site_id"], permitNumber: row["permit_no"], district: row["district"],
             position: Coordinate(lat: row["lat"], lng: row["lng"]), contactPhone: row["contact_phone"],
@@ -77,6 +77,11 @@ public enum SQLRows {
             updatedAt: BusinessTime.parseInstant(row["updated_at"]) ?? Date(timeIntervalSince1970: 0),
             closedAt: (row["closed_epoch"] as Double?).map { Date(timeIntervalSince1970: $0) }, rating: row["rating"],
             ratingComment: row["rating_comment"], photoIds: photos, timeline: timeline)
+        report.channel = ReportChannel(rawValue: row["channel"]) ?? .web
+        report.enteredBy = row["entered_by"]
+        report.escalatedAt = (row["escalated_at"] as String?).flatMap(BusinessTime.parseInstant)
+        report.notifySMS = row["notify_sms"]
+        return report
     }
 
     static func auditEntry(_ row: SQLRow) -> AuditEntry {

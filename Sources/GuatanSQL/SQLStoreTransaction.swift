@@ -429,13 +429,14 @@ public final class SQLStoreTransaction: StoreTransaction {
         try db.run(
             """
             INSERT INTO report (seq, id, tracking_hash, category, description, slot_id, site_id, permit_no, district, lat, lng,
-                contact_phone, state, duplicate_of, created_at, created_epoch, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                contact_phone, state, duplicate_of, created_at, created_epoch, updated_at, channel, entered_by, notify_sms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 report.sequence, report.id, report.trackingHash, report.intake.category.rawValue, report.intake.description, report.slotId,
                 report.siteId, report.permitNumber, report.district, report.position.lat, report.position.lng, report.intake.contactPhone,
-                report.state.rawValue, report.duplicateOf, stamp, report.at.timeIntervalSince1970, stamp,
+                report.state.rawValue, report.duplicateOf, stamp, report.at.timeIntervalSince1970, stamp, report.channel.rawValue,
+                report.enteredBy, report.notifySMS,
             ])
         for (index, photo) in photos.enumerated() {
             try insertPhoto(photo, purpose: "report", at: report.at)
@@ -466,6 +467,16 @@ public final class SQLStoreTransaction: StoreTransaction {
         if let rating = update.rating {
             sets += ["rating = ?", "rating_comment = ?", "rated_at = ?"]
             arguments += [rating, update.ratingComment, BusinessTime.rfc3339(at)]
+        }
+        if let district = update.district {
+            sets.append("district = ?")
+            arguments += [district]
+        }
+        if let escalated = update.escalatedAt {
+            sets.append("escalated_at = ?")
+            arguments += [BusinessTime.rfc3339(escalated)]
+        } else if update.clearEscalation {
+            sets.append("escalated_at = NULL")
         }
         try db.run("UPDATE report SET \(sets.joined(separator: ", ")) WHERE id = ?", arguments + [id])
         changes.insert(.reportLists)

@@ -11,7 +11,7 @@ extension GuatanStores {
         self.init(
             registry: database, accounts: database, vendors: database, permits: database, checkIns: database, reports: database,
             inspections: database, statistics: database, audit: database,
-            operations: database, photos: PhotoFiles(dataDirectory: database.dataDirectory), workflow: database)
+            operations: database, feedback: database, photos: PhotoFiles(dataDirectory: database.dataDirectory), workflow: database)
     }
 }
 
@@ -93,7 +93,7 @@ struct SQLiteConnection: SQLConnection {
 
 extension GuatanDatabase: SQLStore, RequestLimitStore, RegistryStore, AccountStore, VendorStore, PermitStore, CheckInStore, ReportStore,
     InspectionStore,
-    StatisticsStore, AuditStore, OperationsStore
+    StatisticsStore, AuditStore, OperationsStore, FeedbackStore
 {
     public func sqlRead<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await read { db in try body(SQLiteConnection(db: db)) }

@@ -9,6 +9,7 @@ public struct GuatanWorkflows: Sendable {
     public let accounts: AccountService
     public let registry: RegistryService
     public let allocation: AllocationService
+    public let feedback: FeedbackService
 
     public init(store: any WorkflowStore) {
         permits = PermitService(store: store)
@@ -18,5 +19,6 @@ public struct GuatanWorkflows: Sendable {
         accounts = AccountService(store: store)
         registry = RegistryService(store: store)
         allocation = AllocationService(store: store)
+        feedback = FeedbackService(store: store)
     }
 }

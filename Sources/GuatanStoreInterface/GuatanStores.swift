@@ -12,6 +12,7 @@ public struct GuatanStores: Sendable {
     public var statistics: any StatisticsStore
     public var audit: any AuditStore
     public var operations: any OperationsStore
+    public var feedback: any FeedbackStore
     public var photos: PhotoFiles
     /// The transactions the workflow services run in.
     public var workflow: any WorkflowStore
@@ -23,8 +24,9 @@ public struct GuatanStores: Sendable {
         registry: any RegistryStore, accounts: any AccountStore, vendors: any VendorStore, permits: any PermitStore,
         checkIns: any CheckInStore, reports: any ReportStore, inspections: any InspectionStore, statistics: any StatisticsStore,
         audit: any AuditStore,
-        operations: any OperationsStore, photos: PhotoFiles, workflow: any WorkflowStore
+        operations: any OperationsStore, feedback: any FeedbackStore, photos: PhotoFiles, workflow: any WorkflowStore
     ) {
+        self.feedback = feedback
         self.workflow = workflow
         self.operations = operations
         self.statistics = statistics

@@ -219,6 +219,10 @@ public struct NewReport: Sendable, Hashable {
     public var state: ReportState
     public var duplicateOf: String?
     public var at: Date
+    public var channel: ReportChannel = .web
+    /// The staff account that entered a hotline, walk-in or officer report.
+    public var enteredBy: String?
+    public var notifySMS = false
 
     public init(
         id: String, sequence: Int64, trackingHash: String, intake: ReportIntake, slotId: String?, siteId: String?, permitNumber: String?,
@@ -250,6 +254,11 @@ public struct ReportUpdate: Sendable, Hashable {
     /// A citizen's rating of a closed case.
     public var rating: Int?
     public var ratingComment: String?
+    /// Another district's case now (a case sent back as not its own, dispatched again).
+    public var district: String?
+    /// Escalated past its time limit (a time); `clearEscalation` when an extension gives it more.
+    public var escalatedAt: Date?
+    public var clearEscalation = false
 
     public init(state: ReportState, dueAt: Date? = nil, closedAt: Date? = nil, reopened: Bool = false, duplicateOf: String? = nil) {
         self.state = state
@@ -290,7 +299,7 @@ public struct NewReportEvent: Sendable, Hashable {
 
 /// The reads and writes of one transaction. Each method is one question or one write of
 /// rows; none decides a rule or checks who may do it (the services do).
-public protocol StoreTransaction: AnyObject, AllocationTransaction {
+public protocol StoreTransaction: AnyObject, AllocationTransaction, FeedbackTransaction {
     // Numbers: the backend's own sequences, never MAX()+1.
     /// The next number of a named sequence (`report`, `inspection`, `vendor`, `permit/2026/620102`), from 1.
     func nextNumber(_ sequence: String) throws -> Int64

@@ -343,6 +343,17 @@ struct Serve: AsyncParsableCommand {
     var maxUploadsFlag: String?
 
     @Option(
+        name: .customLong("webhook-retry-base"),
+        help: "Seconds before a failed webhook delivery is tried again, doubling each time up to an hour (env GUATAN_WEBHOOK_RETRY_BASE, default 30)."
+    )
+    var webhookRetryFlag: String?
+
+    @Option(
+        name: .customLong("webhook-attempts"),
+        help: "Attempts at one event before it goes to the dead letters (env GUATAN_WEBHOOK_ATTEMPTS, default 8).")
+    var webhookAttemptsFlag: String?
+
+    @Option(
         name: .customLong("log-format"), help: "text, or json: one JSON line per log entry and per request (env GUATAN_LOG_FORMAT, default text).")
     var logFormatFlag: String?
 
@@ -427,6 +438,15 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--idle-timeout must be a whole number of seconds from 1 to 3600, not '\(idleText)'")
         }
         configuration.idleTimeoutSeconds = idle
+        let retryText = setting(webhookRetryFlag, env: "GUATAN_WEBHOOK_RETRY_BASE", default: "30")
+        guard let retry = Double(retryText), (0.1...3600).contains(retry) else {
+            throw ValidationError("--webhook-retry-base must be seconds from 0.1 to 3600, not '\(retryText)'")
+        }
+        let attemptsText = setting(webhookAttemptsFlag, env: "GUATAN_WEBHOOK_ATTEMPTS", default: "8")
+        guard let attempts = Int(attemptsText), (1...50).contains(attempts) else {
+            throw ValidationError("--webhook-attempts must be a whole number from 1 to 50, not '\(attemptsText)'")
+        }
+        configuration.webhooks = WebhookPolicy(retryBase: retry, attempts: attempts)
         let stores = backend.stores
         // Other instances' writes drop this one's cached pages as its own writes do.
         if case .postgres(let store) = backend { await store.listenForChanges() }

@@ -34,6 +34,7 @@ struct AccessMatrixTests {
             "GET /api/v1/stalls/{slot_id}/code.svg", "GET /s/{slot_id}", "GET /sites/{site_id}/codes",
             "GET /api/v1/seasons", "GET /api/v1/seasons/{year}/allocation", "GET /api/v1/seasons/{year}/draw",
             "POST /api/v1/seasons/{year}/objections",
+            "GET /feeds/stalls/{file}", "GET /feeds/sites/{file}", "GET /feeds/districts/{file}",
         ] { table[route] = everyone }
         for route in [
             "GET /open311/v2/discovery.json", "GET /open311/v2/discovery.xml", "GET /open311/v2/services.json", "GET /open311/v2/services.xml",
@@ -53,13 +54,16 @@ struct AccessMatrixTests {
         for route in [
             "POST /api/v1/permits/{permit_no}/transitions", "GET /api/v1/permits/{permit_no}/certificate",
             "POST /api/v1/reports/{report_id}/transitions",
-            "POST /api/v1/inspections",
+            "POST /api/v1/inspections", "POST /api/v1/reports/{report_id}/extensions", "GET /api/v1/reports/{report_id}/extensions",
         ] { table[route] = staff }
+        // Staff intake (hotline, walk-in, patrol): any officer enters what he saw; the channel decides the rest.
+        table["POST /api/v1/staff/reports"] = staff.union([.otherOfficer])
         table["POST /api/v1/officer/checkins"] = [.officer]
         // Staff routes that show the caller's own district (the other officer sees his, not 403).
         for route in [
             "GET /api/v1/permits", "GET /api/v1/officer/checkins", "GET /api/v1/inspections", "GET /api/v1/officer/queue",
             "GET /api/v1/officer/coverage", "GET /api/v1/season-applications", "GET /api/v1/officer/offers",
+            "GET /api/v1/admin/report-extensions", "GET /api/v1/admin/escalations", "GET /api/v1/admin/sent-back",
         ] {
             table[route] = staff.union([.otherOfficer])
         }
@@ -72,7 +76,10 @@ struct AccessMatrixTests {
             "POST /api/v1/admin/seasons/{year}/settings", "POST /api/v1/admin/seasons/{year}/transitions",
             "POST /api/v1/admin/objections/{objection_no}/answer", "GET /api/v1/admin/vendors/{vendor_id}/record",
             "POST /api/v1/admin/vendors/{vendor_id}/bars/{year}/lift", "POST /api/v1/admin/idle-permits/{permit_no}/warn",
-            "POST /api/v1/admin/idle-permits/{permit_no}/reclaim",
+            "POST /api/v1/admin/idle-permits/{permit_no}/reclaim", "POST /api/v1/report-extensions/{extension_id}/decision",
+            "GET /api/v1/admin/events", "POST /api/v1/admin/webhooks", "GET /api/v1/admin/webhooks",
+            "POST /api/v1/admin/webhooks/{endpoint_id}/pause",
+            "POST /api/v1/admin/webhooks/{endpoint_id}/resume", "GET /api/v1/admin/webhooks/dead-letters",
         ] { table[route] = [.admin] }
         return table
     }()
@@ -83,6 +90,8 @@ struct AccessMatrixTests {
         "POST /api/v1/reports/{report_id}/transitions": #"{"action": "accept"}"#,
         "POST /api/v1/inspections": #"{"slot_id": "CG-001-01", "result": "compliant"}"#,
         "POST /api/v1/officer/checkins": #"{"permit_no": "LZ2026-CG-000001", "reason": "手机没电"}"#,
+        "POST /api/v1/reports/{report_id}/extensions": #"{"new_due_at": "2026-07-16T10:00:00+08:00", "reason": "需要调查"}"#,
+        "POST /api/v1/report-extensions/{extension_id}/decision": #"{"approve": true, "answer": "同意延期"}"#,
     ]
 
     /// What each path parameter stands for here: CG's resources, mostly.
@@ -93,6 +102,7 @@ struct AccessMatrixTests {
             ("{service_request_id}", "R000001.json"), ("{token}", "x.json"), ("{file}", "permits.csv"), ("{code}", "hygiene"),
             ("{deduction_id}", "1"), ("{username}", "nobody"), ("{year}", "2027"), ("{offer_no}", "HB2026-00001"),
             ("{application_no}", "SQ2027-000001"), ("{objection_no}", "YY2027-0001"), ("{vendor_id}", "V000001"),
+            ("{extension_id}", "1"), ("{endpoint_id}", "1"),
         ]
     }
 

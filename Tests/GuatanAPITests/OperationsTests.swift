@@ -50,13 +50,14 @@ struct OperationsTests {
                     .replacingOccurrences(of: "{service_request_id}", with: "R000001.xml")
                     .replacingOccurrences(of: "{token}", with: "0123456789ABCDEF.json")
                     .replacingOccurrences(of: "{year}", with: "2027")
+                    .replacingOccurrences(of: "{file}", with: "CG-001.atom")
                     + (route.path.hasSuffix("/nearby") ? "?lat=36.06&lng=103.83" : "")
                 let response = try await client.get(uri)
                 // Signed-in routes answer 401 to a citizen; no permit exists yet; every other GET answers 200.
                 let signedIn =
                     ["/api/v1/me", "/api/v1/admin", "/api/v1/officer"].contains { uri.hasPrefix($0) }
                     || uri == "/api/v1/permits" || uri == "/api/v1/inspections" || uri.hasSuffix("/certificate")
-                    || uri == "/api/v1/season-applications"
+                    || uri == "/api/v1/season-applications" || uri.hasSuffix("/extensions")
                 // No permit, report, photo or 2027 season exists yet: those answer 404.
                 let missing = [
                     "/permits/verify/", "/reports/", "/photos/", "/open311/v2/requests/", "/open311/v2/tokens/", "/seasons/2027/",

@@ -47,7 +47,7 @@ struct ReportTests {
             try await Scene.act(client, id, "accept", vendor).expectError(.forbidden, code: "FORBIDDEN")
             try await client.post("/api/v1/reports/\(id)/transitions", json: #"{"action": "accept"}"#).expectError(
                 .unauthorized, code: "UNAUTHENTICATED")
-            try await Scene.act(client, id, "close", cg).expectError(.conflict, code: "CONFLICT")
+            try await Scene.act(client, id, "close", note: "已处理", cg).expectError(.conflict, code: "CONFLICT")
             try await Scene.act(client, id, "reject", cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "public_note")
             try await Scene.act(client, id, "fly", cg).expectError(.badRequest, code: "VALIDATION_FAILED", field: "action")
 

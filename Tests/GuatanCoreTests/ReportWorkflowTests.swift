@@ -8,17 +8,19 @@ struct ReportWorkflowTests {
     static let cg = Account(id: 2, username: "cg.li", role: .officer, district: "CG", vendorId: nil)
     static let xg = Account(id: 3, username: "xg.sun", role: .officer, district: "XG", vendorId: nil)
     static let vendor = Account(id: 4, username: "zhangsan", role: .vendor, district: nil, vendorId: "V000001")
+    static let callTaker = Account(id: 5, username: "hotline.wang", role: .callTaker, district: nil, vendorId: nil)
 
     static let allowed: [ReportAction: [ReportState: ReportState]] = [
         .accept: [.submitted: .accepted],
-        .reject: [.submitted: .rejected],
-        .dispatch: [.accepted: .dispatched],
+        .reject: [.submitted: .rejected, .sentBack: .rejected],
+        .dispatch: [.accepted: .dispatched, .sentBack: .dispatched],
         .handle: [.dispatched: .handled],
         .verify: [.handled: .verified],
         .redispatch: [.handled: .dispatched],
         .close: [.verified: .closed],
         .markDuplicate: [.submitted: .duplicate, .accepted: .duplicate],
         .reopen: [.closed: .dispatched],
+        .sendBack: [.accepted: .sentBack, .dispatched: .sentBack],
     ]
 
     @Test("every action from every state leads where the table says, and nowhere else")
@@ -34,7 +36,7 @@ struct ReportWorkflowTests {
     func access() throws {
         for action in ReportAction.allCases where action != .reopen {
             for state in ReportState.allCases {
-                for actor in [Self.xg, Self.vendor] {
+                for actor in [Self.xg, Self.vendor, Self.callTaker] {
                     #expect(throws: ReportError.self) {
                         try ReportWorkflow.decide(action, on: state, by: actor, caseDistrict: "CG", publicNote: "note")
                     }
@@ -52,6 +54,8 @@ struct ReportWorkflowTests {
                         try ReportWorkflow.decide(action, on: state, by: actor, caseDistrict: "CG", publicNote: "note")
                     }
                     switch (result, Self.allowed[action]?[state]) {
+                    // A case sent back is the bureau's: the squad cannot place it again itself.
+                    case (.failure(.forbidden), _) where state == .sentBack && actor.role == .officer: break
                     case (.success(let target), let expected?): #expect(target == expected)
                     case (.failure(.conflict), nil): break
                     default: Issue.record("\(actor.username) \(action) from \(state): \(result)")
@@ -63,8 +67,9 @@ struct ReportWorkflowTests {
         #expect(throws: ReportError.self) { try ReportWorkflow.decide(.reopen, on: .closed, by: Self.admin, caseDistrict: "CG", publicNote: "x") }
     }
 
-    @Test("rejecting, sending back and marking a duplicate need a public note")
+    @Test("rejecting, sending back, marking a duplicate and closing need a public note")
     func notes() {
+        #expect(throws: ReportError.self) { try ReportWorkflow.decide(.close, on: .verified, by: Self.cg, caseDistrict: "CG", publicNote: " ") }
         for action in [ReportAction.reject, .markDuplicate] {
             #expect(throws: ReportError.invalid(ValidationError(field: "public_note", message: "\(action.rawValue) needs a public note saying why")))
             {

@@ -53,16 +53,20 @@ struct PostgresStoreTests {
             async let b = second.migrate()
             let applied = try await [a, b]
             #expect(
-                applied.flatMap { $0 }.sorted() == ["0001-schema", "0002-request-limits", "0003-registry-version-shards", "0004-allocation"],
+                applied.flatMap { $0 }.sorted() == [
+                    "0001-schema", "0002-request-limits", "0003-registry-version-shards", "0004-allocation", "0005-retired-places", "0006-feedback",
+                ],
                 "each applied once, by one or the other")
             #expect(try await first.migrate() == [])
             #expect(
-                try await second.appliedMigrations() == ["0001-schema", "0002-request-limits", "0003-registry-version-shards", "0004-allocation"])
+                try await second.appliedMigrations() == [
+                    "0001-schema", "0002-request-limits", "0003-registry-version-shards", "0004-allocation", "0005-retired-places", "0006-feedback",
+                ])
             let tables = try await first.blockingTransaction { connection in
                 try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                     .map { try $0.decode(String.self) }
             }
-            #expect(tables.count == 36, "\(tables)")
+            #expect(tables.count == 40, "\(tables)")
             #expect(tables.contains("number_sequence") && tables.contains("schema_migration") && !tables.contains("slot_rtree"))
             await first.shutdown()
             await second.shutdown()

@@ -443,7 +443,7 @@ def test_an_administrator_sees_the_season_in_charts_and_works_permits(season, br
     for n, category in enumerate(["hygiene", "short_weight", "occupying_road", "hygiene"]):
         filed = file_report(site, f"CG-00{n + 1}-01", category)
         for action in ["accept", "dispatch", "handle", "verify", "close"][: n + 1]:
-            answer = requests.post(f"{site.base}/api/v1/reports/{filed['report_id']}/transitions", json={"action": action}, headers=officer, timeout=10)
+            answer = requests.post(f"{site.base}/api/v1/reports/{filed['report_id']}/transitions", json={"action": action, "public_note": "已处理"}, headers=officer, timeout=10)
             assert answer.status_code == 200, answer.text
     browser.get(site.base + "/admin.html")
     sign_in(browser, "demo.admin")

@@ -43,6 +43,8 @@ public struct GuatanServiceConfiguration: Sendable {
     public var concurrentUploads = 8
     /// Seconds a connection may send nothing before it is closed (`--idle-timeout`).
     public var idleTimeoutSeconds = 30
+    /// How webhook deliveries are retried and given up (`--webhook-retry-base`, `--webhook-attempts`).
+    public var webhooks = WebhookPolicy()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
@@ -167,6 +169,8 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         clock: configuration.clock
     ).register(on: table)
     StallCodeRoutes(registry: stores.registry, publicURL: configuration.publicURL, clock: configuration.clock).register(on: table)
+    FeedbackRoutes(feedback: stores.feedback, workflow: workflows.feedback, publicURL: configuration.publicURL, clock: configuration.clock)
+        .register(on: table)
     Open311Routes(
         reports: stores.reports, workflow: workflows.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, snapshots: snapshots,
         logger: logger
@@ -197,7 +201,12 @@ public func buildApplication(configuration: GuatanServiceConfiguration, stores: 
     app.addServices(CertificateReloader(store: configuration.certificates, logger: logger))
     app.addServices(PhotoSweeper(files: stores.photos, store: stores.operations, logger: logger))
     app.addServices(SnapshotWarmUp(snapshots: built.snapshots, logger: logger))
-    app.addServices(OfferScheduler(allocation: GuatanWorkflows(store: stores.workflow).allocation, clock: configuration.clock, logger: logger))
+    let workflows = GuatanWorkflows(store: stores.workflow)
+    app.addServices(OfferScheduler(allocation: workflows.allocation, clock: configuration.clock, logger: logger))
+    app.addServices(EscalationScheduler(feedback: workflows.feedback, clock: configuration.clock, logger: logger))
+    app.addServices(
+        WebhookDeliverer(
+            endpoints: stores.feedback, store: stores.workflow, clock: configuration.clock, policy: configuration.webhooks, logger: logger))
     if let redirectPort = configuration.redirectHTTPPort {
         let redirect = HTTPSRedirect(
             publicURL: configuration.publicURL, httpsPort: configuration.port,

@@ -174,7 +174,7 @@ struct Open311Routes {
         // The reporter's name and e-mail are not kept: the programme needs neither.
         let report = try await workflow.submit(
             ReportIntake(category: category, description: description, subject: subject, contactPhone: phone), photos: [],
-            trackingHash: TrackingCode.hash(code), at: clock.now())
+            trackingHash: TrackingCode.hash(code), channel: .open311, at: clock.now())
         return .list(
             "request",
             [

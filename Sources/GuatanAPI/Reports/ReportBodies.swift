@@ -16,6 +16,10 @@ extension ReportRoutes {
         let lng: Double?
         let crs: String?
         let contactPhone: String?
+        /// The reporter asks to be told by SMS (with a contact number).
+        var notifySms: Bool? = nil
+        /// Staff intake only: `hotline`, `walk_in`, `officer`.
+        var channel: String? = nil
     }
 
     struct TransitionInput: Decodable {
@@ -23,6 +27,10 @@ extension ReportRoutes {
         let publicNote: String?
         let internalNote: String?
         let duplicateOf: String?
+        /// `send_back`'s reason: `not_ours`, `wrong_district`, `duplicate`.
+        let reason: String?
+        /// `dispatch` of a case sent back: the district it goes to.
+        let district: String?
     }
 
     struct RatingInput: Decodable {
@@ -140,6 +148,16 @@ struct ReportBody: Encodable {
     let ratingComment: String?
     let timeline: [EventBody]
     let contactPhone: String?
+    /// `web`, `open311`, `hotline`, `walk_in`, `officer`.
+    let channel: String
+    /// When it passed its time limit and went to the bureau's escalation queue.
+    let escalatedAt: String?
+    /// What happens next and by when, in the reporter's words (tracking page).
+    let nextStep: String?
+    /// The reporter's and staff's: whether he asked to be told by SMS.
+    let notifySms: Bool?
+    /// Staff only: who entered a hotline, walk-in or patrol report.
+    let enteredBy: String?
     /// For the district's officers and admins: the actions the case's state allows now, so the
     /// case page offers only those (the reporter's reopen is not among them).
     let allowedActions: [String]?
@@ -173,6 +191,11 @@ struct ReportBody: Encodable {
                 publicNote: $0.publicNote.map(ReportRules.publicDescription), internalNote: view == .staff ? $0.internalNote : nil)
         }
         contactPhone = view == .staff ? report.contactPhone : nil
+        channel = report.channel.rawValue
+        escalatedAt = report.escalatedAt.map(BusinessTime.rfc3339)
+        nextStep = FeedbackRules.nextStep(state: report.state, dueAt: report.dueAt, now: now)
+        notifySms = view == .public ? nil : report.notifySMS
+        enteredBy = view == .staff ? report.enteredBy : nil
         allowedActions =
             view == .staff
             ? ReportAction.allCases.filter { $0 != .reopen && ReportWorkflow.target(of: $0, from: report.state) != nil }.map(\.rawValue)

@@ -26,6 +26,7 @@ struct ReportRoutes {
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.post("/api/v1/reports") { request, context in try await submit(request, context) }
+        routes.post("/api/v1/staff/reports") { request, context in try await submit(request, context, staff: true) }
         routes.get("/api/v1/reports") { request, context in
             let filter = try ReportListFilter(request)
             return try await list(filter, context)
@@ -45,32 +46,51 @@ struct ReportRoutes {
         routes.get("/api/v1/photos/{photo_id}") { request, context in try await photo(request, context) }
     }
 
-    func submit(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+    /// A citizen's report, or (`staff`) one a call taker, an administrator or an officer enters
+    /// for the hotline, a visitor or what he saw on patrol: signed in, not rate-limited by address.
+    func submit(_ request: Request, _ context: GuatanRequestContext, staff: Bool = false) async throws -> Response {
         let now = clock.now()
+        let staffAccount = staff ? try context.require(.callTaker, .admin, .officer) : nil
         // Every attempt counts, refused ones too: a stream of bad reports costs its sender.
-        try await limiter.admit(address: context.limitKey, at: now)
+        if !staff { try await limiter.admit(address: context.limitKey, at: now) }
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("multipart/form-data") else {
             let fields = try await JSONBody.decode(JSONIntake.self, from: request, context: context, limit: 16 * 1024)
-            return try await accept(fields, uploads: [], context, at: now)
+            return try await accept(fields, uploads: [], context, staff: staffAccount, at: now)
         }
         return try await photos.uploads.run {
             let form = try await MultipartForm.read(request, limit: Self.intakeLimit)
             let uploads = form.files(named: "photo").map(\.bytes)
-            try await limiter.charge(address: context.limitKey, bytes: uploads.reduce(0) { $0 + $1.count }, at: now)
-            let fields = try JSONIntake(
+            if !staff { try await limiter.charge(address: context.limitKey, bytes: uploads.reduce(0) { $0 + $1.count }, at: now) }
+            var fields = try JSONIntake(
                 category: form.field("category"), description: form.fields["description"]?.last, slotId: form.field("slot_id"),
                 permitNo: form.field("permit_no"), lat: Self.number(form.field("lat"), field: "lat"),
                 lng: Self.number(form.field("lng"), field: "lng"),
                 crs: form.field("crs"), contactPhone: form.field("contact_phone"))
+            fields.notifySms = ["1", "true", "on", "yes"].contains(form.field("notify_sms")?.lowercased() ?? "")
+            fields.channel = form.field("channel")
             guard uploads.count <= ReportRules.maxPhotos else {
                 throw APIError.validation("at most \(ReportRules.maxPhotos) photos", field: "photo")
             }
-            return try await accept(fields, uploads: uploads, context, at: now)
+            return try await accept(fields, uploads: uploads, context, staff: staffAccount, at: now)
         }
     }
 
-    func accept(_ fields: JSONIntake, uploads: [[UInt8]], _ context: GuatanRequestContext, at now: Date) async throws -> Response {
+    func accept(
+        _ fields: JSONIntake, uploads: [[UInt8]], _ context: GuatanRequestContext, staff: Account? = nil, at now: Date
+    ) async throws -> Response {
+        var channel = ReportChannel.web
+        if let staff {
+            guard let raw = fields.channel, let asked = ReportChannel(rawValue: raw.lowercased()), ReportChannel.staff.contains(asked) else {
+                throw APIError.validation("channel must be one of hotline, walk_in, officer", field: "channel")
+            }
+            guard ReportChannel.mayEnter(asked, as: staff.role) else {
+                throw AccessError.forbidden(
+                    asked == .officer
+                        ? "only officers enter what they saw on patrol" : "hotline and walk-in reports are entered by call takers and administrators")
+            }
+            channel = asked
+        }
         let (category, description, phone) = try ReportRules.validate(
             category: fields.category, description: fields.description, contactPhone: fields.contactPhone)
         let subject: ReportIntake.Subject
@@ -85,8 +105,13 @@ struct ReportRoutes {
         }
         let code = TrackingCode.make()
         let intake = ReportIntake(category: category, description: description, subject: subject, contactPhone: phone)
+        let notify = fields.notifySms ?? false
+        if notify, phone == nil {
+            throw APIError.validation("to be told by SMS, leave a mobile number in contact_phone", field: "notify_sms")
+        }
         let report = try await photos.keeping(uploads, field: "photo") { [workflow] stored in
-            try await workflow.submit(intake, photos: stored, trackingHash: TrackingCode.hash(code), at: now)
+            try await workflow.submit(
+                intake, photos: stored, trackingHash: TrackingCode.hash(code), channel: channel, enteredBy: staff, notifySMS: notify, at: now)
         }
         let body = SubmittedBody(
             reportId: report.id, trackingCode: code, status: report.state.rawValue, district: report.district,
@@ -134,9 +159,16 @@ struct ReportRoutes {
         for (name, note) in [("public_note", input.publicNote), ("internal_note", input.internalNote)] where (note?.count ?? 0) > 1000 {
             throw APIError.validation("\(name) must have at most 1000 characters", field: name)
         }
+        var sendBack: SendBackReason?
+        if let raw = input.reason {
+            guard let reason = SendBackReason(rawValue: raw.lowercased()) else {
+                throw APIError.validation("reason must be one of \(SendBackReason.allCases.map(\.rawValue).joined(separator: ", "))", field: "reason")
+            }
+            sendBack = reason
+        }
         let report = try await workflow.transition(
             reportId: id, action: action, by: actor, publicNote: input.publicNote, internalNote: input.internalNote, duplicateOf: input.duplicateOf,
-            at: clock.now())
+            sendBack: sendBack, district: input.district?.uppercased(), at: clock.now())
         return try APIJSON.response(ReportBody(report, view: .staff, now: clock.now(), crs: .wgs84), headers: [.cacheControl: "no-store"])
     }
 

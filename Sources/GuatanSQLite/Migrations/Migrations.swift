@@ -32,6 +32,7 @@ extension GuatanDatabase {
         .registryVersionShards,
         .allocation,
         .retiredPlaces,
+        .feedback,
     ]
 
     static let migrator: DatabaseMigrator = {

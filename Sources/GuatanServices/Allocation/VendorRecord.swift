@@ -88,6 +88,12 @@ extension AllocationService {
             try tx.audit(
                 actor: "account:\(admin.username)", action: "permit.idle_warning", entity: "permit", entityId: permitNumber, before: nil,
                 after: ["reclaim_on": warning.reclaimOn.description], at: at)
+            try tx.emit(
+                .idleWarning, entity: "permit", entityId: permitNumber, district: record.permit.district,
+                payload: [
+                    "permit_no": permitNumber, "vendor_id": record.permit.vendorId, "slot_id": record.permit.slotId,
+                    "reclaim_on": warning.reclaimOn.description,
+                ], at: at)
             return warning
         }
     }
@@ -120,6 +126,7 @@ extension AllocationService {
             try tx.audit(
                 actor: "account:\(admin.username)", action: "permit.reclaim", entity: "permit", entityId: permitNumber,
                 before: ["state": "issued"], after: ["state": "revoked", "reason": reason], at: at)
+            try PermitService.emit(tx, .permitRevoked, record.permit, state: .revoked, reason: reason, at: at)
             try Self.slotFreed(tx, season: record.permit.season, slotId: record.permit.slotId, siteId: record.siteId, at: at)
             return try tx.permitRecord(number: permitNumber)!
         }

@@ -47,6 +47,12 @@ public struct InspectionService: Sendable {
                     deducted += points
                 }
                 if deducted > 0 {
+                    try tx.emit(
+                        .pointsDeducted, entity: "permit", entityId: permit.number, district: permit.slot.district,
+                        payload: [
+                            "permit_no": permit.number, "vendor_id": permit.vendorId, "slot_id": permit.slot.slotId, "points": String(deducted),
+                            "inspection_id": id, "month": Scoring.month(of: day),
+                        ], at: at)
                     consequences = try Self.escalate(tx, permit: permit, season: day.year, at: at)
                 }
             }
@@ -101,6 +107,12 @@ public struct InspectionService: Sendable {
                 actor: "system", action: "permit.revoke", entity: "permit", entityId: permit.number, before: ["state": permit.state.rawValue],
                 after: ["state": "revoked", "reason": reason], at: at)
             consequences.append("permit_revoked")
+            try tx.emit(
+                .permitRevoked, entity: "permit", entityId: permit.number, district: permit.slot.district,
+                payload: [
+                    "permit_no": permit.number, "state": "revoked", "vendor_id": permit.vendorId, "slot_id": permit.slot.slotId,
+                    "season": String(permit.season), "reason": reason,
+                ], at: at)
             try AllocationService.slotFreed(tx, season: permit.season, slotId: permit.slot.slotId, siteId: permit.slot.siteId, at: at)
         }
         if try tx.insertBar(vendorId: permit.vendorId, season: season + 1, reason: reason, at: at) {

@@ -76,6 +76,9 @@ public struct PermitService: Sendable {
             try tx.audit(
                 actor: "account:\(actor.username)", action: "permit.\(action.rawValue)", entity: "permit", entityId: number,
                 before: ["state": current.rawValue], after: after, at: at)
+            if let type = Self.event(of: action) {
+                try Self.emit(tx, type, record.permit, state: target, reason: after["reason"], at: at)
+            }
             return try tx.permitRecord(number: number)!
         }
     }
@@ -116,6 +119,35 @@ public struct PermitService: Sendable {
         var after = ["state": state.rawValue, "vendor_id": vendor.id, "slot_id": slot.slotId, "season": String(season)]
         after["expected_kg"] = expectedKg.map { String($0) }
         try tx.audit(actor: actor, action: "permit.create", entity: "permit", entityId: number, before: nil, after: after, at: at)
+        if state == .issued {
+            try tx.emit(
+                .permitIssued, entity: "permit", entityId: number, district: slot.district,
+                payload: ["permit_no": number, "state": state.rawValue, "vendor_id": vendor.id, "slot_id": slot.slotId, "season": String(season)],
+                at: at)
+        }
         return number
+    }
+
+    /// The outbox's name for a permit's step; nil for steps nobody is told of.
+    static func event(of action: PermitAction) -> OutboxEventType? {
+        switch action {
+        case .review: .permitReviewed
+        case .approve: .permitApproved
+        case .issue: .permitIssued
+        case .suspend: .permitSuspended
+        case .revoke: .permitRevoked
+        case .reject: .permitRejected
+        default: nil
+        }
+    }
+
+    /// A permit's event: its vendor is told (SMS) and the city's platform hears of it.
+    static func emit(_ tx: any StoreTransaction, _ type: OutboxEventType, _ permit: Permit, state: PermitState, reason: String?, at: Date) throws {
+        var payload = [
+            "permit_no": permit.number, "state": state.rawValue, "vendor_id": permit.vendorId, "slot_id": permit.slotId,
+            "season": String(permit.season),
+        ]
+        payload["reason"] = reason
+        try tx.emit(type, entity: "permit", entityId: permit.number, district: permit.district, payload: payload, at: at)
     }
 }

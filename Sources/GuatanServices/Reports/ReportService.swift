@@ -17,8 +17,16 @@ public struct ReportService: Sendable {
     /// Places a citizen's report (district and position from its stall, permit or the nearest
     /// site), links it to an open case of the same category within 250 m and 24 hours, and
     /// stores it with its photos and first timeline entry.
-    public func submit(_ intake: ReportIntake, photos: [StoredPhoto], trackingHash: String, at: Date) async throws -> Report {
-        try await store.transaction { tx in
+    public func submit(
+        _ intake: ReportIntake, photos: [StoredPhoto], trackingHash: String, channel: ReportChannel = .web, enteredBy: Account? = nil,
+        notifySMS: Bool = false, at: Date
+    ) async throws -> Report {
+        if let enteredBy {
+            guard ReportChannel.mayEnter(channel, as: enteredBy.role) else {
+                throw AccessError.forbidden("a \(enteredBy.role.rawValue) does not enter reports by the \(channel.rawValue) channel")
+            }
+        }
+        return try await store.transaction { tx in
             var slotId: String?
             var siteId: String?
             var permitNumber: String?
@@ -53,15 +61,22 @@ public struct ReportService: Sendable {
             let sequence = try tx.nextNumber("report")
             let id = "R" + zeroPadded(Int(sequence), width: 6)
             let main = try Self.openCaseNearby(tx, category: intake.category, position: position, at: at)
-            try tx.insertReport(
-                NewReport(
-                    id: id, sequence: sequence, trackingHash: trackingHash, intake: intake, slotId: slotId, siteId: siteId,
-                    permitNumber: permitNumber,
-                    district: district, position: position, state: main == nil ? .submitted : .duplicate, duplicateOf: main, at: at),
-                photos: photos)
+            // What an officer saw on patrol is his own district's.
+            if channel == .officer, let officer = enteredBy, officer.district != district {
+                throw AccessError.forbidden("this place is in district \(district); officers enter what they see in their own")
+            }
+            var new = NewReport(
+                id: id, sequence: sequence, trackingHash: trackingHash, intake: intake, slotId: slotId, siteId: siteId,
+                permitNumber: permitNumber,
+                district: district, position: position, state: main == nil ? .submitted : .duplicate, duplicateOf: main, at: at)
+            new.channel = channel
+            new.enteredBy = enteredBy.map { "account:\($0.username)" }
+            new.notifySMS = notifySMS && intake.contactPhone != nil
+            try tx.insertReport(new, photos: photos)
             try tx.addReportEvent(
                 NewReportEvent(
-                    reportId: id, at: at, role: "citizen", actor: "citizen", action: "submit", from: nil, to: .submitted, publicNote: nil,
+                    reportId: id, at: at, role: enteredBy?.role.rawValue ?? "citizen", actor: new.enteredBy ?? "citizen", action: "submit",
+                    from: nil, to: .submitted, publicNote: channel == .web || channel == .open311 ? nil : "受理渠道：\(channel.nameZh)",
                     internalNote: nil),
                 slotId: slotId)
             if let main {
@@ -71,8 +86,24 @@ public struct ReportService: Sendable {
                         publicNote: "同一位置同类问题已在处理：\(main) (the same problem here is already being handled as \(main))", internalNote: nil),
                     slotId: slotId)
             }
-            return try tx.report(id: id, withTimeline: true)!
+            let report = try tx.report(id: id, withTimeline: true)!
+            try Self.emit(tx, .reportSubmitted, report, from: nil, note: nil, at: at)
+            return report
         }
+    }
+
+    /// The outbox's event for a case's step: what the city's platform and the reporter are told.
+    static func emit(_ tx: any StoreTransaction, _ type: OutboxEventType, _ report: Report, from: ReportState?, note: String?, at: Date) throws {
+        var payload = [
+            "report_id": report.id, "state": report.state.rawValue, "category": report.category.rawValue, "channel": report.channel.rawValue,
+            "district": report.district,
+        ]
+        payload["from_state"] = from?.rawValue
+        payload["due_at"] = report.dueAt.map(BusinessTime.rfc3339)
+        payload["slot_id"] = report.slotId
+        payload["site_id"] = report.siteId
+        payload["public_note"] = note.map(PrivateText.mask)
+        try tx.emit(type, entity: "report", entityId: report.id, district: report.district, payload: payload, at: at)
     }
 
     /// The open case this report repeats: same category, within 250 m, reported in the last day; the oldest.
@@ -86,16 +117,36 @@ public struct ReportService: Sendable {
 
     /// An officer's or administrator's step in the loop; ReportWorkflow's rules.
     public func transition(
-        reportId: String, action: ReportAction, by actor: Account, publicNote: String?, internalNote: String?, duplicateOf: String?, at: Date
+        reportId: String, action: ReportAction, by actor: Account, publicNote: String?, internalNote: String?, duplicateOf: String?,
+        sendBack: SendBackReason? = nil, district: String? = nil, at: Date
     ) async throws -> Report {
         try await store.transaction { tx in
             guard let report = try tx.report(id: reportId, withTimeline: false) else { throw StoreError.notFound("no report \(reportId)") }
             let target = try ReportWorkflow.decide(action, on: report.state, by: actor, caseDistrict: report.district, publicNote: publicNote)
             var update = ReportUpdate(state: target)
+            var internalText = Self.trimmed(internalNote)
             switch action {
             case .dispatch, .redispatch:
                 let limit = try tx.timeLimitMinutes(report.category) ?? report.category.defaultTimeLimitMinutes
                 update.dueAt = ReportWorkflow.dueAt(dispatchedAt: at, limitMinutes: limit)
+                update.clearEscalation = true
+                // A case sent back as another district's goes to that district's squad.
+                if let district, district != report.district {
+                    guard report.state == .sentBack, actor.role == .admin else {
+                        throw ValidationError(field: "district", message: "only a case sent back is dispatched to another district, by the bureau")
+                    }
+                    guard try tx.districtCodes().contains(district) else {
+                        throw ValidationError(field: "district", message: "no district \(district)")
+                    }
+                    update.district = district
+                }
+            case .sendBack:
+                guard let sendBack else {
+                    throw ValidationError(
+                        field: "reason", message: "say why: \(SendBackReason.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                guard internalText != nil else { throw ValidationError(field: "internal_note", message: "tell the bureau what you found") }
+                internalText = "退单（\(sendBack.rawValue)）：" + internalText!
             case .close:
                 update.closedAt = at
             case .markDuplicate:
@@ -107,12 +158,17 @@ public struct ReportService: Sendable {
             try tx.addReportEvent(
                 NewReportEvent(
                     reportId: reportId, at: at, role: actor.role.rawValue, actor: "account:\(actor.username)", action: action.rawValue,
-                    from: report.state, to: target, publicNote: Self.trimmed(publicNote), internalNote: Self.trimmed(internalNote)),
+                    from: report.state, to: target, publicNote: Self.trimmed(publicNote), internalNote: internalText),
                 slotId: report.slotId)
+            var after = ["state": target.rawValue]
+            after["district"] = update.district
+            after["send_back"] = sendBack?.rawValue
             try tx.audit(
                 actor: "account:\(actor.username)", action: "report.\(action.rawValue)", entity: "report", entityId: reportId,
-                before: ["state": report.state.rawValue], after: ["state": target.rawValue], at: at)
-            return try tx.report(id: reportId, withTimeline: true)!
+                before: ["state": report.state.rawValue], after: after, at: at)
+            let done = try tx.report(id: reportId, withTimeline: true)!
+            try Self.emit(tx, OutboxEventType.of(action), done, from: report.state, note: Self.trimmed(publicNote), at: at)
+            return done
         }
     }
 
@@ -145,13 +201,19 @@ public struct ReportService: Sendable {
             let limit = try tx.timeLimitMinutes(report.category) ?? report.category.defaultTimeLimitMinutes
             try tx.updateReport(
                 id: id, slotId: report.slotId,
-                ReportUpdate(state: target, dueAt: ReportWorkflow.dueAt(dispatchedAt: at, limitMinutes: limit), reopened: true), at: at)
+                {
+                    var update = ReportUpdate(state: target, dueAt: ReportWorkflow.dueAt(dispatchedAt: at, limitMinutes: limit), reopened: true)
+                    update.clearEscalation = true
+                    return update
+                }(), at: at)
             try tx.addReportEvent(
                 NewReportEvent(
                     reportId: id, at: at, role: "citizen", actor: "citizen", action: "reopen", from: report.state, to: target, publicNote: note,
                     internalNote: nil),
                 slotId: report.slotId)
-            return try tx.report(id: id, withTimeline: true)!
+            let done = try tx.report(id: id, withTimeline: true)!
+            try Self.emit(tx, .reportReopened, done, from: report.state, note: note, at: at)
+            return done
         }
     }
 
@@ -172,7 +234,9 @@ public struct ReportService: Sendable {
                     reportId: id, at: at, role: "citizen", actor: "citizen", action: "rate", from: .closed, to: .closed,
                     publicNote: "评价 \(score)/5" + (Self.trimmed(comment).map { "：\($0)" } ?? ""), internalNote: nil),
                 slotId: report.slotId)
-            return try tx.report(id: id, withTimeline: true)!
+            let done = try tx.report(id: id, withTimeline: true)!
+            try Self.emit(tx, .reportRated, done, from: .closed, note: "评价 \(score)/5", at: at)
+            return done
         }
     }
 

@@ -1,0 +1,196 @@
+import AsyncHTTPClient
+import Foundation
+import GuatanCore
+import GuatanServices
+import GuatanStoreInterface
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// Escalates dispatched cases past their time limit, every half minute and at start-up, on the
+/// service's own clock: a case escalates whether or not anyone asks about it.
+public struct EscalationScheduler: Service {
+    let feedback: FeedbackService
+    let clock: ServiceClock
+    let logger: Logger
+    var interval: Duration = .seconds(30)
+
+    public init(feedback: FeedbackService, clock: ServiceClock, logger: Logger, interval: Duration = .seconds(30)) {
+        self.feedback = feedback
+        self.clock = clock
+        self.logger = logger
+        self.interval = interval
+    }
+
+    public func tick() async {
+        do {
+            var total = 0
+            while true {
+                let escalated = try await feedback.escalate(now: clock.now())
+                total += escalated
+                if escalated == 0 { break }
+            }
+            if total > 0 { logger.info("cases escalated past their time limit", metadata: ["count": "\(total)"]) }
+        } catch {
+            logger.warning("escalation not checked: the database did not answer", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            await tick()
+            do {
+                try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+        }
+    }
+}
+
+/// How webhook deliveries are retried (`--webhook-retry-base`, `--webhook-attempts`).
+public struct WebhookPolicy: Sendable {
+    /// The first wait after a failure; each further failure doubles it (at most an hour).
+    public var retryBase: TimeInterval = 30
+    /// Attempts at one event before it goes to the dead letters and delivery moves on.
+    public var attempts = 8
+    /// How long one attempt may take before it counts as failed.
+    public var timeout: TimeInterval = 10
+
+    public init(retryBase: TimeInterval = 30, attempts: Int = 8, timeout: TimeInterval = 10) {
+        self.retryBase = retryBase
+        self.attempts = attempts
+        self.timeout = timeout
+    }
+}
+
+/// Delivers the outbox to each registered endpoint, in order, at least once: an event is
+/// marked delivered only after the receiver answered 2xx, so a crash between the two sends it
+/// again with the same `Idempotency-Key`. One instance holds an endpoint at a time (a lease in
+/// the database), so several instances never deliver one event side by side.
+public struct WebhookDeliverer: Service {
+    let endpoints: any FeedbackStore
+    let store: any WorkflowStore
+    let clock: ServiceClock
+    let policy: WebhookPolicy
+    let logger: Logger
+    var interval: Duration = .seconds(1)
+    let owner = "instance-" + UUID().uuidString
+
+    public init(
+        endpoints: any FeedbackStore, store: any WorkflowStore, clock: ServiceClock, policy: WebhookPolicy, logger: Logger,
+        interval: Duration = .seconds(1)
+    ) {
+        self.endpoints = endpoints
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.logger = logger
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        var configuration = HTTPClient.Configuration()
+        // A receiver answers where it was registered: a redirect is a failure to look at.
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(policy.timeout)))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            await tick(client)
+            do {
+                try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
+            } catch {
+                break
+            }
+        }
+        try? await client.shutdown()
+    }
+
+    /// One round: every active endpoint that is due, each with what it has not had yet.
+    public func tick(_ client: HTTPClient) async {
+        do {
+            let now = clock.now()
+            for endpoint in try await endpoints.webhookEndpoints() where endpoint.active && (endpoint.nextAttemptAt.map { $0 <= now } ?? true) {
+                await deliver(to: endpoint.id, client)
+            }
+        } catch {
+            logger.warning("webhooks not delivered: the database did not answer", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func deliver(to id: Int64, _ client: HTTPClient) async {
+        await deliverBatches(to: id, client)
+        let owner = self.owner
+        _ = try? await store.transaction { tx in try tx.releaseWebhookEndpoint(id: id, owner: owner) }
+    }
+
+    func deliverBatches(to id: Int64, _ client: HTTPClient) async {
+        let owner = self.owner
+        do {
+            // Up to 200 events a round an endpoint; the next round goes on.
+            for _ in 0..<4 {
+                let now = clock.now()
+                let leaseUntil = now.addingTimeInterval(policy.timeout * 60 + 60)
+                let batch: (WebhookEndpoint, [OutboxEvent])? = try await store.transaction { tx in
+                    guard try tx.leaseWebhookEndpoint(id: id, owner: owner, now: now, until: leaseUntil),
+                        let endpoint = try tx.webhookEndpoint(id: id)
+                    else { return nil }
+                    return (endpoint, try tx.outbox(after: endpoint.deliveredThrough, limit: 50))
+                }
+                guard let (endpoint, events) = batch, !events.isEmpty else { return }
+                for event in events {
+                    guard endpoint.events.contains(event.type) else {
+                        try await store.transaction { tx in try tx.skipEvents(endpointId: id, owner: owner, through: event.sequence) }
+                        continue
+                    }
+                    let attempt = (try await store.transaction { tx in try tx.webhookEndpoint(id: id)?.attempts } ?? 0) + 1
+                    let outcome = await post(event, to: endpoint, attempt: attempt, client)
+                    let givenUp = !outcome.delivered && attempt >= policy.attempts
+                    let at = clock.now()
+                    let retryAt =
+                        outcome.delivered || givenUp
+                        ? nil : at.addingTimeInterval(WebhookSignature.backoff(attempts: attempt, base: policy.retryBase))
+                    try await store.transaction { tx in
+                        try tx.recordDelivery(endpointId: id, owner: owner, outcome, retryAt: retryAt, givenUp: givenUp, at: at)
+                    }
+                    if givenUp {
+                        logger.warning(
+                            "webhook event given up", metadata: ["endpoint": "\(id)", "event": "\(event.id)", "error": "\(outcome.error ?? "-")"])
+                    }
+                    // In order: a failure waits for its retry before anything after it is sent.
+                    if !outcome.delivered, !givenUp { return }
+                }
+            }
+        } catch {
+            logger.warning("webhook delivery stopped: the database did not answer", metadata: ["endpoint": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    func post(_ event: OutboxEvent, to endpoint: WebhookEndpoint, attempt: Int, _ client: HTTPClient) async -> DeliveryOutcome {
+        do {
+            let body = Array(try APIJSON.encoder().encode(EventBody(event)))
+            var request = HTTPClientRequest(url: endpoint.url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "User-Agent", value: "guatan-webhooks/1")
+            request.headers.add(name: "X-Guatan-Event", value: event.type.rawValue)
+            request.headers.add(name: "Idempotency-Key", value: event.id)
+            request.headers.add(name: "X-Guatan-Attempt", value: String(attempt))
+            request.headers.add(
+                name: "X-Guatan-Signature",
+                value: WebhookSignature.sign(body: body, secret: endpoint.secret, timestamp: Int(clock.now().timeIntervalSince1970)))
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await client.execute(request, timeout: .seconds(Int64(policy.timeout)))
+            // Read (a little of) the answer so the connection can be used again.
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            let status = Int(response.status.code)
+            return DeliveryOutcome(
+                eventSequence: event.sequence, status: status, error: (200..<300).contains(status) ? nil : "HTTP \(status)",
+                delivered: (200..<300).contains(status))
+        } catch {
+            return DeliveryOutcome(
+                eventSequence: event.sequence, status: nil, error: String(describing: error).prefix(300).description, delivered: false)
+        }
+    }
+}

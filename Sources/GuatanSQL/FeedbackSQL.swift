@@ -1,0 +1,236 @@
+import Foundation
+import GuatanCore
+import GuatanStoreInterface
+
+extension SQLStoreTransaction: FeedbackTransaction {
+    public func emit(_ type: OutboxEventType, entity: String, entityId: String, district: String?, payload: [String: String], at: Date) throws {
+        // The counter's row is locked until commit: numbers are gap-free and in commit order, so
+        // a reader's cursor never passes an event that commits later with a smaller number.
+        let sequence = try nextNumber("outbox")
+        try db.run(
+            "INSERT INTO outbox_event (seq, type, entity, entity_id, district, public, payload_json, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [sequence, type.rawValue, entity, entityId, district, type.isPublic, SQLQueries.json(payload), BusinessTime.rfc3339(at)])
+    }
+
+    public func outbox(after sequence: Int64, limit: Int) throws -> [OutboxEvent] {
+        try SQLQueries.outbox(db, after: sequence, limit: limit)
+    }
+
+    public func outboxHead() throws -> Int64 {
+        try db.value("SELECT COALESCE(MAX(seq), 0) FROM outbox_event") ?? 0
+    }
+
+    public func overdueReports(now: Date, limit: Int) throws -> [String] {
+        try db.values(
+            "SELECT id FROM report WHERE state = 'dispatched' AND escalated_at IS NULL AND due_epoch < ? ORDER BY due_epoch, seq LIMIT ?",
+            [now.timeIntervalSince1970, limit])
+    }
+
+    public func insertExtension(reportId: String, requestedBy: String, reason: String, previousDueAt: Date?, newDueAt: Date, at: Date) throws -> Int64
+    {
+        try db.value(
+            """
+            INSERT INTO report_extension (report_id, requested_by, requested_at, reason, previous_due_at, new_due_at, state)
+            VALUES (?, ?, ?, ?, ?, ?, 'pending') RETURNING id
+            """,
+            [reportId, requestedBy, BusinessTime.rfc3339(at), reason, previousDueAt.map(BusinessTime.rfc3339), BusinessTime.rfc3339(newDueAt)])!
+    }
+
+    public func reportExtension(id: Int64) throws -> ReportExtension? {
+        try db.row(SQLQueries.extensionColumns + " WHERE e.id = ?" + db.dialect.lock("e"), [id]).map(SQLRows.reportExtension)
+    }
+
+    public func reportExtensions(reportId: String) throws -> [ReportExtension] {
+        try db.rows(SQLQueries.extensionColumns + " WHERE e.report_id = ? ORDER BY e.id", [reportId]).map(SQLRows.reportExtension)
+    }
+
+    public func answerExtension(id: Int64, state: ExtensionState, by: String, answer: String, at: Date) throws {
+        try db.run(
+            "UPDATE report_extension SET state = ?, answered_by = ?, answered_at = ?, answer = ? WHERE id = ?",
+            [state.rawValue, by, BusinessTime.rfc3339(at), answer, id])
+    }
+
+    public func insertWebhookEndpoint(name: String, url: String, secret: String, events: Set<OutboxEventType>, by: String, at: Date) throws -> Int64 {
+        // A new endpoint hears of what happens from now on, not of the whole history.
+        try db.value(
+            """
+            INSERT INTO webhook_endpoint (name, url, secret, events_json, delivered_through, created_by, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """,
+            [name, url, secret, SQLRows.json(events.map(\.rawValue).sorted()), try outboxHead(), by, BusinessTime.rfc3339(at)])!
+    }
+
+    public func webhookEndpoint(id: Int64) throws -> WebhookEndpoint? {
+        try db.row("SELECT * FROM webhook_endpoint w WHERE id = ?" + db.dialect.lock("w"), [id]).map(SQLRows.webhookEndpoint)
+    }
+
+    public func setWebhookEndpointActive(id: Int64, active: Bool) throws {
+        try db.run("UPDATE webhook_endpoint SET active = ?, attempts = 0, next_attempt_at = NULL WHERE id = ?", [active, id])
+    }
+
+    public func leaseWebhookEndpoint(id: Int64, owner: String, now: Date, until: Date) throws -> Bool {
+        let epoch = now.timeIntervalSince1970
+        return try db.run(
+            """
+            UPDATE webhook_endpoint SET lease_owner = ?, lease_until = ?
+            WHERE id = ? AND active = 1 AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)
+              AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+            """, [owner, until.timeIntervalSince1970, id, epoch, owner, epoch]) == 1
+    }
+
+    public func recordDelivery(endpointId: Int64, owner: String, _ outcome: DeliveryOutcome, retryAt: Date?, givenUp: Bool, at: Date) throws {
+        let stamp = BusinessTime.rfc3339(at)
+        if outcome.delivered {
+            try db.run(
+                """
+                UPDATE webhook_endpoint SET delivered_through = ?, attempts = 0, next_attempt_at = NULL, last_status = ?, last_error = NULL,
+                    last_attempt_at = ?, last_success_at = ?, delivered_count = delivered_count + 1
+                WHERE id = ? AND lease_owner = ?
+                """, [outcome.eventSequence, outcome.status, stamp, stamp, endpointId, owner])
+        } else if givenUp {
+            let attempts: Int = try db.value("SELECT attempts FROM webhook_endpoint WHERE id = ?", [endpointId]) ?? 0
+            try db.run(
+                """
+                INSERT INTO webhook_dead_letter (endpoint_id, event_seq, attempts, last_status, last_error, dead_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, [endpointId, outcome.eventSequence, attempts + 1, outcome.status, outcome.error, stamp])
+            try db.run(
+                """
+                UPDATE webhook_endpoint SET delivered_through = ?, attempts = 0, next_attempt_at = NULL, last_status = ?, last_error = ?,
+                    last_attempt_at = ?
+                WHERE id = ? AND lease_owner = ?
+                """, [outcome.eventSequence, outcome.status, outcome.error, stamp, endpointId, owner])
+        } else {
+            try db.run(
+                """
+                UPDATE webhook_endpoint SET attempts = attempts + 1, next_attempt_at = ?, last_status = ?, last_error = ?, last_attempt_at = ?
+                WHERE id = ? AND lease_owner = ?
+                """, [retryAt?.timeIntervalSince1970, outcome.status, outcome.error, stamp, endpointId, owner])
+        }
+    }
+
+    public func skipEvents(endpointId: Int64, owner: String, through sequence: Int64) throws {
+        try db.run(
+            "UPDATE webhook_endpoint SET delivered_through = ? WHERE id = ? AND lease_owner = ? AND delivered_through < ?",
+            [sequence, endpointId, owner, sequence])
+    }
+
+    public func releaseWebhookEndpoint(id: Int64, owner: String) throws {
+        try db.run("UPDATE webhook_endpoint SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?", [id, owner])
+    }
+}
+
+extension SQLStore {
+    public func outbox(after sequence: Int64, limit: Int) async throws -> [OutboxEvent] {
+        try await sqlRead { db in try SQLQueries.outbox(db, after: sequence, limit: limit) }
+    }
+
+    public func escalations(district: String?) async throws -> [Report] {
+        try await reportsWhere("state = 'dispatched' AND escalated_at IS NOT NULL", district: district, order: "due_epoch, seq")
+    }
+
+    public func sentBack(district: String?) async throws -> [Report] {
+        try await reportsWhere("state = 'sent_back'", district: district, order: "updated_at, seq")
+    }
+
+    func reportsWhere(_ condition: String, district: String?, order: String) async throws -> [Report] {
+        try await sqlRead { db in
+            let ids: [String] = try db.values(
+                "SELECT id FROM report WHERE \(condition)" + (district == nil ? "" : " AND district = ?") + " ORDER BY \(order) LIMIT 500",
+                SQLArguments(district.map { [$0] } ?? []))
+            return try ids.compactMap { try SQLQueries.report(db, id: $0, withTimeline: true) }
+        }
+    }
+
+    public func pendingExtensions(district: String?) async throws -> [ReportExtension] {
+        try await sqlRead { db in
+            try db.rows(
+                SQLQueries.extensionColumns + " WHERE e.state = 'pending'" + (district == nil ? "" : " AND r.district = ?") + " ORDER BY e.id",
+                SQLArguments(district.map { [$0] } ?? [])
+            ).map(SQLRows.reportExtension)
+        }
+    }
+
+    public func webhookEndpoints() async throws -> [WebhookEndpoint] {
+        try await sqlRead { db in try db.rows("SELECT * FROM webhook_endpoint ORDER BY id").map(SQLRows.webhookEndpoint) }
+    }
+
+    public func deadLetters(endpointId: Int64?, limit: Int) async throws -> [DeadLetter] {
+        try await sqlRead { db in
+            try db.rows(
+                """
+                SELECT d.id AS dead_id, d.endpoint_id, d.attempts, d.last_status, d.last_error, d.dead_at, o.*
+                FROM webhook_dead_letter d JOIN outbox_event o ON o.seq = d.event_seq
+                \(endpointId == nil ? "" : "WHERE d.endpoint_id = ?") ORDER BY d.id DESC LIMIT ?
+                """, SQLArguments((endpointId.map { [$0] } ?? []) + [limit])
+            ).map { row in
+                DeadLetter(
+                    id: row["dead_id"], endpointId: row["endpoint_id"], event: SQLRows.outboxEvent(row), attempts: row["attempts"],
+                    lastStatus: row["last_status"], lastError: row["last_error"],
+                    deadAt: BusinessTime.parseInstant(row["dead_at"]) ?? Date(timeIntervalSince1970: 0))
+            }
+        }
+    }
+
+    public func publicCaseSteps(of scope: FeedScope, limit: Int) async throws -> [PublicCaseStep] {
+        let (condition, value): (String, String) =
+            switch scope {
+            case .stall(let id): ("r.slot_id = ?", id)
+            case .site(let id): ("r.site_id = ?", id)
+            case .district(let code): ("r.district = ?", code)
+            }
+        return try await sqlRead { db in
+            try db.rows(
+                """
+                SELECT e.id AS event_id, e.at, e.action, e.to_state, e.public_note, r.id, r.category, r.slot_id, r.site_id, r.district
+                FROM report_event e JOIN report r ON r.id = e.report_id
+                WHERE \(condition) ORDER BY e.id DESC LIMIT ?
+                """, [value, limit]
+            ).map { row in
+                PublicCaseStep(
+                    eventId: row["event_id"], reportId: row["id"], category: ReportCategory(rawValue: row["category"]) ?? .other,
+                    slotId: row["slot_id"], siteId: row["site_id"], district: row["district"], action: row["action"],
+                    toState: ReportState(rawValue: row["to_state"]) ?? .submitted, publicNote: row["public_note"],
+                    at: BusinessTime.parseInstant(row["at"]) ?? Date(timeIntervalSince1970: 0))
+            }
+        }
+    }
+}
+
+extension SQLQueries {
+    static let extensionColumns = "SELECT e.*, r.district FROM report_extension e JOIN report r ON r.id = e.report_id"
+
+    static func outbox(_ db: any SQLConnection, after sequence: Int64, limit: Int) throws -> [OutboxEvent] {
+        try db.rows("SELECT * FROM outbox_event WHERE seq > ? ORDER BY seq LIMIT ?", [sequence, limit]).map(SQLRows.outboxEvent)
+    }
+}
+
+extension SQLRows {
+    static func outboxEvent(_ row: SQLRow) -> OutboxEvent {
+        OutboxEvent(
+            sequence: row["seq"], type: OutboxEventType(rawValue: row["type"]) ?? .reportSubmitted, entity: row["entity"], entityId: row["entity_id"],
+            district: row["district"],
+            payload: (try? JSONDecoder().decode([String: String].self, from: Data((row["payload_json"] as String).utf8))) ?? [:],
+            at: BusinessTime.parseInstant(row["at"]) ?? Date(timeIntervalSince1970: 0))
+    }
+
+    static func reportExtension(_ row: SQLRow) -> ReportExtension {
+        ReportExtension(
+            id: row["id"], reportId: row["report_id"], district: row["district"], requestedBy: row["requested_by"],
+            requestedAt: BusinessTime.parseInstant(row["requested_at"]) ?? Date(timeIntervalSince1970: 0), reason: row["reason"],
+            previousDueAt: (row["previous_due_at"] as String?).flatMap(BusinessTime.parseInstant),
+            newDueAt: BusinessTime.parseInstant(row["new_due_at"]) ?? Date(timeIntervalSince1970: 0),
+            state: ExtensionState(rawValue: row["state"]) ?? .pending, answeredBy: row["answered_by"],
+            answeredAt: (row["answered_at"] as String?).flatMap(BusinessTime.parseInstant), answer: row["answer"])
+    }
+
+    static func webhookEndpoint(_ row: SQLRow) -> WebhookEndpoint {
+        WebhookEndpoint(
+            id: row["id"], name: row["name"], url: row["url"], secret: row["secret"],
+            events: Set(decodeList(row["events_json"]).compactMap(OutboxEventType.init(rawValue:))), active: row["active"],
+            deliveredThrough: row["delivered_through"], attempts: row["attempts"],
+            nextAttemptAt: (row["next_attempt_at"] as Double?).map { Date(timeIntervalSince1970: $0) }, lastStatus: row["last_status"],
+            lastError: row["last_error"], lastAttemptAt: (row["last_attempt_at"] as String?).flatMap(BusinessTime.parseInstant),
+            lastSuccessAt: (row["last_success_at"] as String?).flatMap(BusinessTime.parseInstant), deliveredCount: row["delivered_count"],
+            createdAt: BusinessTime.parseInstant(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
+    }
+}

@@ -1,0 +1,174 @@
+import Crypto
+import Foundation
+import GuatanCore
+import GuatanStoreInterface
+
+/// The feedback loop around the cases (issue 17): escalation past the time limit, the squads'
+/// extensions, the outbox's receivers.
+public struct FeedbackService: Sendable {
+    let store: any WorkflowStore
+
+    public init(store: any WorkflowStore) {
+        self.store = store
+    }
+
+    // MARK: escalation
+
+    /// Every dispatched case past its time limit goes to the bureau's escalation queue, with a
+    /// timeline entry and an outbox event (the squad and the bureau are told): run by the
+    /// service's scheduler on its own clock, never by a request. Returns how many escalated.
+    public func escalate(now: Date, limit: Int = 200) async throws -> Int {
+        try await store.transaction { tx in
+            var escalated = 0
+            for id in try tx.overdueReports(now: now, limit: limit) {
+                // Read again inside the transaction: a case handled meanwhile is not escalated.
+                guard let report = try tx.report(id: id, withTimeline: false),
+                    FeedbackRules.shouldEscalate(state: report.state, dueAt: report.dueAt, escalatedAt: report.escalatedAt, now: now)
+                else { continue }
+                var update = ReportUpdate(state: report.state)
+                update.escalatedAt = now
+                try tx.updateReport(id: id, slotId: report.slotId, update, at: now)
+                let note = "已超过处置时限，已上报市城管委督办 (past its time limit: escalated to the bureau)"
+                try tx.addReportEvent(
+                    NewReportEvent(
+                        reportId: id, at: now, role: "system", actor: "system", action: "escalate", from: report.state, to: report.state,
+                        publicNote: note, internalNote: report.dueAt.map { "时限 \(BusinessTime.rfc3339($0))" }),
+                    slotId: report.slotId)
+                var done = report
+                done.escalatedAt = now
+                try ReportService.emit(tx, .reportEscalated, done, from: report.state, note: note, at: now)
+                escalated += 1
+            }
+            return escalated
+        }
+    }
+
+    // MARK: extensions (延期)
+
+    /// The district's squad asks for more time on a dispatched case, with a reason and a new time.
+    public func requestExtension(reportId: String, newDueAt: Date, reason: String, by officer: Account, at: Date) async throws -> ReportExtension {
+        _ = try Access.require(officer, roles: [.officer, .admin])
+        let reason = try FeedbackRules.validateReason(reason)
+        return try await store.transaction { tx in
+            guard let report = try tx.report(id: reportId, withTimeline: false) else { throw StoreError.notFound("no report \(reportId)") }
+            try Access.requireDistrict(officer, report.district)
+            guard report.state == .dispatched else {
+                throw StoreError.conflict("more time is asked for a dispatched case; this one is \(report.state.rawValue)")
+            }
+            try FeedbackRules.validateNewDue(newDueAt, currentDue: report.dueAt, now: at)
+            guard !(try tx.reportExtensions(reportId: reportId).contains { $0.state == .pending }) else {
+                throw StoreError.conflict("an extension of \(reportId) is already waiting for the bureau")
+            }
+            let id = try tx.insertExtension(
+                reportId: reportId, requestedBy: "account:\(officer.username)", reason: reason, previousDueAt: report.dueAt, newDueAt: newDueAt,
+                at: at)
+            try tx.addReportEvent(
+                NewReportEvent(
+                    reportId: reportId, at: at, role: officer.role.rawValue, actor: "account:\(officer.username)", action: "request_extension",
+                    from: report.state, to: report.state, publicNote: nil,
+                    internalNote: "申请延期至 \(BusinessTime.rfc3339(newDueAt))：\(reason)"),
+                slotId: report.slotId)
+            try tx.audit(
+                actor: "account:\(officer.username)", action: "report.request_extension", entity: "report", entityId: reportId,
+                before: report.dueAt.map { ["due_at": BusinessTime.rfc3339($0)] }, after: ["new_due_at": BusinessTime.rfc3339(newDueAt)], at: at)
+            try tx.emit(
+                .extensionRequested, entity: "report", entityId: reportId, district: report.district,
+                payload: [
+                    "report_id": reportId, "extension_id": String(id), "new_due_at": BusinessTime.rfc3339(newDueAt), "district": report.district,
+                ],
+                at: at)
+            return try tx.reportExtension(id: id)!
+        }
+    }
+
+    /// The bureau approves (the case's time limit becomes the new one, its escalation lifted)
+    /// or refuses, with its answer.
+    public func answerExtension(id: Int64, approve: Bool, answer: String, by admin: Account, at: Date) async throws -> ReportExtension {
+        _ = try Access.require(admin, roles: [.admin])
+        let answer = try FeedbackRules.validateReason(answer, field: "answer")
+        return try await store.transaction { tx in
+            guard let request = try tx.reportExtension(id: id) else { throw StoreError.notFound("no extension \(id)") }
+            guard request.state == .pending else { throw StoreError.conflict("extension \(id) is answered already (\(request.state.rawValue))") }
+            guard let report = try tx.report(id: request.reportId, withTimeline: false) else { throw StoreError.notFound("no report") }
+            let state: ExtensionState = approve && report.state == .dispatched ? .approved : .refused
+            if approve, report.state != .dispatched {
+                throw StoreError.conflict("\(report.id) is no longer dispatched (\(report.state.rawValue)): there is no time limit to extend")
+            }
+            try tx.answerExtension(id: id, state: state, by: "account:\(admin.username)", answer: answer, at: at)
+            var publicNote: String?
+            if state == .approved {
+                var update = ReportUpdate(state: report.state, dueAt: request.newDueAt)
+                update.clearEscalation = true
+                try tx.updateReport(id: report.id, slotId: report.slotId, update, at: at)
+                publicNote = "处置时限延长至 \(BusinessTime.rfc3339(request.newDueAt)) (time limit extended)"
+            }
+            try tx.addReportEvent(
+                NewReportEvent(
+                    reportId: report.id, at: at, role: "admin", actor: "account:\(admin.username)",
+                    action: state == .approved ? "approve_extension" : "refuse_extension", from: report.state, to: report.state,
+                    publicNote: publicNote, internalNote: answer),
+                slotId: report.slotId)
+            try tx.audit(
+                actor: "account:\(admin.username)", action: "report.\(state == .approved ? "approve" : "refuse")_extension", entity: "report",
+                entityId: report.id, before: ["extension": "pending"], after: ["extension": state.rawValue, "answer": answer], at: at)
+            var payload = ["report_id": report.id, "extension_id": String(id), "decision": state.rawValue, "district": report.district]
+            payload["due_at"] = state == .approved ? BusinessTime.rfc3339(request.newDueAt) : report.dueAt.map(BusinessTime.rfc3339)
+            try tx.emit(.extensionAnswered, entity: "report", entityId: report.id, district: report.district, payload: payload, at: at)
+            return try tx.reportExtension(id: id)!
+        }
+    }
+
+    /// A case's extension requests, for its district's officers and the bureau.
+    public func extensions(reportId: String, by staff: Account) async throws -> [ReportExtension] {
+        _ = try Access.require(staff, roles: [.officer, .admin])
+        return try await store.transaction { tx in
+            guard let report = try tx.report(id: reportId, withTimeline: false) else { throw StoreError.notFound("no report \(reportId)") }
+            try Access.requireDistrict(staff, report.district)
+            return try tx.reportExtensions(reportId: reportId)
+        }
+    }
+
+    // MARK: webhooks
+
+    /// Registers a receiver of the outbox's events; returns it with its signing secret, which is
+    /// shown this once.
+    public func registerWebhook(name: String, url: String, events: [String], by admin: Account, at: Date) async throws -> WebhookEndpoint {
+        _ = try Access.require(admin, roles: [.admin])
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else { throw ValidationError(field: "name", message: "name must have 1–100 characters") }
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "https" || scheme == "http", parsed.host != nil,
+            url.count <= 500
+        else {
+            throw ValidationError(field: "url", message: "url must be an http(s) address of at most 500 characters")
+        }
+        var wanted: Set<OutboxEventType> = []
+        for name in events {
+            guard let type = OutboxEventType(rawValue: name) else {
+                throw ValidationError(
+                    field: "events", message: "unknown event \(name); one of \(OutboxEventType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            wanted.insert(type)
+        }
+        let chosen = wanted.isEmpty ? Set(OutboxEventType.allCases) : wanted
+        let secret = "whsec_" + Draw.newSeed().seed
+        return try await store.transaction { tx in
+            let id = try tx.insertWebhookEndpoint(name: name, url: url, secret: secret, events: chosen, by: "account:\(admin.username)", at: at)
+            try tx.audit(
+                actor: "account:\(admin.username)", action: "webhook.register", entity: "webhook_endpoint", entityId: String(id), before: nil,
+                after: ["name": name, "url": url, "events": chosen.map(\.rawValue).sorted().joined(separator: ",")], at: at)
+            return try tx.webhookEndpoint(id: id)!
+        }
+    }
+
+    public func setWebhookActive(id: Int64, active: Bool, by admin: Account, at: Date) async throws -> WebhookEndpoint {
+        _ = try Access.require(admin, roles: [.admin])
+        return try await store.transaction { tx in
+            guard try tx.webhookEndpoint(id: id) != nil else { throw StoreError.notFound("no webhook endpoint \(id)") }
+            try tx.setWebhookEndpointActive(id: id, active: active)
+            try tx.audit(
+                actor: "account:\(admin.username)", action: active ? "webhook.resume" : "webhook.pause", entity: "webhook_endpoint",
+                entityId: String(id), before: nil, after: ["active": String(active)], at: at)
+            return try tx.webhookEndpoint(id: id)!
+        }
+    }
+}

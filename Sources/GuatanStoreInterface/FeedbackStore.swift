@@ -1,0 +1,167 @@
+import Foundation
+import GuatanCore
+
+/// A receiver of the outbox's events (the city's operations platform and others), as the
+/// admin sees it: where, what it wants, how delivery stands.
+public struct WebhookEndpoint: Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var url: String
+    /// The HMAC key; shown once when the endpoint is registered, never listed.
+    public var secret: String
+    public var events: Set<OutboxEventType>
+    public var active: Bool
+    /// Every event up to this sequence has been delivered (or given up on).
+    public var deliveredThrough: Int64
+    /// Failed attempts at the next event.
+    public var attempts: Int
+    public var nextAttemptAt: Date?
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var lastAttemptAt: Date?
+    public var lastSuccessAt: Date?
+    public var deliveredCount: Int
+    public var createdAt: Date
+
+    public init(
+        id: Int64, name: String, url: String, secret: String, events: Set<OutboxEventType>, active: Bool, deliveredThrough: Int64,
+        attempts: Int, nextAttemptAt: Date?, lastStatus: Int?, lastError: String?, lastAttemptAt: Date?, lastSuccessAt: Date?,
+        deliveredCount: Int, createdAt: Date
+    ) {
+        self.id = id
+        self.name = name
+        self.url = url
+        self.secret = secret
+        self.events = events
+        self.active = active
+        self.deliveredThrough = deliveredThrough
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+        self.lastAttemptAt = lastAttemptAt
+        self.lastSuccessAt = lastSuccessAt
+        self.deliveredCount = deliveredCount
+        self.createdAt = createdAt
+    }
+}
+
+/// An event an endpoint would not take after every retry.
+public struct DeadLetter: Sendable, Hashable {
+    public var id: Int64
+    public var endpointId: Int64
+    public var event: OutboxEvent
+    public var attempts: Int
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var deadAt: Date
+
+    public init(id: Int64, endpointId: Int64, event: OutboxEvent, attempts: Int, lastStatus: Int?, lastError: String?, deadAt: Date) {
+        self.id = id
+        self.endpointId = endpointId
+        self.event = event
+        self.attempts = attempts
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+        self.deadAt = deadAt
+    }
+}
+
+/// How one delivery attempt went, as the worker records it.
+public struct DeliveryOutcome: Sendable, Hashable {
+    public var eventSequence: Int64
+    public var status: Int?
+    public var error: String?
+    public var delivered: Bool
+
+    public init(eventSequence: Int64, status: Int?, error: String?, delivered: Bool) {
+        self.eventSequence = eventSequence
+        self.status = status
+        self.error = error
+        self.delivered = delivered
+    }
+}
+
+/// The feedback loop's reads and writes (issue 17), inside a workflow's transaction.
+public protocol FeedbackTransaction {
+    /// Writes an event to the outbox, numbered next in commit order (the counter's row stays
+    /// locked until this transaction ends, so no later number commits first).
+    func emit(_ type: OutboxEventType, entity: String, entityId: String, district: String?, payload: [String: String], at: Date) throws
+    /// The outbox after `sequence`, in order.
+    func outbox(after sequence: Int64, limit: Int) throws -> [OutboxEvent]
+    /// The last sequence written (0 for none).
+    func outboxHead() throws -> Int64
+
+    /// Dispatched cases past their time limit and not escalated yet, oldest limit first.
+    func overdueReports(now: Date, limit: Int) throws -> [String]
+
+    func insertExtension(reportId: String, requestedBy: String, reason: String, previousDueAt: Date?, newDueAt: Date, at: Date) throws -> Int64
+    /// Locked where writers run side by side.
+    func reportExtension(id: Int64) throws -> ReportExtension?
+    func reportExtensions(reportId: String) throws -> [ReportExtension]
+    func answerExtension(id: Int64, state: ExtensionState, by: String, answer: String, at: Date) throws
+
+    func insertWebhookEndpoint(name: String, url: String, secret: String, events: Set<OutboxEventType>, by: String, at: Date) throws -> Int64
+    func webhookEndpoint(id: Int64) throws -> WebhookEndpoint?
+    func setWebhookEndpointActive(id: Int64, active: Bool) throws
+    /// Takes the endpoint for `owner` until `until` when nobody holds it and it is due: one
+    /// instance delivers to an endpoint at a time.
+    func leaseWebhookEndpoint(id: Int64, owner: String, now: Date, until: Date) throws -> Bool
+    /// Records an attempt by the lease's owner: delivered moves `delivered_through` on; a
+    /// failure counts and waits `retryAt`, or, given up, goes to the dead letters and moves on.
+    func recordDelivery(endpointId: Int64, owner: String, _ outcome: DeliveryOutcome, retryAt: Date?, givenUp: Bool, at: Date) throws
+    /// Moves past events the endpoint does not want.
+    func skipEvents(endpointId: Int64, owner: String, through sequence: Int64) throws
+    func releaseWebhookEndpoint(id: Int64, owner: String) throws
+}
+
+/// The feedback loop's reads outside a workflow.
+public protocol FeedbackStore: Sendable {
+    func outbox(after sequence: Int64, limit: Int) async throws -> [OutboxEvent]
+    /// Cases escalated and still dispatched (the bureau's escalation queue), a district's or all.
+    func escalations(district: String?) async throws -> [Report]
+    /// Extension requests waiting for the bureau, a district's or all.
+    func pendingExtensions(district: String?) async throws -> [ReportExtension]
+    /// Cases the squads sent back, waiting for the bureau.
+    func sentBack(district: String?) async throws -> [Report]
+    func webhookEndpoints() async throws -> [WebhookEndpoint]
+    func deadLetters(endpointId: Int64?, limit: Int) async throws -> [DeadLetter]
+    /// Public timeline steps of cases at a stall, a site or in a district, newest first (Atom feeds).
+    func publicCaseSteps(of scope: FeedScope, limit: Int) async throws -> [PublicCaseStep]
+}
+
+public enum FeedScope: Sendable, Hashable {
+    case stall(String)
+    case site(String)
+    case district(String)
+}
+
+/// One step of a case's public timeline, with the case it belongs to.
+public struct PublicCaseStep: Sendable, Hashable {
+    public var eventId: Int64
+    public var reportId: String
+    public var category: ReportCategory
+    public var slotId: String?
+    public var siteId: String?
+    public var district: String
+    public var action: String
+    public var toState: ReportState
+    public var publicNote: String?
+    public var at: Date
+
+    public init(
+        eventId: Int64, reportId: String, category: ReportCategory, slotId: String?, siteId: String?, district: String, action: String,
+        toState: ReportState, publicNote: String?, at: Date
+    ) {
+        self.eventId = eventId
+        self.reportId = reportId
+        self.category = category
+        self.slotId = slotId
+        self.siteId = siteId
+        self.district = district
+        self.action = action
+        self.toState = toState
+        self.publicNote = publicNote
+        self.at = at
+    }
+}
