@@ -1,0 +1,134 @@
+import Foundation
+import GuatanCore
+import GuatanServices
+import GuatanStoreInterface
+import Testing
+
+/// The feedback loop's store on every backend: the outbox numbered gap-free in commit order
+/// however many write at once, escalation once a case, extensions, webhook leases.
+@Suite("Feedback store: the outbox, escalation, extensions, webhook leases (every backend)")
+struct FeedbackStoreTests {
+    static let officer = Account(id: 8, username: "cg.li", role: .officer, district: "CG", vendorId: nil)
+
+    static func dispatchedCase(_ store: SeededStore, at: Date) async throws -> Report {
+        let reports = store.workflows.reports
+        let report = try await reports.submit(
+            ReportIntake(category: .occupyingRoad, description: "占道", subject: .slot("CG-001-01"), contactPhone: "13800001111"), photos: [],
+            trackingHash: UUID().uuidString, channel: .hotline,
+            enteredBy: Account(id: 9, username: "hotline.wang", role: .callTaker, district: nil, vendorId: nil),
+            notifySMS: true, at: at)
+        _ = try await reports.transition(
+            reportId: report.id, action: .accept, by: Self.officer, publicNote: nil, internalNote: nil, duplicateOf: nil, at: at)
+        return try await reports.transition(
+            reportId: report.id, action: .dispatch, by: Self.officer, publicNote: nil, internalNote: nil, duplicateOf: nil, at: at)
+    }
+
+    @Test("events written side by side are numbered without gaps, in the order their transactions committed", arguments: StoreBackend.allCases)
+    func outboxOrder(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let reports = store.workflows.reports
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<12 {
+                group.addTask {
+                    _ = try await reports.submit(
+                        ReportIntake(category: .hygiene, description: "垃圾\(n)", subject: .slot("CG-00\(n % 9 + 1)-01"), contactPhone: nil),
+                        photos: [], trackingHash: "hash-\(n)", at: Fixtures.now)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let events = try await store.stores.feedback.outbox(after: 0, limit: 100)
+        #expect(events.map(\.sequence) == Array(1...12))
+        #expect(Set(events.map(\.entityId)).count == 12 && events.allSatisfy { $0.type == .reportSubmitted })
+        // A reader that stopped at 5 finds exactly the rest.
+        #expect(try await store.stores.feedback.outbox(after: 5, limit: 100).map(\.sequence) == Array(6...12))
+        // A transaction that rolls back leaves no number behind.
+        await #expect(throws: (any Error).self) {
+            try await store.stores.workflow.transaction { tx in
+                try tx.emit(.reportAccepted, entity: "report", entityId: "R999999", district: "CG", payload: [:], at: Fixtures.now)
+                throw StoreError.conflict("rolled back")
+            }
+        }
+        _ = try await reports.submit(
+            ReportIntake(category: .noise, description: "吵", subject: .slot("CG-001-01"), contactPhone: nil), photos: [], trackingHash: "h-13",
+            at: Fixtures.now)
+        #expect(try await store.stores.feedback.outbox(after: 12, limit: 10).map(\.sequence) == [13])
+    }
+
+    @Test("a case past its time limit escalates once; an approved extension lifts it; the queue shows what is late", arguments: StoreBackend.allCases)
+    func escalation(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let report = try await Self.dispatchedCase(store, at: Fixtures.now)
+        let due = try #require(report.dueAt)
+        let feedback = store.workflows.feedback
+        #expect(try await feedback.escalate(now: due.addingTimeInterval(-60)) == 0)
+        #expect(try await feedback.escalate(now: due.addingTimeInterval(60)) == 1)
+        #expect(try await feedback.escalate(now: due.addingTimeInterval(120)) == 0, "once")
+        #expect(try await store.stores.feedback.escalations(district: "CG").map(\.id) == [report.id])
+        #expect(try await store.stores.feedback.escalations(district: "XG").isEmpty)
+
+        let later = due.addingTimeInterval(3 * 3600)
+        let asked = try await feedback.requestExtension(
+            reportId: report.id, newDueAt: later, reason: "需要联系摊主", by: Self.officer, at: due.addingTimeInterval(180))
+        await #expect(throws: StoreError.self) {
+            try await feedback.requestExtension(reportId: report.id, newDueAt: later, reason: "再来", by: Self.officer, at: due)
+        }
+        #expect(try await store.stores.feedback.pendingExtensions(district: "CG").map(\.id) == [asked.id])
+        let answered = try await feedback.answerExtension(id: asked.id, approve: true, answer: "同意", by: .testAdmin, at: due.addingTimeInterval(240))
+        #expect(answered.state == .approved)
+        #expect(try await store.stores.feedback.escalations(district: nil).isEmpty)
+        let extended = try #require(try await store.stores.reports.report(id: report.id))
+        #expect(extended.dueAt == later && extended.escalatedAt == nil && extended.channel == .hotline && extended.notifySMS)
+        // Late again after the new limit: escalated again, the timeline says both.
+        #expect(try await feedback.escalate(now: later.addingTimeInterval(1)) == 1)
+        let timeline = try #require(try await store.stores.reports.report(id: report.id)).timeline.map(\.action)
+        #expect(timeline.filter { $0 == "escalate" }.count == 2 && timeline.contains("approve_extension"))
+        let types = try await store.stores.feedback.outbox(after: 0, limit: 100).filter { $0.entityId == report.id }.map(\.type)
+        #expect(
+            types == [
+                .reportSubmitted, .reportAccepted, .reportDispatched, .reportEscalated, .extensionRequested, .extensionAnswered, .reportEscalated,
+            ])
+    }
+
+    @Test("one instance holds a webhook endpoint at a time; delivery moves on only for its holder", arguments: StoreBackend.allCases)
+    func webhookLease(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let endpoint = try await store.workflows.feedback.registerWebhook(
+            name: "平台", url: "https://platform.example/hook", events: [], by: .testAdmin, at: Fixtures.now)
+        _ = try await Self.dispatchedCase(store, at: Fixtures.now)
+        let workflow = store.stores.workflow
+        let now = Fixtures.now
+        let first = try await workflow.transaction { tx in
+            try tx.leaseWebhookEndpoint(id: endpoint.id, owner: "a", now: now, until: now.addingTimeInterval(60))
+        }
+        let second = try await workflow.transaction { tx in
+            try tx.leaseWebhookEndpoint(id: endpoint.id, owner: "b", now: now, until: now.addingTimeInterval(60))
+        }
+        #expect(first && !second)
+        // The other instance's record of a delivery is ignored; the holder's moves the cursor on.
+        try await workflow.transaction { tx in
+            try tx.recordDelivery(
+                endpointId: endpoint.id, owner: "b", DeliveryOutcome(eventSequence: 1, status: 200, error: nil, delivered: true), retryAt: nil,
+                givenUp: false, at: now)
+        }
+        #expect(try await store.stores.feedback.webhookEndpoints().first?.deliveredThrough == 0)
+        try await workflow.transaction { tx in
+            try tx.recordDelivery(
+                endpointId: endpoint.id, owner: "a", DeliveryOutcome(eventSequence: 1, status: 200, error: nil, delivered: true), retryAt: nil,
+                givenUp: false, at: now)
+            try tx.recordDelivery(
+                endpointId: endpoint.id, owner: "a", DeliveryOutcome(eventSequence: 2, status: 500, error: "HTTP 500", delivered: false),
+                retryAt: nil, givenUp: true, at: now)
+            try tx.releaseWebhookEndpoint(id: endpoint.id, owner: "a")
+        }
+        let after = try #require(try await store.stores.feedback.webhookEndpoints().first)
+        #expect(after.deliveredThrough == 2 && after.deliveredCount == 1)
+        let dead = try await store.stores.feedback.deadLetters(endpointId: endpoint.id, limit: 10)
+        #expect(dead.map(\.event.sequence) == [2] && dead.first?.lastStatus == 500)
+        // Lease expired or released: the other instance may take it.
+        #expect(
+            try await workflow.transaction { tx in
+                try tx.leaseWebhookEndpoint(id: endpoint.id, owner: "b", now: now, until: now.addingTimeInterval(60))
+            })
+    }
+}
