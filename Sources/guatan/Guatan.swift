@@ -354,6 +354,11 @@ struct Serve: AsyncParsableCommand {
     var webhookAttemptsFlag: String?
 
     @Option(
+        name: .customLong("webhook-timeout"),
+        help: "Seconds a webhook receiver has to answer before the attempt counts as failed (env GUATAN_WEBHOOK_TIMEOUT, default 10).")
+    var webhookTimeoutFlag: String?
+
+    @Option(
         name: .customLong("log-format"), help: "text, or json: one JSON line per log entry and per request (env GUATAN_LOG_FORMAT, default text).")
     var logFormatFlag: String?
 
@@ -446,7 +451,11 @@ struct Serve: AsyncParsableCommand {
         guard let attempts = Int(attemptsText), (1...50).contains(attempts) else {
             throw ValidationError("--webhook-attempts must be a whole number from 1 to 50, not '\(attemptsText)'")
         }
-        configuration.webhooks = WebhookPolicy(retryBase: retry, attempts: attempts)
+        let timeoutText = setting(webhookTimeoutFlag, env: "GUATAN_WEBHOOK_TIMEOUT", default: "10")
+        guard let webhookTimeout = Double(timeoutText), (1...120).contains(webhookTimeout) else {
+            throw ValidationError("--webhook-timeout must be seconds from 1 to 120, not '\(timeoutText)'")
+        }
+        configuration.webhooks = WebhookPolicy(retryBase: retry, attempts: attempts, timeout: webhookTimeout)
         let stores = backend.stores
         // Other instances' writes drop this one's cached pages as its own writes do.
         if case .postgres(let store) = backend { await store.listenForChanges() }
@@ -823,7 +832,7 @@ struct User: AsyncParsableCommand {
         @Option(help: "3–32 characters: a–z, 0–9, '.', '_', '-'.")
         var username: String
 
-        @Option(help: "admin or officer (vendor accounts come with their vendor record).")
+        @Option(help: "admin, officer or call_taker (the bureau's hotline staff); vendor accounts come with their vendor record.")
         var role: String
 
         @Option(help: "The officer's district code, e.g. CG.")
@@ -847,7 +856,7 @@ struct User: AsyncParsableCommand {
             }
             let username = self.username.lowercased()
             guard let role = Role(rawValue: role) else {
-                throw ValidationError("role must be admin or officer")
+                throw ValidationError("role must be admin, officer or call_taker")
             }
             do {
                 try AccountRules.validateUsername(username)

@@ -74,7 +74,7 @@ struct AdminRoutes {
         try AccountRules.validateUsername(username)
         try AccountRules.validatePassword(input.password, username: username)
         guard let role = Role(rawValue: input.role) else {
-            throw APIError.validation("role must be admin or officer", field: "role")
+            throw APIError.validation("role must be admin, officer or call_taker", field: "role")
         }
         let district = input.district?.trimmingCharacters(in: .whitespaces).uppercased()
         try AccountRules.validateBinding(

@@ -111,8 +111,10 @@ public struct WebhookDeliverer: Service {
     public func tick(_ client: HTTPClient) async {
         do {
             let now = clock.now()
-            for endpoint in try await endpoints.webhookEndpoints() where endpoint.active && (endpoint.nextAttemptAt.map { $0 <= now } ?? true) {
-                await deliver(to: endpoint.id, client)
+            let due = try await endpoints.webhookEndpoints().filter { $0.active && ($0.nextAttemptAt.map { $0 <= now } ?? true) }.map(\.id)
+            // Side by side: a receiver that hangs until its timeout holds up no other.
+            await withTaskGroup(of: Void.self) { group in
+                for id in due { group.addTask { await deliver(to: id, client) } }
             }
         } catch {
             logger.warning("webhooks not delivered: the database did not answer", metadata: ["error": "\(error)"])
@@ -131,7 +133,10 @@ public struct WebhookDeliverer: Service {
             // Up to 200 events a round an endpoint; the next round goes on.
             for _ in 0..<4 {
                 let now = clock.now()
-                let leaseUntil = now.addingTimeInterval(policy.timeout * 60 + 60)
+                // Short, renewed before each attempt: an instance that dies holding it keeps the
+                // endpoint from the others for two timeouts at most.
+                let lease = policy.timeout * 2 + 5
+                let leaseUntil = now.addingTimeInterval(lease)
                 let batch: (WebhookEndpoint, [OutboxEvent])? = try await store.transaction { tx in
                     guard try tx.leaseWebhookEndpoint(id: id, owner: owner, now: now, until: leaseUntil),
                         let endpoint = try tx.webhookEndpoint(id: id)
@@ -144,7 +149,14 @@ public struct WebhookDeliverer: Service {
                         try await store.transaction { tx in try tx.skipEvents(endpointId: id, owner: owner, through: event.sequence) }
                         continue
                     }
-                    let attempt = (try await store.transaction { tx in try tx.webhookEndpoint(id: id)?.attempts } ?? 0) + 1
+                    let renewAt = clock.now()
+                    let attempt: Int? = try await store.transaction { tx in
+                        guard try tx.leaseWebhookEndpoint(id: id, owner: owner, now: renewAt, until: renewAt.addingTimeInterval(lease)) else {
+                            return nil
+                        }
+                        return (try tx.webhookEndpoint(id: id)?.attempts ?? 0) + 1
+                    }
+                    guard let attempt else { return }
                     let outcome = await post(event, to: endpoint, attempt: attempt, client)
                     let givenUp = !outcome.delivered && attempt >= policy.attempts
                     let at = clock.now()
