@@ -221,3 +221,37 @@ public enum WebhookSignature {
         min(base * pow(2, Double(max(attempts - 1, 0))), 3600)
     }
 }
+
+/// The bureau's reply templates: what may be written, and the case filled in.
+public enum ReplyRules {
+    public static let placeholders = ["{report_id}", "{stall}", "{category}", "{due_at}", "{district}"]
+
+    /// A template's words: 2–500 characters, only the known placeholders, for an action that
+    /// tells the reporter something.
+    public static func validate(text: String, action: ReportAction) throws(ValidationError) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (2...500).contains(trimmed.count) else { throw ValidationError(field: "text", message: "text must have 2–500 characters") }
+        var rest = trimmed
+        for placeholder in placeholders { rest = rest.replacingOccurrences(of: placeholder, with: "") }
+        if let open = rest.firstIndex(of: "{"), rest[open...].contains("}") {
+            throw ValidationError(field: "text", message: "placeholders are \(placeholders.joined(separator: ", "))")
+        }
+        guard action != .reopen else { throw ValidationError(field: "action", message: "reopening is the reporter's, with his own words") }
+        return trimmed
+    }
+
+    /// The template with the case's facts in place.
+    public static func fill(_ text: String, report: Report, districtName: String) -> String {
+        text.replacingOccurrences(of: "{report_id}", with: report.id)
+            .replacingOccurrences(of: "{stall}", with: report.slotId ?? report.siteId ?? "现场")
+            .replacingOccurrences(of: "{category}", with: report.category.nameZh)
+            .replacingOccurrences(
+                of: "{due_at}",
+                with: report.dueAt.map {
+                    "\(BusinessTime.localDate(of: $0).month)月\(BusinessTime.localDate(of: $0).day)日 \(BusinessTime.localTime(of: $0))"
+                }
+                    ?? ""
+            )
+            .replacingOccurrences(of: "{district}", with: districtName)
+    }
+}

@@ -19,9 +19,10 @@ extension PostgresStore {
         "inspection_photo", "point_deduction", "vendor_bar", "number_sequence", "request_limit", "registry_version",
         "season_site", "season_slot", "application", "application_household", "season_draw", "waitlist", "objection", "waitlist_offer",
         "permit_warning", "report_extension", "outbox_event", "webhook_endpoint", "webhook_dead_letter",
+        "outbox_reader", "sms_message", "reply_template",
     ]
     /// Tables the first migration fills: their rows are replaced by the source's.
-    static let migrationRows: Set<String> = ["store_meta", "report_category", "registry_version"]
+    static let migrationRows: Set<String> = ["store_meta", "report_category", "registry_version", "reply_template"]
 
     /// The copied tables that hold rows (those the first migration fills aside): empty on a
     /// database only migrated, the one kind a copy goes into.

@@ -117,6 +117,107 @@ extension SQLStoreTransaction: FeedbackTransaction {
     public func releaseWebhookEndpoint(id: Int64, owner: String) throws {
         try db.run("UPDATE webhook_endpoint SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?", [id, owner])
     }
+
+    public func outboxReader(_ name: String) throws -> Int64 {
+        // Made on first use, from the outbox's head (a gateway configured later texts nobody about
+        // the past), and locked: a second instance waits for this transaction, then reads on.
+        try db.run(
+            "INSERT INTO outbox_reader (name, delivered_through) SELECT ?, COALESCE(MAX(seq), 0) FROM outbox_event WHERE true ON CONFLICT (name) DO NOTHING",
+            [name])
+        return try db.value("SELECT delivered_through FROM outbox_reader r WHERE name = ?" + db.dialect.lock("r"), [name]) ?? 0
+    }
+
+    public func setOutboxReader(_ name: String, through sequence: Int64) throws {
+        try db.run("UPDATE outbox_reader SET delivered_through = ? WHERE name = ?", [sequence, name])
+    }
+
+    public func smsRecipient(of event: OutboxEvent, audience: SMSRules.Audience) throws -> String? {
+        switch audience {
+        case .reporter:
+            return try db.value("SELECT contact_phone FROM report WHERE id = ? AND notify_sms = 1", [event.payload["report_id"] ?? event.entityId])
+        case .vendor:
+            return try db.value(
+                "SELECT v.phone FROM permit p JOIN vendor v ON v.id = p.vendor_id WHERE p.permit_no = ?",
+                [event.payload["permit_no"] ?? event.entityId])
+        }
+    }
+
+    public func insertSMS(_ message: NewSMS) throws {
+        try db.run(
+            """
+            INSERT INTO sms_message (event_seq, recipient, audience, body, urgent, state, send_after, created_at)
+            VALUES (?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (event_seq, recipient) DO NOTHING
+            """,
+            [
+                message.eventSequence, message.recipient, message.audience == .reporter ? "reporter" : "vendor", message.body, message.urgent,
+                message.sendAfter.timeIntervalSince1970, BusinessTime.rfc3339(message.at),
+            ])
+    }
+
+    public func claimDueSMS(now: Date, claimFor: TimeInterval, limit: Int) throws -> [SMSMessage] {
+        let due = try db.rows(
+            "SELECT * FROM sms_message s WHERE state = 'queued' AND send_after <= ? ORDER BY send_after, id LIMIT ?" + db.dialect.lock("s"),
+            [now.timeIntervalSince1970, limit]
+        ).map(SQLRows.smsMessage)
+        for message in due {
+            try db.run("UPDATE sms_message SET send_after = ? WHERE id = ?", [now.addingTimeInterval(claimFor).timeIntervalSince1970, message.id])
+        }
+        return due
+    }
+
+    public func smsSentCount(recipient: String, day: LocalDate) throws -> Int {
+        try db.value("SELECT COUNT(*) FROM sms_message WHERE recipient = ? AND sent_day = ? AND state = 'sent'", [recipient, day.description]) ?? 0
+    }
+
+    public func replyTemplates(category: ReportCategory?, action: ReportAction?) throws -> [ReplyTemplate] {
+        var conditions = ["retired_at IS NULL"]
+        var arguments = SQLArguments()
+        if let category {
+            conditions.append("(category IS NULL OR category = ?)")
+            arguments += [category.rawValue]
+        }
+        if let action {
+            conditions.append("action = ?")
+            arguments += [action.rawValue]
+        }
+        // The category's own first, then those for every category.
+        return try db.rows(
+            "SELECT * FROM reply_template WHERE \(conditions.joined(separator: " AND ")) ORDER BY action, category IS NULL, category, id", arguments,
+            cached: false
+        ).compactMap { row in
+            guard let action = ReportAction(rawValue: row["action"]) else { return nil }
+            return ReplyTemplate(
+                id: row["id"], category: (row["category"] as String?).flatMap(ReportCategory.init(rawValue:)), action: action, text: row["text"])
+        }
+    }
+
+    public func insertReplyTemplate(category: ReportCategory?, action: ReportAction, text: String, by: String, at: Date) throws -> Int64 {
+        try db.value(
+            "INSERT INTO reply_template (category, action, text, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [category?.rawValue, action.rawValue, text, by, BusinessTime.rfc3339(at)])!
+    }
+
+    public func retireReplyTemplate(id: Int64, at: Date) throws -> Bool {
+        try db.run("UPDATE reply_template SET retired_at = ? WHERE id = ? AND retired_at IS NULL", [BusinessTime.rfc3339(at), id]) == 1
+    }
+
+    public func districtName(code: String) throws -> String? {
+        try db.value("SELECT name FROM district WHERE code = ?", [code])
+    }
+
+    public func recordSMS(id: Int64, state: SMSState, reason: String?, status: Int?, error: String?, retryAt: Date?, at: Date) throws {
+        let sent = state == .sent
+        try db.run(
+            """
+            UPDATE sms_message SET state = ?, reason = ?, last_status = ?, last_error = ?, attempts = attempts + ?,
+                send_after = COALESCE(?, send_after), sent_at = ?, sent_day = ?
+            WHERE id = ?
+            """,
+            [
+                state.rawValue, reason, status, error, state == .skipped ? 0 : 1, retryAt?.timeIntervalSince1970,
+                sent ? BusinessTime.rfc3339(at) : nil, sent ? BusinessTime.localDate(of: at).description : nil, id,
+            ])
+    }
 }
 
 extension SQLStore {
@@ -171,6 +272,10 @@ extension SQLStore {
         }
     }
 
+    public func smsMessages(limit: Int) async throws -> [SMSMessage] {
+        try await sqlRead { db in try db.rows("SELECT * FROM sms_message ORDER BY id DESC LIMIT ?", [limit]).map(SQLRows.smsMessage) }
+    }
+
     public func publicCaseSteps(of scope: FeedScope, limit: Int) async throws -> [PublicCaseStep] {
         let (condition, value): (String, String) =
             switch scope {
@@ -211,6 +316,14 @@ extension SQLRows {
             district: row["district"],
             payload: (try? JSONDecoder().decode([String: String].self, from: Data((row["payload_json"] as String).utf8))) ?? [:],
             at: BusinessTime.parseInstant(row["at"]) ?? Date(timeIntervalSince1970: 0))
+    }
+
+    static func smsMessage(_ row: SQLRow) -> SMSMessage {
+        SMSMessage(
+            id: row["id"], eventSequence: row["event_seq"], recipient: row["recipient"], audience: row["audience"], body: row["body"],
+            urgent: row["urgent"], state: SMSState(rawValue: row["state"]) ?? .queued, reason: row["reason"], attempts: row["attempts"],
+            sendAfter: Date(timeIntervalSince1970: row["send_after"]), sentAt: (row["sent_at"] as String?).flatMap(BusinessTime.parseInstant),
+            lastError: row["last_error"])
     }
 
     static func reportExtension(_ row: SQLRow) -> ReportExtension {

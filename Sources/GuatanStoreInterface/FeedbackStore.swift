@@ -113,6 +113,103 @@ public protocol FeedbackTransaction {
     /// Moves past events the endpoint does not want.
     func skipEvents(endpointId: Int64, owner: String, through sequence: Int64) throws
     func releaseWebhookEndpoint(id: Int64, owner: String) throws
+
+    /// How far a reader of the outbox inside the service has come (0 before its first), locked
+    /// where writers run side by side so two instances never read on from the same place.
+    func outboxReader(_ name: String) throws -> Int64
+    func setOutboxReader(_ name: String, through sequence: Int64) throws
+    /// The number an event's message goes to: the reporter's, when he asked to be told; the
+    /// permit holder's registered one.
+    func smsRecipient(of event: OutboxEvent, audience: SMSRules.Audience) throws -> String?
+    /// Writes a message once per event and number (a second writing is ignored).
+    func insertSMS(_ message: NewSMS) throws
+    /// Messages due to go, claimed for `claimFor` seconds (another instance skips them meanwhile).
+    func claimDueSMS(now: Date, claimFor: TimeInterval, limit: Int) throws -> [SMSMessage]
+    /// Messages sent to a number on a business day.
+    func smsSentCount(recipient: String, day: LocalDate) throws -> Int
+    func recordSMS(id: Int64, state: SMSState, reason: String?, status: Int?, error: String?, retryAt: Date?, at: Date) throws
+
+    /// The bureau's public-note templates still in use; for a category, those of that category and those for every one.
+    func replyTemplates(category: ReportCategory?, action: ReportAction?) throws -> [ReplyTemplate]
+    func insertReplyTemplate(category: ReportCategory?, action: ReportAction, text: String, by: String, at: Date) throws -> Int64
+    /// False when there is no such template in use.
+    func retireReplyTemplate(id: Int64, at: Date) throws -> Bool
+    func districtName(code: String) throws -> String?
+}
+
+/// A public note the bureau keeps for an action (and a category, or every one): `{report_id}`,
+/// `{stall}`, `{category}`, `{due_at}` and `{district}` are filled from the case.
+public struct ReplyTemplate: Sendable, Hashable {
+    public var id: Int64
+    public var category: ReportCategory?
+    public var action: ReportAction
+    public var text: String
+
+    public init(id: Int64, category: ReportCategory?, action: ReportAction, text: String) {
+        self.id = id
+        self.category = category
+        self.action = action
+        self.text = text
+    }
+}
+
+public enum SMSState: String, Sendable, Hashable, Codable, CaseIterable {
+    case queued, sent, failed, skipped
+}
+
+public struct NewSMS: Sendable, Hashable {
+    public var eventSequence: Int64
+    public var recipient: String
+    public var audience: SMSRules.Audience
+    public var body: String
+    public var urgent: Bool
+    public var sendAfter: Date
+    public var at: Date
+
+    public init(eventSequence: Int64, recipient: String, audience: SMSRules.Audience, body: String, urgent: Bool, sendAfter: Date, at: Date) {
+        self.eventSequence = eventSequence
+        self.recipient = recipient
+        self.audience = audience
+        self.body = body
+        self.urgent = urgent
+        self.sendAfter = sendAfter
+        self.at = at
+    }
+}
+
+/// A text message as written and as it went.
+public struct SMSMessage: Sendable, Hashable {
+    public var id: Int64
+    public var eventSequence: Int64
+    /// The number: for the gateway only; every list shows it masked.
+    public var recipient: String
+    public var audience: String
+    public var body: String
+    public var urgent: Bool
+    public var state: SMSState
+    public var reason: String?
+    public var attempts: Int
+    public var sendAfter: Date
+    public var sentAt: Date?
+    public var lastError: String?
+
+    public init(
+        id: Int64, eventSequence: Int64, recipient: String, audience: String, body: String, urgent: Bool, state: SMSState, reason: String?,
+        attempts: Int, sendAfter: Date, sentAt: Date?, lastError: String?
+    ) {
+        self.id = id
+        self.eventSequence = eventSequence
+        self.recipient = recipient
+        self.audience = audience
+        self.body = body
+        self.urgent = urgent
+        self.state = state
+        self.reason = reason
+        self.attempts = attempts
+        self.sendAfter = sendAfter
+        self.sentAt = sentAt
+        self.lastError = lastError
+    }
 }
 
 /// The feedback loop's reads outside a workflow.
@@ -126,6 +223,8 @@ public protocol FeedbackStore: Sendable {
     func sentBack(district: String?) async throws -> [Report]
     func webhookEndpoints() async throws -> [WebhookEndpoint]
     func deadLetters(endpointId: Int64?, limit: Int) async throws -> [DeadLetter]
+    /// The latest text messages, newest first (numbers masked by whoever shows them).
+    func smsMessages(limit: Int) async throws -> [SMSMessage]
     /// Public timeline steps of cases at a stall, a site or in a district, newest first (Atom feeds).
     func publicCaseSteps(of scope: FeedScope, limit: Int) async throws -> [PublicCaseStep]
 }

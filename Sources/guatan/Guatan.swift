@@ -359,6 +359,19 @@ struct Serve: AsyncParsableCommand {
     var webhookTimeoutFlag: String?
 
     @Option(
+        name: .customLong("sms-gateway"),
+        help: "The HTTP SMS gateway's address; text messages are written and sent only with one (env GUATAN_SMS_GATEWAY).")
+    var smsGatewayFlag: String?
+
+    @Option(name: .customLong("sms-key"), help: "The gateway's key, sent as a bearer token (env GUATAN_SMS_KEY).")
+    var smsKeyFlag: String?
+
+    @Option(
+        name: .customLong("sms-daily-cap"),
+        help: "Text messages one number receives a day at most, urgent ones aside (env GUATAN_SMS_DAILY_CAP, default 5).")
+    var smsCapFlag: String?
+
+    @Option(
         name: .customLong("log-format"), help: "text, or json: one JSON line per log entry and per request (env GUATAN_LOG_FORMAT, default text).")
     var logFormatFlag: String?
 
@@ -456,6 +469,18 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--webhook-timeout must be seconds from 1 to 120, not '\(timeoutText)'")
         }
         configuration.webhooks = WebhookPolicy(retryBase: retry, attempts: attempts, timeout: webhookTimeout)
+        let gateway = setting(smsGatewayFlag, env: "GUATAN_SMS_GATEWAY", default: "")
+        if !gateway.isEmpty {
+            guard let url = URL(string: gateway), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw ValidationError("--sms-gateway must be an http(s) address, not '\(gateway)'")
+            }
+            let capText = setting(smsCapFlag, env: "GUATAN_SMS_DAILY_CAP", default: String(SMSRules.defaultDailyCap))
+            guard let cap = Int(capText), (1...100).contains(cap) else {
+                throw ValidationError("--sms-daily-cap must be a whole number from 1 to 100, not '\(capText)'")
+            }
+            let key = setting(smsKeyFlag, env: "GUATAN_SMS_KEY", default: "")
+            configuration.sms = SMSGateway(url: gateway, key: key.isEmpty ? nil : key, dailyCap: cap)
+        }
         let stores = backend.stores
         // Other instances' writes drop this one's cached pages as its own writes do.
         if case .postgres(let store) = backend { await store.listenForChanges() }

@@ -55,6 +55,7 @@ struct AccessMatrixTests {
             "POST /api/v1/permits/{permit_no}/transitions", "GET /api/v1/permits/{permit_no}/certificate",
             "POST /api/v1/reports/{report_id}/transitions",
             "POST /api/v1/inspections", "POST /api/v1/reports/{report_id}/extensions", "GET /api/v1/reports/{report_id}/extensions",
+            "GET /api/v1/reports/{report_id}/replies",
         ] { table[route] = staff }
         // Staff intake (hotline, walk-in, patrol): any officer enters what he saw; the channel decides the rest.
         table["POST /api/v1/staff/reports"] = staff.union([.otherOfficer])
@@ -63,7 +64,7 @@ struct AccessMatrixTests {
         for route in [
             "GET /api/v1/permits", "GET /api/v1/officer/checkins", "GET /api/v1/inspections", "GET /api/v1/officer/queue",
             "GET /api/v1/officer/coverage", "GET /api/v1/season-applications", "GET /api/v1/officer/offers",
-            "GET /api/v1/admin/report-extensions", "GET /api/v1/admin/escalations", "GET /api/v1/admin/sent-back",
+            "GET /api/v1/admin/report-extensions", "GET /api/v1/admin/escalations", "GET /api/v1/admin/sent-back", "GET /api/v1/reply-templates",
         ] {
             table[route] = staff.union([.otherOfficer])
         }
@@ -79,7 +80,8 @@ struct AccessMatrixTests {
             "POST /api/v1/admin/idle-permits/{permit_no}/reclaim", "POST /api/v1/report-extensions/{extension_id}/decision",
             "GET /api/v1/admin/events", "POST /api/v1/admin/webhooks", "GET /api/v1/admin/webhooks",
             "POST /api/v1/admin/webhooks/{endpoint_id}/pause",
-            "POST /api/v1/admin/webhooks/{endpoint_id}/resume", "GET /api/v1/admin/webhooks/dead-letters",
+            "POST /api/v1/admin/webhooks/{endpoint_id}/resume", "GET /api/v1/admin/webhooks/dead-letters", "GET /api/v1/admin/sms",
+            "POST /api/v1/admin/reply-templates", "POST /api/v1/admin/reply-templates/{template_id}/retire",
         ] { table[route] = [.admin] }
         return table
     }()
@@ -102,7 +104,7 @@ struct AccessMatrixTests {
             ("{service_request_id}", "R000001.json"), ("{token}", "x.json"), ("{file}", "permits.csv"), ("{code}", "hygiene"),
             ("{deduction_id}", "1"), ("{username}", "nobody"), ("{year}", "2027"), ("{offer_no}", "HB2026-00001"),
             ("{application_no}", "SQ2027-000001"), ("{objection_no}", "YY2027-0001"), ("{vendor_id}", "V000001"),
-            ("{extension_id}", "1"), ("{endpoint_id}", "1"),
+            ("{extension_id}", "1"), ("{endpoint_id}", "1"), ("{template_id}", "999"),
         ]
     }
 

@@ -68,6 +68,24 @@ struct FeedbackTests {
             #expect(try await Scene.act(client, id, "accept", note: "已立案", cg).status == .ok)
             let dispatched = try await Scene.act(client, id, "dispatch", cg).json()
             #expect(dispatched["due_at"] as? String == "2026-07-15T11:00:00+08:00", "occupying the road: 2 hours")
+            // The desk offers the bureau's notes for the case's steps, its facts filled in, its category's first.
+            let replies = try await client.get("/api/v1/reports/\(id)/replies?action=close", headers: cg).json()
+            let offered = (replies["items"] as? [[String: Any]] ?? []).compactMap { $0["filled"] as? String }
+            #expect(offered.first == "城关区执法中队已到CG-001-01现场，摊主已将摊位收回至划定范围（\(id)）。感谢您的监督！", "\(offered)")
+            #expect(offered.count == 2 && offered[1].contains("经城关区执法中队现场处置"))
+            try await client.get("/api/v1/reports/\(id)/replies", headers: xg).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.post(
+                "/api/v1/admin/reply-templates", json: #"{"action": "close", "text": "已处理 {phone}"}"#, headers: admin
+            ).expectError(.badRequest, code: "VALIDATION_FAILED", field: "text")
+            let added = try await client.post(
+                "/api/v1/admin/reply-templates", json: #"{"category": "occupying_road", "action": "handle", "text": "已于{due_at}前到{stall}处置"}"#,
+                headers: admin)
+            #expect(added.status == .created, "\(added.text)")
+            let handleNotes = try await client.get("/api/v1/reports/\(id)/replies?action=handle", headers: cg).json()
+            #expect((handleNotes["items"] as? [[String: Any]])?.first?["filled"] as? String == "已于7月15日 11:00前到CG-001-01处置")
+            let templateId = try #require(try added.json()["template_id"] as? Int)
+            #expect(try await client.post("/api/v1/admin/reply-templates/\(templateId)/retire", json: "{}", headers: admin).status == .noContent)
+            #expect((try await client.get("/api/v1/reports/\(id)/replies?action=handle", headers: cg).json()["items"] as? [Any])?.isEmpty == true)
             let tracking = try await client.get("/api/v1/reports/track/\(code)").json()
             #expect((tracking["next_step"] as? String)?.contains("区执法中队将在 2 小时内处理") == true, "\(tracking["next_step"] ?? "-")")
 
@@ -256,6 +274,79 @@ struct FeedbackTests {
                     #expect((letters[0]["event"] as? [String: Any])?["type"] as? String == "report.submitted")
                     #expect(broken.deliveries.count == 4, "three at the first event, one at the next")
                 }
+            }
+        }
+        try await http.shutdown()
+    }
+
+    @Test("text messages: the reporter who asked and the vendor are told through the gateway, retried; a daily cap; at night only what cannot wait")
+    func textMessages() async throws {
+        let time = TestTime(TestService.midSeason)
+        let service = try await Scene.permitIssued(clock: time.clock)
+        let gateway = Receiver(statuses: [503])
+        let receiver = Application(router: gateway.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let feedback = service.database.workflows.feedback
+        try await service.run { client in
+            try await receiver.test(.live) { live in
+                let dispatcher = SMSDispatcher(
+                    feedback: feedback, gateway: SMSGateway(url: "http://127.0.0.1:\(live.port!)/hook", key: "gw-key", dailyCap: 2),
+                    clock: time.clock,
+                    logger: Logger(label: "test"))
+                await dispatcher.tick(http)
+                #expect(gateway.deliveries.isEmpty, "nothing from before the gateway was set up")
+                func sent() -> [(to: String, message: String)] {
+                    gateway.deliveries.compactMap { delivery in
+                        guard let body = try? JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: String] else { return nil }
+                        return (body["to"] ?? "", body["message"] ?? "")
+                    }
+                }
+
+                // One reporter asks to be told, another leaves a number but does not.
+                let told = try await Scene.submit(
+                    client,
+                    #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-01", "contact_phone": "13700003333", "notify_sms": true}"#)
+                let quiet = try await Scene.submit(
+                    client, #"{"category": "noise", "description": "吵", "slot_id": "CG-002-01", "contact_phone": "13700004444"}"#)
+                try await client.post(
+                    "/api/v1/reports", json: #"{"category": "noise", "description": "吵", "slot_id": "CG-002-01", "notify_sms": true}"#
+                ).expectError(.badRequest, code: "VALIDATION_FAILED", field: "notify_sms")
+                let cg = try await client.signIn("cg.li")
+                for id in [told["report_id"], quiet["report_id"]].compactMap({ $0 as? String }) {
+                    _ = try await Scene.act(client, id, "accept", note: "已立案", cg)
+                    _ = try await Scene.act(client, id, "dispatch", cg)
+                }
+                await dispatcher.tick(http)
+                #expect(gateway.deliveries.count == 2, "the first failed, the second went")
+                time.set("2026-07-15T09:01:00+08:00")
+                await dispatcher.tick(http)
+                let day = sent()
+                #expect(day.count == 3 && day.allSatisfy { $0.to == "13700003333" }, "\(day)")
+                #expect(day.contains { $0.message.contains("已立案") } && day.contains { $0.message.contains("已派遣至区执法中队") })
+                #expect(gateway.deliveries.allSatisfy { $0.headers[.authorization] == "Bearer gw-key" })
+                // A third message the same day: over the cap of two, not sent.
+                _ = try await Scene.act(client, told["report_id"] as! String, "handle", note: "已清理", cg)
+                await dispatcher.tick(http)
+                #expect(sent().count == 3)
+
+                // At night: the idle warning waits for the morning, the suspension goes at once.
+                time.set("2026-07-15T23:00:00+08:00")
+                let admin = try await client.signIn("admin")
+                #expect(try await client.post("/api/v1/admin/idle-permits/LZ2026-CG-000001/warn", json: "{}", headers: admin).status == .created)
+                let suspended = try await client.post(
+                    "/api/v1/permits/LZ2026-CG-000001/transitions", json: #"{"action": "suspend", "reason": "占用盲道"}"#, headers: admin)
+                #expect(suspended.status == .ok, "\(suspended.text)")
+                await dispatcher.tick(http)
+                let night = sent().dropFirst(3)
+                #expect(night.count == 1 && night.first?.to == "13912345678" && night.first?.message.contains("已暂停") == true, "\(night)")
+                time.set("2026-07-16T07:00:30+08:00")
+                await dispatcher.tick(http)
+                #expect(sent().last?.message.contains("多日未出摊") == true)
+
+                let listed = try await client.get("/api/v1/admin/sms", headers: try await client.signIn("admin"))
+                #expect(!listed.text.contains("13700003333") && listed.text.contains("137****3333"))
+                let states = (try listed.json()["items"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? String }
+                #expect(states.filter { $0 == "sent" }.count == 4 && states.contains("skipped"), "\(states)")
             }
         }
         try await http.shutdown()

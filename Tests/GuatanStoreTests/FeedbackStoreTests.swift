@@ -131,4 +131,29 @@ struct FeedbackStoreTests {
                 try tx.leaseWebhookEndpoint(id: endpoint.id, owner: "b", now: now, until: now.addingTimeInterval(60))
             })
     }
+
+    @Test(
+        "text messages are written once from the outbox, claimed by one sender at a time, counted per number and day",
+        arguments: StoreBackend.allCases)
+    func textMessages(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let feedback = store.workflows.feedback
+        #expect(try await feedback.writeMessages(now: Fixtures.now) == 0, "a new reader starts at the outbox's head")
+        let report = try await Self.dispatchedCase(store, at: Fixtures.now)
+        #expect(try await feedback.writeMessages(now: Fixtures.now) == 3)
+        #expect(try await feedback.writeMessages(now: Fixtures.now) == 0, "read once")
+        let claimed = try await feedback.claimMessages(now: Fixtures.now)
+        #expect(claimed.map(\.recipient) == ["13800001111", "13800001111"], "accepted and dispatched, to the reporter who asked")
+        #expect(claimed.allSatisfy { $0.body.contains(report.id) })
+        #expect(try await feedback.claimMessages(now: Fixtures.now).isEmpty, "claimed: another sender skips them")
+        try await feedback.recordMessage(claimed[0], state: .sent, reason: nil, status: 200, error: nil, retryAt: nil, at: Fixtures.now)
+        try await feedback.recordMessage(
+            claimed[1], state: .queued, reason: nil, status: 503, error: "HTTP 503", retryAt: Fixtures.now.addingTimeInterval(30), at: Fixtures.now)
+        #expect(try await feedback.overDailyCap(claimed[1], cap: 1, now: Fixtures.now))
+        #expect(try await !feedback.overDailyCap(claimed[1], cap: 2, now: Fixtures.now))
+        let again = try await feedback.claimMessages(now: Fixtures.now.addingTimeInterval(31))
+        #expect(again.map(\.id) == [claimed[1].id] && again.first?.attempts == 1)
+        let listed = try await store.stores.feedback.smsMessages(limit: 10)
+        #expect(listed.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.queued, .sent])
+    }
 }

@@ -31,7 +31,7 @@
     app.replaceChildren(
       el("p", { class: "row" }, el("span", { class: "muted" }, t("signed_in_as", { name: Guatan.session().username })),
         el("button", { type: "button", class: "secondary", onclick: Guatan.signOut, style: "flex:0 0 auto" }, t("sign_out"))),
-      el("div", { class: "tabs", role: "tablist" }, ["overview", "allocation", "permits", "idle", "vendors", "accounts", "exports"].map((name) =>
+      el("div", { class: "tabs", role: "tablist" }, ["overview", "feedback", "allocation", "permits", "idle", "vendors", "accounts", "exports"].map((name) =>
         el("button", { type: "button", role: "tab", id: "tab-" + name, "aria-selected": String(name === tab), onclick: () => show(name) }, t("tab_" + name)))),
       panel);
   }
@@ -40,7 +40,7 @@
     tab = name;
     app.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.id === "tab-" + name)));
     panel.replaceChildren(el("p", { class: "muted" }, t("loading")));
-    ({ overview, allocation, permits, idle, vendors, accounts, exports })[name]();
+    ({ overview, feedback, allocation, permits, idle, vendors, accounts, exports })[name]();
   }
 
   // The step each phase leads to, as the lifecycle runs it.
@@ -236,6 +236,76 @@
       el("p", { class: "row" },
         page > 1 ? el("button", { type: "button", class: "secondary", onclick: () => permits(page - 1, state, district) }, "←") : null,
         page < pages ? el("button", { type: "button", class: "secondary", onclick: () => permits(page + 1, state, district) }, "→") : null));
+  }
+
+  /** The loop's bureau side (督办): cases past their limit, extension requests to answer, cases
+   *  the squads sent back to place again, and the receivers of the outbox with their failures. */
+  async function feedback() {
+    let late, pending, back, hooks, dead;
+    try {
+      [late, pending, back, hooks, dead] = await Promise.all(["/api/v1/admin/escalations", "/api/v1/admin/report-extensions", "/api/v1/admin/sent-back",
+        "/api/v1/admin/webhooks", "/api/v1/admin/webhooks/dead-letters"].map((path) => api(path)));
+    } catch (error) { panel.replaceChildren(el("div", { class: "message error", role: "alert" }, explain(error))); return; }
+    const message = el("div", { class: "hidden", id: "feedback-result" });
+    const run = async (work, done) => {
+      try { await work(); await feedback(); showMessage(document.getElementById("feedback-result"), "ok", done); } catch (error) { showMessage(message, "error", explain(error)); }
+    };
+    const caseLink = (r) => el("a", { href: "/officer.html?case=" + encodeURIComponent(r.report_id) }, `${r.report_id} · ${r.category_name}`);
+    const escalations = el("section", { class: "card", id: "escalations" }, el("h2", {}, t("fb_escalations"), " ", el("span", { class: "chip overdue" }, String(late.total))),
+      late.items.length ? el("ul", { class: "list" }, late.items.map((r) => el("li", { "data-report": r.report_id }, caseLink(r),
+        el("div", { class: "small muted" }, [districtName(r.district), t("ch_" + r.channel), t("due", { time: Guatan.formatTime(r.due_at) })].join(" · "))))) : el("p", { class: "muted" }, t("none")));
+    const extensions = el("section", { class: "card", id: "extensions" }, el("h2", {}, t("fb_extensions")),
+      pending.items.length ? el("ul", { class: "list" }, pending.items.map((x) => {
+        const answer = el("input", { type: "text", "aria-label": t("answer"), placeholder: t("answer"), maxlength: 500 });
+        const decide = (approve) => run(() => api(`/api/v1/report-extensions/${x.extension_id}/decision`, { method: "POST", json: { approve, answer: answer.value.trim() } }),
+          t(approve ? "fb_approved" : "fb_refused", { id: x.report_id }));
+        return el("li", { "data-extension": String(x.extension_id) },
+          el("a", { href: "/officer.html?case=" + encodeURIComponent(x.report_id) }, x.report_id), " · ", districtName(x.district),
+          el("div", { class: "small" }, t("fb_until", { time: Guatan.formatTime(x.new_due_at) }) + "：" + x.reason),
+          answer, el("p", { class: "row" },
+            el("button", { type: "button", "data-action": "approve", onclick: () => decide(true) }, t("fb_approve")),
+            el("button", { type: "button", class: "secondary", "data-action": "refuse", onclick: () => decide(false) }, t("fb_refuse"))));
+      })) : el("p", { class: "muted" }, t("none")));
+    const sentBack = el("section", { class: "card", id: "sent-back" }, el("h2", {}, t("fb_sent_back")),
+      back.items.length ? el("ul", { class: "list" }, back.items.map((r) => {
+        const to = el("select", { "aria-label": t("district") }, districts.map((d) => el("option", { value: d.code, selected: d.code === r.district }, districtName(d.code))));
+        const note = el("input", { type: "text", "aria-label": t("public_note"), placeholder: t("public_note"), maxlength: 1000 });
+        const why = [...r.timeline].reverse().find((e) => e.action === "send_back");
+        return el("li", { "data-report": r.report_id }, caseLink(r),
+          why && why.internal_note ? el("div", { class: "small" }, "🔒 " + why.internal_note) : null,
+          el("p", { class: "row" }, to,
+            el("button", { type: "button", "data-action": "dispatch", onclick: () => run(() => api(`/api/v1/reports/${encodeURIComponent(r.report_id)}/transitions`,
+              { method: "POST", json: { action: "dispatch", district: to.value } }), t("fb_redispatched", { id: r.report_id })) }, t("act_dispatch"))),
+          el("p", { class: "row" }, note,
+            el("button", { type: "button", class: "secondary", "data-action": "reject", onclick: () => run(() => api(`/api/v1/reports/${encodeURIComponent(r.report_id)}/transitions`,
+              { method: "POST", json: { action: "reject", public_note: note.value.trim() } }), t("fb_rejected", { id: r.report_id })) }, t("act_reject"))));
+      })) : el("p", { class: "muted" }, t("none")));
+    const name = el("input", { type: "text", id: "hook-name", required: true, maxlength: 100 });
+    const url = el("input", { type: "url", id: "hook-url", required: true, placeholder: "https://" });
+    const register = el("form", { id: "hook-form" }, el("h3", {}, t("fb_register")),
+      el("label", { for: "hook-name" }, t("fb_hook_name")), name, el("label", { for: "hook-url" }, "URL"), url,
+      el("p", {}, el("button", { type: "submit" }, t("fb_register"))));
+    register.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const made = await api("/api/v1/admin/webhooks", { method: "POST", json: { name: name.value.trim(), url: url.value.trim() } });
+        await feedback();
+        // The secret is shown this once: the receiver checks signatures with it.
+        showMessage(document.getElementById("feedback-result"), "ok", t("fb_secret", { secret: made.secret }));
+      } catch (error) { showMessage(message, "error", explain(error)); }
+    });
+    const webhooks = el("section", { class: "card", id: "webhooks" }, el("h2", {}, t("fb_webhooks")),
+      hooks.items.length ? el("ul", { class: "list" }, hooks.items.map((h) => el("li", { "data-endpoint": String(h.endpoint_id) },
+        el("strong", {}, h.name), " ", el("span", { class: "chip " + (!h.active ? "plain" : h.failing_attempts ? "overdue" : "good") }, t(!h.active ? "fb_paused" : h.failing_attempts ? "fb_failing" : "fb_ok")),
+        el("div", { class: "small muted" }, h.url),
+        el("div", { class: "small" }, t("fb_delivered", { n: h.delivered_count }) + (h.last_error ? " · " + t("fb_last_error", { error: h.last_error }) : "")
+          + (h.next_attempt_at ? " · " + t("fb_next", { time: Guatan.formatTime(h.next_attempt_at) }) : "")),
+        el("button", { type: "button", class: "secondary", "data-action": h.active ? "pause" : "resume",
+          onclick: () => run(() => api(`/api/v1/admin/webhooks/${h.endpoint_id}/${h.active ? "pause" : "resume"}`, { method: "POST" }), h.name) }, t(h.active ? "fb_pause" : "fb_resume"))))) : el("p", { class: "muted" }, t("none")),
+      dead.items.length ? [el("h3", {}, t("fb_dead")), el("ul", { class: "list", id: "dead-letters" }, dead.items.map((d) => el("li", {},
+        `${d.event.id} · ${d.event.type} · ${d.event.entity_id}`, el("div", { class: "small muted" }, `${Guatan.formatTime(d.dead_at)} · ${d.last_error || ""}`))))] : null,
+      register);
+    panel.replaceChildren(message, escalations, extensions, sentBack, webhooks);
   }
 
   /** Stalls standing idle: warn the holder (he sees it on his page), then take the slot back for the waiting list. */

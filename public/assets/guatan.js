@@ -52,6 +52,11 @@ const Guatan = (() => {
       rs_submitted: "已提交", rs_accepted: "已立案", rs_rejected: "不予立案", rs_dispatched: "已派遣处理", rs_handled: "已处置",
       rs_verified: "已核查", rs_closed: "已结案", rs_duplicate: "重复举报",
       role_citizen: "市民", role_officer: "执法人员", role_admin: "管理员", role_system: "系统",
+      role_call_taker: "热线受理员", rs_sent_back: "已退单", act_send_back: "退单", escalated: "已超时督办", channel: "渠道",
+      ch_web: "网页/扫码", ch_open311: "Open311", ch_hotline: "热线", ch_walk_in: "来访", ch_officer: "巡查发现",
+      send_back_reason: "退单原因", sb_not_ours: "不属本队职责", sb_wrong_district: "不属本区", sb_duplicate: "重复案件",
+      sent_back_waiting: "已退回市城管委，等待重新派遣。", reply_templates: "常用回复", ask_extension: "申请延期", new_due_at: "新的处置时限",
+      extension_asked: "已申请延期至 {time}，等待市城管委批复。", notify_sms: "有进展时短信告诉我（需留手机号）",
       // vendor
       vendor_title: "摊主出摊打卡", my_permit: "我的许可证", permit_no: "许可证号", stall: "摊位", valid: "有效期", produce: "品种",
       points_left: "本月剩余记分", points_of: "共 {n} 分", deductions: "扣分记录", checkin_button: "出摊打卡", checkout_button: "收摊",
@@ -75,7 +80,11 @@ const Guatan = (() => {
       v_short_weight: "缺斤短两（6 分）", v_permit_not_shown: "未亮证经营（1 分）", v_person_permit_slot_mismatch: "人证位不符（12 分）",
       v_not_cleaned_up: "收摊未清理（2 分）",
       // admin
-      admin_title: "管理驾驶舱", tab_overview: "季度概览", tab_permits: "许可证", tab_idle: "闲置摊位", idle_min_days: "连续未出摊天数至少", idle_days: "{n} 天未出摊", idle_last: "最后打卡 {date}", idle_never: "从未打卡",
+      admin_title: "管理驾驶舱", tab_overview: "季度概览", tab_permits: "许可证", tab_feedback: "督办与推送", fb_escalations: "超时督办", fb_extensions: "延期申请", fb_sent_back: "退单待派", fb_until: "申请延至 {time}",
+      fb_approve: "同意延期", fb_refuse: "不同意", fb_approved: "{id} 已同意延期", fb_refused: "{id} 未同意延期", fb_redispatched: "{id} 已重新派遣", fb_rejected: "{id} 已不予立案",
+      fb_webhooks: "推送（城市运行管理服务平台等）", fb_register: "登记接收地址", fb_hook_name: "名称", fb_secret: "已登记。签名密钥（只显示这一次，请交给对方保存）：{secret}",
+      fb_paused: "已暂停", fb_failing: "推送失败", fb_ok: "正常", fb_delivered: "已推送 {n} 条", fb_last_error: "最近错误：{error}", fb_next: "下次重试 {time}",
+      fb_pause: "暂停", fb_resume: "恢复", fb_dead: "放弃推送的事件", tab_idle: "闲置摊位", idle_min_days: "连续未出摊天数至少", idle_days: "{n} 天未出摊", idle_last: "最后打卡 {date}", idle_never: "从未打卡",
       idle_explain: "先警告摊主（他在摊主页面能看到），期满仍未出摊的，收回摊位并依候补名单递补。", idle_warn: "警告", idle_warn_again: "再次警告", idle_reclaim: "收回摊位",
       idle_reclaim_on: "已警告，{date} 起可收回", idle_warned: "已警告 {permit}：{date} 前仍未出摊可收回。", idle_reclaimed: "已收回 {permit}，摊位递补给候补。", idle_none: "没有闲置的摊位。", tab_vendors: "摊主", tab_exports: "导出", tab_accounts: "账号",
       accounts_title: "账号与登录", acct_active: "可登录 · {n} 个会话", acct_disabled: "已停用（{at}）", act_disable: "停用并退出所有登录",
@@ -180,6 +189,11 @@ const Guatan = (() => {
       rs_submitted: "Submitted", rs_accepted: "Accepted", rs_rejected: "Rejected", rs_dispatched: "Dispatched", rs_handled: "Handled",
       rs_verified: "Verified", rs_closed: "Closed", rs_duplicate: "Duplicate",
       role_citizen: "Citizen", role_officer: "Officer", role_admin: "Administrator", role_system: "System",
+      role_call_taker: "Call taker", rs_sent_back: "Sent back", act_send_back: "Send back", escalated: "Escalated", channel: "Channel",
+      ch_web: "Web / stall code", ch_open311: "Open311", ch_hotline: "Hotline", ch_walk_in: "Walk-in", ch_officer: "Seen on patrol",
+      send_back_reason: "Why it goes back", sb_not_ours: "Not our squad's matter", sb_wrong_district: "Another district's", sb_duplicate: "A duplicate",
+      sent_back_waiting: "Sent back to the bureau, waiting to be dispatched again.", reply_templates: "Reply templates", ask_extension: "Ask for more time", new_due_at: "New time limit",
+      extension_asked: "More time asked until {time}; waiting for the bureau.", notify_sms: "Tell me by SMS when it moves (needs a phone number)",
       vendor_title: "Vendor check-in", my_permit: "My permit", permit_no: "Permit", stall: "Stall", valid: "Valid", produce: "Produce",
       points_left: "Points left this month", points_of: "of {n}", deductions: "Deductions", checkin_button: "Check in", checkout_button: "Close stall",
       locating: "Finding your position…", checked_in_at: "Checked in at {time}, {distance} m from your stall. Good trading!",
@@ -200,7 +214,11 @@ const Guatan = (() => {
       v_outside_boundary: "Outside the stall (3)", v_not_own_produce: "Not own produce (6)", v_hygiene: "Hygiene (2)",
       v_short_weight: "Short weight (6)", v_permit_not_shown: "Permit not shown (1)", v_person_permit_slot_mismatch: "Person/permit/stall mismatch (12)",
       v_not_cleaned_up: "Not cleaned up (2)",
-      admin_title: "Season dashboard", tab_overview: "Overview", tab_permits: "Permits", tab_idle: "Idle stalls", idle_min_days: "Days without a check-in, at least", idle_days: "{n} days idle", idle_last: "last check-in {date}", idle_never: "never checked in",
+      admin_title: "Season dashboard", tab_overview: "Overview", tab_permits: "Permits", tab_feedback: "Escalations & delivery", fb_escalations: "Past their time limit", fb_extensions: "Extension requests", fb_sent_back: "Sent back", fb_until: "until {time}",
+      fb_approve: "Approve", fb_refuse: "Refuse", fb_approved: "{id}: extension approved", fb_refused: "{id}: extension refused", fb_redispatched: "{id} dispatched again", fb_rejected: "{id} rejected",
+      fb_webhooks: "Webhooks (the city's operations platform and others)", fb_register: "Register a receiver", fb_hook_name: "Name", fb_secret: "Registered. Its signing secret, shown this once: {secret}",
+      fb_paused: "Paused", fb_failing: "Failing", fb_ok: "OK", fb_delivered: "{n} delivered", fb_last_error: "last error: {error}", fb_next: "next try {time}",
+      fb_pause: "Pause", fb_resume: "Resume", fb_dead: "Events given up", tab_idle: "Idle stalls", idle_min_days: "Days without a check-in, at least", idle_days: "{n} days idle", idle_last: "last check-in {date}", idle_never: "never checked in",
       idle_explain: "Warn the holder first (he sees it on his page); if he still does not come, take the slot back and it is offered to the waiting list.", idle_warn: "Warn", idle_warn_again: "Warn again", idle_reclaim: "Take back",
       idle_reclaim_on: "warned; may be taken back from {date}", idle_warned: "{permit} warned: taken back from {date} if still idle.", idle_reclaimed: "{permit} taken back; the slot goes to the waiting list.", idle_none: "No idle stalls.", tab_vendors: "Vendors", tab_exports: "Exports", tab_accounts: "Accounts",
       accounts_title: "Accounts and sign-ins", acct_active: "active · {n} sessions", acct_disabled: "disabled ({at})", act_disable: "Disable and sign out everywhere",
@@ -314,7 +332,7 @@ const Guatan = (() => {
       else if (name === "style") node.style.cssText = value;
       else node.setAttribute(name, value === true ? "" : value);
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }

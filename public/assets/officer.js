@@ -7,7 +7,8 @@
   Guatan.header("/officer.html");
   const app = document.getElementById("app");
   const VIOLATIONS = ["outside_boundary", "not_own_produce", "hygiene", "short_weight", "permit_not_shown", "person_permit_slot_mismatch", "not_cleaned_up"];
-  const STATUSES = ["submitted", "accepted", "dispatched", "handled", "verified", "closed", "rejected", "duplicate"];
+  const STATUSES = ["submitted", "accepted", "dispatched", "handled", "verified", "closed", "rejected", "duplicate", "sent_back"];
+  const SEND_BACK = ["not_ours", "wrong_district", "duplicate"];
   let account = null;
   let tab = "queue";
   let shownWith;  // the case a case page shows, to show it again
@@ -54,8 +55,8 @@
     return el("li", { "data-report": report.report_id },
       el("button", { type: "button", class: "linklike", onclick: () => show("case", report.report_id) }, `${report.category_name} · ${report.report_id}`),
       " ", el("span", { class: "chip plain" }, t("rs_" + report.status)),
-      report.overdue ? [" ", el("span", { class: "chip overdue" }, t("overdue"))] : null,
-      el("div", { class: "small muted" }, [report.slot_id, Guatan.formatTime(report.created_at), report.due_at ? t("due", { time: Guatan.formatTime(report.due_at) }) : null].filter(Boolean).join(" · ")),
+      report.overdue ? [" ", el("span", { class: "chip overdue" }, t(report.escalated_at ? "escalated" : "overdue"))] : null,
+      el("div", { class: "small muted" }, [t("ch_" + report.channel), report.slot_id, Guatan.formatTime(report.created_at), report.due_at ? t("due", { time: Guatan.formatTime(report.due_at) }) : null].filter(Boolean).join(" · ")),
       el("div", { class: "small" }, report.description.slice(0, 120)));
   }
 
@@ -79,15 +80,20 @@
   }
 
   async function caseView(id) {
-    let report;
-    try { report = await api("/api/v1/reports/" + encodeURIComponent(id)); } catch (error) { failed(error); return; }
+    let report, replies = [];
+    try {
+      report = await api("/api/v1/reports/" + encodeURIComponent(id));
+      if ((report.allowed_actions || []).length) replies = (await api(`/api/v1/reports/${encodeURIComponent(id)}/replies`)).items;
+    } catch (error) { failed(error); return; }
     const message = el("div", { class: "hidden", id: "action-result" });
     const publicNote = el("textarea", { id: "public-note", maxlength: 1000 });
     const internalNote = el("textarea", { id: "internal-note", maxlength: 1000 });
     const duplicateOf = el("input", { type: "text", id: "duplicate-of" });
-    const actions = report.allowed_actions || [];
+    const sendBackReason = el("select", { id: "send-back-reason" }, SEND_BACK.map((r) => el("option", { value: r }, t("sb_" + r))));
+    // A case sent back is the bureau's to place again: the squad's desk offers nothing on it.
+    const actions = (report.allowed_actions || []).filter((a) => account.role === "admin" || report.status !== "sent_back");
     const buttons = actions.map((action) => el("button", {
-      type: "button", "data-action": action, class: ["reject", "mark_duplicate", "redispatch"].includes(action) ? "secondary" : "",
+      type: "button", "data-action": action, class: ["reject", "mark_duplicate", "redispatch", "send_back"].includes(action) ? "secondary" : "",
       onclick: async (event) => {
         event.target.disabled = true;
         try {
@@ -95,6 +101,7 @@
           if (publicNote.value.trim()) body.public_note = publicNote.value.trim();
           if (internalNote.value.trim()) body.internal_note = internalNote.value.trim();
           if (action === "mark_duplicate") body.duplicate_of = duplicateOf.value.trim().toUpperCase();
+          if (action === "send_back") body.reason = sendBackReason.value;
           const done = await api(`/api/v1/reports/${encodeURIComponent(id)}/transitions`, { method: "POST", json: body });
           await caseView(id);
           showMessage(document.getElementById("action-result"), "ok", t("action_done", { status: t("rs_" + done.status) }));
@@ -107,8 +114,10 @@
     panel.replaceChildren(el("article", { class: "card", id: "case", "data-status": report.status },
       el("h2", {}, t("case_title", { id: report.report_id })),
       el("dl", { class: "facts" },
-        el("dt", {}, t("status")), el("dd", { id: "case-status" }, t("rs_" + report.status), report.overdue ? [" ", el("span", { class: "chip overdue" }, t("overdue"))] : null),
+        el("dt", {}, t("status")), el("dd", { id: "case-status" }, t("rs_" + report.status),
+          report.overdue ? [" ", el("span", { class: "chip overdue" }, t(report.escalated_at ? "escalated" : "overdue"))] : null),
         el("dt", {}, t("category")), el("dd", {}, report.category_name),
+        el("dt", {}, t("channel")), el("dd", { id: "case-channel" }, t("ch_" + report.channel), report.entered_by ? el("span", { class: "small muted" }, " · " + report.entered_by.replace("account:", "")) : null),
         report.slot_id ? [el("dt", {}, t("stall")), el("dd", {}, el("a", { href: "/s/" + report.slot_id }, report.slot_id))] : null,
         el("dt", {}, t("reported_at")), el("dd", {}, Guatan.formatTime(report.created_at)),
         report.due_at ? [el("dt", {}, t("due_at")), el("dd", {}, Guatan.formatTime(report.due_at))] : null,
@@ -120,15 +129,41 @@
         el("strong", {}, t("rs_" + event.status)), event.public_note ? el("div", {}, event.public_note) : null,
         event.internal_note ? el("div", { class: "small muted" }, "🔒 " + event.internal_note) : null))),
       actions.length ? [
+        ...(replies.some((r) => actions.includes(r.action)) ? [el("label", { for: "reply-template" }, t("reply_templates")),
+          el("select", { id: "reply-template", onchange: (e) => { if (e.target.value) publicNote.value = e.target.value; } },
+            el("option", { value: "" }, "—"),
+            replies.filter((r) => actions.includes(r.action)).map((r) => el("option", { value: r.filled, "data-action": r.action }, `${t("act_" + r.action)}：${r.filled}`)))] : []),
         el("label", { for: "public-note" }, t("public_note")), publicNote,
         el("label", { for: "internal-note" }, t("internal_note")), internalNote,
-        actions.includes("mark_duplicate") ? [el("label", { for: "duplicate-of" }, t("duplicate_of")), duplicateOf] : null,
-        el("p", { class: "row", id: "actions" }, buttons)] : el("p", { class: "muted" }, t("no_actions")),
+        ...(actions.includes("mark_duplicate") ? [el("label", { for: "duplicate-of" }, t("duplicate_of")), duplicateOf] : []),
+        ...(actions.includes("send_back") ? [el("label", { for: "send-back-reason" }, t("send_back_reason")), sendBackReason] : []),
+        el("p", { class: "row", id: "actions" }, buttons)] : el("p", { class: "muted" }, t(report.status === "sent_back" ? "sent_back_waiting" : "no_actions")),
       message,
+      report.status === "dispatched" ? extensionForm(report) : null,
       report.slot_id && ["dispatched", "handled"].includes(report.status)
         ? el("p", {}, el("button", { type: "button", class: "secondary", id: "inspect-case", onclick: () => show("inspect", { slot: report.slot_id, report: report.report_id }) }, t("inspect_this")))
         : null,
       el("p", {}, el("button", { type: "button", class: "linklike", onclick: () => show("queue") }, "← " + t("back")))));
+  }
+
+  /** More time on a dispatched case (延期): a new time and why; the bureau answers. */
+  function extensionForm(report) {
+    const due = el("input", { type: "datetime-local", id: "extension-due", required: true });
+    const reason = el("input", { type: "text", id: "extension-reason", maxlength: 500, required: true });
+    const result = el("div", { class: "hidden", id: "extension-result" });
+    const form = el("form", { id: "extension-form" }, el("h3", {}, t("ask_extension")),
+      el("label", { for: "extension-due" }, t("new_due_at")), due, el("label", { for: "extension-reason" }, t("reason")), reason,
+      el("p", {}, el("button", { type: "submit", class: "secondary" }, t("ask_extension"))), result);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        // The desk's time is Lanzhou's: the offset is said, not guessed from the phone.
+        const asked = await api(`/api/v1/reports/${encodeURIComponent(report.report_id)}/extensions`, { method: "POST",
+          json: { new_due_at: due.value.length === 16 ? due.value + ":00+08:00" : due.value + "+08:00", reason: reason.value.trim() } });
+        showMessage(result, "ok", t("extension_asked", { time: Guatan.formatTime(asked.new_due_at) }));
+      } catch (error) { showMessage(result, "error", explain(error)); }
+    });
+    return el("details", { id: "extension", class: "card" }, el("summary", {}, t("ask_extension")), form);
   }
 
   function inspect(prefill = {}) {

@@ -14,7 +14,16 @@
       el("dt", {}, t("category")), el("dd", {}, report.category_name),
       report.slot_id ? [el("dt", {}, t("stall")), el("dd", {}, el("a", { href: "/s/" + report.slot_id }, report.slot_id))] : null,
       el("dt", {}, t("reported_at")), el("dd", {}, Guatan.formatTime(report.created_at)),
-      report.due_at ? [el("dt", {}, t("due_at")), el("dd", {}, Guatan.formatTime(report.due_at), report.overdue ? [" ", el("span", { class: "chip overdue" }, t("overdue"))] : null)] : null);
+      report.due_at ? [el("dt", {}, t("due_at")), el("dd", {}, Guatan.formatTime(report.due_at), report.overdue ? [" ", el("span", { class: "chip overdue" }, t("overdue"))] : null)] : null,
+      report.next_step ? [el("dt", {}, t("next_step")), el("dd", { id: "next-step" }, inLanguage(report.next_step))] : null,
+      el("dt", {}, t("channel")), el("dd", {}, t("ch_" + report.channel)));
+  }
+
+  /** The service says what comes next as "中文 (English)": the part in the page's language. */
+  function inLanguage(text) {
+    const open = text.indexOf(" (");
+    if (open < 0 || !text.endsWith(")")) return text;
+    return Guatan.lang === "zh" ? text.slice(0, open) : text.slice(open + 2, -1);
   }
 
   function timeline(report) {

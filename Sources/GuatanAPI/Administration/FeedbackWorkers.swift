@@ -206,3 +206,99 @@ public struct WebhookDeliverer: Service {
         }
     }
 }
+
+/// Where text messages go: an HTTP SMS gateway (`--sms-gateway`, `--sms-key`).
+public struct SMSGateway: Sendable {
+    public var url: String
+    public var key: String?
+    /// Messages one number receives a day at most, urgent ones aside (`--sms-daily-cap`).
+    public var dailyCap: Int
+    public var timeout: TimeInterval = 10
+
+    public init(url: String, key: String?, dailyCap: Int = SMSRules.defaultDailyCap) {
+        self.url = url
+        self.key = key
+        self.dailyCap = dailyCap
+    }
+}
+
+/// Writes each outbox event's text message and sends the ones that are due through the
+/// gateway: `POST {url}` with `{"id", "to", "message"}`, `Authorization: Bearer {key}` and the
+/// message's `Idempotency-Key`; a 2xx answer means sent, anything else is tried again (five
+/// attempts), never at night unless it cannot wait.
+public struct SMSDispatcher: Service {
+    let feedback: FeedbackService
+    let gateway: SMSGateway
+    let clock: ServiceClock
+    let logger: Logger
+    var interval: Duration = .seconds(1)
+
+    public init(feedback: FeedbackService, gateway: SMSGateway, clock: ServiceClock, logger: Logger, interval: Duration = .seconds(1)) {
+        self.feedback = feedback
+        self.gateway = gateway
+        self.clock = clock
+        self.logger = logger
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            await tick(client)
+            do {
+                try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
+            } catch {
+                break
+            }
+        }
+        try? await client.shutdown()
+    }
+
+    public func tick(_ client: HTTPClient) async {
+        do {
+            while try await feedback.writeMessages(now: clock.now()) > 0 {}
+            for message in try await feedback.claimMessages(now: clock.now()) {
+                let now = clock.now()
+                if try await feedback.overDailyCap(message, cap: gateway.dailyCap, now: now) {
+                    try await feedback.recordMessage(
+                        message, state: .skipped, reason: "daily cap of \(gateway.dailyCap)", status: nil, error: nil, retryAt: nil, at: now)
+                    continue
+                }
+                let (status, error) = await send(message, client)
+                let at = clock.now()
+                if let status, (200..<300).contains(status) {
+                    try await feedback.recordMessage(message, state: .sent, reason: nil, status: status, error: nil, retryAt: nil, at: at)
+                } else if message.attempts + 1 >= SMSRules.attempts {
+                    try await feedback.recordMessage(message, state: .failed, reason: "gave up", status: status, error: error, retryAt: nil, at: at)
+                    logger.warning("text message given up", metadata: ["sms": "\(message.id)", "error": "\(error ?? "-")"])
+                } else {
+                    let retry = SMSRules.sendAfter(
+                        at.addingTimeInterval(WebhookSignature.backoff(attempts: message.attempts + 1, base: 30)), urgent: message.urgent)
+                    try await feedback.recordMessage(message, state: .queued, reason: nil, status: status, error: error, retryAt: retry, at: at)
+                }
+            }
+        } catch {
+            logger.warning("text messages not sent: the database did not answer", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func send(_ message: SMSMessage, _ client: HTTPClient) async -> (status: Int?, error: String?) {
+        do {
+            let body: [String: String] = ["id": "sms_\(message.id)", "to": message.recipient, "message": message.body]
+            var request = HTTPClientRequest(url: gateway.url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Idempotency-Key", value: "sms_\(message.id)")
+            if let key = gateway.key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
+            let response = try await client.execute(request, timeout: .seconds(Int64(gateway.timeout)))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            let status = Int(response.status.code)
+            return (status, (200..<300).contains(status) ? nil : "HTTP \(status)")
+        } catch {
+            return (nil, String(describing: error).prefix(300).description)
+        }
+    }
+}

@@ -45,6 +45,8 @@ public struct GuatanServiceConfiguration: Sendable {
     public var idleTimeoutSeconds = 30
     /// How webhook deliveries are retried and given up (`--webhook-retry-base`, `--webhook-attempts`).
     public var webhooks = WebhookPolicy()
+    /// The SMS gateway text messages go through (`--sms-gateway`); none are written without one.
+    public var sms: SMSGateway?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
@@ -207,6 +209,9 @@ public func buildApplication(configuration: GuatanServiceConfiguration, stores: 
     app.addServices(
         WebhookDeliverer(
             endpoints: stores.feedback, store: stores.workflow, clock: configuration.clock, policy: configuration.webhooks, logger: logger))
+    if let gateway = configuration.sms {
+        app.addServices(SMSDispatcher(feedback: workflows.feedback, gateway: gateway, clock: configuration.clock, logger: logger))
+    }
     if let redirectPort = configuration.redirectHTTPPort {
         let redirect = HTTPSRedirect(
             publicURL: configuration.publicURL, httpsPort: configuration.port,

@@ -86,6 +86,7 @@ struct StallCodeRoutes {
             <label>描述 Description <textarea name="description" maxlength="2000" required></textarea></label>
             <label>照片 Photos (≤3) <input type="file" name="photo" accept="image/jpeg,image/png,image/webp" multiple></label>
             <label>联系电话（仅执法人员可见）Phone, seen by officers only <input type="tel" name="contact_phone" maxlength="13"></label>
+            <label class="inline"><input type="checkbox" name="notify_sms" value="1" id="notify-sms"> 有进展时短信告诉我（需留手机号）Tell me by SMS when it moves</label>
             <button type="submit">提交 Submit</button>
             </form>
             <div id="report-result" class="hidden"></div>

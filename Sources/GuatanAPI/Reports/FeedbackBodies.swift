@@ -13,6 +13,12 @@ extension FeedbackRoutes {
         let answer: String?
     }
 
+    struct TemplateInput: Decodable {
+        let category: String?
+        let action: String?
+        let text: String?
+    }
+
     struct WebhookInput: Decodable {
         let name: String?
         let url: String?
@@ -180,5 +186,68 @@ struct DeadLetterBody: Encodable {
         lastStatus = letter.lastStatus
         lastError = letter.lastError
         deadAt = BusinessTime.rfc3339(letter.deadAt)
+    }
+}
+
+/// Text messages as the admin sees them: numbers masked.
+struct SMSListBody: Encodable {
+    struct Item: Encodable {
+        let smsId: Int64
+        let eventId: String
+        let to: String
+        let audience: String
+        let message: String
+        let urgent: Bool
+        let status: String
+        let reason: String?
+        let attempts: Int
+        let sendAfter: String
+        let sentAt: String?
+        let lastError: String?
+    }
+    let items: [Item]
+    let total: Int
+
+    init(_ list: [SMSMessage]) {
+        items = list.map {
+            Item(
+                smsId: $0.id, eventId: "evt_" + zeroPadded(Int($0.eventSequence), width: 10), to: SMSRules.masked($0.recipient),
+                audience: $0.audience, message: $0.body, urgent: $0.urgent, status: $0.state.rawValue, reason: $0.reason, attempts: $0.attempts,
+                sendAfter: BusinessTime.rfc3339($0.sendAfter), sentAt: $0.sentAt.map(BusinessTime.rfc3339), lastError: $0.lastError)
+        }
+        total = items.count
+    }
+}
+
+struct ReplyTemplateBody: Encodable {
+    let templateId: Int64
+    /// Nil: for every category.
+    let category: String?
+    let action: String
+    let text: String
+    /// For a case: the text with its facts filled in.
+    let filled: String?
+
+    init(_ template: ReplyTemplate, filled: String?) {
+        templateId = template.id
+        category = template.category?.rawValue
+        action = template.action.rawValue
+        text = template.text
+        self.filled = filled
+    }
+}
+
+struct ReplyTemplateListBody: Encodable {
+    let items: [ReplyTemplateBody]
+    let total: Int
+
+    init(_ list: [ReplyTemplate]) {
+        items = list.map { ReplyTemplateBody($0, filled: nil) }
+        total = items.count
+    }
+
+    init(filled list: [(template: ReplyTemplate, text: String)]) {
+        items = list.map { ReplyTemplateBody($0.template, filled: $0.text) }
+        total = items.count
     }
 }

@@ -42,6 +42,17 @@ struct FeedbackRoutes {
             let endpoint = try Query(request).int("endpoint_id", in: 1...Int(Int32.max))
             return try await deadLetters(endpoint: endpoint.map(Int64.init), context)
         }
+        routes.get("/api/v1/admin/sms") { request, context in
+            let limit = try Query(request).int("limit", in: 1...500, default: 100)!
+            return try await messages(limit: limit, context)
+        }
+        routes.get("/api/v1/reply-templates") { _, context in try await templates(context) }
+        routes.post("/api/v1/admin/reply-templates") { request, context in try await addTemplate(request, context) }
+        routes.post("/api/v1/admin/reply-templates/{template_id}/retire") { _, context in try await retireTemplate(context) }
+        routes.get("/api/v1/reports/{report_id}/replies") { request, context in
+            let action = try Query(request).string("action", maxLength: 30)
+            return try await replies(action: action, context)
+        }
         routes.get("/feeds/stalls/{file}") { _, context in try await feed(.stall, context) }
         routes.get("/feeds/sites/{file}") { _, context in try await feed(.site, context) }
         routes.get("/feeds/districts/{file}") { _, context in try await feed(.district, context) }
@@ -130,6 +141,57 @@ struct FeedbackRoutes {
         _ = try context.require(.admin)
         let list = try await feedback.deadLetters(endpointId: endpoint, limit: 200)
         return try APIJSON.response(DeadLetterListBody(list), headers: [.cacheControl: "no-store"])
+    }
+
+    func messages(limit: Int, _ context: GuatanRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let list = try await feedback.smsMessages(limit: limit)
+        return try APIJSON.response(SMSListBody(list), headers: [.cacheControl: "no-store"])
+    }
+
+    func templates(_ context: GuatanRequestContext) async throws -> Response {
+        let staff = try context.require(.officer, .admin)
+        let list = try await workflow.replyTemplates(by: staff)
+        return try APIJSON.response(ReplyTemplateListBody(list), headers: [.cacheControl: "no-store"])
+    }
+
+    func addTemplate(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let admin = try context.require(.admin)
+        let input = try await JSONBody.decode(TemplateInput.self, from: request, context: context, limit: 8192)
+        guard let action = ReportAction(rawValue: input.action ?? "") else {
+            throw APIError.validation("action must be one of \(ReportAction.allCases.map(\.rawValue).joined(separator: ", "))", field: "action")
+        }
+        var category: ReportCategory?
+        if let raw = input.category {
+            guard let known = ReportCategory(rawValue: raw) else {
+                throw APIError.validation(
+                    "category must be one of \(ReportCategory.allCases.map(\.rawValue).joined(separator: ", "))", field: "category")
+            }
+            category = known
+        }
+        let made = try await workflow.addReplyTemplate(category: category, action: action, text: input.text ?? "", by: admin, at: clock.now())
+        return try APIJSON.response(ReplyTemplateBody(made, filled: nil), status: .created, headers: [.cacheControl: "no-store"])
+    }
+
+    func retireTemplate(_ context: GuatanRequestContext) async throws -> Response {
+        let admin = try context.require(.admin)
+        guard let id = Int64(try context.parameters.require("template_id")) else { throw APIError.notFound("no such reply template") }
+        try await workflow.retireReplyTemplate(id: id, by: admin, at: clock.now())
+        return Response(status: .noContent)
+    }
+
+    func replies(action raw: String?, _ context: GuatanRequestContext) async throws -> Response {
+        let staff = try context.require(.officer, .admin)
+        let id = try context.parameters.require("report_id").uppercased()
+        var action: ReportAction?
+        if let raw {
+            guard let known = ReportAction(rawValue: raw) else {
+                throw APIError.validation("action must be one of \(ReportAction.allCases.map(\.rawValue).joined(separator: ", "))", field: "action")
+            }
+            action = known
+        }
+        let list = try await workflow.replies(reportId: id, action: action, by: staff)
+        return try APIJSON.response(ReplyTemplateListBody(filled: list), headers: [.cacheControl: "no-store"])
     }
 
     enum FeedKind: String {

@@ -99,5 +99,55 @@ extension GuatanDatabase {
             retried_at TEXT
         );
         CREATE INDEX webhook_dead_letter_by_endpoint ON webhook_dead_letter(endpoint_id, id);
+        -- How far a reader of the outbox inside the service (the SMS writer) has come.
+        CREATE TABLE outbox_reader (
+            name TEXT PRIMARY KEY,
+            delivered_through INTEGER NOT NULL
+        );
+        -- Text messages written from the outbox's events: the number stays here (never listed
+        -- unmasked), sent once each through the gateway, at night only what cannot wait.
+        CREATE TABLE sms_message (
+            id INTEGER PRIMARY KEY,
+            event_seq INTEGER NOT NULL REFERENCES outbox_event(seq),
+            recipient TEXT NOT NULL,
+            audience TEXT NOT NULL,
+            body TEXT NOT NULL,
+            urgent INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed', 'skipped')),
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            send_after REAL NOT NULL,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            sent_day TEXT,
+            last_status INTEGER,
+            last_error TEXT
+        );
+        CREATE UNIQUE INDEX sms_once ON sms_message(event_seq, recipient);
+        CREATE INDEX sms_due ON sms_message(state, send_after);
+        CREATE INDEX sms_by_recipient ON sms_message(recipient, sent_day);
+        -- The bureau's public-note templates, per category (NULL: every one) and action, offered
+        -- on the officer's desk with the case's stall, time limit and district filled in.
+        CREATE TABLE reply_template (
+            id INTEGER PRIMARY KEY,
+            category TEXT,
+            action TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            retired_at TEXT
+        );
+        \(GuatanDatabase.replyTemplateSeed)
+        """
+
+    /// The templates a new deployment starts with; the bureau adds its own and retires these.
+    static let replyTemplateSeed = """
+        INSERT INTO reply_template (category, action, text, created_by, created_at) VALUES
+            (NULL, 'accept', '您反映的问题已立案（{report_id}），将派遣{district}执法中队处理。', 'system', '2026-12-06T00:00:00+08:00'),
+            (NULL, 'reject', '经核实，您反映的情况不属于瓜果摊点管理范围，已转交相关部门（{report_id}）。', 'system', '2026-12-06T00:00:00+08:00'),
+            (NULL, 'close', '经{district}执法中队现场处置，问题已解决（{report_id}）。感谢您的监督！', 'system', '2026-12-06T00:00:00+08:00'),
+            ('occupying_road', 'close', '{district}执法中队已到{stall}现场，摊主已将摊位收回至划定范围（{report_id}）。感谢您的监督！', 'system', '2026-12-06T00:00:00+08:00'),
+            ('hygiene', 'close', '{district}执法中队已督促{stall}摊主清理垃圾，现场已恢复整洁（{report_id}）。', 'system', '2026-12-06T00:00:00+08:00'),
+            ('short_weight', 'close', '{district}执法中队已到{stall}现场核秤并依规处理（{report_id}）。', 'system', '2026-12-06T00:00:00+08:00');
         """
 }

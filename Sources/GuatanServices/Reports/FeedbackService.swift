@@ -128,6 +128,101 @@ public struct FeedbackService: Sendable {
         }
     }
 
+    // MARK: text messages
+
+    /// Writes the message of each outbox event not read yet, for its recipient (the reporter
+    /// who asked to be told, the permit's holder), once; at night only what cannot wait is due
+    /// before 07:00. Returns how many events were read.
+    public func writeMessages(now: Date, limit: Int = 200) async throws -> Int {
+        try await store.transaction { tx in
+            let from = try tx.outboxReader("sms")
+            let events = try tx.outbox(after: from, limit: limit)
+            for event in events {
+                guard let (audience, text, urgent) = SMSRules.message(for: event), let to = try tx.smsRecipient(of: event, audience: audience) else {
+                    continue
+                }
+                try tx.insertSMS(
+                    NewSMS(
+                        eventSequence: event.sequence, recipient: to, audience: audience, body: text, urgent: urgent,
+                        sendAfter: SMSRules.sendAfter(now, urgent: urgent), at: now))
+            }
+            if let last = events.last { try tx.setOutboxReader("sms", through: last.sequence) }
+            return events.count
+        }
+    }
+
+    /// Messages due now, each claimed for a while so that another instance does not send it too.
+    public func claimMessages(now: Date, limit: Int = 50) async throws -> [SMSMessage] {
+        try await store.transaction { tx in try tx.claimDueSMS(now: now, claimFor: 120, limit: limit) }
+    }
+
+    /// Whether a number has had its day's messages (urgent ones go regardless).
+    public func overDailyCap(_ message: SMSMessage, cap: Int, now: Date) async throws -> Bool {
+        guard !message.urgent else { return false }
+        return try await store.transaction { tx in
+            try tx.smsSentCount(recipient: message.recipient, day: BusinessTime.localDate(of: now)) >= cap
+        }
+    }
+
+    public func recordMessage(
+        _ message: SMSMessage, state: SMSState, reason: String?, status: Int?, error: String?, retryAt: Date?, at: Date
+    )
+        async throws
+    {
+        try await store.transaction { tx in
+            try tx.recordSMS(id: message.id, state: state, reason: reason, status: status, error: error, retryAt: retryAt, at: at)
+        }
+    }
+
+    // MARK: reply templates
+
+    /// The bureau's templates (every officer reads them; the admin keeps them).
+    public func replyTemplates(by staff: Account) async throws -> [ReplyTemplate] {
+        _ = try Access.require(staff, roles: [.officer, .admin])
+        return try await store.transaction { tx in try tx.replyTemplates(category: nil, action: nil) }
+    }
+
+    public func addReplyTemplate(
+        category: ReportCategory?, action: ReportAction, text: String, by admin: Account, at: Date
+    ) async throws
+        -> ReplyTemplate
+    {
+        _ = try Access.require(admin, roles: [.admin])
+        let text = try ReplyRules.validate(text: text, action: action)
+        return try await store.transaction { tx in
+            let id = try tx.insertReplyTemplate(category: category, action: action, text: text, by: "account:\(admin.username)", at: at)
+            var after = ["action": action.rawValue, "text": text]
+            after["category"] = category?.rawValue
+            try tx.audit(
+                actor: "account:\(admin.username)", action: "reply_template.add", entity: "reply_template", entityId: String(id), before: nil,
+                after: after, at: at)
+            return ReplyTemplate(id: id, category: category, action: action, text: text)
+        }
+    }
+
+    public func retireReplyTemplate(id: Int64, by admin: Account, at: Date) async throws {
+        _ = try Access.require(admin, roles: [.admin])
+        try await store.transaction { tx in
+            guard try tx.retireReplyTemplate(id: id, at: at) else { throw StoreError.notFound("no reply template \(id) in use") }
+            try tx.audit(
+                actor: "account:\(admin.username)", action: "reply_template.retire", entity: "reply_template", entityId: String(id), before: nil,
+                after: nil, at: at)
+        }
+    }
+
+    /// The notes offered for a case's step, filled with its facts: its category's first.
+    public func replies(reportId: String, action: ReportAction?, by staff: Account) async throws -> [(template: ReplyTemplate, text: String)] {
+        _ = try Access.require(staff, roles: [.officer, .admin])
+        return try await store.transaction { tx in
+            guard let report = try tx.report(id: reportId, withTimeline: false) else { throw StoreError.notFound("no report \(reportId)") }
+            try Access.requireDistrict(staff, report.district)
+            let district = try tx.districtName(code: report.district) ?? report.district
+            return try tx.replyTemplates(category: report.category, action: action).map {
+                ($0, ReplyRules.fill($0.text, report: report, districtName: district))
+            }
+        }
+    }
+
     // MARK: webhooks
 
     /// Registers a receiver of the outbox's events; returns it with its signing secret, which is
