@@ -272,6 +272,32 @@ extension SQLStore {
         }
     }
 
+    public func caseFacts(from: Date, to: Date) async throws -> [CaseFacts] {
+        try await sqlRead { db in
+            try db.rows(
+                """
+                SELECT r.id, r.district, r.rating, COALESCE(r.handled_due_at, r.due_at) AS due,
+                    (SELECT MIN(e.at) FROM report_event e WHERE e.report_id = r.id AND e.action = 'dispatch') AS first_dispatch,
+                    (SELECT MIN(e.at) FROM report_event e WHERE e.report_id = r.id AND e.action = 'handle') AS first_handle,
+                    (SELECT e.actor FROM report_event e WHERE e.report_id = r.id AND e.action = 'handle' ORDER BY e.id LIMIT 1) AS handler,
+                    (SELECT COUNT(*) FROM report_event e WHERE e.report_id = r.id AND e.action = 'redispatch') AS reworked,
+                    (SELECT COUNT(*) FROM report_event e WHERE e.report_id = r.id AND e.action = 'reopen') AS reopened,
+                    (SELECT COUNT(*) FROM report_event e WHERE e.report_id = r.id AND e.action = 'close') AS closes,
+                    (SELECT COUNT(*) FROM report_event e WHERE e.report_id = r.id AND e.action = 'escalate') AS escalations
+                FROM report r WHERE r.created_epoch >= ? AND r.created_epoch < ? AND r.state <> 'duplicate' ORDER BY r.seq
+                """, [from.timeIntervalSince1970, to.timeIntervalSince1970]
+            ).map { row in
+                CaseFacts(
+                    reportId: row["id"], district: row["district"],
+                    firstDispatchAt: (row["first_dispatch"] as String?).flatMap(BusinessTime.parseInstant),
+                    firstHandleAt: (row["first_handle"] as String?).flatMap(BusinessTime.parseInstant), handledBy: row["handler"],
+                    dueAtHandling: (row["due"] as String?).flatMap(BusinessTime.parseInstant), reworked: (row["reworked"] as Int) > 0,
+                    reopened: (row["reopened"] as Int) > 0, everClosed: (row["closes"] as Int) > 0, escalated: (row["escalations"] as Int) > 0,
+                    rating: row["rating"])
+            }
+        }
+    }
+
     public func smsMessages(limit: Int) async throws -> [SMSMessage] {
         try await sqlRead { db in try db.rows("SELECT * FROM sms_message ORDER BY id DESC LIMIT ?", [limit]).map(SQLRows.smsMessage) }
     }

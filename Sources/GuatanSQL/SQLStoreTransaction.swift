@@ -478,6 +478,10 @@ public final class SQLStoreTransaction: StoreTransaction {
         } else if update.clearEscalation {
             sets.append("escalated_at = NULL")
         }
+        if let due = update.handledDueAt {
+            sets.append("handled_due_at = COALESCE(handled_due_at, ?)")
+            arguments += [BusinessTime.rfc3339(due)]
+        }
         try db.run("UPDATE report SET \(sets.joined(separator: ", ")) WHERE id = ?", arguments + [id])
         changes.insert(.reportLists)
         changedStall(slotId)

@@ -223,6 +223,8 @@ public protocol FeedbackStore: Sendable {
     func sentBack(district: String?) async throws -> [Report]
     func webhookEndpoints() async throws -> [WebhookEndpoint]
     func deadLetters(endpointId: Int64?, limit: Int) async throws -> [DeadLetter]
+    /// The facts scorecards count, for the cases received from `from` up to `to` (duplicates aside).
+    func caseFacts(from: Date, to: Date) async throws -> [CaseFacts]
     /// The latest text messages, newest first (numbers masked by whoever shows them).
     func smsMessages(limit: Int) async throws -> [SMSMessage]
     /// Public timeline steps of cases at a stall, a site or in a district, newest first (Atom feeds).

@@ -259,6 +259,8 @@ public struct ReportUpdate: Sendable, Hashable {
     /// Escalated past its time limit (a time); `clearEscalation` when an extension gives it more.
     public var escalatedAt: Date?
     public var clearEscalation = false
+    /// Handled: the time limit it was handled against (kept from the first handling only).
+    public var handledDueAt: Date?
 
     public init(state: ReportState, dueAt: Date? = nil, closedAt: Date? = nil, reopened: Bool = false, duplicateOf: String? = nil) {
         self.state = state

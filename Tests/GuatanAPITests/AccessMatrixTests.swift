@@ -81,6 +81,7 @@ struct AccessMatrixTests {
             "GET /api/v1/admin/events", "POST /api/v1/admin/webhooks", "GET /api/v1/admin/webhooks",
             "POST /api/v1/admin/webhooks/{endpoint_id}/pause",
             "POST /api/v1/admin/webhooks/{endpoint_id}/resume", "GET /api/v1/admin/webhooks/dead-letters", "GET /api/v1/admin/sms",
+            "GET /api/v1/admin/scorecards",
             "POST /api/v1/admin/reply-templates", "POST /api/v1/admin/reply-templates/{template_id}/retire",
         ] { table[route] = [.admin] }
         return table

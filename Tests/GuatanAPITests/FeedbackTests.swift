@@ -351,4 +351,86 @@ struct FeedbackTests {
         }
         try await http.shutdown()
     }
+
+    @Test(
+        "scorecards agree with a known month: received, dispatched, on time, reworked, reopened, satisfaction, handling times, per squad and officer")
+    func scorecards() async throws {
+        let time = TestTime(BusinessTime.parseInstant("2026-06-30T09:00:00+08:00")!)
+        let service = try await Scene.permitIssued(clock: time.clock)
+        let feedback = service.database.workflows.feedback
+        try await service.run { client in
+            func file(_ category: String, _ slot: String) async throws -> (id: String, code: String) {
+                let made = try await Scene.submit(client, #"{"category": "\#(category)", "description": "问题", "slot_id": "\#(slot)"}"#)
+                return (made["report_id"] as! String, made["tracking_code"] as! String)
+            }
+            func step(_ id: String, _ action: String, _ who: HTTPFields, note: String? = "处理") async throws {
+                let answer = try await Scene.act(client, id, action, note: note, who)
+                #expect(answer.status == .ok, "\(action): \(answer.text)")
+            }
+            // Before the month: counted nowhere.
+            let before = try await file("hygiene", "CG-003-01")
+            var cg = try await client.signIn("cg.li")
+            try await step(before.id, "accept", cg)
+
+            // A: hygiene (4 h), handled in 1 h, verified, closed, rated 5.
+            time.set("2026-07-01T09:00:00+08:00")
+            cg = try await client.signIn("cg.li")
+            let admin = try await client.signIn("admin")
+            let a = try await file("hygiene", "CG-001-01")
+            try await step(a.id, "accept", cg)
+            try await step(a.id, "dispatch", cg)
+            time.set("2026-07-01T10:00:00+08:00")
+            try await step(a.id, "handle", cg)
+            try await step(a.id, "verify", admin)
+            try await step(a.id, "close", cg)
+            #expect(try await client.post("/api/v1/reports/track/\(a.code)/rating", json: #"{"score": 5}"#).status == .ok)
+
+            // B: occupying the road (2 h), handled after 3 h, sent back from verification, done, closed, reopened.
+            time.set("2026-07-02T09:00:00+08:00")
+            cg = try await client.signIn("cg.li")
+            let b = try await file("occupying_road", "CG-002-01")
+            try await step(b.id, "accept", cg)
+            try await step(b.id, "dispatch", cg)
+            time.set("2026-07-02T12:00:00+08:00")
+            try await step(b.id, "handle", cg)
+            try await step(b.id, "redispatch", admin)
+            try await step(b.id, "handle", cg)
+            try await step(b.id, "verify", admin)
+            try await step(b.id, "close", cg)
+            #expect(try await client.post("/api/v1/reports/track/\(b.code)/reopen", json: #"{"note": "又占道了"}"#).status == .ok)
+
+            // C: XG's, dispatched and never handled; escalated.
+            time.set("2026-07-05T09:00:00+08:00")
+            let xg = try await client.signIn("xg.sun")
+            let c = try await file("noise", "XG-001-01")
+            try await step(c.id, "accept", xg)
+            try await step(c.id, "dispatch", xg)
+            time.set("2026-07-06T09:00:00+08:00")
+            _ = try await feedback.escalate(now: time.now)
+
+            let fresh = try await client.signIn("admin")
+            let squads = try await client.get("/api/v1/admin/scorecards?from=2026-07-01&to=2026-07-31", headers: fresh).json()
+            let cards = Dictionary(uniqueKeysWithValues: (squads["items"] as? [[String: Any]] ?? []).map { ($0["key"] as! String, $0) })
+            #expect(cards.count == 2, "\(cards.keys)")
+            let cgCard = try #require(cards["CG"])
+            #expect(cgCard["received"] as? Int == 2 && cgCard["dispatched"] as? Int == 2 && cgCard["handled"] as? Int == 2)
+            #expect(cgCard["handled_in_time"] as? Int == 1 && cgCard["on_time_rate"] as? Double == 0.5)
+            #expect(cgCard["reworked"] as? Int == 1 && cgCard["rework_rate"] as? Double == 0.5)
+            #expect(cgCard["closed"] as? Int == 2 && cgCard["reopened"] as? Int == 1 && cgCard["reopen_rate"] as? Double == 0.5)
+            #expect(cgCard["ratings"] as? Int == 1 && cgCard["average_rating"] as? Double == 5 && cgCard["satisfaction"] as? Double == 1)
+            #expect(cgCard["average_handling_minutes"] as? Double == 120 && cgCard["p90_handling_minutes"] as? Double == 180)
+            #expect(cgCard["escalated"] as? Int == 1, "B, reopened and left past its new limit")
+            let xgCard = try #require(cards["XG"])
+            #expect(xgCard["received"] as? Int == 1 && xgCard["handled"] as? Int == 0 && xgCard["escalated"] as? Int == 1)
+            #expect(xgCard["on_time_rate"] == nil || xgCard["on_time_rate"] is NSNull)
+
+            let officers = try await client.get("/api/v1/admin/scorecards?from=2026-07-01&to=2026-07-31&by=officer", headers: fresh).json()
+            let li = try #require((officers["items"] as? [[String: Any]])?.first { $0["key"] as? String == "cg.li" })
+            #expect(li["handled"] as? Int == 2 && li["handled_in_time"] as? Int == 1 && li["p90_handling_minutes"] as? Double == 180)
+            let csv = try await client.get("/api/v1/admin/scorecards?from=2026-07-01&to=2026-07-31&format=csv", headers: fresh)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(csv.text.contains("\r\nCG,2,2,2,1,0.500,1,0.500,2,1,0.500,1,1,5.000,1.000,120.000,180.000\r\n"), "\(csv.text)")
+            try await client.get("/api/v1/admin/scorecards?by=team", headers: fresh).expectError(.badRequest, code: "VALIDATION_FAILED", field: "by")
+        }
+    }
 }

@@ -241,10 +241,10 @@
   /** The loop's bureau side (督办): cases past their limit, extension requests to answer, cases
    *  the squads sent back to place again, and the receivers of the outbox with their failures. */
   async function feedback() {
-    let late, pending, back, hooks, dead;
+    let late, pending, back, hooks, dead, squads;
     try {
-      [late, pending, back, hooks, dead] = await Promise.all(["/api/v1/admin/escalations", "/api/v1/admin/report-extensions", "/api/v1/admin/sent-back",
-        "/api/v1/admin/webhooks", "/api/v1/admin/webhooks/dead-letters"].map((path) => api(path)));
+      [late, pending, back, hooks, dead, squads] = await Promise.all(["/api/v1/admin/escalations", "/api/v1/admin/report-extensions", "/api/v1/admin/sent-back",
+        "/api/v1/admin/webhooks", "/api/v1/admin/webhooks/dead-letters", "/api/v1/admin/scorecards"].map((path) => api(path)));
     } catch (error) { panel.replaceChildren(el("div", { class: "message error", role: "alert" }, explain(error))); return; }
     const message = el("div", { class: "hidden", id: "feedback-result" });
     const run = async (work, done) => {
@@ -305,7 +305,32 @@
       dead.items.length ? [el("h3", {}, t("fb_dead")), el("ul", { class: "list", id: "dead-letters" }, dead.items.map((d) => el("li", {},
         `${d.event.id} · ${d.event.type} · ${d.event.entity_id}`, el("div", { class: "small muted" }, `${Guatan.formatTime(d.dead_at)} · ${d.last_error || ""}`))))] : null,
       register);
-    panel.replaceChildren(message, escalations, extensions, sentBack, webhooks);
+    // 数字城管's figures for this month: handled within the limit (bars) and the rest in a table.
+    const percent = (v) => (v === null || v === undefined ? "—" : Math.round(v * 100) + "%");
+    const minutes = (v) => (v === null || v === undefined ? "—" : Math.round(v) + "′");
+    const width = Math.min(640, (panel.clientWidth || 640));
+    const scorecards = el("section", { class: "card", id: "scorecards" }, el("h2", {}, t("fb_scorecards", { from: squads.from, to: squads.to })),
+      squads.items.length ? [
+        GuatanCharts.bars(squads.items.map((c) => ({ label: districtName(c.key), parts: [{ name: t("fb_in_time"), value: c.handled_in_time }, { name: t("fb_late"), value: c.handled - c.handled_in_time }] })),
+          { label: t("fb_scorecards", { from: squads.from, to: squads.to }), names: [t("fb_in_time"), t("fb_late")], width }),
+        el("div", { class: "scroll" }, el("table", { class: "data" },
+          el("thead", {}, el("tr", {}, ["district", "fb_received", "fb_on_time", "fb_rework", "fb_reopen", "fb_satisfaction", "fb_avg", "fb_p90"].map((k) => el("th", {}, t(k))))),
+          el("tbody", {}, squads.items.map((c) => el("tr", { "data-district": c.key }, el("td", {}, districtName(c.key)), el("td", {}, String(c.received)),
+            el("td", {}, percent(c.on_time_rate)), el("td", {}, percent(c.rework_rate)), el("td", {}, percent(c.reopen_rate)), el("td", {}, percent(c.satisfaction)),
+            el("td", {}, minutes(c.average_handling_minutes)), el("td", {}, minutes(c.p90_handling_minutes))))))),
+        el("p", {}, el("button", { type: "button", class: "secondary", id: "scorecards-csv", onclick: async () => {
+          // A bearer token cannot ride on a plain link: fetched, then handed to the browser as a file.
+          try {
+            const response = await fetch(`/api/v1/admin/scorecards?format=csv&from=${squads.from}&to=${squads.to}`, { headers: { Authorization: "Bearer " + Guatan.session().token } });
+            if (!response.ok) throw new Guatan.APIError(response.status, await response.json().catch(() => null));
+            const url = URL.createObjectURL(await response.blob());
+            const link = el("a", { href: url, download: `guatan-scorecards-${squads.from}-${squads.to}.csv` });
+            document.body.append(link); link.click(); link.remove();
+            setTimeout(() => URL.revokeObjectURL(url), 10000);
+          } catch (error) { showMessage(message, "error", explain(error)); }
+        } }, "CSV"))]
+        : el("p", { class: "muted" }, t("no_data")));
+    panel.replaceChildren(message, scorecards, escalations, extensions, sentBack, webhooks);
   }
 
   /** Stalls standing idle: warn the holder (he sees it on his page), then take the slot back for the waiting list. */

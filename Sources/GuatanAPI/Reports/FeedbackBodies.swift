@@ -251,3 +251,75 @@ struct ReplyTemplateListBody: Encodable {
         total = items.count
     }
 }
+
+struct ScorecardBody: Encodable {
+    let key: String
+    let received: Int
+    let dispatched: Int
+    let handled: Int
+    let handledInTime: Int
+    let onTimeRate: Double?
+    let reworked: Int
+    let reworkRate: Double?
+    let closed: Int
+    let reopened: Int
+    let reopenRate: Double?
+    let escalated: Int
+    let ratings: Int
+    let averageRating: Double?
+    let satisfaction: Double?
+    let averageHandlingMinutes: Double?
+    let p90HandlingMinutes: Double?
+
+    init(_ card: Scorecard) {
+        key = card.key
+        received = card.received
+        dispatched = card.dispatched
+        handled = card.handled
+        handledInTime = card.handledInTime
+        onTimeRate = card.onTimeRate
+        reworked = card.reworked
+        reworkRate = card.reworkRate
+        closed = card.closed
+        reopened = card.reopened
+        reopenRate = card.reopenRate
+        escalated = card.escalated
+        ratings = card.ratings.count
+        averageRating = card.averageRating
+        satisfaction = card.satisfaction
+        averageHandlingMinutes = card.averageHandlingMinutes
+        p90HandlingMinutes = card.p90HandlingMinutes
+    }
+}
+
+struct ScorecardListBody: Encodable {
+    let from: String
+    let to: String
+    /// `district` (the squads) or `officer`.
+    let by: String
+    let items: [ScorecardBody]
+
+    init(_ cards: [Scorecard], query: FeedbackRoutes.ScorecardQuery) {
+        from = query.from.description
+        to = query.to.description
+        by = query.byOfficer ? "officer" : "district"
+        items = cards.map(ScorecardBody.init)
+    }
+
+    func csvRows() -> [[String]] {
+        func number(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "" }
+        let header = [
+            by, "received", "dispatched", "handled", "handled_in_time", "on_time_rate", "reworked", "rework_rate", "closed", "reopened",
+            "reopen_rate", "escalated", "ratings", "average_rating", "satisfaction", "average_handling_minutes", "p90_handling_minutes",
+        ]
+        return [header]
+            + items.map {
+                [
+                    $0.key, String($0.received), String($0.dispatched), String($0.handled), String($0.handledInTime), number($0.onTimeRate),
+                    String($0.reworked), number($0.reworkRate), String($0.closed), String($0.reopened), number($0.reopenRate), String($0.escalated),
+                    String($0.ratings), number($0.averageRating), number($0.satisfaction), number($0.averageHandlingMinutes),
+                    number($0.p90HandlingMinutes),
+                ]
+            }
+    }
+}

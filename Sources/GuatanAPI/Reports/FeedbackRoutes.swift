@@ -53,6 +53,10 @@ struct FeedbackRoutes {
             let action = try Query(request).string("action", maxLength: 30)
             return try await replies(action: action, context)
         }
+        routes.get("/api/v1/admin/scorecards") { request, context in
+            let query = try ScorecardQuery(request, today: BusinessTime.localDate(of: clock.now()))
+            return try await scorecards(query, context)
+        }
         routes.get("/feeds/stalls/{file}") { _, context in try await feed(.stall, context) }
         routes.get("/feeds/sites/{file}") { _, context in try await feed(.site, context) }
         routes.get("/feeds/districts/{file}") { _, context in try await feed(.district, context) }
@@ -192,6 +196,51 @@ struct FeedbackRoutes {
         }
         let list = try await workflow.replies(reportId: id, action: action, by: staff)
         return try APIJSON.response(ReplyTemplateListBody(filled: list), headers: [.cacheControl: "no-store"])
+    }
+
+    /// `from`, `to` (dates; this month so far by default), `by` (`district` or `officer`), `format` (`json` or `csv`).
+    struct ScorecardQuery {
+        let from: LocalDate
+        let to: LocalDate
+        let byOfficer: Bool
+        let csv: Bool
+
+        init(_ request: Request, today: LocalDate) throws {
+            let history = try HistoryFilter(request)
+            let query = Query(request)
+            to = history.to ?? today
+            from = history.from ?? LocalDate(year: to.year, month: to.month, day: 1)!
+            guard from <= to else { throw APIError.validation("to must not be before from", field: "to") }
+            guard to.daysSinceEpoch - from.daysSinceEpoch <= 366 else { throw APIError.validation("a period covers at most a year", field: "to") }
+            switch try query.string("by", maxLength: 10) ?? "district" {
+            case "district": byOfficer = false
+            case "officer": byOfficer = true
+            default: throw APIError.validation("by must be district or officer", field: "by")
+            }
+            switch try query.string("format", maxLength: 10) ?? "json" {
+            case "json": csv = false
+            case "csv": csv = true
+            default: throw APIError.validation("format must be json or csv", field: "format")
+            }
+        }
+    }
+
+    /// 数字城管's figures per squad or officer for the cases received in the period.
+    func scorecards(_ query: ScorecardQuery, _ context: GuatanRequestContext) async throws -> Response {
+        _ = try context.require(.admin)
+        let facts = try await feedback.caseFacts(
+            from: BusinessTime.instant(of: query.from, at: LocalTime(hour: 0, minute: 0)!),
+            to: BusinessTime.instant(of: query.to.adding(days: 1), at: LocalTime(hour: 0, minute: 0)!))
+        let body = ScorecardListBody(query.byOfficer ? Scorecards.byOfficer(facts) : Scorecards.byDistrict(facts), query: query)
+        guard query.csv else { return try APIJSON.response(body, headers: [.cacheControl: "no-store"]) }
+        let text = "\u{FEFF}" + body.csvRows().map { $0.map(CSVText.field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
+                .contentDisposition: "attachment; filename=\"guatan-scorecards-\(body.by)-\(query.from)-\(query.to).csv\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     enum FeedKind: String {

@@ -35,6 +35,8 @@ extension GuatanDatabase {
         ALTER TABLE report ADD COLUMN entered_by TEXT;
         ALTER TABLE report ADD COLUMN escalated_at TEXT;
         ALTER TABLE report ADD COLUMN notify_sms INTEGER NOT NULL DEFAULT 0;
+        -- The time limit in force when the case was first handled: what 按期处置率 is measured against.
+        ALTER TABLE report ADD COLUMN handled_due_at TEXT;
         CREATE INDEX report_overdue ON report(state, escalated_at, due_epoch);
         CREATE TABLE report_extension (
             id INTEGER PRIMARY KEY,

@@ -81,7 +81,9 @@ public struct InspectionService: Sendable {
             throw ValidationError(field: "resolves_reports", message: "no report \(reportId)")
         }
         let target = try ReportWorkflow.decide(.handle, on: report.state, by: officer, caseDistrict: report.district, publicNote: nil)
-        try tx.updateReport(id: reportId, slotId: report.slotId, ReportUpdate(state: target), at: at)
+        var update = ReportUpdate(state: target)
+        update.handledDueAt = report.dueAt
+        try tx.updateReport(id: reportId, slotId: report.slotId, update, at: at)
         try tx.addReportEvent(
             NewReportEvent(
                 reportId: reportId, at: at, role: officer.role.rawValue, actor: "account:\(officer.username)", action: ReportAction.handle.rawValue,
@@ -91,6 +93,8 @@ public struct InspectionService: Sendable {
         try tx.audit(
             actor: "account:\(officer.username)", action: "report.handle", entity: "report", entityId: reportId,
             before: ["state": report.state.rawValue], after: ["state": target.rawValue, "inspection_id": id], at: at)
+        let done = try tx.report(id: reportId, withTimeline: false)!
+        try ReportService.emit(tx, .reportHandled, done, from: report.state, note: "现场检查 \(id)：\(result.chinese)", at: at)
     }
 
     /// The third month of a season in which the permit's points ran out revokes it and bars

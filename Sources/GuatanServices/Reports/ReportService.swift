@@ -149,6 +149,8 @@ public struct ReportService: Sendable {
                 internalText = "退单（\(sendBack.rawValue)）：" + internalText!
             case .close:
                 update.closedAt = at
+            case .handle:
+                update.handledDueAt = report.dueAt
             case .markDuplicate:
                 update.duplicateOf = try Self.mainCase(tx, of: report, named: duplicateOf)
             default:
