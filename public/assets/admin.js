@@ -297,7 +297,7 @@
     const webhooks = el("section", { class: "card", id: "webhooks" }, el("h2", {}, t("fb_webhooks")),
       hooks.items.length ? el("ul", { class: "list" }, hooks.items.map((h) => el("li", { "data-endpoint": String(h.endpoint_id) },
         el("strong", {}, h.name), " ", el("span", { class: "chip " + (!h.active ? "plain" : h.failing_attempts ? "overdue" : "good") }, t(!h.active ? "fb_paused" : h.failing_attempts ? "fb_failing" : "fb_ok")),
-        el("div", { class: "small muted" }, h.url),
+        el("div", { class: "small muted hash" }, h.url),
         el("div", { class: "small" }, t("fb_delivered", { n: h.delivered_count }) + (h.last_error ? " · " + t("fb_last_error", { error: h.last_error }) : "")
           + (h.next_attempt_at ? " · " + t("fb_next", { time: Guatan.formatTime(h.next_attempt_at) }) : "")),
         el("button", { type: "button", class: "secondary", "data-action": h.active ? "pause" : "resume",
@@ -308,7 +308,7 @@
     // 数字城管's figures for this month: handled within the limit (bars) and the rest in a table.
     const percent = (v) => (v === null || v === undefined ? "—" : Math.round(v * 100) + "%");
     const minutes = (v) => (v === null || v === undefined ? "—" : Math.round(v) + "′");
-    const width = Math.min(640, (panel.clientWidth || 640));
+    const width = Math.max(320, Math.min(720, (panel.clientWidth || 360) - 28));
     const scorecards = el("section", { class: "card", id: "scorecards" }, el("h2", {}, t("fb_scorecards", { from: squads.from, to: squads.to })),
       squads.items.length ? [
         GuatanCharts.bars(squads.items.map((c) => ({ label: districtName(c.key), parts: [{ name: t("fb_in_time"), value: c.handled_in_time }, { name: t("fb_late"), value: c.handled - c.handled_in_time }] })),
