@@ -28,9 +28,10 @@ class Receiver:
     statuses it is scripted with (then 200), can hold an answer back, and applies each event
     once by its Idempotency-Key."""
 
-    def __init__(self, statuses=(), hang=False):
+    def __init__(self, statuses=(), hang=False, signed=True):
         self.statuses = list(statuses)
         self.hang = hang
+        self.signed = signed
         self.secret = None
         self.requests = []      # (key, event) of every delivery, in arrival order
         self.applied = {}       # key -> event, the first time it came
@@ -50,12 +51,15 @@ class Receiver:
                 if receiver.hang:
                     time.sleep(30)
                     return
-                stamp, mac = self.headers["X-Guatan-Signature"].split(",")
-                expected = hmac.new(receiver.secret.encode(), stamp[2:].encode() + b"." + body, hashlib.sha256).hexdigest()
                 key = self.headers["Idempotency-Key"]
                 event = json.loads(body)
                 with receiver.lock:
-                    if not hmac.compare_digest(expected, mac[3:]):
+                    if receiver.signed:
+                        stamp, mac = self.headers["X-Guatan-Signature"].split(",")
+                        expected = hmac.new(receiver.secret.encode(), stamp[2:].encode() + b"." + body, hashlib.sha256).hexdigest()
+                        if not hmac.compare_digest(expected, mac[3:]):
+                            receiver.bad_signatures += 1
+                    elif self.headers.get("Authorization") != "Bearer sms-key":
                         receiver.bad_signatures += 1
                     receiver.requests.append((key, event))
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
@@ -88,10 +92,13 @@ def wait_for(predicate, timeout=30.0, what="condition"):
 
 def test_a_hotline_case_escalates_and_every_step_reaches_the_city_platform(workdir):
     data = workdir / "data"
-    flags = ("--report-rate", "0", "--webhook-retry-base", "1", "--webhook-attempts", "3", "--webhook-timeout", "2")
-    server = Server(data, "--demo", "--now", "2026-07-15T09:00:00+08:00", *flags).start(timeout=60)
     platform = Receiver(statuses=[500, 502])
     silent = Receiver(hang=True)
+    # A stand-in SMS gateway that records what it was asked to send.
+    gateway = Receiver(signed=False)
+    flags = ("--report-rate", "0", "--webhook-retry-base", "1", "--webhook-attempts", "3", "--webhook-timeout", "2",
+             "--sms-gateway", gateway.url, "--sms-key", "sms-key", "--sms-daily-cap", "10")
+    server = Server(data, "--demo", "--now", "2026-07-15T09:00:00+08:00", *flags).start(timeout=60)
 
     def restart(now, sig=signal.SIGTERM):
         nonlocal server
@@ -191,6 +198,15 @@ def test_a_hotline_case_escalates_and_every_step_reaches_the_city_platform(workd
         assert len(platform.applied) == len(wanted) + 1
         assert platform.applied[in_flight]["type"] == "report.handled"
 
+        # The caller asked to be told: the gateway was asked to text him each step that concerns him, in Chinese.
+        def texts():
+            return [message["message"] for _, message in gateway.requests if message["to"] == "13800002222"]
+        for words in ("已立案", "已派遣至区执法中队", "已超过处置时限", "处置时限延长", "已处置"):
+            wait_for(lambda: any(words in text for text in texts()), what=f"the text saying {words}")
+        assert gateway.bad_signatures == 0
+        sms = requests.get(server.base + "/api/v1/admin/sms", headers=admin, timeout=10)
+        assert sms.status_code == 200 and "13800002222" not in sms.text and "138****2222" in sms.text
+
         # The events cursor lists the same steps, in the same order, for a platform that pulls.
         admin = token(server, "demo.admin")
         events = requests.get(server.base + "/api/v1/admin/events?limit=500", headers=admin, timeout=10).json()
@@ -214,3 +230,4 @@ def test_a_hotline_case_escalates_and_every_step_reaches_the_city_platform(workd
         server.stop()
         platform.stop()
         silent.stop()
+        gateway.stop()
