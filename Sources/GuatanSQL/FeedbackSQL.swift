@@ -305,16 +305,18 @@ extension SQLStore {
     public func publicCaseSteps(of scope: FeedScope, limit: Int) async throws -> [PublicCaseStep] {
         let (condition, value): (String, String) =
             switch scope {
-            case .stall(let id): ("r.slot_id = ?", id)
-            case .site(let id): ("r.site_id = ?", id)
-            case .district(let code): ("r.district = ?", code)
+            case .stall(let id): ("slot_id = ?", id)
+            case .site(let id): ("site_id = ?", id)
+            case .district(let code): ("district = ?", code)
             }
         return try await sqlRead { db in
+            // The scope's cases first (by their index), then their steps: a public feed never
+            // walks the whole timeline table.
             try db.rows(
                 """
                 SELECT e.id AS event_id, e.at, e.action, e.to_state, e.public_note, r.id, r.category, r.slot_id, r.site_id, r.district
-                FROM report_event e JOIN report r ON r.id = e.report_id
-                WHERE \(condition) ORDER BY e.id DESC LIMIT ?
+                FROM report r JOIN report_event e ON e.report_id = r.id
+                WHERE r.id IN (SELECT id FROM report WHERE \(condition) ORDER BY seq DESC LIMIT 200) ORDER BY e.id DESC LIMIT ?
                 """, [value, limit]
             ).map { row in
                 PublicCaseStep(

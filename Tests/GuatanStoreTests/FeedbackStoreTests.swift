@@ -83,6 +83,11 @@ struct FeedbackStoreTests {
         #expect(try await feedback.escalate(now: later.addingTimeInterval(1)) == 1)
         let timeline = try #require(try await store.stores.reports.report(id: report.id)).timeline.map(\.action)
         #expect(timeline.filter { $0 == "escalate" }.count == 2 && timeline.contains("approve_extension"))
+        // The stall's public feed has every step of the case, newest first.
+        let steps = try await store.stores.feedback.publicCaseSteps(of: .stall("CG-001-01"), limit: 100)
+        #expect(steps.map(\.action) == timeline.reversed() && steps.allSatisfy { $0.reportId == report.id })
+        #expect(try await store.stores.feedback.publicCaseSteps(of: .district("CG"), limit: 2).count == 2)
+        #expect(try await store.stores.feedback.publicCaseSteps(of: .site("XG-001"), limit: 100).isEmpty)
         let types = try await store.stores.feedback.outbox(after: 0, limit: 100).filter { $0.entityId == report.id }.map(\.type)
         #expect(
             types == [
