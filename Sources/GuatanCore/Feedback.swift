@@ -157,6 +157,8 @@ public enum OutboxEventType: String, Sendable, Hashable, Codable, CaseIterable {
     case permitRejected = "permit.rejected"
     case pointsDeducted = "permit.points_deducted"
     case idleWarning = "permit.idle_warning"
+    /// Half an hour after the site opened, a vendor with a permit has not checked in today.
+    case checkInReminder = "permit.checkin_reminder"
 
     /// A report's step in the loop, as the outbox names it.
     public static func of(_ action: ReportAction) -> OutboxEventType {

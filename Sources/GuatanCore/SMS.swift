@@ -71,6 +71,8 @@ public enum SMSRules {
             return (.vendor, "【瓜摊】您的许可证 \(permit) 已撤销" + (data["reason"].map { "：\($0)" } ?? "") + "，请勿再出摊。", true)
         case .pointsDeducted:
             return (.vendor, "【瓜摊】您的许可证 \(permit) 本月被扣 \(data["points"] ?? "") 分（检查 \(data["inspection_id"] ?? "")），可在摊主页面查看。", false)
+        case .checkInReminder:
+            return (.vendor, "【瓜摊】您的摊位 \(data["slot_id"] ?? "") 今天 \(data["opens_at"] ?? "") 已开市，您还没有出摊打卡；到摊后请打卡。", false)
         case .idleWarning:
             return (.vendor, "【瓜摊】您的摊位 \(data["slot_id"] ?? "") 多日未出摊；\(data["reclaim_on"] ?? "") 起仍未出摊的，摊位将收回。", false)
         default: return nil

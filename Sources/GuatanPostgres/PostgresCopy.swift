@@ -19,7 +19,7 @@ extension PostgresStore {
         "inspection_photo", "point_deduction", "vendor_bar", "number_sequence", "request_limit", "registry_version",
         "season_site", "season_slot", "application", "application_household", "season_draw", "waitlist", "objection", "waitlist_offer",
         "permit_warning", "report_extension", "outbox_event", "webhook_endpoint", "webhook_dead_letter",
-        "outbox_reader", "sms_message", "reply_template",
+        "outbox_reader", "sms_message", "reply_template", "checkin_reminder",
     ]
     /// Tables the first migration fills: their rows are replaced by the source's.
     static let migrationRows: Set<String> = ["store_meta", "report_category", "registry_version", "reply_template"]

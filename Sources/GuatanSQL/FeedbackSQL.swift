@@ -201,6 +201,27 @@ extension SQLStoreTransaction: FeedbackTransaction {
         try db.run("UPDATE reply_template SET retired_at = ? WHERE id = ? AND retired_at IS NULL", [BusinessTime.rfc3339(at), id]) == 1
     }
 
+    public func permitsToRemind(day: LocalDate, openedBy: LocalTime, now: LocalTime, limit: Int) throws -> [PermitToRemind] {
+        try db.rows(
+            """
+            SELECT p.permit_no, p.vendor_id, p.slot_id, p.district, s.opens_at
+            FROM permit p JOIN slot sl ON sl.id = p.slot_id JOIN site s ON s.id = sl.site_id
+            WHERE p.season = ? AND p.state = 'issued' AND s.opens_at <= ? AND s.closes_at > ?
+              AND NOT EXISTS (SELECT 1 FROM checkin c WHERE c.permit_no = p.permit_no AND c.business_date = ?)
+              AND NOT EXISTS (SELECT 1 FROM checkin_reminder r WHERE r.permit_no = p.permit_no AND r.day = ?)
+            ORDER BY p.permit_no LIMIT ?
+            """, [day.year, openedBy.description, now.description, day.description, day.description, limit]
+        ).map { row in
+            PermitToRemind(
+                permitNumber: row["permit_no"], vendorId: row["vendor_id"], slotId: row["slot_id"], district: row["district"],
+                opensAt: row["opens_at"])
+        }
+    }
+
+    public func markReminded(permitNumber: String, day: LocalDate) throws -> Bool {
+        try db.run("INSERT INTO checkin_reminder (permit_no, day) VALUES (?, ?) ON CONFLICT DO NOTHING", [permitNumber, day.description]) == 1
+    }
+
     public func districtName(code: String) throws -> String? {
         try db.value("SELECT name FROM district WHERE code = ?", [code])
     }

@@ -135,6 +135,28 @@ public protocol FeedbackTransaction {
     /// False when there is no such template in use.
     func retireReplyTemplate(id: Int64, at: Date) throws -> Bool
     func districtName(code: String) throws -> String?
+
+    /// Issued permits of `day`'s season at sites open since `openedBy` (and not closed at
+    /// `now`) with no check-in that day and no reminder yet, up to `limit`.
+    func permitsToRemind(day: LocalDate, openedBy: LocalTime, now: LocalTime, limit: Int) throws -> [PermitToRemind]
+    /// False when the permit was reminded that day already.
+    func markReminded(permitNumber: String, day: LocalDate) throws -> Bool
+}
+
+public struct PermitToRemind: Sendable, Hashable {
+    public var permitNumber: String
+    public var vendorId: String
+    public var slotId: String
+    public var district: String
+    public var opensAt: String
+
+    public init(permitNumber: String, vendorId: String, slotId: String, district: String, opensAt: String) {
+        self.permitNumber = permitNumber
+        self.vendorId = vendorId
+        self.slotId = slotId
+        self.district = district
+        self.opensAt = opensAt
+    }
 }
 
 /// A public note the bureau keeps for an action (and a category, or every one): `{report_id}`,

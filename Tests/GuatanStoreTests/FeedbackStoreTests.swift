@@ -161,4 +161,24 @@ struct FeedbackStoreTests {
         let listed = try await store.stores.feedback.smsMessages(limit: 10)
         #expect(listed.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.queued, .sent])
     }
+
+    @Test("a vendor not checked in half an hour after his site opened is reminded once that day, in season only", arguments: StoreBackend.allCases)
+    func checkInReminders(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let vendors = try await Fixtures.vendors(store.workflows, count: 1)
+        let permit = try await store.workflows.permits.create(
+            vendorId: vendors[0], slotId: "CG-001-01", season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
+        let feedback = store.workflows.feedback
+        func at(_ text: String) -> Date { BusinessTime.parseInstant(text)! }
+        // CG-001 opens at 07:00.
+        #expect(try await feedback.remindCheckIns(now: at("2026-07-20T07:20:00+08:00")) == 0)
+        #expect(try await feedback.remindCheckIns(now: at("2026-07-20T07:31:00+08:00")) == 1)
+        #expect(try await feedback.remindCheckIns(now: at("2026-07-20T08:31:00+08:00")) == 0, "once a day")
+        #expect(try await feedback.remindCheckIns(now: at("2026-07-21T07:45:00+08:00")) == 1, "the next day again")
+        #expect(try await feedback.remindCheckIns(now: at("2026-10-20T08:00:00+08:00")) == 0, "out of season")
+        let reminders = try await store.stores.feedback.outbox(after: 0, limit: 100).filter { $0.type == .checkInReminder }
+        #expect(reminders.map(\.entityId) == [permit.permit.number, permit.permit.number])
+        #expect(reminders.first?.payload["opens_at"] == "07:00" && reminders.first?.payload["day"] == "2026-07-20")
+        #expect(SMSRules.message(for: reminders[0])?.text.contains("还没有出摊打卡") == true)
+    }
 }

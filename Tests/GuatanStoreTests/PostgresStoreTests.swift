@@ -66,7 +66,7 @@ struct PostgresStoreTests {
                 try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                     .map { try $0.decode(String.self) }
             }
-            #expect(tables.count == 43, "\(tables)")
+            #expect(tables.count == 44, "\(tables)")
             #expect(tables.contains("number_sequence") && tables.contains("schema_migration") && !tables.contains("slot_rtree"))
             await first.shutdown()
             await second.shutdown()

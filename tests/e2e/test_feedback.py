@@ -209,8 +209,17 @@ def test_a_hotline_case_escalates_and_every_step_reaches_the_city_platform(workd
 
         # The events cursor lists the same steps, in the same order, for a platform that pulls.
         admin = token(server, "demo.admin")
-        events = requests.get(server.base + "/api/v1/admin/events?limit=500", headers=admin, timeout=10).json()
-        of_case = [e for e in events["items"] if e["entity_id"] == case]
+        # Read as a platform would: page after page from the cursor (the morning's check-in reminders come first).
+        items, cursor = [], ""
+        while True:
+            page = requests.get(server.base + f"/api/v1/admin/events?limit=500&after={cursor}", headers=admin, timeout=10).json()
+            items += page["items"]
+            if not page["items"]:
+                break
+            cursor = page["next_cursor"]
+        assert [e["sequence"] for e in items] == list(range(1, len(items) + 1))
+        assert any(e["type"] == "permit.checkin_reminder" for e in items)
+        of_case = [e for e in items if e["entity_id"] == case]
         assert [e["type"] for e in of_case] == wanted + ["report.handled"]
         assert [e["id"] for e in of_case if e["type"] in wanted or e["type"] == "report.handled"] == sorted(platform.applied)
         rest = requests.get(server.base + f"/api/v1/admin/events?after={of_case[3]['id']}", headers=admin, timeout=10).json()

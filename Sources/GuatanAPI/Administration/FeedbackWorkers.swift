@@ -8,8 +8,9 @@ import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 
-/// Escalates dispatched cases past their time limit, every half minute and at start-up, on the
-/// service's own clock: a case escalates whether or not anyone asks about it.
+/// Escalates dispatched cases past their time limit and reminds vendors who have not checked in
+/// half an hour after their site opened, every half minute and at start-up, on the service's
+/// own clock: neither waits for anyone to ask.
 public struct EscalationScheduler: Service {
     let feedback: FeedbackService
     let clock: ServiceClock
@@ -32,6 +33,13 @@ public struct EscalationScheduler: Service {
                 if escalated == 0 { break }
             }
             if total > 0 { logger.info("cases escalated past their time limit", metadata: ["count": "\(total)"]) }
+            var reminded = 0
+            while true {
+                let count = try await feedback.remindCheckIns(now: clock.now())
+                reminded += count
+                if count == 0 { break }
+            }
+            if reminded > 0 { logger.info("vendors reminded to check in", metadata: ["count": "\(reminded)"]) }
         } catch {
             logger.warning("escalation not checked: the database did not answer", metadata: ["error": "\(error)"])
         }

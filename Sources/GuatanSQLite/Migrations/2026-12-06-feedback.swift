@@ -130,6 +130,12 @@ extension GuatanDatabase {
         CREATE INDEX sms_by_recipient ON sms_message(recipient, sent_day);
         -- The bureau's public-note templates, per category (NULL: every one) and action, offered
         -- on the officer's desk with the case's stall, time limit and district filled in.
+        -- The check-in reminders sent: one a permit a day.
+        CREATE TABLE checkin_reminder (
+            permit_no TEXT NOT NULL REFERENCES permit(permit_no),
+            day TEXT NOT NULL,
+            PRIMARY KEY (permit_no, day)
+        );
         CREATE TABLE reply_template (
             id INTEGER PRIMARY KEY,
             category TEXT,

@@ -43,6 +43,38 @@ public struct FeedbackService: Sendable {
         }
     }
 
+    // MARK: check-in reminders
+
+    /// How long after a site opens a vendor who has not checked in is reminded.
+    public static let reminderDelayMinutes = 30
+
+    /// On a season day, half an hour after each site opens, every vendor of an issued permit
+    /// there who has not checked in is reminded once (an outbox event: his SMS). Returns how
+    /// many were reminded.
+    public func remindCheckIns(now: Date, limit: Int = 500) async throws -> Int {
+        try await store.transaction { tx in
+            let day = BusinessTime.localDate(of: now)
+            let season = try tx.season(year: day.year)?.season ?? Season.standard(year: day.year)
+            guard season.contains(day) else { return 0 }
+            let time = BusinessTime.localTime(of: now)
+            let openedBy = BusinessTime.localTime(of: now.addingTimeInterval(-Double(Self.reminderDelayMinutes * 60)))
+            // Just after midnight the half hour would reach back into yesterday: nobody is reminded then.
+            guard openedBy <= time else { return 0 }
+            var reminded = 0
+            for permit in try tx.permitsToRemind(day: day, openedBy: openedBy, now: time, limit: limit)
+            where try tx.markReminded(permitNumber: permit.permitNumber, day: day) {
+                try tx.emit(
+                    .checkInReminder, entity: "permit", entityId: permit.permitNumber, district: permit.district,
+                    payload: [
+                        "permit_no": permit.permitNumber, "vendor_id": permit.vendorId, "slot_id": permit.slotId, "opens_at": permit.opensAt,
+                        "day": day.description,
+                    ], at: now)
+                reminded += 1
+            }
+            return reminded
+        }
+    }
+
     // MARK: extensions (延期)
 
     /// The district's squad asks for more time on a dispatched case, with a reason and a new time.
