@@ -171,8 +171,10 @@ public func buildRouter(configuration: GuatanServiceConfiguration, stores: Guata
         clock: configuration.clock
     ).register(on: table)
     StallCodeRoutes(registry: stores.registry, publicURL: configuration.publicURL, clock: configuration.clock).register(on: table)
-    FeedbackRoutes(feedback: stores.feedback, workflow: workflows.feedback, publicURL: configuration.publicURL, clock: configuration.clock)
-        .register(on: table)
+    FeedbackRoutes(
+        feedback: stores.feedback, workflow: workflows.feedback, publicURL: configuration.publicURL, clock: configuration.clock,
+        lists: snapshots.reportLists
+    ).register(on: table)
     Open311Routes(
         reports: stores.reports, workflow: workflows.reports, apiKey: configuration.open311APIKey, clock: configuration.clock, snapshots: snapshots,
         logger: logger

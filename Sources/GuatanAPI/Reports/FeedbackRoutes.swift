@@ -11,6 +11,9 @@ struct FeedbackRoutes {
     let workflow: FeedbackService
     let publicURL: String?
     let clock: ServiceClock
+    /// The public report lists' one-second cache (any case's step drops it): a feed read by
+    /// many readers at once is computed once.
+    let lists: MicroCache
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.post("/api/v1/reports/{report_id}/extensions") { request, context in try await requestExtension(request, context) }
@@ -261,12 +264,14 @@ struct FeedbackRoutes {
             case .site: .site(id)
             case .district: .district(id)
             }
-        let steps = try await feedback.publicCaseSteps(of: scope, limit: 100)
         let base = (publicURL ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        let xml = AtomFeed.render(kind: kind.rawValue, id: id, steps: steps, base: base, now: clock.now())
+        let body = try await lists.body(for: "feed|\(kind.rawValue)|\(id)") { [feedback, clock] in
+            let steps = try await feedback.publicCaseSteps(of: scope, limit: 100)
+            return ByteBuffer(string: AtomFeed.render(kind: kind.rawValue, id: id, steps: steps, base: base, now: clock.now()))
+        }
         return Response(
             status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8", .cacheControl: "public, max-age=60"],
-            body: .init(byteBuffer: ByteBuffer(string: xml)))
+            body: .init(byteBuffer: body))
     }
 }
 
