@@ -41,6 +41,7 @@ extension PostgresStore: WorkflowStore {
         let (value, changes) = try await blockingTransaction { connection in
             let transaction = SQLStoreTransaction(connection)
             let value = try body(transaction)
+            try transaction.finish()
             try self.announce(transaction.changes, in: connection)
             return (value, transaction.changes)
         }

@@ -244,23 +244,12 @@ extension SQLStoreTransaction {
                 """, ["permit/\(season)/\(district)", count, count])!
             next[district] = Int(last) - count + 1
         }
-        // Each permit's outbox event (its vendor is told), numbered in one step too.
-        var nextEvent: Int64 = 0
-        if !rows.isEmpty {
-            let last: Int64 = try db.value(
-                """
-                INSERT INTO number_sequence (name, value) VALUES ('outbox', ?)
-                ON CONFLICT (name) DO UPDATE SET value = number_sequence.value + ? RETURNING value
-                """, [rows.count, rows.count])!
-            nextEvent = last - Int64(rows.count) + 1
-        }
         let stamp = BusinessTime.rfc3339(at)
         let chunk = 60
         for start in stride(from: 0, to: rows.count, by: chunk) {
             let part = rows[start..<min(start + chunk, rows.count)]
             var permits = SQLArguments()
             var audits = SQLArguments()
-            var events = SQLArguments()
             for row in part {
                 let district: String = row["district"]
                 let number = PermitWorkflow.permitNumber(year: season, district: district, sequence: next[district]!)
@@ -279,11 +268,10 @@ extension SQLStoreTransaction {
                 after["expected_kg"] = expectedKg.map { String($0) }
                 audits.values += ([stamp, actor, "permit.create", "permit", number, nil, SQLQueries.json(after)] as [(any SQLArgument)?])
                     .map { $0?.sqlValue ?? .null }
-                let payload = ["permit_no": number, "state": "issued", "vendor_id": vendorId, "slot_id": slotId, "season": String(season)]
-                events.values +=
-                    ([nextEvent, OutboxEventType.permitIssued.rawValue, "permit", number, district, false, SQLQueries.json(payload), stamp]
-                    as [any SQLArgument]).map(\.sqlValue)
-                nextEvent += 1
+                // Each permit's outbox event (its vendor is told), written with the transaction's others at its end.
+                try emit(
+                    .permitIssued, entity: "permit", entityId: number, district: district,
+                    payload: ["permit_no": number, "state": "issued", "vendor_id": vendorId, "slot_id": slotId, "season": String(season)], at: at)
             }
             try db.run(
                 """
@@ -296,11 +284,6 @@ extension SQLStoreTransaction {
                 INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json)
                 VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", "))
                 """, audits, cached: part.count == chunk)
-            try db.run(
-                """
-                INSERT INTO outbox_event (seq, type, entity, entity_id, district, public, payload_json, at)
-                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", "))
-                """, events, cached: part.count == chunk)
         }
         try db.run(
             """

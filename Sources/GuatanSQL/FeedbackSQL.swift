@@ -4,12 +4,41 @@ import GuatanStoreInterface
 
 extension SQLStoreTransaction: FeedbackTransaction {
     public func emit(_ type: OutboxEventType, entity: String, entityId: String, district: String?, payload: [String: String], at: Date) throws {
-        // The counter's row is locked until commit: numbers are gap-free and in commit order, so
-        // a reader's cursor never passes an event that commits later with a smaller number.
-        let sequence = try nextNumber("outbox")
-        try db.run(
-            "INSERT INTO outbox_event (seq, type, entity, entity_id, district, public, payload_json, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [sequence, type.rawValue, entity, entityId, district, type.isPublic, SQLQueries.json(payload), BusinessTime.rfc3339(at)])
+        pendingEvents.append((type, entity, entityId, district, payload, at))
+    }
+
+    /// Writes the transaction's outbox events, as its last statements: the counter's row is
+    /// locked until commit, so numbers are gap-free and in commit order (a reader's cursor never
+    /// passes an event that commits later with a smaller number), and a transaction holding it
+    /// waits for no other lock — two writers can never deadlock over it.
+    public func finish() throws {
+        guard !pendingEvents.isEmpty else { return }
+        let count = pendingEvents.count
+        let last: Int64 = try db.value(
+            """
+            INSERT INTO number_sequence (name, value) VALUES ('outbox', ?)
+            ON CONFLICT (name) DO UPDATE SET value = number_sequence.value + ? RETURNING value
+            """, [count, count])!
+        var sequence = last - Int64(count) + 1
+        // Several rows a statement: a national allocation tells 200,000 vendors at once.
+        let chunk = 60
+        for start in stride(from: 0, to: count, by: chunk) {
+            let part = pendingEvents[start..<min(start + chunk, count)]
+            var arguments = SQLArguments()
+            for event in part {
+                arguments.values +=
+                    ([
+                        sequence, event.type.rawValue, event.entity, event.entityId, event.district, event.type.isPublic,
+                        SQLQueries.json(event.payload), BusinessTime.rfc3339(event.at),
+                    ] as [(any SQLArgument)?]).map { $0?.sqlValue ?? .null }
+                sequence += 1
+            }
+            try db.run(
+                "INSERT INTO outbox_event (seq, type, entity, entity_id, district, public, payload_json, at) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: part.count).joined(separator: ", "),
+                arguments, cached: part.count == chunk)
+        }
+        pendingEvents = []
     }
 
     public func outbox(after sequence: Int64, limit: Int) throws -> [OutboxEvent] {

@@ -8,6 +8,8 @@ import GuatanStoreInterface
 public final class SQLStoreTransaction: StoreTransaction {
     let db: any SQLConnection
     public private(set) var changes: Set<StoreChange> = []
+    /// Outbox events of this transaction, written by `finish()` as its last statements.
+    var pendingEvents: [(type: OutboxEventType, entity: String, entityId: String, district: String?, payload: [String: String], at: Date)] = []
 
     public init(_ db: any SQLConnection) {
         self.db = db

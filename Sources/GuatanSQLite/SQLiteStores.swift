@@ -108,7 +108,9 @@ extension GuatanDatabase: WorkflowStore {
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         let (value, changes) = try await write { db in
             let transaction = SQLStoreTransaction(SQLiteConnection(db: db))
-            return (try body(transaction), transaction.changes)
+            let value = try body(transaction)
+            try transaction.finish()
+            return (value, transaction.changes)
         }
         changeFeed.publish(changes)
         return value
@@ -118,7 +120,9 @@ extension GuatanDatabase: WorkflowStore {
         // Each job runs in its own savepoint; its changes count only when it got through.
         let (value, changes) = try await batchedWrite { db in
             let transaction = SQLStoreTransaction(SQLiteConnection(db: db))
-            return (try body(transaction), transaction.changes)
+            let value = try body(transaction)
+            try transaction.finish()
+            return (value, transaction.changes)
         }
         changeFeed.publish(changes)
         return value

@@ -31,6 +31,8 @@ public struct EscalationScheduler: Service {
                 let escalated = try await feedback.escalate(now: clock.now())
                 total += escalated
                 if escalated == 0 { break }
+                // Between batches the squads' own writes go first.
+                try await Task.sleep(for: .milliseconds(20))
             }
             if total > 0 { logger.info("cases escalated past their time limit", metadata: ["count": "\(total)"]) }
             var reminded = 0
@@ -38,6 +40,7 @@ public struct EscalationScheduler: Service {
                 let count = try await feedback.remindCheckIns(now: clock.now())
                 reminded += count
                 if count == 0 { break }
+                try await Task.sleep(for: .milliseconds(20))
             }
             if reminded > 0 { logger.info("vendors reminded to check in", metadata: ["count": "\(reminded)"]) }
         } catch {

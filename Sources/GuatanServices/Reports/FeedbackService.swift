@@ -17,7 +17,11 @@ public struct FeedbackService: Sendable {
     /// Every dispatched case past its time limit goes to the bureau's escalation queue, with a
     /// timeline entry and an outbox event (the squad and the bureau are told): run by the
     /// service's scheduler on its own clock, never by a request. Returns how many escalated.
-    public func escalate(now: Date, limit: Int = 200) async throws -> Int {
+    /// Batches stay small: each takes the outbox counter's lock, which every user's step that
+    /// tells someone also needs, so a morning's backlog never holds a squad's click for long.
+    public static let batch = 40
+
+    public func escalate(now: Date, limit: Int = FeedbackService.batch) async throws -> Int {
         try await store.transaction { tx in
             var escalated = 0
             for id in try tx.overdueReports(now: now, limit: limit) {
@@ -51,7 +55,7 @@ public struct FeedbackService: Sendable {
     /// On a season day, half an hour after each site opens, every vendor of an issued permit
     /// there who has not checked in is reminded once (an outbox event: his SMS). Returns how
     /// many were reminded.
-    public func remindCheckIns(now: Date, limit: Int = 500) async throws -> Int {
+    public func remindCheckIns(now: Date, limit: Int = FeedbackService.batch) async throws -> Int {
         try await store.transaction { tx in
             let day = BusinessTime.localDate(of: now)
             let season = try tx.season(year: day.year)?.season ?? Season.standard(year: day.year)
@@ -165,7 +169,7 @@ public struct FeedbackService: Sendable {
     /// Writes the message of each outbox event not read yet, for its recipient (the reporter
     /// who asked to be told, the permit's holder), once; at night only what cannot wait is due
     /// before 07:00. Returns how many events were read.
-    public func writeMessages(now: Date, limit: Int = 200) async throws -> Int {
+    public func writeMessages(now: Date, limit: Int = 4 * FeedbackService.batch) async throws -> Int {
         try await store.transaction { tx in
             let from = try tx.outboxReader("sms")
             let events = try tx.outbox(after: from, limit: limit)
