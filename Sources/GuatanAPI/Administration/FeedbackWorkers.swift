@@ -49,14 +49,7 @@ public struct EscalationScheduler: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await tick()
-            do {
-                try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
-            } catch {
-                return
-            }
-        }
+        await tickUntilShutdown(every: interval) { await tick() }
     }
 }
 
@@ -102,19 +95,8 @@ public struct WebhookDeliverer: Service {
     }
 
     public func run() async throws {
-        var configuration = HTTPClient.Configuration()
-        // A receiver answers where it was registered: a redirect is a failure to look at.
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(policy.timeout)))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await tick(client)
-            do {
-                try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
-            } catch {
-                break
-            }
-        }
+        let client = outboundClient(timeout: policy.timeout)
+        await tickUntilShutdown(every: interval) { await tick(client) }
         try? await client.shutdown()
     }
 
@@ -253,17 +235,8 @@ public struct SMSDispatcher: Service {
     }
 
     public func run() async throws {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await tick(client)
-            do {
-                try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
-            } catch {
-                break
-            }
-        }
+        let client = outboundClient(timeout: gateway.timeout)
+        await tickUntilShutdown(every: interval) { await tick(client) }
         try? await client.shutdown()
     }
 
@@ -312,4 +285,13 @@ public struct SMSDispatcher: Service {
             return (nil, String(describing: error).prefix(300).description)
         }
     }
+}
+
+/// The client webhooks and text messages go out by: a receiver answers where it was
+/// registered (a redirect is a failure to look at), within its time.
+func outboundClient(timeout: TimeInterval) -> HTTPClient {
+    var configuration = HTTPClient.Configuration()
+    configuration.redirectConfiguration = .disallow
+    configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(timeout)))
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 }

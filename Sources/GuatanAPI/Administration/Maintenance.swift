@@ -70,13 +70,19 @@ public struct OfferScheduler: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await tick()
-            do {
-                try await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
-            } catch {
-                return
-            }
+        await tickUntilShutdown(every: interval) { await tick() }
+    }
+}
+
+/// Runs `tick` at once and then every `interval` until the service shuts down (the wait ends
+/// at once on SIGTERM): the schedulers that act on the service's clock, not on requests.
+func tickUntilShutdown(every interval: Duration, _ tick: () async -> Void) async {
+    while !Task.isCancelled, !Task.isShuttingDownGracefully {
+        await tick()
+        do {
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        } catch {
+            return
         }
     }
 }
