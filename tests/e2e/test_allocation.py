@@ -6,6 +6,7 @@ once, and in the season a surrender whose slot goes down the waitlist: one vendo
 the deadline, the next lets it run out while the service is restarted."""
 
 import csv
+import datetime
 import io
 import json
 import subprocess
@@ -222,7 +223,12 @@ def test_a_season_allocated_by_draw_from_the_window_to_the_waitlist(workdir):
         assert r.status_code == 200 and r.json()["status"] == "surrendered", r.text
         first = login(server, f"farmer{by_number[waitlist[0]]}", FARMER_PASSWORD)
         mine = requests.get(server.base + "/api/v1/me/allocation?season=2027", headers=first, timeout=10).json()
-        assert mine["stage"] == "offer" and mine["offers"][0]["deadline"] == "2027-06-22T08:00:00+08:00"
+        assert mine["stage"] == "offer", mine
+        # 48 hours from the surrender, on a clock that kept running since the restart.
+        deadline = datetime.datetime.fromisoformat(mine["offers"][0]["deadline"])
+        started = datetime.datetime.fromisoformat("2027-06-20T08:00:00+08:00")
+        assert mine["offers"][0]["deadline"].endswith("+08:00")
+        assert datetime.timedelta(hours=48) <= deadline - started < datetime.timedelta(hours=48, minutes=2), deadline
         offers = requests.get(server.base + "/api/v1/officer/offers?season=2027",
                               headers=login(server, f"demo.officer.{district.lower()}"), timeout=10).json()["items"]
         assert [o["offer_no"] for o in offers] == [mine["offers"][0]["offer_no"]]
