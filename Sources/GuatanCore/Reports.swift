@@ -238,6 +238,8 @@ public struct Report: Sendable, Hashable {
     public var escalatedAt: Date?
     /// The reporter left a number and asked to be told by SMS.
     public var notifySMS = false
+    /// What the reporter said instead of or beside the text: staff only.
+    public var voiceNote: VoiceNote?
 
     public init(
         id: String, category: ReportCategory, description: String, slotId: String?, siteId: String?, permitNumber: String?, district: String,

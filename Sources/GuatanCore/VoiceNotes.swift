@@ -46,6 +46,19 @@ public enum VoiceError: Error, Sendable, Equatable {
     case malformed(String)
 }
 
+/// A report's kept voice note: named by the SHA-256 of its cleaned bytes, like a photo.
+public struct VoiceNote: Sendable, Hashable, Codable {
+    public var id: String
+    public var format: VoiceFormat
+    public var milliseconds: Int
+
+    public init(id: String, format: VoiceFormat, milliseconds: Int) {
+        self.id = id
+        self.format = format
+        self.milliseconds = milliseconds
+    }
+}
+
 /// A voice note ready to keep: the cleaned bytes, what they are, and how long they play.
 public struct CleanVoice: Sendable, Equatable {
     public var bytes: [UInt8]

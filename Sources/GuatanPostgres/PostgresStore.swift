@@ -84,7 +84,9 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 /// its queries waits there for the server's answer, so a transaction holds one thread and one
 /// connection, never a thread of Swift's cooperative pool.
 public final class PostgresStore: Sendable {
-    static let migrations: [PostgresMigration] = [.schema, .requestLimits, .registryVersionShards, .allocation, .retiredPlaces, .feedback]
+    static let migrations: [PostgresMigration] = [
+        .schema, .requestLimits, .registryVersionShards, .allocation, .retiredPlaces, .feedback, .voiceNotes,
+    ]
 
     public let location: PostgresLocation
     let client: PostgresClient

@@ -81,6 +81,9 @@ public enum SQLRows {
         report.enteredBy = row["entered_by"]
         report.escalatedAt = (row["escalated_at"] as String?).flatMap(BusinessTime.parseInstant)
         report.notifySMS = row["notify_sms"]
+        if let voice = row["voice_id"] as String?, let format = (row["voice_type"] as String?).flatMap(VoiceFormat.init(rawValue:)) {
+            report.voiceNote = VoiceNote(id: voice, format: format, milliseconds: row["voice_ms"] as Int? ?? 0)
+        }
         return report
     }
 

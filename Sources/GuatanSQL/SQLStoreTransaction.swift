@@ -428,17 +428,24 @@ public final class SQLStoreTransaction: StoreTransaction {
 
     public func insertReport(_ report: NewReport, photos: [StoredPhoto]) throws {
         let stamp = BusinessTime.rfc3339(report.at)
+        if let voice = report.voice {
+            // The file's row, as for a photo: the folder's sweep keeps what a row names.
+            try db.run(
+                "INSERT INTO photo (id, media_type, byte_count, purpose, created_at) VALUES (?, ?, ?, 'voice', ?) ON CONFLICT DO NOTHING",
+                [voice.note.id, voice.note.format.rawValue, voice.byteCount, stamp])
+        }
         try db.run(
             """
             INSERT INTO report (seq, id, tracking_hash, category, description, slot_id, site_id, permit_no, district, lat, lng,
-                contact_phone, state, duplicate_of, created_at, created_epoch, updated_at, channel, entered_by, notify_sms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                contact_phone, state, duplicate_of, created_at, created_epoch, updated_at, channel, entered_by, notify_sms,
+                voice_id, voice_type, voice_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 report.sequence, report.id, report.trackingHash, report.intake.category.rawValue, report.intake.description, report.slotId,
                 report.siteId, report.permitNumber, report.district, report.position.lat, report.position.lng, report.intake.contactPhone,
                 report.state.rawValue, report.duplicateOf, stamp, report.at.timeIntervalSince1970, stamp, report.channel.rawValue,
-                report.enteredBy, report.notifySMS,
+                report.enteredBy, report.notifySMS, report.voice?.note.id, report.voice?.note.format.rawValue, report.voice?.note.milliseconds,
             ])
         for (index, photo) in photos.enumerated() {
             try insertPhoto(photo, purpose: "report", at: report.at)

@@ -16,10 +16,42 @@ public struct StoredPhoto: Sendable, Hashable {
     var fileName: String { "\(id).\(type.fileExtension)" }
 }
 
-/// A photo written to the staging folder for a request that has not committed yet.
-public struct StagedPhoto: Sendable, Hashable {
+/// A report's voice note on disk, beside the photos: its note and the file's size.
+public struct StoredVoice: Sendable, Hashable {
+    public var note: VoiceNote
+    public var byteCount: Int
+
+    public init(note: VoiceNote, byteCount: Int) {
+        self.note = note
+        self.byteCount = byteCount
+    }
+
+    var fileName: String { "\(note.id).\(note.format.fileExtension)" }
+}
+
+/// A file written to the staging folder for a request that has not committed yet.
+public protocol StagedFile: Sendable {
+    var stagingName: String { get }
+    /// Its name once moved into the folder.
+    var fileName: String { get }
+}
+
+public struct StagedPhoto: StagedFile, Hashable {
     public var photo: StoredPhoto
+    public let stagingName: String
+    public var fileName: String { photo.fileName }
+}
+
+public struct StagedVoice: StagedFile, Hashable {
+    public var voice: StoredVoice
+    public let stagingName: String
+    public var fileName: String { voice.fileName }
+}
+
+/// A staged file the sweep found, known by its name alone.
+struct StagedName: StagedFile {
     let stagingName: String
+    let fileName: String
 }
 
 /// The photo folder (`DATA/photos`) and its staging folder (`DATA/photo-staging`).
@@ -47,7 +79,17 @@ public struct PhotoFiles: Sendable {
     /// never the client's fault, so the service answers 503.
     public func stage(_ bytes: [UInt8], id: String, type: PhotoType) throws -> StagedPhoto {
         let photo = StoredPhoto(id: id, type: type, byteCount: bytes.count)
-        let name = "\(photo.fileName).\(UUID().uuidString)"
+        return StagedPhoto(photo: photo, stagingName: try stage(bytes, fileName: photo.fileName))
+    }
+
+    /// A voice note, staged the same way.
+    public func stage(_ voice: CleanVoice, id: String) throws -> StagedVoice {
+        let stored = StoredVoice(note: VoiceNote(id: id, format: voice.format, milliseconds: voice.milliseconds), byteCount: voice.bytes.count)
+        return StagedVoice(voice: stored, stagingName: try stage(voice.bytes, fileName: stored.fileName))
+    }
+
+    func stage(_ bytes: [UInt8], fileName: String) throws -> String {
+        let name = "\(fileName).\(UUID().uuidString)"
         let target = staging.appendingPathComponent(name)
         do {
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -63,17 +105,17 @@ public struct PhotoFiles: Sendable {
             throw PhotoStorageError(underlying: String(describing: error))
         }
         Self.syncFolder(staging)
-        return StagedPhoto(photo: photo, stagingName: name)
+        return name
     }
 
     /// After the commit: each staged file into `photos/` (a photo already there, the same bytes
     /// by its name, is kept and the staged copy dropped).
-    public func promote(_ staged: [StagedPhoto]) throws {
+    public func promote(_ staged: [any StagedFile]) throws {
         guard !staged.isEmpty else { return }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         for file in staged {
             let source = staging.appendingPathComponent(file.stagingName)
-            let target = url(file.photo.id, file.photo.type)
+            let target = directory.appendingPathComponent(file.fileName)
             if FileManager.default.fileExists(atPath: target.path) {
                 try? FileManager.default.removeItem(at: source)
             } else if rename(source.path, target.path) != 0, !FileManager.default.fileExists(atPath: target.path) {
@@ -84,7 +126,7 @@ public struct PhotoFiles: Sendable {
     }
 
     /// The request failed or was refused: nothing of it stays on disk.
-    public func discard(_ staged: [StagedPhoto]) {
+    public func discard(_ staged: [any StagedFile]) {
         for file in staged {
             try? FileManager.default.removeItem(at: staging.appendingPathComponent(file.stagingName))
         }
@@ -111,9 +153,9 @@ public struct PhotoFiles: Sendable {
             {
                 continue
             }
-            if parts.count == 3, referenced.contains(String(parts[0])), let type = PhotoType(fileExtension: String(parts[1])) {
-                let photo = StoredPhoto(id: String(parts[0]), type: type, byteCount: 0)
-                if (try? promote([StagedPhoto(photo: photo, stagingName: name)])) != nil {
+            let known = parts.count == 3 && (PhotoType(fileExtension: String(parts[1])) != nil || VoiceFormat(fileExtension: String(parts[1])) != nil)
+            if known, referenced.contains(String(parts[0])) {
+                if (try? promote([StagedName(stagingName: name, fileName: "\(parts[0]).\(parts[1])")])) != nil {
                     result.movedIn += 1
                     continue
                 }
@@ -131,6 +173,10 @@ public struct PhotoFiles: Sendable {
 
     public func read(_ photo: StoredPhoto) throws -> Data {
         try Data(contentsOf: url(photo.id, photo.type))
+    }
+
+    public func read(_ voice: VoiceNote) throws -> Data {
+        try Data(contentsOf: directory.appendingPathComponent("\(voice.id).\(voice.format.fileExtension)"))
     }
 
     static func syncFolder(_ folder: URL) {

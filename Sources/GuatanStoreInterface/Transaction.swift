@@ -223,6 +223,8 @@ public struct NewReport: Sendable, Hashable {
     /// The staff account that entered a hotline, walk-in or officer report.
     public var enteredBy: String?
     public var notifySMS = false
+    /// Its voice note, staged beside the photos.
+    public var voice: StoredVoice?
 
     public init(
         id: String, sequence: Int64, trackingHash: String, intake: ReportIntake, slotId: String?, siteId: String?, permitNumber: String?,

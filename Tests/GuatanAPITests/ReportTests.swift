@@ -145,6 +145,81 @@ struct ReportTests {
         }
     }
 
+    /// An MP3 of 40 frames (1.04 s) behind an ID3 tag that names the reporter.
+    static let voiceFrames: [UInt8] = (0..<40).flatMap { _ in [0xFF, 0xFB, 0x90, 0x64] + [UInt8](repeating: 0x55, count: 413) }
+    static let voiceMP3: [UInt8] = {
+        let title = Array("TIT2".utf8) + [0, 0, 0, 16, 0, 0, 3] + Array("王大妈13912345".utf8)
+        return Array("ID3".utf8) + [4, 0, 0, 0, 0, 0, UInt8(title.count)] + title + voiceFrames
+    }()
+
+    /// AMR of `frames` 20 ms frames.
+    static func voiceAMR(frames: Int) -> [UInt8] {
+        Array("#!AMR\n".utf8) + (0..<frames).flatMap { _ in [0x3C] + [UInt8](repeating: 7, count: 31) }
+    }
+
+    @Test("a voice note: kept without its tags, played by the district's staff, its length for the reporter, nothing for the public")
+    func voiceNote() async throws {
+        let service = try await Scene.people()
+        let folder = service.folder.url
+        try await service.run { client in
+            func report(voice: [UInt8]...) -> MultipartBody {
+                var form = MultipartBody()
+                form.field("category", "occupying_road")
+                form.field("description", "三轮车占了盲道，我说不清楚，听语音")
+                form.field("slot_id", "CG-001-01")
+                for bytes in voice { form.file("voice", filename: "voice.m4a", contentType: "audio/mp4", bytes) }
+                return form
+            }
+            let created = try await client.post("/api/v1/reports", form: report(voice: Self.voiceMP3))
+            #expect(created.status == .created, "\(created.text)")
+            let id = try #require(try created.json()["report_id"] as? String)
+            let code = try #require(try created.json()["tracking_code"] as? String)
+
+            let publicView = try await client.get("/api/v1/reports/\(id)")
+            #expect(!publicView.text.contains("voice"))
+            #expect(!(try await client.get("/api/v1/reports?slot_id=CG-001-01").text.contains("voice")))
+            let tracked = try await client.get("/api/v1/reports/track/\(code)").json()
+            #expect(tracked["voice_note"] as? [String: Int] == ["seconds": 1])
+
+            let cg = try await client.signIn("cg.li")
+            let staffView = try await client.get("/api/v1/reports/\(id)", headers: cg).json()
+            let note = try #require(staffView["voice_note"] as? [String: Any])
+            #expect(note["media_type"] as? String == "audio/mpeg" && note["seconds"] as? Int == 1)
+            let url = try #require(note["url"] as? String)
+            let played = try await client.get(url, headers: cg)
+            #expect(played.status == .ok)
+            #expect(played.headers[.contentType] == "audio/mpeg")
+            #expect(played.headers[.cacheControl] == "private, no-store")
+            let framesOnly = Array(played.body.readableBytesView) == Self.voiceFrames
+            #expect(framesOnly, "the frames, without the tag")
+
+            // Another district's officer, a vendor, a citizen: never.
+            try await client.get(url, headers: try await client.signIn("xg.sun")).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.get(url, headers: try await client.signIn("zhangsan")).expectError(.forbidden, code: "FORBIDDEN")
+            try await client.get(url).expectError(.unauthorized, code: "UNAUTHENTICATED")
+            #expect(try await client.get(url, headers: try await client.signIn("admin")).status == .ok)
+
+            // Refused before anything is written: too long, not a recording, two of them.
+            let before = try await client.get("/api/v1/reports?slot_id=CG-001-01").json()["total"] as? Int
+            try await client.post("/api/v1/reports", form: report(voice: Self.voiceAMR(frames: 3100))).expectError(
+                .contentTooLarge, code: "TOO_LARGE", field: "voice")
+            try await client.post("/api/v1/reports", form: report(voice: Array("RIFF....WAVEfmt ".utf8))).expectError(
+                .unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", field: "voice")
+            try await client.post("/api/v1/reports", form: report(voice: Self.voiceAMR(frames: 5), Self.voiceAMR(frames: 5))).expectError(
+                .badRequest, code: "VALIDATION_FAILED", field: "voice")
+            #expect(try await client.get("/api/v1/reports?slot_id=CG-001-01").json()["total"] as? Int == before)
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("photos").path)
+            #expect(files.count == 1 && files[0].hasSuffix(".mp3"), "\(files)")
+            let staged = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("photo-staging").path)) ?? []
+            #expect(staged.isEmpty)
+
+            // A report without a voice note has none to play.
+            let plain = try await Scene.submit(client, #"{"category": "hygiene", "description": "垃圾", "slot_id": "CG-001-02"}"#)
+            let plainId = try #require(plain["report_id"] as? String)
+            try await client.get("/api/v1/reports/\(plainId)/voice", headers: cg).expectError(.notFound, code: "NOT_FOUND")
+        }
+    }
+
     @Test("a report about a place takes the nearest site's district; the same problem nearby within a day is linked as a duplicate")
     func placesAndDuplicates() async throws {
         let service = try await Scene.people()

@@ -55,6 +55,25 @@ struct FeedbackStoreTests {
         #expect(try await store.stores.feedback.outbox(after: 12, limit: 10).map(\.sequence) == [13])
     }
 
+    @Test(
+        "a report's voice note is stored with it, read back with its case and in lists, and kept by the photo folder's sweep",
+        arguments: StoreBackend.allCases)
+    func voiceNote(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let note = VoiceNote(id: String(repeating: "ab", count: 32), format: .ogg, milliseconds: 12_340)
+        let report = try await store.workflows.reports.submit(
+            ReportIntake(category: .noise, description: "听语音", subject: .slot("CG-001-01"), contactPhone: nil), photos: [],
+            voice: StoredVoice(note: note, byteCount: 4321), trackingHash: "voice-hash", channel: .hotline,
+            enteredBy: Account(id: 9, username: "hotline.wang", role: .callTaker, district: nil, vendorId: nil), at: Fixtures.now)
+        #expect(report.voiceNote == note)
+        #expect(try await store.stores.reports.report(id: report.id)?.voiceNote == note)
+        #expect(try await store.stores.reports.report(trackingHash: "voice-hash")?.voiceNote == note)
+        let listed = try await store.stores.reports.reports(matching: ReportFilter(), page: try PageRequest(page: 1, perPage: 50))
+        #expect(listed.items.first { $0.id == report.id }?.voiceNote == note)
+        #expect(listed.items.filter { $0.id != report.id }.allSatisfy { $0.voiceNote == nil })
+        #expect(try await store.stores.operations.referencedPhotoIds().contains(note.id))
+    }
+
     @Test("a case past its time limit escalates once; an approved extension lifts it; the queue shows what is late", arguments: StoreBackend.allCases)
     func escalation(backend: StoreBackend) async throws {
         let store = try await backend.seeded()

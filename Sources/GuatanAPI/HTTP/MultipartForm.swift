@@ -136,6 +136,14 @@ struct PhotoIntake: Sendable {
     /// Cleans `uploads` (the first bad one is a 415, 413 or 400 naming `field`), stages them,
     /// runs `commit` with them and moves them in when it returns; when it throws they are gone.
     func keeping<T: Sendable>(_ uploads: [[UInt8]], field: String, _ commit: ([StoredPhoto]) async throws -> T) async throws -> T {
+        try await keeping(uploads, field: field, voice: nil) { photos, _ in try await commit(photos) }
+    }
+
+    /// The same with a voice note beside the photos (field `voice`), checked and cleaned first
+    /// too: a refused note leaves nothing on disk and writes nothing.
+    func keeping<T: Sendable>(
+        _ uploads: [[UInt8]], field: String, voice: [UInt8]?, _ commit: ([StoredPhoto], StoredVoice?) async throws -> T
+    ) async throws -> T {
         var cleaned: [(bytes: [UInt8], type: PhotoType)] = []
         for upload in uploads {
             do {
@@ -144,36 +152,67 @@ struct PhotoIntake: Sendable {
                 throw error.apiError(field: field)
             }
         }
-        if !cleaned.isEmpty, let free = DiskSpace.freeBytes(at: files.directory.deletingLastPathComponent()),
-            free - Int64(cleaned.reduce(0) { $0 + $1.bytes.count }) < minimumFreeBytes
-        {
+        var note: CleanVoice?
+        if let voice {
+            do {
+                note = try VoiceRules.clean(voice)
+            } catch {
+                throw error.apiError(field: "voice")
+            }
+        }
+        let bytes = cleaned.reduce(0) { $0 + $1.bytes.count } + (note?.bytes.count ?? 0)
+        if bytes > 0, let free = DiskSpace.freeBytes(at: files.directory.deletingLastPathComponent()), free - Int64(bytes) < minimumFreeBytes {
             throw APIError(
                 .serviceUnavailable, code: "UNAVAILABLE",
-                message: "the server has no room for photos just now; send the report without photos, or try again later",
+                message: "the server has no room for photos or voice notes just now; send the report without them, or try again later",
                 headers: [.retryAfter: "600"])
         }
         let files = self.files
         let ready = cleaned
-        let staged = try await NIOThreadPool.singleton.runIfActive {
+        let readyNote = note
+        let (staged, stagedVoice) = try await NIOThreadPool.singleton.runIfActive {
             var staged: [StagedPhoto] = []
+            var stagedVoice: StagedVoice?
             do {
                 for photo in ready { staged.append(try files.stage(photo.bytes, id: Digest.sha256Hex(photo.bytes), type: photo.type)) }
+                if let readyNote { stagedVoice = try files.stage(readyNote, id: Digest.sha256Hex(readyNote.bytes)) }
             } catch {
                 files.discard(staged)
                 throw error
             }
-            return staged
+            return (staged, stagedVoice)
         }
+        let all: [any StagedFile] = staged + (stagedVoice.map { [$0] } ?? [])
         let result: T
         do {
-            result = try await commit(staged.map(\.photo))
+            result = try await commit(staged.map(\.photo), stagedVoice?.voice)
         } catch {
-            files.discard(staged)
+            files.discard(all)
             throw error
         }
         // Committed: a failure to move the files in now is the sweep's to finish at the next start.
-        try? await NIOThreadPool.singleton.runIfActive { try files.promote(staged) }
+        try? await NIOThreadPool.singleton.runIfActive { try files.promote(all) }
         return result
+    }
+}
+
+extension VoiceError {
+    /// 415 for another format or a broken file, 413 for size or length.
+    func apiError(field: String) -> APIError {
+        switch self {
+        case .unsupportedType:
+            APIError(
+                .unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE",
+                message: "\(field) must be an AMR, MP3, AAC/M4A, Ogg Opus or WebM Opus recording",
+                field: field)
+        case .tooLarge:
+            APIError(.contentTooLarge, code: "TOO_LARGE", message: "\(field) must be at most \(VoiceRules.maxBytes / 1024 / 1024) MB", field: field)
+        case .tooLong(let seconds):
+            APIError(
+                .contentTooLarge, code: "TOO_LARGE", message: "\(field) is \(seconds) s long; at most \(VoiceRules.maxSeconds) s", field: field)
+        case .malformed(let reason):
+            APIError(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "\(field) is not a readable recording: \(reason)", field: field)
+        }
     }
 }
 

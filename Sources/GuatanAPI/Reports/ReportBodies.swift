@@ -158,6 +158,9 @@ struct ReportBody: Encodable {
     let notifySms: Bool?
     /// Staff only: who entered a hotline, walk-in or patrol report.
     let enteredBy: String?
+    /// The reporter's voice note: where staff play it and how long it is; the reporter sees
+    /// only its length; the public nothing.
+    let voiceNote: VoiceNoteBody?
     /// For the district's officers and admins: the actions the case's state allows now, so the
     /// case page offers only those (the reporter's reopen is not among them).
     let allowedActions: [String]?
@@ -196,11 +199,25 @@ struct ReportBody: Encodable {
         nextStep = FeedbackRules.nextStep(state: report.state, dueAt: report.dueAt, now: now)
         notifySms = view == .public ? nil : report.notifySMS
         enteredBy = view == .staff ? report.enteredBy : nil
+        voiceNote =
+            view == .public
+            ? nil
+            : report.voiceNote.map { note in
+                VoiceNoteBody(
+                    url: view == .staff ? "/api/v1/reports/\(report.id)/voice" : nil, mediaType: view == .staff ? note.format.rawValue : nil,
+                    seconds: (note.milliseconds + 500) / 1000)
+            }
         allowedActions =
             view == .staff
             ? ReportAction.allCases.filter { $0 != .reopen && ReportWorkflow.target(of: $0, from: report.state) != nil }.map(\.rawValue)
             : nil
     }
+}
+
+struct VoiceNoteBody: Encodable {
+    let url: String?
+    let mediaType: String?
+    let seconds: Int
 }
 
 struct ReportListBody: Encodable {

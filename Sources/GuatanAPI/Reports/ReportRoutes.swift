@@ -21,8 +21,8 @@ struct ReportRoutes {
     let lists: MicroCache
     let clock: ServiceClock
 
-    /// Three photos of 5 MB and the fields.
-    static let intakeLimit = ReportRules.maxPhotos * PhotoRules.maxBytes + 256 * 1024
+    /// Three photos of 5 MB, a voice note of 1 MB and the fields.
+    static let intakeLimit = ReportRules.maxPhotos * PhotoRules.maxBytes + VoiceRules.maxBytes + 256 * 1024
 
     func register(on routes: RouteTable<GuatanRequestContext>) {
         routes.post("/api/v1/reports") { request, context in try await submit(request, context) }
@@ -44,6 +44,7 @@ struct ReportRoutes {
         routes.post("/api/v1/reports/track/{tracking_code}/reopen") { request, context in try await reopen(request, context) }
         routes.get("/api/v1/report-categories") { _, _ in try await categories() }
         routes.get("/api/v1/photos/{photo_id}") { request, context in try await photo(request, context) }
+        routes.get("/api/v1/reports/{report_id}/voice") { request, context in try await voice(request, context) }
     }
 
     /// A citizen's report, or (`staff`) one a call taker, an administrator or an officer enters
@@ -61,7 +62,11 @@ struct ReportRoutes {
         return try await photos.uploads.run {
             let form = try await MultipartForm.read(request, limit: Self.intakeLimit)
             let uploads = form.files(named: "photo").map(\.bytes)
-            if !staff { try await limiter.charge(address: context.limitKey, bytes: uploads.reduce(0) { $0 + $1.count }, at: now) }
+            let voices = form.files(named: "voice").map(\.bytes)
+            if !staff {
+                let bytes = uploads.reduce(0) { $0 + $1.count } + voices.reduce(0) { $0 + $1.count }
+                try await limiter.charge(address: context.limitKey, bytes: bytes, at: now)
+            }
             var fields = try JSONIntake(
                 category: form.field("category"), description: form.fields["description"]?.last, slotId: form.field("slot_id"),
                 permitNo: form.field("permit_no"), lat: Self.number(form.field("lat"), field: "lat"),
@@ -72,12 +77,13 @@ struct ReportRoutes {
             guard uploads.count <= ReportRules.maxPhotos else {
                 throw APIError.validation("at most \(ReportRules.maxPhotos) photos", field: "photo")
             }
-            return try await accept(fields, uploads: uploads, context, staff: staffAccount, at: now)
+            guard voices.count <= 1 else { throw APIError.validation("one voice note a report", field: "voice") }
+            return try await accept(fields, uploads: uploads, voice: voices.first, context, staff: staffAccount, at: now)
         }
     }
 
     func accept(
-        _ fields: JSONIntake, uploads: [[UInt8]], _ context: GuatanRequestContext, staff: Account? = nil, at now: Date
+        _ fields: JSONIntake, uploads: [[UInt8]], voice: [UInt8]? = nil, _ context: GuatanRequestContext, staff: Account? = nil, at now: Date
     ) async throws -> Response {
         var channel = ReportChannel.web
         if let staff {
@@ -109,9 +115,10 @@ struct ReportRoutes {
         if notify, phone == nil {
             throw APIError.validation("to be told by SMS, leave a mobile number in contact_phone", field: "notify_sms")
         }
-        let report = try await photos.keeping(uploads, field: "photo") { [workflow] stored in
+        let report = try await photos.keeping(uploads, field: "photo", voice: voice) { [workflow] stored, voice in
             try await workflow.submit(
-                intake, photos: stored, trackingHash: TrackingCode.hash(code), channel: channel, enteredBy: staff, notifySMS: notify, at: now)
+                intake, photos: stored, voice: voice, trackingHash: TrackingCode.hash(code), channel: channel, enteredBy: staff, notifySMS: notify,
+                at: now)
         }
         let body = SubmittedBody(
             reportId: report.id, trackingCode: code, status: report.state.rawValue, district: report.district,
@@ -225,6 +232,25 @@ struct ReportRoutes {
         return Response(
             status: .ok, headers: [.contentType: photo.type.rawValue, .cacheControl: cacheControl, .eTag: etag],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A report's voice note: the district's officers and administrators only (403 for anyone
+    /// else), never kept by a shared cache.
+    func voice(_ request: Request, _ context: GuatanRequestContext) async throws -> Response {
+        let account = try context.require(.officer, .admin)
+        let id = try context.parameters.require("report_id").uppercased()
+        guard let report = try await reports.report(id: id) else { throw APIError.notFound("no report \(id)") }
+        try Access.requireDistrict(account, report.district)
+        guard let note = report.voiceNote else { throw APIError.notFound("report \(id) has no voice note") }
+        let etag = "\"\(note.id.prefix(32))\""
+        let headers: HTTPFields = [.eTag: etag, .cacheControl: "private, no-store"]
+        if request.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: headers) }
+        let files = photos.files
+        let data = try await NIOThreadPool.singleton.runIfActive { try files.read(note) }
+        var fields = headers
+        fields[.contentType] = note.format.rawValue
+        fields[.contentDisposition] = "inline; filename=\"\(report.id)-voice.\(note.format.fileExtension)\""
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func number(_ raw: String?, field: String) throws -> Double? {

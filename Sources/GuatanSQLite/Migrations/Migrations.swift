@@ -33,6 +33,7 @@ extension GuatanDatabase {
         .allocation,
         .retiredPlaces,
         .feedback,
+        .voiceNotes,
     ]
 
     static let migrator: DatabaseMigrator = {

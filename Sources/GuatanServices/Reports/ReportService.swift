@@ -18,8 +18,8 @@ public struct ReportService: Sendable {
     /// site), links it to an open case of the same category within 250 m and 24 hours, and
     /// stores it with its photos and first timeline entry.
     public func submit(
-        _ intake: ReportIntake, photos: [StoredPhoto], trackingHash: String, channel: ReportChannel = .web, enteredBy: Account? = nil,
-        notifySMS: Bool = false, at: Date
+        _ intake: ReportIntake, photos: [StoredPhoto], voice: StoredVoice? = nil, trackingHash: String, channel: ReportChannel = .web,
+        enteredBy: Account? = nil, notifySMS: Bool = false, at: Date
     ) async throws -> Report {
         if let enteredBy {
             guard ReportChannel.mayEnter(channel, as: enteredBy.role) else {
@@ -72,6 +72,7 @@ public struct ReportService: Sendable {
             new.channel = channel
             new.enteredBy = enteredBy.map { "account:\($0.username)" }
             new.notifySMS = notifySMS && intake.contactPhone != nil
+            new.voice = voice
             try tx.insertReport(new, photos: photos)
             try tx.addReportEvent(
                 NewReportEvent(
