@@ -55,7 +55,7 @@ struct AccessMatrixTests {
             "POST /api/v1/permits/{permit_no}/transitions", "GET /api/v1/permits/{permit_no}/certificate",
             "POST /api/v1/reports/{report_id}/transitions",
             "POST /api/v1/inspections", "POST /api/v1/reports/{report_id}/extensions", "GET /api/v1/reports/{report_id}/extensions",
-            "GET /api/v1/reports/{report_id}/replies",
+            "GET /api/v1/reports/{report_id}/replies", "GET /api/v1/reports/{report_id}/voice",
         ] { table[route] = staff }
         // Staff intake (hotline, walk-in, patrol): any officer enters what he saw; the channel decides the rest.
         table["POST /api/v1/staff/reports"] = staff.union([.otherOfficer])

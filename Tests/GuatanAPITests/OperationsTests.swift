@@ -57,7 +57,7 @@ struct OperationsTests {
                 let signedIn =
                     ["/api/v1/me", "/api/v1/admin", "/api/v1/officer"].contains { uri.hasPrefix($0) }
                     || uri == "/api/v1/permits" || uri == "/api/v1/inspections" || uri.hasSuffix("/certificate")
-                    || uri == "/api/v1/season-applications" || uri.hasSuffix("/extensions") || uri.hasSuffix("/replies")
+                    || uri == "/api/v1/season-applications" || uri.hasSuffix("/extensions") || uri.hasSuffix("/replies") || uri.hasSuffix("/voice")
                     || uri == "/api/v1/reply-templates"
                 // No permit, report, photo or 2027 season exists yet: those answer 404.
                 let missing = [

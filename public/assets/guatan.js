@@ -57,6 +57,10 @@ const Guatan = (() => {
       send_back_reason: "退单原因", sb_not_ours: "不属本队职责", sb_wrong_district: "不属本区", sb_duplicate: "重复案件",
       sent_back_waiting: "已退回市城管委，等待重新派遣。", reply_templates: "常用回复", ask_extension: "申请延期", new_due_at: "新的处置时限",
       extension_asked: "已申请延期至 {time}，等待市城管委批复。", notify_sms: "有进展时短信告诉我（需留手机号）",
+      voice_note: "语音留言", voice_seconds: "{n} 秒", voice_kept: "{n} 秒，只有执法人员能听到", voice_download: "浏览器不能直接播放这种格式（AMR），请下载后用手机播放：",
+      voice_loading: "正在载入语音…", record_voice: "🎤 录一段语音（最长 60 秒）", stop_recording: "■ 录好了", delete_voice: "删除语音",
+      recording: "正在录音… {n} 秒", voice_ready: "已录好 {n} 秒语音，会和举报一起提交。", mic_denied: "不能使用麦克风（{message}）；也可以在上面选一个录音文件。",
+      err_voice_TOO_LARGE: "语音太长或太大了（最长 60 秒、1 MB）。", err_voice_UNSUPPORTED_MEDIA_TYPE: "这个文件不是我们能收的录音：请用 AMR、MP3、M4A、Ogg 或 WebM 录音。",
       // vendor
       vendor_title: "摊主出摊打卡", my_permit: "我的许可证", permit_no: "许可证号", stall: "摊位", valid: "有效期", produce: "品种",
       points_left: "本月剩余记分", points_of: "共 {n} 分", deductions: "扣分记录", checkin_button: "出摊打卡", checkout_button: "收摊",
@@ -195,6 +199,10 @@ const Guatan = (() => {
       send_back_reason: "Why it goes back", sb_not_ours: "Not our squad's matter", sb_wrong_district: "Another district's", sb_duplicate: "A duplicate",
       sent_back_waiting: "Sent back to the bureau, waiting to be dispatched again.", reply_templates: "Reply templates", ask_extension: "Ask for more time", new_due_at: "New time limit",
       extension_asked: "More time asked until {time}; waiting for the bureau.", notify_sms: "Tell me by SMS when it moves (needs a phone number)",
+      voice_note: "Voice note", voice_seconds: "{n} s", voice_kept: "{n} s, heard by the officers only", voice_download: "Browsers cannot play this format (AMR); download it and play it on a phone:",
+      voice_loading: "Loading the voice note…", record_voice: "🎤 Record a voice note (up to 60 s)", stop_recording: "■ Done", delete_voice: "Delete the recording",
+      recording: "Recording… {n} s", voice_ready: "{n} s recorded; it goes with the report.", mic_denied: "The microphone cannot be used ({message}); you can pick a recording above instead.",
+      err_voice_TOO_LARGE: "The recording is too long or too large (at most 60 s and 1 MB).", err_voice_UNSUPPORTED_MEDIA_TYPE: "That is not a recording we can take: use AMR, MP3, M4A, Ogg or WebM.",
       vendor_title: "Vendor check-in", my_permit: "My permit", permit_no: "Permit", stall: "Stall", valid: "Valid", produce: "Produce",
       points_left: "Points left this month", points_of: "of {n}", deductions: "Deductions", checkin_button: "Check in", checkout_button: "Close stall",
       locating: "Finding your position…", checked_in_at: "Checked in at {time}, {distance} m from your stall. Good trading!",
@@ -394,6 +402,19 @@ const Guatan = (() => {
     return data;
   }
 
+  /** A signed-in file (a voice note) as a Blob, for an object URL: the token never goes in a link. */
+  async function apiBlob(path) {
+    const current = session();
+    let response;
+    try {
+      response = await fetch(path, { headers: current ? { Authorization: "Bearer " + current.token } : {} });
+    } catch (_) {
+      throw new APIError(0, { error: { code: "NETWORK", message: "network" } });
+    }
+    if (!response.ok) throw new APIError(response.status, await response.json().catch(() => null));
+    return response.blob();
+  }
+
   function duration(seconds) {
     return seconds >= 90 ? t("minutes", { n: Math.ceil(seconds / 60) }) : t("seconds", { n: seconds });
   }
@@ -419,6 +440,7 @@ const Guatan = (() => {
       case "BARRED": return t("err_BARRED", { reason: d.reason || error.message });
       case "PHASE": return t("err_PHASE", { message: error.message });
       default:
+        if (error.field === "voice" && WORDS.zh["err_voice_" + error.code]) return t("err_voice_" + error.code);
         if (WORDS.zh["err_" + error.code]) return t("err_" + error.code);
         return t("err_other", { message: error.message });
     }
@@ -519,6 +541,6 @@ const Guatan = (() => {
     return items;
   }
 
-  return { t, translate, onLanguage, setLanguage, get lang() { return lang; }, el, fill, api, APIError, explain, showMessage, session, signOut,
+  return { t, translate, onLanguage, setLanguage, get lang() { return lang; }, el, fill, api, apiBlob, APIError, explain, showMessage, session, signOut,
     requireSignIn, header, passwordForm, position, formatTime, formatClock, allPages, params };
 })();

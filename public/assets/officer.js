@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { t, el, api, explain, showMessage } = Guatan;
+  const { t, el, fill, api, explain, showMessage } = Guatan;
   Guatan.header("/officer.html");
   const app = document.getElementById("app");
   const VIOLATIONS = ["outside_boundary", "not_own_produce", "hygiene", "short_weight", "permit_not_shown", "person_permit_slot_mismatch", "not_cleaned_up"];
@@ -123,6 +123,7 @@
         report.due_at ? [el("dt", {}, t("due_at")), el("dd", {}, Guatan.formatTime(report.due_at))] : null,
         report.contact_phone ? [el("dt", {}, t("contact")), el("dd", {}, el("a", { href: "tel:" + report.contact_phone }, report.contact_phone))] : null),
       el("p", {}, report.description),
+      report.voice_note ? voiceNote(report) : null,
       report.photos.length ? el("div", { class: "photos" }, report.photos.map((src) => el("a", { href: src }, el("img", { src, alt: "" })))) : null,
       el("h3", {}, t("timeline")),
       el("ol", { class: "timeline" }, report.timeline.map((event) => el("li", {}, el("time", {}, Guatan.formatTime(event.at) + " · " + t("role_" + event.actor_role)),
@@ -144,6 +145,29 @@
         ? el("p", {}, el("button", { type: "button", class: "secondary", id: "inspect-case", onclick: () => show("inspect", { slot: report.slot_id, report: report.report_id }) }, t("inspect_this")))
         : null,
       el("p", {}, el("button", { type: "button", class: "linklike", onclick: () => show("queue") }, "← " + t("back")))));
+  }
+
+  /** The reporter's voice note, fetched with the officer's token and played from a blob (the
+   *  token never goes in a link); a format the browser cannot play (AMR) is offered to download. */
+  let voiceURL = null;
+  function voiceNote(report) {
+    const note = report.voice_note;
+    const label = el("strong", {}, t("voice_note") + " · " + t("voice_seconds", { n: note.seconds }));
+    const box = el("div", { class: "voice", id: "voice-note", "data-type": note.media_type }, label, " ", el("span", { class: "small muted" }, t("voice_loading")));
+    (async () => {
+      try {
+        const blob = await Guatan.apiBlob(note.url);
+        if (voiceURL) URL.revokeObjectURL(voiceURL);
+        voiceURL = URL.createObjectURL(blob);
+        const audio = el("audio", { controls: true, preload: "metadata", src: voiceURL, id: "voice-audio" });
+        const extension = { "audio/amr": "amr", "audio/amr-wb": "awb", "audio/mpeg": "mp3", "audio/aac": "aac", "audio/mp4": "m4a", "audio/ogg": "ogg", "audio/webm": "webm" }[note.media_type] || "bin";
+        fill(box, label, " ", audio.canPlayType(note.media_type) ? audio
+          : el("span", {}, t("voice_download"), " ", el("a", { href: voiceURL, download: `${report.report_id}.${extension}`, id: "voice-download" }, `${report.report_id}.${extension}`)));
+      } catch (error) {
+        fill(box, label, " ", el("span", { class: "small muted" }, explain(error)));
+      }
+    })();
+    return box;
   }
 
   /** More time on a dispatched case (延期): a new time and why; the bureau answers. */

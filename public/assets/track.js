@@ -16,6 +16,7 @@
       el("dt", {}, t("reported_at")), el("dd", {}, Guatan.formatTime(report.created_at)),
       report.due_at ? [el("dt", {}, t("due_at")), el("dd", {}, Guatan.formatTime(report.due_at), report.overdue ? [" ", el("span", { class: "chip overdue" }, t("overdue"))] : null)] : null,
       report.next_step ? [el("dt", {}, t("next_step")), el("dd", { id: "next-step" }, inLanguage(report.next_step))] : null,
+      report.voice_note ? [el("dt", {}, t("voice_note")), el("dd", { id: "voice-kept" }, t("voice_kept", { n: report.voice_note.seconds }))] : null,
       el("dt", {}, t("channel")), el("dd", {}, t("ch_" + report.channel)));
   }
 

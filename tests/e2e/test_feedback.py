@@ -122,13 +122,23 @@ def test_a_hotline_case_escalates_and_every_step_reaches_the_city_platform(workd
         silent.secret = dead.json()["secret"]
 
         # The 12345 hotline: the call taker enters what the caller says; the caller gets a code.
+        # The caller's own words go with it: the hotline system's recording, AMR (5 s).
         call_taker = token(server, "hotline.wang")
-        entered = requests.post(server.base + "/api/v1/staff/reports", headers=call_taker, timeout=10, json={
+        recording = b"#!AMR\n" + b"".join(bytes([0x3C]) + bytes((n * 7 + k) % 256 for k in range(31)) for n in range(250))
+        entered = requests.post(server.base + "/api/v1/staff/reports", headers=call_taker, timeout=10, data={
             "category": "occupying_road", "description": "市民来电：西瓜摊占了半条人行道", "slot_id": "CG-001-01",
-            "contact_phone": "13800002222", "notify_sms": True, "channel": "hotline"})
+            "contact_phone": "13800002222", "notify_sms": "true", "channel": "hotline"},
+            files={"voice": ("call-0715.amr", recording, "audio/amr")})
         assert entered.status_code == 201, entered.text
         case, code = entered.json()["report_id"], entered.json()["tracking_code"]
         officer = token(server, "demo.officer.cg")
+        assert "voice" not in server.get(f"/api/v1/reports/{case}").text
+        assert server.get(f"/api/v1/reports/track/{code}").json()["voice_note"] == {"seconds": 5}
+        note = server.get(f"/api/v1/reports/{case}", headers=officer).json()["voice_note"]
+        assert note["media_type"] == "audio/amr" and note["seconds"] == 5
+        played = requests.get(server.base + note["url"], headers=officer, timeout=10)
+        assert played.status_code == 200 and played.content == recording and played.headers["Content-Type"] == "audio/amr"
+        assert requests.get(server.base + note["url"], timeout=10).status_code == 401
         for action in ("accept", "dispatch"):
             step = requests.post(f"{server.base}/api/v1/reports/{case}/transitions", headers=officer, timeout=10,
                                  json={"action": action, "public_note": "已受理"})
@@ -159,6 +169,9 @@ def test_a_hotline_case_escalates_and_every_step_reaches_the_city_platform(workd
         again = requests.post(f"{server.base}/api/v1/reports/{case}/transitions", headers=admin, timeout=10,
                               json={"action": "dispatch", "district": "XG"})
         assert again.status_code == 200 and again.json()["district"] == "XG", again.text
+        # The voice note goes with the case: now XG's squad plays it, CG's no longer.
+        assert requests.get(server.base + note["url"], headers=token(server, "demo.officer.xg"), timeout=10).content == recording
+        assert requests.get(server.base + note["url"], headers=officer, timeout=10).status_code == 403
 
         # The platform got every step, in order, signed, after failing twice.
         wanted = ["report.submitted", "report.accepted", "report.dispatched", "report.escalated", "report.extension_requested",

@@ -1,13 +1,17 @@
 """The feedback loop's pages in a real browser on a 360-px phone (issue 17): the officer takes a
 hotline case with a reply template and asks for more time; the bureau approves it on its
 dashboard, sees its squads' scorecards and registers the city platform's webhook; the caller's
-tracking page says what happens next."""
+tracking page says what happens next. A citizen records a voice note on the stall page with the
+browser's recorder, and the officer plays it on his desk."""
+
+import time
 
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from test_pages import PASSWORD, browser, keep, no_sideways_scroll, sign_in, start, tap, text_in, token, visible, wait  # noqa: F401
+from test_pages import (PASSWORD, browser, keep, make_browser, no_sideways_scroll, sign_in, start, tap, text_in, token,  # noqa: F401
+                        visible, wait)
 
 
 def test_the_officer_and_the_bureau_work_a_hotline_case_on_their_phones(browser, workdir):
@@ -17,9 +21,11 @@ def test_the_officer_and_the_bureau_work_a_hotline_case_on_their_phones(browser,
         made = requests.post(server.base + "/api/v1/admin/users", headers=admin, timeout=10,
                              json={"username": "hotline.li", "password": PASSWORD, "role": "call_taker"})
         assert made.status_code == 201, made.text
-        entered = requests.post(server.base + "/api/v1/staff/reports", headers=token(server, "hotline.li"), timeout=10, json={
+        recording = b"#!AMR\n" + bytes([0x3C] + [9] * 31) * 400
+        entered = requests.post(server.base + "/api/v1/staff/reports", headers=token(server, "hotline.li"), timeout=10, data={
             "category": "occupying_road", "description": "市民来电：瓜摊占了人行道", "slot_id": "CG-001-01",
-            "contact_phone": "13800005555", "notify_sms": True, "channel": "hotline"})
+            "contact_phone": "13800005555", "notify_sms": "true", "channel": "hotline"},
+            files={"voice": ("call.amr", recording, "audio/amr")})
         assert entered.status_code == 201, entered.text
         case, code = entered.json()["report_id"], entered.json()["tracking_code"]
 
@@ -27,6 +33,10 @@ def test_the_officer_and_the_bureau_work_a_hotline_case_on_their_phones(browser,
         browser.get(f"{server.base}/officer.html?case={case}")
         sign_in(browser, "demo.officer.cg")
         text_in(browser, "#case-channel", "热线")
+        # The caller's recording: AMR, which browsers do not play, is offered to download.
+        text_in(browser, "#voice-note", "8 秒")
+        download = visible(browser, "#voice-download")
+        assert download.get_attribute("href").startswith("blob:") and download.get_attribute("download") == f"{case}.amr"
         Select(visible(browser, "#reply-template")).select_by_index(1)
         note = browser.find_element(By.ID, "public-note").get_attribute("value")
         assert case in note and "城关区" in note, note
@@ -73,3 +83,53 @@ def test_the_officer_and_the_bureau_work_a_hotline_case_on_their_phones(browser,
         keep(browser, "track-next-step")
     finally:
         server.stop()
+
+
+def test_a_citizen_records_a_voice_note_and_the_officer_plays_it(workdir):
+    # Chromium's stand-in microphone (a beep) and no permission prompt: the recorder as on a phone.
+    browser = make_browser("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                           "--autoplay-policy=no-user-gesture-required")
+    server = start(workdir, "voice-pages")
+    try:
+        browser.get(server.base + "/s/CG-001-02")
+        tap(browser, visible(browser, "#record-voice"))
+        text_in(browser, "#voice-status", "正在录音")
+        time.sleep(3)
+        tap(browser, visible(browser, "#stop-voice"))
+        text_in(browser, "#voice-status", "已录好")
+        visible(browser, "#voice-preview")
+        browser.find_element(By.CSS_SELECTOR, "#report-form textarea[name=description]").send_keys("西瓜摊晚上一直用喇叭叫卖，太吵了，我录了一段")
+        no_sideways_scroll(browser)
+        keep(browser, "stall-voice-note")
+        tap(browser, browser.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]"))
+        code = visible(browser, "#tracking-code").text
+        # The recorder is ready for the next report.
+        assert visible(browser, "#record-voice") and not browser.find_elements(By.CSS_SELECTOR, "#voice-preview:not(.hidden)")
+
+        tracked = server.get(f"/api/v1/reports/track/{code}").json()
+        case = tracked["report_id"]
+        assert 2 <= tracked["voice_note"]["seconds"] <= 5, tracked["voice_note"]
+        officer = token(server, "demo.officer.cg")
+        note = server.get(f"/api/v1/reports/{case}", headers=officer).json()["voice_note"]
+        assert note["media_type"] == "audio/webm", note
+        kept = requests.get(server.base + note["url"], headers=officer, timeout=10).content
+        assert kept.startswith(bytes([0x1A, 0x45, 0xDF, 0xA3])) and b"webm" in kept[:64]
+
+        # The officer's desk plays what was kept: the browser decodes it and the time runs.
+        browser.get(f"{server.base}/officer.html?case={case}")
+        sign_in(browser, "demo.officer.cg")
+        audio = visible(browser, "#voice-audio")
+        assert audio.get_attribute("src").startswith("blob:")
+        played = browser.execute_async_script("""
+            const [audio, done] = arguments;
+            audio.muted = true;
+            audio.play().then(() => setTimeout(() => done({time: audio.currentTime, error: audio.error && audio.error.code}), 1500),
+                              (e) => done({failed: String(e)}));""", audio)
+        assert played.get("time", 0) > 0.5 and not played.get("error"), played
+        no_sideways_scroll(browser)
+        keep(browser, "officer-voice-note")
+        # The public never hears it, nor learns there is one.
+        assert "voice" not in server.get(f"/api/v1/reports/{case}").text
+    finally:
+        server.stop()
+        browser.quit()

@@ -85,6 +85,8 @@ struct StallCodeRoutes {
             <label>问题 Category <select name="category">\(categories)</select></label>
             <label>描述 Description <textarea name="description" maxlength="2000" required></textarea></label>
             <label>照片 Photos (≤3) <input type="file" name="photo" accept="image/jpeg,image/png,image/webp" multiple></label>
+            <label>语音 Voice note (≤60 s) <input type="file" name="voice" id="voice-file" accept="audio/*,.amr"></label>
+            <div id="voice-recorder" class="row"></div>
             <label>联系电话（仅执法人员可见）Phone, seen by officers only <input type="tel" name="contact_phone" maxlength="13"></label>
             <label class="inline"><input type="checkbox" name="notify_sms" value="1" id="notify-sms"> 有进展时短信告诉我（需留手机号）Tell me by SMS when it moves</label>
             <button type="submit">提交 Submit</button>
