@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GuatanCore
 import GuatanSQLite
@@ -198,6 +199,10 @@ struct ReportTests {
             try await client.get(url, headers: try await client.signIn("zhangsan")).expectError(.forbidden, code: "FORBIDDEN")
             try await client.get(url).expectError(.unauthorized, code: "UNAUTHENTICATED")
             #expect(try await client.get(url, headers: try await client.signIn("admin")).status == .ok)
+            // Kept beside the photos, but never served as one, even by its name.
+            let name = SHA256.hash(data: Self.voiceFrames).map { String(format: "%02x", $0) }.joined()
+            try await client.get("/api/v1/photos/\(name)").expectError(.notFound, code: "NOT_FOUND")
+            try await client.get("/api/v1/photos/\(name).mp3", headers: cg).expectError(.notFound, code: "NOT_FOUND")
 
             // Refused before anything is written: too long, not a recording, two of them.
             let before = try await client.get("/api/v1/reports?slot_id=CG-001-01").json()["total"] as? Int
