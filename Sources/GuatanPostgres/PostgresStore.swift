@@ -86,6 +86,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 public final class PostgresStore: Sendable {
     static let migrations: [PostgresMigration] = [
         .schema, .requestLimits, .registryVersionShards, .allocation, .retiredPlaces, .feedback, .voiceNotes,
+        .feedbackRetention,
     ]
 
     public let location: PostgresLocation

@@ -141,6 +141,13 @@ public protocol FeedbackTransaction {
     func permitsToRemind(day: LocalDate, openedBy: LocalTime, now: LocalTime, limit: Int) throws -> [PermitToRemind]
     /// False when the permit was reminded that day already.
     func markReminded(permitNumber: String, day: LocalDate) throws -> Bool
+
+    /// Forgets what the feedback loop no longer needs, at most `limit` rows of each kind a
+    /// call: texts sent, skipped or given up and dead letters from before `before`; then outbox
+    /// events from before it that no remaining text or dead letter names and that every active
+    /// endpoint and every reader has passed (a paused endpoint resumes with what is left); and
+    /// reminder marks of days before `remindersBefore`. The number of rows removed.
+    func pruneFeedback(before: Date, remindersBefore: LocalDate, limit: Int) throws -> Int
 }
 
 public struct PermitToRemind: Sendable, Hashable {

@@ -359,6 +359,11 @@ struct Serve: AsyncParsableCommand {
     var webhookTimeoutFlag: String?
 
     @Option(
+        name: .customLong("outbox-retention-days"),
+        help: "Days the outbox of events, the text messages and the dead letters are kept (env GUATAN_OUTBOX_RETENTION_DAYS, default 90).")
+    var outboxRetentionFlag: String?
+
+    @Option(
         name: .customLong("sms-gateway"),
         help: "The HTTP SMS gateway's address; text messages are written and sent only with one (env GUATAN_SMS_GATEWAY).")
     var smsGatewayFlag: String?
@@ -469,6 +474,11 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--webhook-timeout must be seconds from 1 to 120, not '\(timeoutText)'")
         }
         configuration.webhooks = WebhookPolicy(retryBase: retry, attempts: attempts, timeout: webhookTimeout)
+        let retentionText = setting(outboxRetentionFlag, env: "GUATAN_OUTBOX_RETENTION_DAYS", default: String(FeedbackService.defaultRetentionDays))
+        guard let retention = Int(retentionText), (7...3650).contains(retention) else {
+            throw ValidationError("--outbox-retention-days must be a whole number of days from 7 to 3650, not '\(retentionText)'")
+        }
+        configuration.outboxRetentionDays = retention
         let gateway = setting(smsGatewayFlag, env: "GUATAN_SMS_GATEWAY", default: "")
         if !gateway.isEmpty {
             guard let url = URL(string: gateway), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {

@@ -181,6 +181,61 @@ struct FeedbackStoreTests {
         #expect(listed.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.queued, .sent])
     }
 
+    @Test(
+        "past the retention the outbox, texts and reminder marks are forgotten, never what an endpoint or a queued text still needs",
+        arguments: StoreBackend.allCases)
+    func retention(backend: StoreBackend) async throws {
+        let store = try await backend.seeded()
+        let feedback = store.workflows.feedback
+        func at(_ text: String) -> Date { BusinessTime.parseInstant(text)! }
+        let spring = at("2026-04-01T10:00:00+08:00")
+        // The platform registered before anything happened, and has delivered nothing yet.
+        let endpoint = try await store.stores.workflow.transaction { tx in
+            try tx.insertWebhookEndpoint(
+                name: "平台", url: "https://platform.example/hook", secret: "s", events: [.reportSubmitted], by: "admin", at: spring)
+        }
+        for n in 0..<3 {
+            _ = try await store.workflows.reports.submit(
+                ReportIntake(category: .hygiene, description: "春天的垃圾\(n)", subject: .slot("CG-00\(n + 1)-01"), contactPhone: nil), photos: [],
+                trackingHash: "spring-\(n)", at: spring)
+        }
+        let vendors = try await Fixtures.vendors(store.workflows, count: 1)
+        let permit = try await store.workflows.permits.create(
+            vendorId: vendors[0], slotId: "CG-001-01", season: 2026, produce: [], state: .issued, by: .testAdmin, at: Fixtures.now)
+        #expect(try await feedback.remindCheckIns(now: at("2026-07-20T07:31:00+08:00")) == 1)
+        let recent = try await store.stores.feedback.outbox(after: 3, limit: 100).map(\.sequence)
+        #expect(!recent.isEmpty)
+        // Two texts written in spring: one sent long ago, one still waiting for its gateway.
+        try await store.stores.workflow.transaction { tx in
+            for sequence: Int64 in [1, 2] {
+                try tx.insertSMS(
+                    NewSMS(
+                        eventSequence: sequence, recipient: "1380000000\(sequence)", audience: .reporter, body: "已受理", urgent: false,
+                        sendAfter: spring, at: spring))
+            }
+        }
+        let sent = try #require(try await store.stores.feedback.smsMessages(limit: 10).first { $0.recipient == "13800000001" })
+        try await store.stores.workflow.transaction { tx in
+            try tx.recordSMS(id: sent.id, state: .sent, reason: nil, status: 200, error: nil, retryAt: nil, at: spring)
+        }
+
+        let august = at("2026-08-01T09:00:00+08:00")
+        // An active endpoint that has not passed spring's events holds them; the sent text and the
+        // reminder mark of 20 July (more than a week old) go.
+        #expect(try await feedback.prune(now: august) == 2)
+        #expect(try await store.stores.feedback.outbox(after: 0, limit: 100).map(\.sequence) == [1, 2, 3] + recent)
+        #expect(try await store.stores.feedback.smsMessages(limit: 10).map(\.recipient) == ["13800000002"])
+        // Paused, it holds nothing: spring's events go but the one a queued text still names.
+        try await store.stores.workflow.transaction { tx in try tx.setWebhookEndpointActive(id: endpoint, active: false) }
+        #expect(try await feedback.prune(now: august) == 2)
+        #expect(try await store.stores.feedback.outbox(after: 0, limit: 100).map(\.sequence) == [2] + recent)
+        // Within the retention nothing goes; the reminder mark of 20 July was forgotten.
+        #expect(try await feedback.prune(now: august) == 0)
+        #expect(
+            try await store.stores.workflow.transaction { tx in try tx.markReminded(permitNumber: permit.permit.number, day: LocalDate("2026-07-20")!)
+            })
+    }
+
     @Test("a vendor not checked in half an hour after his site opened is reminded once that day, in season only", arguments: StoreBackend.allCases)
     func checkInReminders(backend: StoreBackend) async throws {
         let store = try await backend.seeded()

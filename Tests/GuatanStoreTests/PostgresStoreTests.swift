@@ -55,14 +55,14 @@ struct PostgresStoreTests {
             #expect(
                 applied.flatMap { $0 }.sorted() == [
                     "0001-schema", "0002-request-limits", "0003-registry-version-shards", "0004-allocation", "0005-retired-places", "0006-feedback",
-                    "0007-voice-notes",
+                    "0007-voice-notes", "0008-feedback-retention",
                 ],
                 "each applied once, by one or the other")
             #expect(try await first.migrate() == [])
             #expect(
                 try await second.appliedMigrations() == [
                     "0001-schema", "0002-request-limits", "0003-registry-version-shards", "0004-allocation", "0005-retired-places", "0006-feedback",
-                    "0007-voice-notes",
+                    "0007-voice-notes", "0008-feedback-retention",
                 ])
             let tables = try await first.blockingTransaction { connection in
                 try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")

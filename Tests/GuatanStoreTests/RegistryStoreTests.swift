@@ -42,7 +42,7 @@ struct RegistryStoreTests {
                 "2026-11-29-statistics-indexes",
                 "2026-12-03-private-inspection-photos", "2026-12-03-login-pairs", "2026-12-04-number-sequences", "2026-12-04-request-limits",
                 "2026-12-04-registry-version-shards", "2026-12-05-allocation", "2026-12-06-retired-places", "2026-12-06-feedback",
-                "2026-12-07-voice-notes",
+                "2026-12-07-voice-notes", "2026-12-07-feedback-retention",
             ])
         #expect(try reopened.integrityProblems().isEmpty)
         #expect(try await reopened.auditTrail(entity: "registry", id: "seed").map(\.action) == ["registry.seed"])

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-from conftest import Server
+from conftest import Server, free_port, run_cli
 from test_pages import PASSWORD, token
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -253,3 +253,17 @@ def test_a_hotline_case_escalates_and_every_step_reaches_the_city_platform(workd
         platform.stop()
         silent.stop()
         gateway.stop()
+
+
+def test_feedback_settings_out_of_range_stop_start_up_with_one_line(workdir):
+    cases = {
+        "--outbox-retention-days must be a whole number of days from 7 to 3650": ["--outbox-retention-days", "3"],
+        "--webhook-attempts must be a whole number from 1 to 50": ["--webhook-attempts", "many"],
+        "--sms-daily-cap must be a whole number from 1 to 100": ["--sms-gateway", "http://127.0.0.1:9/sms", "--sms-daily-cap", "0"],
+        "--sms-gateway must be an http(s) address": ["--sms-gateway", "sms.example"],
+    }
+    for expected, flags in cases.items():
+        done = run_cli("serve", "--port", str(free_port()), *flags, data=workdir / "data")
+        assert done.returncode != 0, expected
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert any(expected in line for line in lines), (expected, done.stderr)

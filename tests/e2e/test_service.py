@@ -96,7 +96,7 @@ def test_migrate_lists_migrations(workdir):
     assert result.stdout.split() == ["2026-11-29-registry", "2026-11-29-accounts", "2026-11-29-vendors", "2026-11-29-permits", "2026-11-29-checkins", "2026-11-29-applications", "2026-11-29-reports", "2026-11-29-inspections", "2026-11-29-permit-issued-at", "2026-11-29-statistics-indexes",
                                      "2026-12-03-private-inspection-photos", "2026-12-03-login-pairs", "2026-12-04-number-sequences", "2026-12-04-request-limits", "2026-12-04-registry-version-shards",
                                      "2026-12-05-allocation", "2026-12-06-retired-places", "2026-12-06-feedback",
-                                     "2026-12-07-voice-notes"]
+                                     "2026-12-07-voice-notes", "2026-12-07-feedback-retention"]
 
 
 def test_import_sites_while_the_server_runs(server, workdir):

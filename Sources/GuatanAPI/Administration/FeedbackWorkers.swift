@@ -53,6 +53,29 @@ public struct EscalationScheduler: Service {
     }
 }
 
+/// Keeps the feedback loop's tables bounded: at start-up and every hour, outbox events, texts
+/// and dead letters older than the retention (`--outbox-retention-days`) are forgotten.
+public struct FeedbackPruner: Service {
+    let feedback: FeedbackService
+    let clock: ServiceClock
+    let retentionDays: Int
+    let logger: Logger
+    var interval: Duration = .seconds(3600)
+
+    public func tick() async {
+        do {
+            let removed = try await feedback.prune(now: clock.now(), retentionDays: retentionDays)
+            if removed > 0 { logger.info("feedback records past their retention forgotten", metadata: ["rows": "\(removed)"]) }
+        } catch {
+            logger.warning("feedback retention not applied: the database did not answer", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public func run() async throws {
+        await tickUntilShutdown(every: interval) { await tick() }
+    }
+}
+
 /// How webhook deliveries are retried (`--webhook-retry-base`, `--webhook-attempts`).
 public struct WebhookPolicy: Sendable {
     /// The first wait after a failure; each further failure doubles it (at most an hour).

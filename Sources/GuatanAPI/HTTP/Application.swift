@@ -47,6 +47,8 @@ public struct GuatanServiceConfiguration: Sendable {
     public var webhooks = WebhookPolicy()
     /// The SMS gateway text messages go through (`--sms-gateway`); none are written without one.
     public var sms: SMSGateway?
+    /// Days the outbox, the texts and the dead letters are kept (`--outbox-retention-days`).
+    public var outboxRetentionDays = FeedbackService.defaultRetentionDays
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicDirectory: URL, clock: ServiceClock = .system,
@@ -208,6 +210,8 @@ public func buildApplication(configuration: GuatanServiceConfiguration, stores: 
     let workflows = GuatanWorkflows(store: stores.workflow)
     app.addServices(OfferScheduler(allocation: workflows.allocation, clock: configuration.clock, logger: logger))
     app.addServices(EscalationScheduler(feedback: workflows.feedback, clock: configuration.clock, logger: logger))
+    app.addServices(
+        FeedbackPruner(feedback: workflows.feedback, clock: configuration.clock, retentionDays: configuration.outboxRetentionDays, logger: logger))
     app.addServices(
         WebhookDeliverer(
             endpoints: stores.feedback, store: stores.workflow, clock: configuration.clock, policy: configuration.webhooks, logger: logger))

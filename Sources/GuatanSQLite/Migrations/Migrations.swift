@@ -34,6 +34,7 @@ extension GuatanDatabase {
         .retiredPlaces,
         .feedback,
         .voiceNotes,
+        .feedbackRetention,
     ]
 
     static let migrator: DatabaseMigrator = {

@@ -79,6 +79,27 @@ public struct FeedbackService: Sendable {
         }
     }
 
+    // MARK: retention
+
+    /// How long the outbox, the texts and the dead letters are kept (`--outbox-retention-days`).
+    public static let defaultRetentionDays = 90
+    /// A day's check-in reminder marks are needed that day only; a week is kept to look back on.
+    static let reminderMarkDays = 7
+
+    /// Forgets what is older than the retention, a thousand rows of each kind a transaction
+    /// (no long lock on a busy morning): the tables the loop writes stay bounded. The rows removed.
+    public func prune(now: Date, retentionDays: Int = FeedbackService.defaultRetentionDays) async throws -> Int {
+        let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
+        let reminders = BusinessTime.localDate(of: now).adding(days: -Self.reminderMarkDays)
+        var total = 0
+        while true {
+            let removed = try await store.transaction { tx in try tx.pruneFeedback(before: cutoff, remindersBefore: reminders, limit: 1000) }
+            total += removed
+            if removed == 0 { return total }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     // MARK: extensions (延期)
 
     /// The district's squad asks for more time on a dispatched case, with a reason and a new time.
