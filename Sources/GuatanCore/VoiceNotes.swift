@@ -531,7 +531,16 @@ public enum VoiceRules {
         var timescale: UInt64 = 0
         var ticks: UInt64 = 0
         var defaultDuration: UInt64 = 0
+        // Each box counts only where it belongs (a `trun` in a `traf`, a `trak` in the `moov`):
+        // one placed anywhere else is not read, so what is kept reads back the same.
+        let parent: [String: String] = [
+            "moov": "", "moof": "", "trak": "moov", "mvhd": "moov", "mvex": "moov", "tkhd": "trak", "edts": "trak", "mdia": "trak",
+            "mdhd": "mdia", "hdlr": "mdia", "minf": "mdia", "dinf": "minf", "stbl": "minf", "stsd": "stbl", "stts": "stbl",
+            "trex": "mvex", "traf": "moof", "tfhd": "traf", "trun": "traf",
+        ]
         let containers: Set<String> = ["moov", "trak", "mdia", "minf", "stbl", "edts", "mvex", "moof", "traf", "dinf"]
+        // At the top, only what plays; any other box (a vendor's own, XMP) is blanked too.
+        let playing: Set<String> = ["ftyp", "styp", "moov", "mdat", "moof", "mfra", "sidx", "free", "skip", "wide"]
 
         func blank(_ box: Box) {
             out.replaceSubrange(box.start + 4..<box.start + 8, with: Array("free".utf8))
@@ -540,16 +549,18 @@ public enum VoiceRules {
         func need(_ box: Box, _ count: Int) throws(VoiceError) {
             guard box.body + count <= box.end else { throw .malformed("MP4 box \(box.type) is too short") }
         }
-        func walk(_ start: Int, _ end: Int, depth: Int) throws(VoiceError) {
-            guard depth < 12 else { throw .malformed("MP4 boxes nest too deep") }
+        func walk(_ start: Int, _ end: Int, in container: String) throws(VoiceError) {
             for box in try boxes(bytes, from: start, to: end) {
                 let version = box.body < box.end ? bytes[box.body] : 0
+                if ["udta", "meta", "uuid"].contains(box.type) || (container.isEmpty && !playing.contains(box.type)) {
+                    blank(box)
+                    continue
+                }
+                guard parent[box.type] == container else { continue }
                 switch box.type {
                 case _ where containers.contains(box.type):
                     if box.type == "trak" { tracks += 1 }
-                    try walk(box.body, box.end, depth: depth + 1)
-                case "udta", "meta", "uuid":
-                    blank(box)
+                    try walk(box.body, box.end, in: box.type)
                 case "mvhd", "tkhd", "mdhd":
                     let times = version == 1 ? 16 : 8
                     try need(box, 4 + times + 8)
@@ -606,10 +617,7 @@ public enum VoiceRules {
         }
         let top = try boxes(bytes, from: 0, to: bytes.count)
         guard top.first?.type == "ftyp" else { throw .malformed("MP4 does not start with ftyp") }
-        // At the top, only what plays; any other box (a vendor's own, XMP) is blanked too.
-        let playing: Set<String> = ["ftyp", "styp", "moov", "mdat", "moof", "mfra", "sidx", "free", "skip", "wide"]
-        for box in top where !playing.contains(box.type) { blank(box) }
-        try walk(0, bytes.count, depth: 0)
+        try walk(0, bytes.count, in: "")
         guard tracks == 1 else { throw .malformed(tracks == 0 ? "MP4 has no track" : "MP4 holds \(tracks) tracks") }
         guard timescale > 0 else { throw .malformed("MP4 track has no time scale") }
         return (out, Int(min(ticks, UInt64(Int.max / 1000)) * 1000 / timescale))

@@ -232,6 +232,9 @@ struct VoiceRulesTests {
         #expect(voice.bytes.count == original.count)
         #expect(!VoiceSamples.contains(voice.bytes, "13912345678") && !VoiceSamples.contains(voice.bytes, "udta"))
         #expect(!voice.bytes.indices.dropLast(3).contains { Array(voice.bytes[$0..<($0 + 4)]) == [0x7E, 0, 0, 1] })
+        let twice = try VoiceRules.clean(voice.bytes)
+        #expect(twice.milliseconds == voice.milliseconds && twice.format == voice.format)
+        #expect(twice.bytes == voice.bytes)
         let fragmented = try VoiceRules.clean(VoiceSamples.m4a(samples: 0, fragmentSamples: 30))
         #expect(fragmented.milliseconds == 1920)
         #expect(!VoiceSamples.contains(fragmented.bytes, "13912345678"))
@@ -239,6 +242,42 @@ struct VoiceRulesTests {
         var cut = original
         cut.removeLast(10)
         #expect(throws: VoiceError.self) { try VoiceRules.clean(cut) }
+    }
+
+    @Test(
+        "random damage to every format (a fixed seed: the same run each time) is refused or cleaned, never a crash, and what is kept is clean again")
+    func damage() {
+        // SplitMix64: reproducible without Foundation's random state.
+        var state: UInt64 = 0x1234_5678_9ABC
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let samples = [
+            VoiceSamples.amr(frames: 20), VoiceSamples.mp3(frames: 4), VoiceSamples.adts(frames: 4), VoiceSamples.ogg(pages: 2),
+            VoiceSamples.webm(seconds: 2, blocksPerSecond: 3), VoiceSamples.m4a(samples: 5, fragmentSamples: 6),
+        ]
+        for sample in samples {
+            for _ in 0..<2000 {
+                var damaged = sample
+                for _ in 0..<(1 + Int(next() % 4)) {
+                    let at = Int(next() % UInt64(damaged.count))
+                    switch next() % 3 {
+                    case 0: damaged[at] = UInt8(truncatingIfNeeded: next())
+                    case 1: damaged[at] = [0x00, 0x01, 0x7F, 0x80, 0xFF][Int(next() % 5)]
+                    default: damaged.removeSubrange(at..<min(damaged.count, at + Int(next() % 16) + 1))
+                    }
+                    if damaged.isEmpty { break }
+                }
+                if let clean = try? VoiceRules.clean(damaged) {
+                    let same = (try? VoiceRules.clean(clean.bytes)) == clean
+                    #expect(same, "\(clean.format), \(clean.milliseconds) ms: the kept recording reads back the same")
+                }
+            }
+        }
     }
 
     @Test("every broken prefix of every format is refused or cleaned, never a crash")
