@@ -149,9 +149,16 @@ extension SQLStore {
                 ) g JOIN site s ON s.id = g.site_id ORDER BY g.n DESC, g.site_id
                 """, period
             ).map { (siteId: $0["site_id"] as String, siteName: $0["name"] as String, reports: $0["n"] as Int) }
-            return Statistics(
+            var statistics = Statistics(
                 checkInRates: rates, reports: reports, casesWithLimit: withLimit, closedWithinLimit: onTime, medianHandlingMinutes: median,
                 inspectionsByDistrict: inspections, hotspots: hotspots)
+            for row in try db.rows(
+                "SELECT channel, district, COUNT(*) AS n FROM report WHERE created_epoch >= ? AND created_epoch < ? GROUP BY channel, district",
+                period)
+            {
+                statistics.reportsByChannel[row["channel"], default: [:]][row["district"]] = row["n"]
+            }
+            return statistics
         }
     }
 
@@ -173,7 +180,7 @@ extension SQLStore {
                 (
                     [
                         "id AS report_id", "category", "state AS status", "district", "site_id", "slot_id", "permit_no", "created_at", "due_at",
-                        "closed_at", "rating", "duplicate_of",
+                        "closed_at", "rating", "duplicate_of", "channel",
                     ], "FROM report WHERE substr(created_at, 1, 10) BETWEEN ? AND ? ORDER BY seq", range
                 )
             case .inspections:

@@ -414,17 +414,28 @@ extension GuatanDatabase {
         }
         let state = steps[steps.count - 1].to
         let closed = closedAt ?? (state == .rejected || state == .duplicate ? clock : nil)
+        // How it came in, from its number (the random sequence, and so every other figure of a
+        // seed's season, stays as it was): most by the stall's code, the rest by the hotline,
+        // Open311, at the counter or seen on patrol.
+        let channel: ReportChannel =
+            switch Int((UInt64(seq) &* 2_654_435_761) % 100) {
+            case 0..<70: .web
+            case 70..<85: .hotline
+            case 85..<90: .open311
+            case 90..<94: .walkIn
+            default: .officer
+            }
         try db.execute(
             sql: """
                 INSERT INTO report (seq, id, tracking_hash, category, description, slot_id, site_id, permit_no, district, lat, lng, state,
-                    due_at, due_epoch, created_at, created_epoch, updated_at, closed_at, closed_epoch, rating, rated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    due_at, due_epoch, created_at, created_epoch, updated_at, closed_at, closed_epoch, rating, rated_at, channel)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 seq, id, hash, category.rawValue, description, place.slotId, place.siteId, place.permit, place.district, position.lat,
                 position.lng, state.rawValue, dueAt.map(BusinessTime.rfc3339), dueAt?.timeIntervalSince1970, BusinessTime.rfc3339(created),
                 created.timeIntervalSince1970, BusinessTime.rfc3339(clock), closed.map(BusinessTime.rfc3339), closed?.timeIntervalSince1970,
-                rating, rating.map { _ in BusinessTime.rfc3339(clock.addingTimeInterval(3600)) },
+                rating, rating.map { _ in BusinessTime.rfc3339(clock.addingTimeInterval(3600)) }, channel.rawValue,
             ])
         let insertEvent = try db.cachedStatement(
             sql: """

@@ -73,6 +73,8 @@ public struct Statistics: Sendable {
     public var inspectionsByDistrict: [String: Int]
     /// Sites with the most reports in the period.
     public var hotspots: [(siteId: String, siteName: String, reports: Int)]
+    /// channel (web, open311, hotline, walk_in, officer) → district → reports received.
+    public var reportsByChannel: [String: [String: Int]] = [:]
 
     public init(
         checkInRates: [DailyCheckInRate], reports: [String: [String: Int]], casesWithLimit: Int, closedWithinLimit: Int,

@@ -57,6 +57,7 @@ struct StatisticsTests {
             #expect(cgRate["issued"] as? Int == 1 && cgRate["checked_in"] as? Int == 1 && cgRate["rate"] as? Double == 1)
             #expect(rates.count == 4, "one row per district for the day")
             #expect((stats["reports_by_category"] as? [String: [String: Int]])?["hygiene"]?["closed"] == 1)
+            #expect(stats["reports_by_channel"] as? [String: [String: Int]] == ["web": ["CG": 1]])
             #expect(stats["cases_with_time_limit"] as? Int == 1 && stats["closed_within_time_limit"] as? Int == 1)
             #expect(stats["median_handling_minutes"] as? Double == 90)
             #expect((stats["inspections_by_district"] as? [String: Int])?["CG"] == 1)
@@ -72,7 +73,8 @@ struct StatisticsTests {
             #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
             let lines = csv.text.replacingOccurrences(of: "\u{FEFF}", with: "").components(separatedBy: "\r\n").filter { !$0.isEmpty }
             #expect(lines.count == 2)
-            #expect(lines[0].hasPrefix("report_id,category,status"))
+            #expect(lines[0].hasPrefix("report_id,category,status") && lines[0].hasSuffix(",channel"))
+            #expect(lines[1].hasSuffix(",web"))
             #expect(!csv.text.contains("13912345678"), "no contact in exports")
             for kind in ["checkins", "inspections", "permits"] {
                 let export = try await client.get("/api/v1/admin/exports/\(kind).csv", headers: admin)
@@ -86,6 +88,11 @@ struct StatisticsTests {
             // Computed at most every 30 seconds per period, saying when: a new case shows after that.
             #expect(stats["as_of"] as? String == "2026-07-15T10:30:00+08:00")
             _ = try await Scene.submit(client, #"{"category": "noise", "description": "喇叭", "slot_id": "CG-001-01"}"#)
+            // A caller to the hotline about another district: its own channel, its own district.
+            let hotline = try await client.post(
+                "/api/v1/staff/reports", json: #"{"category": "noise", "description": "市民来电：喇叭", "slot_id": "XG-001-01", "channel": "hotline"}"#,
+                headers: admin)
+            #expect(hotline.status == .created, "\(hotline.text)")
             time.set("2026-07-15T10:30:20+08:00")
             let cached = try await client.get("/api/v1/admin/stats?from=2026-07-15&to=2026-07-15", headers: admin).json()
             #expect(cached["as_of"] as? String == "2026-07-15T10:30:00+08:00")
@@ -93,7 +100,8 @@ struct StatisticsTests {
             time.set("2026-07-15T10:30:31+08:00")
             let fresh = try await client.get("/api/v1/admin/stats?from=2026-07-15&to=2026-07-15", headers: admin).json()
             #expect(fresh["as_of"] as? String == "2026-07-15T10:30:31+08:00")
-            #expect((fresh["reports_by_category"] as? [String: [String: Int]])?["noise"]?["submitted"] == 1)
+            #expect((fresh["reports_by_category"] as? [String: [String: Int]])?["noise"]?["submitted"] == 2)
+            #expect(fresh["reports_by_channel"] as? [String: [String: Int]] == ["web": ["CG": 2], "hotline": ["XG": 1]])
         }
     }
 

@@ -166,6 +166,13 @@
     }).filter((r) => r.parts.some((part) => part.value));
     const reportChart = rows.length ? GuatanCharts.bars(rows, { label: t("chart_reports"), names: STATUS_GROUPS.map(([g]) => names[g]), width }) : el("p", { class: "muted" }, t("no_data"));
 
+    // Where the cases came from (the stall's code, Open311, the hotline, visitors, patrols), by district.
+    const channelDistricts = [...new Set(Object.values(stats.reports_by_channel || {}).flatMap((byDistrict) => Object.keys(byDistrict)))].sort();
+    const channelRows = ["web", "open311", "hotline", "walk_in", "officer"].filter((c) => (stats.reports_by_channel || {})[c]).map((c) => ({
+      label: t("ch_" + c), parts: channelDistricts.map((d) => ({ name: districtName(d), value: stats.reports_by_channel[c][d] || 0 })),
+    }));
+    const channelChart = channelRows.length ? GuatanCharts.bars(channelRows, { label: t("chart_channels"), names: channelDistricts.map(districtName), width }) : el("p", { class: "muted" }, t("no_data"));
+
     const share = stats.closed_within_time_limit_share;
     const compliance = el("div", { class: "card", id: "compliance" }, el("h2", {}, t("compliance")),
       el("div", { class: "points" }, share === null || share === undefined ? "—" : Math.round(share * 1000) / 10 + "%"),
@@ -184,6 +191,7 @@
       el("div", { class: "grid2" },
         el("div", { class: "card", id: "chart-reports" }, el("h2", {}, t("chart_reports")), reportChart),
         el("div", {}, compliance, el("div", { class: "card", id: "chart-inspections" }, el("h2", {}, t("inspections_by_district")), inspectionChart))),
+      el("div", { class: "card", id: "chart-channels" }, el("h2", {}, t("chart_channels")), channelChart),
       el("div", { class: "card" }, el("h2", {}, t("hotspots")), mapBox,
         el("div", { class: "legend" }, el("span", { style: "--c:#c53030" }, t("legend_hotspot")), el("span", { style: "--c:#2f855a" }, t("legend_open")), el("span", { style: "--c:#d69e2e" }, t("legend_assigned"))),
         hotspotList));

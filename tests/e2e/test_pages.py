@@ -454,6 +454,9 @@ def test_an_administrator_sees_the_season_in_charts_and_works_permits(season, br
     bars = browser.execute_script("return [...document.querySelectorAll('#chart-reports rect[data-value]')].reduce((s, r) => s + Number(r.dataset.value), 0)")
     stats = requests.get(site.base + "/api/v1/admin/stats", headers=token(site, "demo.admin"), timeout=10).json()
     assert bars == sum(sum(v.values()) for v in stats["reports_by_category"].values())
+    # Where they came from: the same reports again, by channel and district.
+    by_channel = browser.execute_script("return [...document.querySelectorAll('#chart-channels rect[data-value]')].reduce((s, r) => s + Number(r.dataset.value), 0)")
+    assert by_channel == bars and stats["reports_by_channel"]["web"]["CG"] >= 4, stats["reports_by_channel"]
     text_in(browser, "#compliance", "%")
     visible(browser, "#hotspots li[data-site]")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#map .site-marker, #map .marker-cluster, #map circle"))

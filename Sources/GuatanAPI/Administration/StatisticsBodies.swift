@@ -37,6 +37,8 @@ struct StatsBody: Encodable {
     let asOf: String
     let checkinRates: [Rate]
     let reportsByCategory: [String: [String: Int]]
+    /// channel → district → reports received in the period.
+    let reportsByChannel: [String: [String: Int]]
     let casesWithTimeLimit: Int
     let closedWithinTimeLimit: Int
     let closedWithinTimeLimitShare: Double?
@@ -54,6 +56,7 @@ struct StatsBody: Encodable {
                 rate: $0.issued == 0 ? nil : (Double($0.checkedIn) / Double($0.issued) * 1000).rounded() / 1000)
         }
         reportsByCategory = figures.reports
+        reportsByChannel = figures.reportsByChannel
         casesWithTimeLimit = figures.casesWithLimit
         closedWithinTimeLimit = figures.closedWithinLimit
         closedWithinTimeLimitShare =
