@@ -40,9 +40,11 @@
   function setupRecorder() {
     if (!recorderBox || !window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
     const status = el("span", { class: "small muted", id: "voice-status", "aria-live": "polite" });
-    const start = el("button", { type: "button", class: "secondary", id: "record-voice" }, t("record_voice"));
-    const stop = el("button", { type: "button", class: "hidden", id: "stop-voice" }, t("stop_recording"));
-    const remove = el("button", { type: "button", class: "linklike hidden", id: "delete-voice" }, t("delete_voice"));
+    // Labelled by data-t: the language switch relabels them.
+    const start = el("button", { type: "button", class: "secondary", id: "record-voice", "data-t": "record_voice" }, t("record_voice"));
+    const stop = el("button", { type: "button", class: "hidden", id: "stop-voice", "data-t": "stop_recording" }, t("stop_recording"));
+    const remove = el("button", { type: "button", class: "linklike hidden", id: "delete-voice", "data-t": "delete_voice" }, t("delete_voice"));
+    const submit = form.querySelector("button[type=submit]");
     const preview = el("audio", { controls: true, class: "hidden", id: "voice-preview" });
     let recorder = null, timer = null, startedAt = 0;
     const showing = (recording) => {
@@ -50,6 +52,8 @@
       stop.classList.toggle("hidden", !recording);
       remove.classList.toggle("hidden", recording || !recorded);
       preview.classList.toggle("hidden", recording || !recorded);
+      // A report sent mid-recording would lose the recording: stop first, then send.
+      submit.disabled = recording;
     };
     start.addEventListener("click", async () => {
       let stream;

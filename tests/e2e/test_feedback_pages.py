@@ -94,6 +94,7 @@ def test_a_citizen_records_a_voice_note_and_the_officer_plays_it(workdir):
         browser.get(server.base + "/s/CG-001-02")
         tap(browser, visible(browser, "#record-voice"))
         text_in(browser, "#voice-status", "正在录音")
+        assert not browser.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").is_enabled(), "no sending mid-recording"
         time.sleep(3)
         tap(browser, visible(browser, "#stop-voice"))
         text_in(browser, "#voice-status", "已录好")
