@@ -248,6 +248,10 @@ def test_a_hotline_case_escalates_and_every_step_reaches_the_city_platform(workd
         for step in ("submit", "accept", "dispatch", "escalate", "approve_extension", "send_back", "handle"):
             assert step in steps, (step, steps)
         assert "13800002222" not in feed.text and "摊位在西固区一侧" not in feed.text
+        # Each entry links to the case's public page, which is there.
+        links = {e.find(ATOM + "link").get("href") for e in root.findall(ATOM + "entry") if f"report/{case}/" in e.find(ATOM + "id").text}
+        assert len(links) == 1 and links.pop().endswith(f"/track.html?report={case}")
+        assert requests.get(f"{server.base}/track.html?report={case}", timeout=10).status_code == 200
     finally:
         server.stop()
         platform.stop()

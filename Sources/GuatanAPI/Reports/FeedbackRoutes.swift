@@ -299,7 +299,7 @@ enum AtomFeed {
                     <id>tag:guatan,2026:report/\(escape(step.reportId))/step/\(step.eventId)</id>
                     <title>\(escape("\(step.reportId) \(step.category.nameZh)：\(step.toState.rawValue)"))</title>
                     <updated>\(BusinessTime.rfc3339(step.at))</updated>
-                    <link href="\(escape(base))/report.html?id=\(escape(step.reportId))"/>
+                    <link href="\(escape(base))/track.html?report=\(escape(step.reportId))"/>
                     <category term="\(escape(step.action))"/>
                     <summary>\(escape(summary))</summary>
                   </entry>
