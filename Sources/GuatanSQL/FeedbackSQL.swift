@@ -247,12 +247,15 @@ extension SQLStoreTransaction: FeedbackTransaction {
         }
     }
 
-    public func pruneFeedback(before: Date, remindersBefore: LocalDate, limit: Int) throws -> Int {
+    public func pruneFeedback(before: Date, heldBefore: Date, remindersBefore: LocalDate, limit: Int) throws -> Int {
         // Instants are all written the same way (+08:00), so text order is time order.
         let cutoff = BusinessTime.rfc3339(before)
+        let held = BusinessTime.rfc3339(heldBefore)
         var removed = try db.run(
-            "DELETE FROM sms_message WHERE id IN (SELECT id FROM sms_message WHERE state <> 'queued' AND created_at < ? ORDER BY id LIMIT ?)",
-            [cutoff, limit])
+            """
+            DELETE FROM sms_message WHERE id IN (
+                SELECT id FROM sms_message WHERE (state <> 'queued' AND created_at < ?) OR created_at < ? ORDER BY id LIMIT ?)
+            """, [cutoff, held, limit])
         removed += try db.run(
             "DELETE FROM webhook_dead_letter WHERE id IN (SELECT id FROM webhook_dead_letter WHERE dead_at < ? ORDER BY id LIMIT ?)",
             [cutoff, limit])
@@ -261,12 +264,13 @@ extension SQLStoreTransaction: FeedbackTransaction {
             DELETE FROM outbox_event WHERE seq IN (
                 SELECT e.seq FROM outbox_event e
                 WHERE e.at < ?
-                    AND e.seq <= COALESCE((SELECT MIN(delivered_through) FROM webhook_endpoint WHERE active = 1), e.seq)
-                    AND e.seq <= COALESCE((SELECT MIN(delivered_through) FROM outbox_reader), e.seq)
+                    AND (e.at < ? OR (
+                        e.seq <= COALESCE((SELECT MIN(delivered_through) FROM webhook_endpoint WHERE active = 1), e.seq)
+                        AND e.seq <= COALESCE((SELECT MIN(delivered_through) FROM outbox_reader), e.seq)))
                     AND NOT EXISTS (SELECT 1 FROM sms_message s WHERE s.event_seq = e.seq)
                     AND NOT EXISTS (SELECT 1 FROM webhook_dead_letter d WHERE d.event_seq = e.seq)
                 ORDER BY e.seq LIMIT ?)
-            """, [cutoff, limit])
+            """, [cutoff, held, limit])
         removed += try db.run(
             "DELETE FROM checkin_reminder WHERE (permit_no, day) IN (SELECT permit_no, day FROM checkin_reminder WHERE day < ? LIMIT ?)",
             [remindersBefore.description, limit])

@@ -146,8 +146,10 @@ public protocol FeedbackTransaction {
     /// call: texts sent, skipped or given up and dead letters from before `before`; then outbox
     /// events from before it that no remaining text or dead letter names and that every active
     /// endpoint and every reader has passed (a paused endpoint resumes with what is left); and
-    /// reminder marks of days before `remindersBefore`. The number of rows removed.
-    func pruneFeedback(before: Date, remindersBefore: LocalDate, limit: Int) throws -> Int
+    /// reminder marks of days before `remindersBefore`. Nothing holds on past `heldBefore`: a
+    /// receiver that never answers, a gateway switched off with texts still waiting, or a
+    /// reader left behind cannot make the tables grow for ever. The number of rows removed.
+    func pruneFeedback(before: Date, heldBefore: Date, remindersBefore: LocalDate, limit: Int) throws -> Int
 }
 
 public struct PermitToRemind: Sendable, Hashable {

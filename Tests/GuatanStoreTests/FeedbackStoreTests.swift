@@ -234,6 +234,14 @@ struct FeedbackStoreTests {
         #expect(
             try await store.stores.workflow.transaction { tx in try tx.markReminded(permitNumber: permit.permit.number, day: LocalDate("2026-07-20")!)
             })
+        // Resumed, the receiver never answers: it holds July's events past their 90 days, but
+        // only up to twice that; a text that waited half a year for its gateway goes too.
+        try await store.stores.workflow.transaction { tx in try tx.setWebhookEndpointActive(id: endpoint, active: true) }
+        #expect(try await feedback.prune(now: at("2026-10-15T09:00:00+08:00")) == 3, "the waiting text, its event, the new mark")
+        #expect(try await store.stores.feedback.outbox(after: 0, limit: 100).map(\.sequence) == recent)
+        #expect(try await store.stores.feedback.smsMessages(limit: 10).isEmpty)
+        #expect(try await feedback.prune(now: at("2027-01-20T09:00:00+08:00")) == recent.count)
+        #expect(try await store.stores.feedback.outbox(after: 0, limit: 100).isEmpty)
     }
 
     @Test("a vendor not checked in half an hour after his site opened is reminded once that day, in season only", arguments: StoreBackend.allCases)

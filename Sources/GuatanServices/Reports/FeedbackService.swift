@@ -87,13 +87,17 @@ public struct FeedbackService: Sendable {
     static let reminderMarkDays = 7
 
     /// Forgets what is older than the retention, a thousand rows of each kind a transaction
-    /// (no long lock on a busy morning): the tables the loop writes stay bounded. The rows removed.
+    /// (no long lock on a busy morning): the tables the loop writes stay bounded. An event a
+    /// receiver or a waiting text still needs is held, for twice the retention at most. The rows removed.
     public func prune(now: Date, retentionDays: Int = FeedbackService.defaultRetentionDays) async throws -> Int {
         let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
+        let held = now.addingTimeInterval(-Double(2 * retentionDays) * 86_400)
         let reminders = BusinessTime.localDate(of: now).adding(days: -Self.reminderMarkDays)
         var total = 0
         while true {
-            let removed = try await store.transaction { tx in try tx.pruneFeedback(before: cutoff, remindersBefore: reminders, limit: 1000) }
+            let removed = try await store.transaction { tx in
+                try tx.pruneFeedback(before: cutoff, heldBefore: held, remindersBefore: reminders, limit: 1000)
+            }
             total += removed
             if removed == 0 { return total }
             try await Task.sleep(for: .milliseconds(20))
