@@ -237,7 +237,7 @@ struct FeedbackTests {
                     let cg = try await client.signIn("cg.li")
                     _ = try await Scene.act(client, first["report_id"] as! String, "accept", note: "已立案", cg)
                     _ = try await Scene.act(client, first["report_id"] as! String, "dispatch", cg)
-                    _ = try await Scene.submit(client, #"{"category": "noise", "description": "喇叭声大", "slot_id": "CG-001-01"}"#)
+                    let second = try await Scene.submit(client, #"{"category": "noise", "description": "喇叭声大", "slot_id": "CG-001-01"}"#)
 
                     // Fails twice with backoff (60 s, then 120 s), then everything arrives in order.
                     await deliverer.tick(http)
@@ -273,6 +273,19 @@ struct FeedbackTests {
                     #expect(letters.count == 1 && letters[0]["attempts"] as? Int == 3, "\(letters)")
                     #expect((letters[0]["event"] as? [String: Any])?["type"] as? String == "report.submitted")
                     #expect(broken.deliveries.count == 4, "three at the first event, one at the next")
+
+                    // Steps the platform did not ask for, at the end of the outbox: passed over, it
+                    // stands at the head with nothing sent.
+                    let brokenId = try #require(endpoints[1]["endpoint_id"] as? Int)
+                    #expect(try await client.post("/api/v1/admin/webhooks/\(brokenId)/pause", json: "{}", headers: admin).status == .ok)
+                    _ = try await Scene.act(client, second["report_id"] as! String, "reject", note: "经核实不属实", cg)
+                    _ = try await Scene.act(client, first["report_id"] as! String, "handle", note: "已处理", cg)
+                    await deliverer.tick(http)
+                    let head = try #require(
+                        (try await client.get("/api/v1/admin/events?after=0&limit=500", headers: admin).json()["items"] as? [[String: Any]])?.last?[
+                            "id"] as? String)
+                    let standing = try await client.get("/api/v1/admin/webhooks", headers: admin).json()["items"] as? [[String: Any]]
+                    #expect(standing?.first?["delivered_through"] as? String == head && good.deliveries.count == 5)
                 }
             }
         }

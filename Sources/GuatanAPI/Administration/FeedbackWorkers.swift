@@ -26,22 +26,9 @@ public struct EscalationScheduler: Service {
 
     public func tick() async {
         do {
-            var total = 0
-            while true {
-                let escalated = try await feedback.escalate(now: clock.now())
-                total += escalated
-                if escalated == 0 { break }
-                // Between batches the squads' own writes go first.
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            let total = try await drain { try await feedback.escalate(now: clock.now()) }
             if total > 0 { logger.info("cases escalated past their time limit", metadata: ["count": "\(total)"]) }
-            var reminded = 0
-            while true {
-                let count = try await feedback.remindCheckIns(now: clock.now())
-                reminded += count
-                if count == 0 { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            let reminded = try await drain { try await feedback.remindCheckIns(now: clock.now()) }
             if reminded > 0 { logger.info("vendors reminded to check in", metadata: ["count": "\(reminded)"]) }
         } catch {
             logger.warning("escalation not checked: the database did not answer", metadata: ["error": "\(error)"])
@@ -160,11 +147,19 @@ public struct WebhookDeliverer: Service {
                     return (endpoint, try tx.outbox(after: endpoint.deliveredThrough, limit: 50))
                 }
                 guard let (endpoint, events) = batch, !events.isEmpty else { return }
+                // Events the endpoint did not ask for are passed over a run at a time, in one write.
+                var unwanted: Int64?
+                func passOver() async throws {
+                    guard let through = unwanted else { return }
+                    try await store.transaction { tx in try tx.skipEvents(endpointId: id, owner: owner, through: through) }
+                    unwanted = nil
+                }
                 for event in events {
                     guard endpoint.events.contains(event.type) else {
-                        try await store.transaction { tx in try tx.skipEvents(endpointId: id, owner: owner, through: event.sequence) }
+                        unwanted = event.sequence
                         continue
                     }
+                    try await passOver()
                     let renewAt = clock.now()
                     let attempt: Int? = try await store.transaction { tx in
                         guard try tx.leaseWebhookEndpoint(id: id, owner: owner, now: renewAt, until: renewAt.addingTimeInterval(lease)) else {
@@ -189,6 +184,7 @@ public struct WebhookDeliverer: Service {
                     // In order: a failure waits for its retry before anything after it is sent.
                     if !outcome.delivered, !givenUp { return }
                 }
+                try await passOver()
             }
         } catch {
             logger.warning("webhook delivery stopped: the database did not answer", metadata: ["endpoint": "\(id)", "error": "\(error)"])

@@ -57,12 +57,7 @@ public struct OfferScheduler: Service {
     /// One round: every overdue offer, in batches.
     public func tick() async {
         do {
-            var total = 0
-            while true {
-                let expired = try await allocation.expireOffers(now: clock.now())
-                total += expired
-                if expired == 0 { break }
-            }
+            let total = try await drain(pause: .zero) { try await allocation.expireOffers(now: clock.now()) }
             if total > 0 { logger.info("waitlist offers ran out", metadata: ["count": "\(total)"]) }
         } catch {
             logger.warning("waitlist offers not checked: the database did not answer", metadata: ["error": "\(error)"])
@@ -71,6 +66,18 @@ public struct OfferScheduler: Service {
 
     public func run() async throws {
         await tickUntilShutdown(every: interval) { await tick() }
+    }
+}
+
+/// Runs `batch` until it finds nothing more to do, pausing between batches so that the
+/// squads' and vendors' own writes go first; the number it did in all.
+func drain(pause: Duration = .milliseconds(20), _ batch: () async throws -> Int) async throws -> Int {
+    var total = 0
+    while true {
+        let done = try await batch()
+        total += done
+        if done == 0 { return total }
+        try await Task.sleep(for: pause)
     }
 }
 
